@@ -1,0 +1,3 @@
+"""curvelint: static analysis of deep-learning training curves."""
+
+__version__ = "0.1.0"

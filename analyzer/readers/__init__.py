@@ -1,0 +1,51 @@
+"""Readers: one module per log format, all returning the canonical long table.
+
+Every reader module exposes ``FORMAT`` (its name) and
+``read(run: str, paths: list[Path], base: Path) -> ReadResult`` where ``base`` is the run's folder
+(files in sub-folders of it, e.g. Keras' ``train/`` and ``validation/``, get that sub-folder as a
+tag prefix). Text tables are recognised by :func:`sniff_table`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from .base import COLUMNS, ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+
+# format name -> module (imported lazily so that `curvelint --help` stays fast)
+FORMATS: dict[str, str] = {
+    "tensorboard": "analyzer.readers.tensorboard",
+    "keras-csv": "analyzer.readers.keras_csv",
+    "lightning-csv": "analyzer.readers.lightning_csv",
+    "ultralytics-csv": "analyzer.readers.ultralytics_csv",
+    "csv": "analyzer.readers.generic_csv",
+    "jsonl": "analyzer.readers.jsonl",
+    "hf-trainer-state": "analyzer.readers.hf_trainer",
+    "mlflow": "analyzer.readers.mlflow",
+}
+
+
+def reader_for(fmt: str) -> ModuleType:
+    return importlib.import_module(FORMATS[fmt])
+
+
+def sniff_table(path: Path) -> tuple[str | None, str]:
+    """Decide which table format a text file is: (format, "") or (None, reason it is not a log)."""
+    from .tables import sniff
+
+    return sniff(path)
+
+
+__all__ = [
+    "COLUMNS",
+    "FORMATS",
+    "ReadError",
+    "ReadResult",
+    "apply_restarts",
+    "empty_frame",
+    "make_frame",
+    "reader_for",
+    "sniff_table",
+]

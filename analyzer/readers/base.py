@@ -1,0 +1,114 @@
+"""The contract every reader keeps.
+
+A reader turns the files of one run into the canonical long table
+
+    run (str) | tag (str) | step (int64) | value (float64) | wall_time (float64, NaN if unknown)
+
+sorted by tag then step (rows of one tag in the order the run logged them), plus notes that say
+what was read, what was skipped and why. Readers never raise for a damaged file: they note it and
+read the rest. They only raise :class:`ReadError` when none of the run's files gave anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["run", "tag", "step", "value", "wall_time"]
+
+
+class ReadError(Exception):
+    """Nothing could be read from a run's files; the message says which file and why."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass
+class ReadResult:
+    """What a reader returns for one run."""
+
+    frame: pd.DataFrame
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    hparams: dict[str, Any] = field(default_factory=dict)
+    # (path, reason) for files of this run that could not be used at all
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def empty_frame() -> pd.DataFrame:
+    return make_frame("", [], [], [], [])
+
+
+def make_frame(run: str, tags, steps, values, wall_times=None) -> pd.DataFrame:
+    """Build the canonical table from parallel sequences (tags may be a scalar string)."""
+    steps = np.asarray(steps, dtype=np.int64)
+    n = len(steps)
+    values = np.asarray(values, dtype=np.float64)
+    if wall_times is None:
+        wall_times = np.full(n, np.nan)
+    wall_times = np.asarray(wall_times, dtype=np.float64)
+    if isinstance(tags, str):
+        tags = [tags] * n
+    return pd.DataFrame(
+        {
+            "run": pd.Series([run] * n, dtype=object),
+            "tag": pd.Series(list(tags), dtype=object),
+            "step": steps,
+            "value": values,
+            "wall_time": wall_times,
+        },
+        columns=COLUMNS,
+    )
+
+
+def apply_restarts(frame: pd.DataFrame, run_label: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """Resolve restarts the way TensorBoard does, per tag, and say what was replaced.
+
+    Rows of one tag are taken in the order they were logged (file order, then record order).
+    A row whose step is lower than the largest step seen before it for that tag starts a new
+    *session* (training was resumed from an earlier checkpoint). When a session starts at step
+    ``s``, every point of the earlier sessions with step >= ``s`` is dropped: the resumed training
+    replaced them. Equal steps inside one session (several values logged for one step) are kept.
+    The result is sorted by tag and step (stable, so equal steps keep their logged order).
+    """
+    notes: list[str] = []
+    if frame.empty:
+        return frame, notes
+    keep = np.ones(len(frame), dtype=bool)
+    steps_all = frame["step"].to_numpy()
+    for tag, idx in frame.groupby("tag", sort=False).indices.items():
+        steps = steps_all[idx]
+        if len(steps) < 2:
+            continue
+        running_max = np.maximum.accumulate(steps)
+        backward = np.zeros(len(steps), dtype=bool)
+        backward[1:] = steps[1:] < running_max[:-1]
+        if not backward.any():
+            continue
+        session = np.cumsum(backward)
+        n_sessions = session[-1] + 1
+        starts = np.full(n_sessions, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(starts, session, steps)
+        # smallest start of any LATER session, per session
+        later_min = np.full(n_sessions, np.iinfo(np.int64).max, dtype=np.int64)
+        later_min[:-1] = np.minimum.accumulate(starts[::-1])[::-1][1:]
+        tag_keep = steps < later_min[session]
+        dropped = int((~tag_keep).sum())
+        keep[idx] = tag_keep
+        restarts = int(backward.sum())
+        notes.append(
+            f"{tag}: {restarts} restart(s) detected (step went back to "
+            f"{', '.join(str(int(s)) for s in steps[backward][:5])}"
+            f"{'...' if restarts > 5 else ''}); {dropped} point(s) logged before the restart "
+            "were replaced by the resumed run"
+        )
+    out = frame[keep]
+    out = out.sort_values(["tag", "step"], kind="stable").reset_index(drop=True)
+    return out, notes

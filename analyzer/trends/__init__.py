@@ -1,0 +1,1 @@
+"""Trend statistics on (step, value) arrays: pure numpy/scipy functions."""

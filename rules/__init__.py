@@ -1,0 +1,1 @@
+"""curvelint rules: one module per rule."""
