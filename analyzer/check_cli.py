@@ -1,0 +1,142 @@
+"""`curvelint check`, `curvelint rules`, `curvelint rule CODE`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .findings import SEVERITY_RANK
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def add_check_parsers(sub, add_common) -> None:
+    p = sub.add_parser(
+        "check",
+        help="diagnose the runs: plateau, oscillation, overfitting, divergence",
+        description="Diagnose every run under PATH. Exit 0 when no finding reaches --fail-on, "
+        "1 when one does, 2 for usage errors or when nothing could be read.",
+    )
+    add_common(p)
+    p.add_argument("--format", choices=["text", "json", "html"], default=None,
+                   help="output format (default: text)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    p.add_argument("--select", metavar="CODES", help="comma-separated rule codes or prefixes to run")
+    p.add_argument("--ignore", metavar="CODES", help="comma-separated rule codes or prefixes to skip")
+    p.add_argument("--fail-on", choices=["info", "warning", "error"], default=None,
+                   help="lowest severity that makes the exit status 1 (default: warning)")
+    p.add_argument("--config", metavar="FILE",
+                   help="config file (default: nearest curvelint.toml or pyproject.toml "
+                   "with [tool.curvelint])")
+    p.add_argument("--no-config", action="store_true", help="ignore config files")
+    p.add_argument("-v", "--verbose", action="store_true", help="show remedy code and reader notes")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("rules", help="list the rules")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("rule", help="print one rule's documentation")
+    p.add_argument("code", metavar="CODE", help="rule code (e.g. OVF001) or name")
+    p.set_defaults(func=cmd_rule)
+
+
+def cmd_check(args) -> int:
+    from .cli import UsageError, _write, load_or_fail
+    from .config import ConfigError, find_config, load_config
+    from .engine import Options, analyze
+
+    try:
+        cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
+        cfg = load_config(cfg_path)
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    args.train_loss = args.train_loss or cfg.get("train-loss")
+    args.val_loss = args.val_loss or cfg.get("val-loss")
+    options = Options(
+        select=_codes(args.select) if args.select is not None else cfg.get("select", []),
+        ignore=_codes(args.ignore) if args.ignore is not None else cfg.get("ignore", []),
+        rule_options=cfg.get("rules", {}),
+        train_loss=args.train_loss,
+        val_loss=args.val_loss,
+    )
+    try:
+        options.rules()
+        import rules as registry
+
+        for key, opts in options.rule_options.items():
+            rule = registry.get(key)
+            bad = set(k.replace("-", "_") for k in opts) - set(rule.options)
+            if bad:
+                raise UsageError(
+                    f"{cfg.get('_path', 'config')}: rule {rule.code} has no option(s) "
+                    f"{', '.join(sorted(bad))}; its options: {', '.join(sorted(rule.options))}"
+                )
+    except KeyError as e:
+        raise UsageError(str(e.args[0])) from e
+    fail_on = args.fail_on or cfg.get("fail-on", "warning")
+    fmt = args.format or cfg.get("format", "text")
+
+    result = load_or_fail(args)
+    try:
+        report = analyze(result, options)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"bad rule option: {e}") from e
+
+    if fmt == "json":
+        _write(report.to_json() + "\n", args.output)
+    elif fmt == "html":
+        from .report.html import render_html
+
+        out = args.output or "curvelint-report.html"
+        Path(out).write_text(render_html(report, result), encoding="utf-8")
+        print(f"curvelint: wrote {out} ({len(report.runs)} run(s))", file=sys.stderr)
+    else:
+        from .report.text import render_text
+
+        _write(render_text(report, verbose=args.verbose), args.output)
+    if not result.runs:
+        print(f"curvelint: nothing readable under {', '.join(args.paths)}", file=sys.stderr)
+        for s in result.skipped[:10]:
+            print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    worst = report.max_severity()
+    if worst is not None and SEVERITY_RANK[worst] >= SEVERITY_RANK[fail_on]:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_rules(args) -> int:
+    import rules as registry
+
+    rs = registry.all_rules()
+    if args.format == "json":
+        print(json.dumps([{"code": r.code, "name": r.name, "kind": r.kind, "summary": r.summary,
+                           "options": {k: v for k, v in r.options.items()}} for r in rs], indent=2))
+    else:
+        for r in rs:
+            print(f"{r.code}  {r.name:<24} {r.kind:<12} {r.summary}")
+    return EXIT_OK
+
+
+def cmd_rule(args) -> int:
+    import rules as registry
+
+    from .cli import UsageError
+
+    try:
+        r = registry.get(args.code)
+    except KeyError as e:
+        raise UsageError(str(e.args[0])) from e
+    print(f"{r.code} {r.name} (kind: {r.kind})\n")
+    print((r.module.__doc__ or "").strip())
+    if r.options:
+        print("\nOptions (set with [tool.curvelint.rules." + r.code + "]):")
+        for k, v in r.options.items():
+            print(f"  {k} = {v!r}")
+    return EXIT_OK

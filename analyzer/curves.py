@@ -1,0 +1,51 @@
+"""The curves a rule sees: plain arrays with their role. No I/O, no pandas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One curve of a run, as arrays sorted by step (several values per step are kept)."""
+
+    tag: str
+    role: str
+    direction: str | None
+    steps: np.ndarray
+    values: np.ndarray
+    wall_time: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @classmethod
+    def of(cls, steps, values, tag: str = "loss", role: str = "train_loss",
+           direction: str | None = "min") -> Curve:
+        """Build a curve from plain sequences (handy in tests and notebooks)."""
+        s = np.asarray(steps, dtype=np.int64)
+        v = np.asarray(values, dtype=np.float64)
+        if s.shape != v.shape:
+            raise ValueError(f"steps and values differ in length ({len(s)} vs {len(v)})")
+        order = np.argsort(s, kind="stable")
+        return cls(tag, role, direction, s[order], v[order])
+
+
+@dataclass(frozen=True)
+class CurveSet:
+    """Everything the rules look at for one run."""
+
+    run: str = ""
+    train: Curve | None = None
+    val: Curve | None = None
+    train_metric: Curve | None = None
+    val_metric: Curve | None = None
+    lr: Curve | None = None
+    # every other loss-like curve (components, test loss): checked for non-finite values
+    other_losses: tuple[Curve, ...] = field(default_factory=tuple)
+    hparams: dict = field(default_factory=dict)
+
+    def losses(self) -> list[Curve]:
+        return [c for c in (self.train, self.val, *self.other_losses) if c is not None]

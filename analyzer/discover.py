@@ -1,0 +1,305 @@
+"""Find the runs in a file or directory tree.
+
+Walks the tree once (hidden folders skipped, symlinks followed without loops, stable order) and
+groups log files into runs. A run's id is its path relative to the given root, with ``/``.
+
+Grouping rules
+--------------
+* A folder with ``events.out.tfevents.*`` files is one TensorBoard run; all its event files
+  (resumed training) are merged in order.
+* Sub-folders that only split one run are merged into it: Keras' ``RUN/train`` + ``RUN/validation``,
+  TF1 estimators' ``model_dir/eval``, and PyTorch ``add_scalars`` sub-folders (a folder with event
+  files directly below a folder with event files, and no folders of its own).
+* ``metrics.csv`` (Lightning), ``results.csv`` (Ultralytics) and ``trainer_state.json`` (Hugging Face)
+  name their folder's run; other tables and JSON-lines files are runs named by their own path.
+  Hugging Face ``checkpoint-N/trainer_state.json`` copies are prefixes of the final state: only the
+  most complete one is read.
+* An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run.
+* Anything else is reported in ``skipped`` with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .readers import sniff_table
+
+EVENT_RE = re.compile(r"events\.out\.tfevents\.")
+SPLIT_DIRS = {"train", "training", "validation", "valid", "val", "eval", "evaluation", "test"}
+TABLE_EXT = {".csv", ".tsv", ".txt", ".log", ".dat"}
+JSONL_EXT = {".jsonl", ".ndjson"}
+# files that are part of a run but hold no curves: not worth a "skipped" line each
+QUIET_NAMES = {"hparams.yaml", "meta.yaml", "config.json", "config.yaml", "args.json", "opt.yaml",
+               "hyp.yaml", "args.yaml", "training_args.bin", "readme.md", "license"}
+QUIET_EXT = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".pt", ".pth", ".ckpt", ".h5", ".keras",
+             ".bin", ".safetensors", ".pb", ".index", ".pkl", ".npy", ".npz", ".onnx", ".md",
+             ".py", ".ipynb", ".yaml", ".yml", ".data-00000-of-00001", ".meta"}
+
+
+@dataclass
+class RunSource:
+    """One run found on disk: its id, format, the run folder and the files to read."""
+
+    run: str
+    format: str
+    base: Path
+    files: list[Path]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass
+class Discovery:
+    root: Path
+    runs: list[RunSource] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _natural_key(name: str):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+def _event_sort_key(p: Path):
+    # events.out.tfevents.<timestamp>.<host>[.<pid>.<n>]: order by timestamp, then name
+    m = re.search(r"tfevents\.(\d+)", p.name)
+    return (int(m.group(1)) if m else 0, _natural_key(p.name))
+
+
+class _Walker:
+    def __init__(self, root: Path, display_root: Path):
+        self.root = root
+        self.display_root = display_root
+        self.skipped: list[Skipped] = []
+        self.seen: set[tuple[int, int]] = set()
+        # dir -> listing
+        self.dirs: dict[Path, tuple[list[Path], list[Path]]] = {}
+
+    def rel(self, p: Path) -> str:
+        try:
+            r = p.relative_to(self.root).as_posix()
+        except ValueError:
+            r = p.as_posix()
+        return r
+
+    def walk(self, d: Path) -> None:
+        try:
+            st = d.stat()
+        except OSError as e:
+            self.skipped.append(Skipped(self.rel(d), f"cannot open folder: {e.strerror or e}"))
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in self.seen:
+            self.skipped.append(Skipped(self.rel(d), "symlink loop or folder already visited"))
+            return
+        self.seen.add(key)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: _natural_key(e.name))
+        except OSError as e:
+            self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {e.strerror or e}"))
+            return
+        files: list[Path] = []
+        subdirs: list[Path] = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            p = Path(e.path)
+            try:
+                is_dir = e.is_dir(follow_symlinks=True)
+                is_file = e.is_file(follow_symlinks=True)
+            except OSError as err:
+                self.skipped.append(Skipped(self.rel(p), f"cannot stat: {err.strerror or err}"))
+                continue
+            if is_dir:
+                subdirs.append(p)
+            elif is_file:
+                files.append(p)
+            elif e.is_symlink():
+                self.skipped.append(Skipped(self.rel(p), "broken symlink"))
+        self.dirs[d] = (files, subdirs)
+        for s in subdirs:
+            if s.name == "__pycache__" or s.name == "node_modules":
+                continue
+            self.walk(s)
+
+
+def _has_events(files: list[Path]) -> bool:
+    return any(EVENT_RE.search(f.name) for f in files)
+
+
+def _is_mlflow_run(d: Path, files: list[Path], subdirs: list[Path]) -> bool:
+    return any(f.name == "meta.yaml" for f in files) and any(s.name == "metrics" for s in subdirs)
+
+
+def discover(path: str | os.PathLike) -> Discovery:
+    """Walk ``path`` (a file or a folder) and group what it holds into runs."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if path.is_file():
+        return _discover_file(path)
+    root = path
+    w = _Walker(root, root)
+    w.walk(root)
+    out = Discovery(root=root, skipped=w.skipped)
+
+    def run_id(d: Path) -> str:
+        r = w.rel(d)
+        return r if r not in ("", ".") else (root.resolve().name or "run")
+
+    claimed: set[Path] = set()  # files that belong to some run
+    tb_runs: dict[Path, RunSource] = {}
+    mlflow_dirs: list[Path] = []
+
+    # 1. TensorBoard folders, merged into parents where they only split one run
+    event_dirs = [d for d, (files, _) in w.dirs.items() if _has_events(files)]
+    for d in sorted(event_dirs, key=lambda p: (len(p.parts), _natural_key(p.as_posix()))):
+        files, subdirs = w.dirs[d]
+        events = sorted((f for f in files if EVENT_RE.search(f.name)), key=_event_sort_key)
+        parent = d.parent
+        target = d
+        if d != root and d.name.lower() in SPLIT_DIRS and parent in w.dirs:
+            # RUN/train + RUN/validation, model_dir/eval
+            target = parent
+        elif d != root and parent in w.dirs and _has_events(w.dirs[parent][0]) and not subdirs:
+            # PyTorch add_scalars sub-folder of a run with its own event files
+            target = parent
+        # follow merges upwards (model_dir/eval when model_dir itself was merged is rare; keep simple)
+        while target in tb_runs and tb_runs[target].base != target:
+            target = tb_runs[target].base
+        src = tb_runs.get(target)
+        if src is None:
+            src = RunSource(run_id(target), "tensorboard", target, [])
+            tb_runs[target] = src
+        src.files.extend(events)
+        claimed.update(events)
+        if target != d:
+            tb_runs[d] = src
+    seen_src: set[int] = set()
+    for src in tb_runs.values():
+        if id(src) not in seen_src:
+            seen_src.add(id(src))
+            out.runs.append(src)
+
+    # 2. MLflow run folders
+    for d, (files, subdirs) in w.dirs.items():
+        if _is_mlflow_run(d, files, subdirs):
+            mlflow_dirs.append(d)
+            metrics_dir = d / "metrics"
+            metric_files = [
+                Path(dp) / fn
+                for dp, dns, fns in os.walk(metrics_dir)
+                for fn in sorted(fns)
+                if not fn.startswith(".")
+            ]
+            out.runs.append(RunSource(run_id(d), "mlflow", d, sorted(metric_files)))
+            claimed.update(metric_files)
+            for sub in ("params", "tags"):
+                for dp, _dns, fns in os.walk(d / sub):
+                    claimed.update(Path(dp) / fn for fn in fns)
+            claimed.update(f for f in files)
+
+    def inside_mlflow(p: Path) -> bool:
+        return any(m in p.parents for m in mlflow_dirs)
+
+    # 3. Hugging Face trainer_state.json: keep the most complete per output folder
+    hf_groups: dict[Path, list[Path]] = {}
+    for d, (files, _) in w.dirs.items():
+        for f in files:
+            if f.name == "trainer_state.json" and not inside_mlflow(f):
+                owner = d.parent if re.fullmatch(r"checkpoint-\d+", d.name) else d
+                hf_groups.setdefault(owner, []).append(f)
+    for owner, states in sorted(hf_groups.items(), key=lambda kv: _natural_key(kv[0].as_posix())):
+        best = max(states, key=lambda f: (_safe_size(f), f.parent == owner, _natural_key(f.as_posix())))
+        rid = run_id(owner)
+        if any(r.run == rid for r in out.runs):
+            rid = w.rel(best)
+        out.runs.append(RunSource(rid, "hf-trainer-state", owner, [best]))
+        claimed.update(states)
+        for s in states:
+            if s != best:
+                out.skipped.append(
+                    Skipped(w.rel(s), f"older checkpoint copy of {w.rel(best)} (read that one instead)")
+                )
+
+    # 4. tables and JSON lines, one run per file
+    for d, (files, _) in w.dirs.items():
+        for f in files:
+            if f in claimed or inside_mlflow(f):
+                continue
+            ext = f.suffix.lower()
+            name = f.name.lower()
+            if EVENT_RE.search(f.name):
+                continue
+            if ext in JSONL_EXT:
+                fmt, reason = "jsonl", ""
+            elif ext in TABLE_EXT:
+                fmt, reason = sniff_table(f)
+            else:
+                if name in QUIET_NAMES or ext in QUIET_EXT or name.endswith(".profile-empty"):
+                    out.skipped.append(Skipped(w.rel(f), "not a training log (ignored by name)"))
+                else:
+                    out.skipped.append(
+                        Skipped(w.rel(f), f"not a log format curvelint reads ({ext or 'no extension'})")
+                    )
+                continue
+            if fmt is None:
+                out.skipped.append(Skipped(w.rel(f), reason))
+                continue
+            claimed.add(f)
+            names_folder = name in ("metrics.csv", "results.csv") and d != root
+            rid = run_id(d) if names_folder else w.rel(f)
+            if any(r.run == rid for r in out.runs):
+                rid = w.rel(f)
+            out.runs.append(RunSource(rid, fmt, d, [f]))
+
+    out.runs.sort(key=lambda r: _natural_key(r.run))
+    out.skipped.sort(key=lambda s: _natural_key(s.path))
+    return out
+
+
+def _safe_size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return -1
+
+
+def _discover_file(path: Path) -> Discovery:
+    out = Discovery(root=path.parent)
+    name = path.name
+    ext = path.suffix.lower()
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        out.skipped.append(Skipped(name, f"cannot stat: {e.strerror or e}"))
+        return out
+    if not stat.S_ISREG(mode):
+        out.skipped.append(Skipped(name, "not a regular file"))
+        return out
+    if EVENT_RE.search(name):
+        out.runs.append(RunSource(name, "tensorboard", path.parent, [path]))
+    elif name == "trainer_state.json":
+        out.runs.append(RunSource(name, "hf-trainer-state", path.parent, [path]))
+    elif ext in JSONL_EXT:
+        out.runs.append(RunSource(name, "jsonl", path.parent, [path]))
+    elif ext in TABLE_EXT:
+        fmt, reason = sniff_table(path)
+        if fmt is None:
+            out.skipped.append(Skipped(name, reason))
+        else:
+            out.runs.append(RunSource(name, fmt, path.parent, [path]))
+    else:
+        out.skipped.append(Skipped(name, f"not a log format curvelint reads ({ext or 'no extension'})"))
+    return out

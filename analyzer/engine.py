@@ -1,0 +1,131 @@
+"""Run the rules over runs and collect findings into a report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+import rules as rule_registry
+
+from . import __version__
+from .curves import CurveSet
+from .findings import SEVERITY_RANK, Finding, Report, RunReport
+from .runs import LoadResult, Run, load
+
+MIN_POINTS = 5
+
+
+@dataclass
+class Options:
+    """What to run: rule selection, per-rule options, roles. Same names as the CLI and config."""
+
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    train_loss: str | None = None
+    val_loss: str | None = None
+
+    def rules(self) -> list[rule_registry.Rule]:
+        chosen = rule_registry.select(self.select, self.ignore)
+        for key in self.rule_options:
+            rule_registry.get(key)  # unknown rule in options -> KeyError
+        return chosen
+
+    def options_for(self, rule: rule_registry.Rule) -> dict[str, Any]:
+        opts: dict[str, Any] = {}
+        for key, val in self.rule_options.items():
+            if rule_registry.get(key).code == rule.code:
+                opts.update({k.replace("-", "_"): v for k, v in val.items()})
+        return opts
+
+
+def _finite_count(c) -> int:
+    return int(np.isfinite(c.values).sum()) if c is not None else 0
+
+
+def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[str, list[Finding]]:
+    """Apply the selected rules to one run's curves: (verdict, findings sorted worst first)."""
+    options = options or Options()
+    findings: list[Finding] = []
+    for rule in options.rules():
+        for f in rule.run(curves, **options.options_for(rule)):
+            findings.append(replace(f, run=curves.run))
+    findings.sort(key=Finding.sort_key)
+    n_train, n_val = len(curves.train) if curves.train else 0, len(curves.val) if curves.val else 0
+    has_problem = any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warning"] for f in findings)
+    if has_problem:
+        verdict = "problems"
+    elif max(n_train, n_val) < MIN_POINTS and not findings:
+        verdict = "insufficient-data"
+    else:
+        verdict = "healthy"
+    return verdict, findings
+
+
+def analyze_run(run: Run, options: Options | None = None) -> RunReport:
+    curves = run.curve_set()
+    verdict, findings = analyze_curves(curves, options)
+    summary = summarize(curves)
+    return RunReport(
+        run=run.id, format=run.format, roles=run.roles.primary(), verdict=verdict,
+        findings=findings, files=run.files, notes=run.notes, role_reasons=run.roles.reasons,
+        summary=summary,
+    )
+
+
+def summarize(curves: CurveSet) -> dict[str, Any]:
+    """Headline numbers for reports: final and best train/val loss, best checkpoint."""
+    out: dict[str, Any] = {}
+    for key, c in (("train", curves.train), ("val", curves.val)):
+        if c is None or not len(c):
+            continue
+        fin = np.isfinite(c.values)
+        out[f"{key}_points"] = int(len(c))
+        if fin.any():
+            v, s = c.values[fin], c.steps[fin]
+            i = int(np.argmin(v))
+            out[f"{key}_final"] = float(v[-1])
+            out[f"{key}_best"] = float(v[i])
+            out[f"{key}_best_step"] = int(s[i])
+            out[f"{key}_last_step"] = int(c.steps[-1])
+    if curves.val_metric is not None and len(curves.val_metric):
+        v = curves.val_metric.values
+        fin = np.isfinite(v)
+        if fin.any():
+            best = np.nanmax(v[fin]) if curves.val_metric.direction == "max" else np.nanmin(v[fin])
+            out["val_metric"] = curves.val_metric.tag
+            out["val_metric_final"] = float(v[fin][-1])
+            out["val_metric_best"] = float(best)
+    return out
+
+
+def analyze(result: LoadResult, options: Options | None = None) -> Report:
+    options = options or Options()
+    options.rules()  # validate selection early
+    report = Report(version=__version__, skipped=[s.to_dict() for s in result.skipped])
+    for run in result.runs:
+        report.runs.append(analyze_run(run, options))
+    return report
+
+
+def check(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    rule_options: Mapping[str, Mapping[str, Any]] | None = None,
+    train_loss: str | None = None,
+    val_loss: str | None = None,
+) -> Report:
+    """Read every run under ``paths`` and diagnose it. The Python twin of ``curvelint check``."""
+    options = Options(
+        select=list(select or []), ignore=list(ignore or []),
+        rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
+        train_loss=train_loss, val_loss=val_loss,
+    )
+    options.rules()
+    return analyze(load(paths, train_loss=train_loss, val_loss=val_loss), options)

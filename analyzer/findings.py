@@ -1,0 +1,142 @@
+"""Findings and reports: plain data, with a stable JSON form."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "warning", "error")
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+PROBLEM_KINDS = ("plateau", "oscillation", "overfitting", "divergence")
+JSON_VERSION = 1
+
+
+def _clean(obj: Any) -> Any:
+    """Make evidence JSON-safe: numpy scalars -> python, non-finite floats -> strings."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        try:
+            obj = obj.item()
+        except (ValueError, TypeError):
+            return str(obj)
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return float(f"{obj:.6g}")
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    return obj
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """A concrete thing to try, why, and how (Keras and PyTorch snippets)."""
+
+    id: str
+    title: str
+    why: str
+    keras: str = ""
+    pytorch: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "why": self.why, "keras": self.keras,
+                "pytorch": self.pytorch}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    kind: str
+    severity: str
+    curve: str | None
+    start_step: int | None
+    end_step: int | None
+    confidence: float
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remedies: tuple[Remedy, ...] = ()
+    run: str = ""
+
+    def __post_init__(self):
+        if self.severity not in SEVERITY_RANK:
+            raise ValueError(f"unknown severity {self.severity!r}")
+
+    def sort_key(self):
+        return (-SEVERITY_RANK[self.severity], self.start_step if self.start_step is not None else -1,
+                self.code, self.curve or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "kind": self.kind,
+            "severity": self.severity,
+            "curve": self.curve,
+            "start_step": None if self.start_step is None else int(self.start_step),
+            "end_step": None if self.end_step is None else int(self.end_step),
+            "confidence": round(float(self.confidence), 3),
+            "message": self.message,
+            "evidence": _clean(self.evidence),
+            "remedies": [r.to_dict() for r in self.remedies],
+        }
+
+
+@dataclass
+class RunReport:
+    run: str
+    format: str
+    roles: dict[str, str | None]
+    verdict: str  # healthy | problems | insufficient-data
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    role_reasons: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def worst(self) -> Finding | None:
+        return min(self.findings, key=lambda f: f.sort_key()) if self.findings else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "format": self.format,
+            "roles": self.roles,
+            "verdict": self.verdict,
+            "findings": [f.to_dict() for f in self.findings],
+            "files": self.files,
+            "notes": self.notes,
+            "role_reasons": self.role_reasons,
+            "summary": _clean(self.summary),
+        }
+
+
+@dataclass
+class Report:
+    runs: list[RunReport] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": JSON_VERSION,
+            "curvelint": self.version,
+            "runs": [r.to_dict() for r in self.runs],
+            "skipped": list(self.skipped),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.runs for f in r.findings]
+
+    def max_severity(self) -> str | None:
+        fs = self.findings
+        if not fs:
+            return None
+        return max((f.severity for f in fs), key=SEVERITY_RANK.__getitem__)

@@ -1,0 +1,73 @@
+"""Any other numeric table (CSV, TSV, ``;``/``|``/whitespace separated, hand-rolled logs).
+
+* step: the first column named like a step (``global_step``, ``step``, ``iteration``, ``iter``,
+  ``epoch``, ``batch``…, case and spacing ignored) that holds whole numbers counting up steadily;
+  otherwise the row number. A ``Batch`` column that restarts every epoch next to an ``Epoch``
+  column that repeats is no step: the row number (count of logging calls) is used instead.
+* tags: every other numeric column, named as in the header (padding stripped). When the step is
+  not the epoch and an epoch column exists, it is kept as the tag ``epoch`` (an axis for mapping
+  steps to epochs, not a curve to judge).
+* a column of Unix timestamps named ``time``/``timestamp``/``wall_time``… gives the wall time.
+* text columns are ignored with a note; text cells in a mostly numeric column are dropped and
+  counted in a note.
+* steps that go back (a resumed run appended to the same file) are resolved by
+  :func:`~analyzer.readers.base.apply_restarts`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .base import ReadResult
+from .tables import (
+    EPOCH_NAMES,
+    choose_step,
+    find_column,
+    no_numeric_error,
+    read_files,
+    read_sidecar_hparams,
+    read_table,
+    tag_prefix,
+    to_long,
+    wall_time_column,
+)
+
+FORMAT = "csv"
+SIDE_FILES = ["config.json", "hparams.json", "params.json", "args.json", "hparams.yaml", "config.yaml"]
+
+
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+    table = read_table(path)
+    step = choose_step(table)
+    wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
+    prefix = tag_prefix(path, base)
+    epoch_col = find_column(table, EPOCH_NAMES)
+    tags = []
+    for n in table.numeric():
+        if n in (step.column, wt_col):
+            continue
+        if n == epoch_col:
+            tags.append((prefix + "epoch", n))
+        else:
+            tags.append((prefix + n, n))
+    if not [t for t in tags if t[1] != epoch_col]:
+        raise no_numeric_error(table)
+    name = path.name
+    result.notes.extend(f"{name}: {n}" for n in table.notes)
+    if step.note:
+        result.notes.append(f"{name}: {step.note}")
+    elif step.column:
+        result.notes.append(f"{name}: step = column {step.column!r}")
+    if wt_col:
+        result.notes.append(f"{name}: wall time from column {wt_col!r}")
+    if epoch_col and epoch_col != step.column:
+        result.notes.append(f"{name}: column {epoch_col!r} kept as tag 'epoch' (step -> epoch map)")
+    read_sidecar_hparams(path.parent, SIDE_FILES, result)
+    return to_long(run, table, step, tags, wall)
+
+
+def read(run: str, paths: list[Path], base: Path) -> ReadResult:
+    """Read generic numeric tables of one run (several files = one resumed run, in order)."""
+    return read_files(run, paths, base, _read_one, FORMAT)

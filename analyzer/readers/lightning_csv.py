@@ -1,0 +1,97 @@
+"""PyTorch Lightning ``CSVLogger`` files: ``lightning_logs/version_N/metrics.csv``.
+
+Lightning writes one row per logging call with the union of all keys as columns (sorted), so
+training and validation values sit on different rows and the other cells are empty.
+
+* step = the ``step`` column (the trainer's global step); every metric column is a tag, and
+  only its non-empty cells become points.
+* ``epoch`` is an axis, not a curve, but it is kept as the tag ``epoch`` (one point per step,
+  the first epoch value seen at that step) so that later stages can map steps to epochs. Which
+  tags are logged once per epoch (``on_epoch=True``, validation) and which every few steps is
+  said in a note.
+* rows written by ``trainer.validate()``/``trainer.test()`` after fitting sit at the last step
+  (``test_loss`` is then a one-point tag, ``val_*`` gets one extra point there).
+* ``hparams.yaml`` beside the file gives the hyperparameters (PyYAML when installed, else a
+  small parser).
+* steps that go back (a run resumed into the same file) are resolved by
+  :func:`~analyzer.readers.base.apply_restarts`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .base import ReadResult
+from .tables import (
+    STEP_NAMES,
+    choose_step,
+    make_step_choice,
+    no_numeric_error,
+    read_files,
+    read_sidecar_hparams,
+    read_table,
+    tag_prefix,
+    to_long,
+)
+
+FORMAT = "lightning-csv"
+
+
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+    table = read_table(path)
+    name = path.name
+    prefix = tag_prefix(path, base)
+    if "step" in table.columns:
+        step = make_step_choice(table, "step")
+    else:
+        step = choose_step(table, STEP_NAMES)
+    epoch = table.columns.get("epoch")
+    metric_cols = [n for n in table.numeric() if n not in (step.column, "epoch")]
+    if not metric_cols:
+        raise no_numeric_error(table)
+    frame = to_long(run, table, step, [(prefix + n, n) for n in metric_cols])
+    result.notes.extend(f"{name}: {n}" for n in table.notes)
+    if step.note:
+        result.notes.append(f"{name}: {step.note}")
+    if epoch is not None and step.column == "step":
+        rows = epoch.present & step.rows
+        st = step.steps[rows]
+        ep = epoch.values[rows]
+        if len(st):
+            _, first = np.unique(st, return_index=True)
+            first.sort()
+            ep_frame = pd.DataFrame(
+                {"run": run, "tag": prefix + "epoch", "step": st[first], "value": ep[first], "wall_time": np.nan}
+            )
+            frame = pd.concat([frame, ep_frame.astype(frame.dtypes.to_dict())], ignore_index=True)
+            per_epoch = _per_epoch_tags(table, step, metric_cols)
+            if per_epoch:
+                result.notes.append(
+                    f"{name}: logged once per epoch: {', '.join(prefix + t for t in per_epoch)}"
+                )
+    read_sidecar_hparams(path.parent, ["hparams.yaml"], result)
+    return frame
+
+
+def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
+    """Tags with at most one value per epoch and at least as many epochs as values (minus one
+    for a validate()/test() row after fitting)."""
+    epoch = table.columns["epoch"]
+    out = []
+    for n in metric_cols:
+        c = table.columns[n]
+        rows = c.present & epoch.present & step.rows
+        if rows.sum() < 2:
+            continue
+        eps = epoch.values[rows]
+        if len(np.unique(eps)) == len(eps):
+            out.append(n)
+    return out
+
+
+def read(run: str, paths: list[Path], base: Path) -> ReadResult:
+    """Read Lightning ``metrics.csv`` files of one run (several files = one resumed run)."""
+    return read_files(run, paths, base, _read_one, FORMAT)

@@ -1,0 +1,56 @@
+"""Ultralytics / YOLOv5 ``results.csv``: padded headers and values, one row per epoch.
+
+* names are stripped (``'      train/box_loss'`` -> ``train/box_loss``) and kept otherwise:
+  ``train/box_loss``, ``val/cls_loss``, ``metrics/mAP50(B)`` or ``metrics/mAP_0.5``,
+  ``lr/pg0`` or ``x/lr0``. There is no total loss; the components are separate tags.
+* step = the ``epoch`` column (0-based in YOLOv5, 1-based in Ultralytics 8).
+* ``time`` (seconds since start, Ultralytics 8) is kept as a tag, not a wall time.
+* ``args.yaml``/``opt.yaml``/``hyp.yaml`` beside the file gives the hyperparameters.
+* a resumed training appends to the same file; epochs that go back are resolved by
+  :func:`~analyzer.readers.base.apply_restarts`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .base import ReadResult
+from .tables import (
+    STEP_NAMES,
+    choose_step,
+    find_column,
+    make_step_choice,
+    no_numeric_error,
+    read_files,
+    read_sidecar_hparams,
+    read_table,
+    tag_prefix,
+    to_long,
+)
+
+FORMAT = "ultralytics-csv"
+
+
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+    table = read_table(path)
+    epoch_col = find_column(table, ["epoch"])
+    if epoch_col is not None and table.columns[epoch_col].n_present:
+        step = make_step_choice(table, epoch_col)
+    else:
+        step = choose_step(table, STEP_NAMES)
+    prefix = tag_prefix(path, base)
+    tags = [(prefix + n, n) for n in table.numeric() if n != step.column]
+    if not tags:
+        raise no_numeric_error(table)
+    result.notes.extend(f"{path.name}: {n}" for n in table.notes)
+    if step.note:
+        result.notes.append(f"{path.name}: {step.note}")
+    read_sidecar_hparams(path.parent, ["args.yaml", "opt.yaml", "hyp.yaml"], result)
+    return to_long(run, table, step, tags)
+
+
+def read(run: str, paths: list[Path], base: Path) -> ReadResult:
+    """Read Ultralytics ``results.csv`` files of one run (several files = one resumed run)."""
+    return read_files(run, paths, base, _read_one, FORMAT)

@@ -1,0 +1,251 @@
+"""Load runs: discover -> read -> assign roles. The only place that calls the readers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .curves import Curve, CurveSet
+from .discover import Discovery, RunSource, Skipped, discover
+from .readers import ReadError, empty_frame, reader_for
+from .roles import Roles, assign_roles
+
+
+@dataclass
+class Run:
+    id: str
+    format: str
+    files: list[str]
+    frame: pd.DataFrame
+    roles: Roles
+    notes: list[str] = field(default_factory=list)
+    hparams: dict[str, Any] = field(default_factory=dict)
+    _groups: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._index())
+
+    def _index(self) -> dict[str, np.ndarray]:
+        if self._groups is None:
+            self._groups = self.frame.groupby("tag", sort=True).indices if len(self.frame) else {}
+        return self._groups
+
+    def curve(self, tag: str | None) -> Curve | None:
+        """The curve of ``tag`` (a logged tag or a derived sum of components), or None."""
+        if tag is None:
+            return None
+        info = self.roles.tags.get(tag)
+        if tag in self.roles.derived:
+            parts = [self.curve(t) for t in self.roles.derived[tag]]
+            parts = [p for p in parts if p is not None and len(p)]
+            if not parts:
+                return None
+            steps = parts[0].steps
+            for p in parts[1:]:
+                steps = np.intersect1d(steps, p.steps)
+            total = np.zeros(len(steps))
+            for p in parts:
+                s, idx = np.unique(p.steps, return_index=True)
+                total += p.values[idx][np.searchsorted(s, steps)]
+            first = self.roles.tags[self.roles.derived[tag][0]]
+            return Curve(tag, first.role, "min", steps, total)
+        idx = self._index().get(tag)
+        if idx is None:
+            return None
+        sub = self.frame.iloc[idx]
+        return Curve(
+            tag,
+            info.role if info else "other",
+            info.direction if info else None,
+            sub["step"].to_numpy(np.int64),
+            sub["value"].to_numpy(np.float64),
+            sub["wall_time"].to_numpy(np.float64),
+        )
+
+    @property
+    def train(self) -> Curve | None:
+        return self.curve(self.roles.train_loss)
+
+    @property
+    def val(self) -> Curve | None:
+        return self.curve(self.roles.val_loss)
+
+    def curve_set(self) -> CurveSet:
+        """The curves the rules look at: primary losses, metrics, learning rate, other losses."""
+        r = self.roles
+        primary = {r.train_loss, r.val_loss}
+        for name in list(primary):
+            primary.update(r.derived.get(name, []))
+        others = tuple(
+            c for t, info in sorted(r.tags.items())
+            if info.kind == "loss" and t not in primary and (c := self.curve(t)) is not None
+        )
+        return CurveSet(
+            run=self.id, train=self.train, val=self.val,
+            train_metric=self.curve(r.train_metric), val_metric=self.curve(r.val_metric),
+            lr=self.curve(r.lr), other_losses=others, hparams=dict(self.hparams),
+        )
+
+    def tag_table(self) -> list[dict[str, Any]]:
+        rows = []
+        primary = {v: k for k, v in self.roles.primary().items() if v}
+        for tag, idx in self._index().items():
+            info = self.roles.tags[tag]
+            steps = self.frame["step"].to_numpy()[idx]
+            vals = self.frame["value"].to_numpy()[idx]
+            rows.append(
+                {
+                    "tag": tag,
+                    "role": primary.get(tag, info.role),
+                    "direction": info.direction,
+                    "points": int(len(idx)),
+                    "nonfinite": int((~np.isfinite(vals)).sum()),
+                    "first_step": int(steps.min()) if len(steps) else None,
+                    "last_step": int(steps.max()) if len(steps) else None,
+                }
+            )
+        for name, parts in self.roles.derived.items():
+            c = self.curve(name)
+            rows.append(
+                {
+                    "tag": name,
+                    "role": primary.get(name, "derived"),
+                    "direction": "min",
+                    "points": len(c) if c is not None else 0,
+                    "nonfinite": int((~np.isfinite(c.values)).sum()) if c is not None else 0,
+                    "first_step": int(c.steps.min()) if c is not None and len(c) else None,
+                    "last_step": int(c.steps.max()) if c is not None and len(c) else None,
+                    "derived_from": parts,
+                }
+            )
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.id,
+            "format": self.format,
+            "files": self.files,
+            "roles": self.roles.primary(),
+            "role_reasons": self.roles.reasons,
+            "tags": self.tag_table(),
+            "notes": self.notes,
+            "hparams": _jsonable(self.hparams),
+        }
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if np.isfinite(f) else str(f)
+    if isinstance(obj, (str, int, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+@dataclass
+class LoadResult:
+    runs: list[Run] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
+
+
+def read_source(src: RunSource, display_root: Path | None = None) -> tuple[Run | None, list[Skipped]]:
+    """Read one discovered run; problems become notes or skipped entries, never exceptions."""
+    root = display_root or src.base
+
+    def rel(p: str | Path) -> str:
+        try:
+            return Path(p).relative_to(root).as_posix()
+        except ValueError:
+            return Path(p).as_posix()
+
+    skipped: list[Skipped] = []
+    try:
+        res = reader_for(src.format).read(src.run, list(src.files), src.base)
+    except ReadError as e:
+        return None, [Skipped(rel(e.path), e.reason)]
+    except Exception as e:  # a reader bug must not stop the analysis of other runs
+        return None, [Skipped(rel(src.files[0]) if src.files else src.run,
+                              f"internal error while reading ({src.format}): {type(e).__name__}: {e}")]
+    frame = res.frame if res.frame is not None else empty_frame()
+    for path, reason in res.skipped:
+        skipped.append(Skipped(rel(path), reason))
+    if frame.empty:
+        reason = "no scalar values in it" + (f" ({'; '.join(res.notes[:3])})" if res.notes else "")
+        skipped.append(Skipped(src.run, reason))
+        return None, skipped
+    frame = frame.assign(run=src.run)
+    run = Run(
+        id=src.run,
+        format=src.format,
+        files=[rel(f) for f in (res.files or src.files)],
+        frame=frame,
+        roles=Roles(),
+        notes=list(src.notes) + list(res.notes),
+        hparams=dict(res.hparams),
+    )
+    return run, skipped
+
+
+def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = None) -> None:
+    idx = run._index()
+    steps = run.frame["step"].to_numpy()
+    vals = run.frame["value"].to_numpy()
+    points = {t: int(np.isfinite(vals[i]).sum()) for t, i in idx.items()}
+    ranges = {t: (int(steps[i].min()), int(steps[i].max())) for t, i in idx.items()}
+    tl = train_loss if train_loss in idx else None
+    vl = val_loss if val_loss in idx else None
+    run.roles = assign_roles(points, train_loss=tl, val_loss=vl, tag_steps=ranges)
+    for name, given in (("train-loss", train_loss), ("val-loss", val_loss)):
+        if given is not None and given not in idx:
+            run.notes.append(
+                f"--{name} {given!r} is not a tag of this run (tags: {', '.join(sorted(idx))}); "
+                "chose automatically instead"
+            )
+
+
+def load(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    *,
+    train_loss: str | None = None,
+    val_loss: str | None = None,
+) -> LoadResult:
+    """Discover and read every run under ``paths`` and assign roles.
+
+    Raises FileNotFoundError when a path does not exist.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    out = LoadResult()
+    many = len(paths) > 1
+    for p in paths:
+        disc: Discovery = discover(p)
+        out.roots.append(str(p))
+        prefix = (Path(p).name + "/") if many else ""
+        for s in disc.skipped:
+            out.skipped.append(Skipped(prefix + s.path, s.reason))
+        for src in disc.runs:
+            run, skipped = read_source(src, disc.root)
+            out.skipped.extend(Skipped(prefix + s.path, s.reason) for s in skipped)
+            if run is None:
+                continue
+            if prefix:
+                run.id = prefix + run.id
+                run.frame = run.frame.assign(run=run.id)
+            assign(run, train_loss=train_loss, val_loss=val_loss)
+            out.runs.append(run)
+    return out
