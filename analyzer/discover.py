@@ -134,8 +134,13 @@ class _Walker:
             self.walk(s)
 
 
+def is_event_file(p: Path) -> bool:
+    """A TensorBoard event file (TF2's ``*.profile-empty`` markers hold no scalars)."""
+    return bool(EVENT_RE.search(p.name)) and not p.name.endswith(".profile-empty")
+
+
 def _has_events(files: list[Path]) -> bool:
-    return any(EVENT_RE.search(f.name) for f in files)
+    return any(is_event_file(f) for f in files)
 
 
 def _is_mlflow_run(d: Path, files: list[Path], subdirs: list[Path]) -> bool:
@@ -166,7 +171,7 @@ def discover(path: str | os.PathLike) -> Discovery:
     event_dirs = [d for d, (files, _) in w.dirs.items() if _has_events(files)]
     for d in sorted(event_dirs, key=lambda p: (len(p.parts), _natural_key(p.as_posix()))):
         files, subdirs = w.dirs[d]
-        events = sorted((f for f in files if EVENT_RE.search(f.name)), key=_event_sort_key)
+        events = sorted((f for f in files if is_event_file(f)), key=_event_sort_key)
         parent = d.parent
         target = d
         if d != root and d.name.lower() in SPLIT_DIRS and parent in w.dirs:
@@ -240,7 +245,7 @@ def discover(path: str | os.PathLike) -> Discovery:
                 continue
             ext = f.suffix.lower()
             name = f.name.lower()
-            if EVENT_RE.search(f.name):
+            if is_event_file(f):
                 continue
             if ext in JSONL_EXT:
                 fmt, reason = "jsonl", ""
@@ -288,7 +293,7 @@ def _discover_file(path: Path) -> Discovery:
     if not stat.S_ISREG(mode):
         out.skipped.append(Skipped(name, "not a regular file"))
         return out
-    if EVENT_RE.search(name):
+    if is_event_file(path):
         out.runs.append(RunSource(name, "tensorboard", path.parent, [path]))
     elif name == "trainer_state.json":
         out.runs.append(RunSource(name, "hf-trainer-state", path.parent, [path]))

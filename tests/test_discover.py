@@ -1,0 +1,125 @@
+"""Run discovery: grouping files into runs, ids, skipped files."""
+
+import os
+
+import pytest
+
+from analyzer.discover import discover
+
+
+def touch(p, data=b""):
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def runs(d):
+    return {r.run: r for r in discover(d).runs}
+
+
+def test_keras_train_validation_is_one_run(tmp_path):
+    touch(tmp_path / "fit/20240101/train/events.out.tfevents.1.host.1.v2")
+    touch(tmp_path / "fit/20240101/validation/events.out.tfevents.2.host.1.v2")
+    touch(tmp_path / "fit/20240101/train/events.out.tfevents.1.host.profile-empty")
+    r = runs(tmp_path)
+    assert list(r) == ["fit/20240101"]
+    assert len(r["fit/20240101"].files) == 2
+
+
+def test_estimator_eval_and_add_scalars_merge(tmp_path):
+    touch(tmp_path / "model_dir/events.out.tfevents.100.h")
+    touch(tmp_path / "model_dir/events.out.tfevents.50.h")
+    touch(tmp_path / "model_dir/eval/events.out.tfevents.60.h")
+    touch(tmp_path / "pt/events.out.tfevents.1.h")
+    touch(tmp_path / "pt/Loss_train/events.out.tfevents.1.h")
+    touch(tmp_path / "pt/Loss_val/events.out.tfevents.1.h")
+    r = runs(tmp_path)
+    assert sorted(r) == ["model_dir", "pt"]
+    names = [f.name for f in r["model_dir"].files]
+    # files of one folder in timestamp order
+    assert names.index("events.out.tfevents.50.h") < names.index("events.out.tfevents.100.h")
+    assert len(r["pt"].files) == 3
+
+
+def test_ultralytics_nested_runs_stay_separate(tmp_path):
+    touch(tmp_path / "runs/train/exp/events.out.tfevents.1.h")
+    touch(tmp_path / "runs/train/exp2/events.out.tfevents.1.h")
+    assert sorted(runs(tmp_path)) == ["runs/train/exp", "runs/train/exp2"]
+
+
+def test_lightning_versions_and_hidden_folders(tmp_path):
+    for v in (0, 1):
+        touch(tmp_path / f"lightning_logs/version_{v}/events.out.tfevents.1.h.1.0")
+        touch(tmp_path / f"lightning_logs/version_{v}/events.out.tfevents.2.h.1.1")
+    touch(tmp_path / ".git/events.out.tfevents.1.h")
+    r = runs(tmp_path)
+    assert sorted(r) == ["lightning_logs/version_0", "lightning_logs/version_1"]
+    assert all(len(x.files) == 2 for x in r.values())
+
+
+def test_hf_checkpoints_keep_most_complete(tmp_path):
+    touch(tmp_path / "out/checkpoint-500/trainer_state.json", b'{"log_history": []}')
+    touch(tmp_path / "out/checkpoint-1000/trainer_state.json", b'{"log_history": [{"loss": 1, "step": 1}]}')
+    d = discover(tmp_path)
+    assert [(r.run, r.format) for r in d.runs] == [("out", "hf-trainer-state")]
+    assert d.runs[0].files[0].parent.name == "checkpoint-1000"
+    assert any("older checkpoint copy" in s.reason for s in d.skipped)
+
+
+def test_mlflow_run_folder(tmp_path):
+    run = tmp_path / "mlruns/0/abc123"
+    touch(run / "meta.yaml", b"name: x\n")
+    touch(run / "metrics/loss", b"1700000000000 1.0 0\n")
+    touch(run / "metrics/train/acc", b"1700000000000 0.5 0\n")
+    touch(run / "tags/mlflow.runName", b"nice-run")
+    d = discover(tmp_path)
+    assert [(r.run, r.format) for r in d.runs] == [("mlruns/0/abc123", "mlflow")]
+    assert len(d.runs[0].files) == 2
+
+
+def test_unknown_files_are_skipped_with_reason(tmp_path):
+    touch(tmp_path / "a/notes.docx", b"xx")
+    touch(tmp_path / "a/model.pt", b"xx")
+    d = discover(tmp_path)
+    reasons = {s.path: s.reason for s in d.skipped}
+    assert "a/notes.docx" in reasons and ".docx" in reasons["a/notes.docx"]
+    assert "a/model.pt" in reasons
+
+
+def test_symlink_loop_terminates(tmp_path):
+    touch(tmp_path / "r/events.out.tfevents.1.h")
+    os.symlink(tmp_path, tmp_path / "r/loop")
+    d = discover(tmp_path)
+    assert [r.run for r in d.runs] == ["r"]
+    assert any("loop" in s.reason for s in d.skipped)
+
+
+def test_unreadable_folder_is_reported(tmp_path, monkeypatch):
+    touch(tmp_path / "ok/events.out.tfevents.1.h")
+    bad = tmp_path / "bad"
+    touch(bad / "events.out.tfevents.1.h")
+    real_scandir = os.scandir
+
+    def scandir(path):  # root ignores chmod 0, so simulate the permission error
+        if os.fspath(path) == os.fspath(bad):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    d = discover(tmp_path)
+    assert [r.run for r in d.runs] == ["ok"]
+    assert any(s.path == "bad" and "Permission denied" in s.reason for s in d.skipped)
+
+
+def test_single_file_and_missing_path(tmp_path):
+    f = touch(tmp_path / "events.out.tfevents.1.h")
+    d = discover(f)
+    assert [r.run for r in d.runs] == ["events.out.tfevents.1.h"]
+    with pytest.raises(FileNotFoundError):
+        discover(tmp_path / "nope")
+
+
+def test_run_at_root_is_named_after_folder(tmp_path):
+    root = tmp_path / "myrun"
+    touch(root / "events.out.tfevents.1.h")
+    assert [r.run for r in discover(root).runs] == ["myrun"]
