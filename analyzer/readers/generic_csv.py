@@ -4,6 +4,8 @@
   ``epoch``, ``batch``…, case and spacing ignored) that holds whole numbers counting up steadily;
   otherwise the row number. A ``Batch`` column that restarts every epoch next to an ``Epoch``
   column that repeats is no step: the row number (count of logging calls) is used instead.
+* other step-like columns (a ``Batch`` index that restarts each epoch) are counters, not curves:
+  they are left out with a note.
 * tags: every other numeric column, named as in the header (padding stripped). When the step is
   not the epoch and an epoch column exists, it is kept as the tag ``epoch`` (an axis for mapping
   steps to epochs, not a curve to judge).
@@ -23,9 +25,11 @@ import pandas as pd
 from .base import ReadResult
 from .tables import (
     EPOCH_NAMES,
+    STEP_NAMES,
     choose_step,
     find_column,
     no_numeric_error,
+    norm_name,
     read_files,
     read_sidecar_hparams,
     read_table,
@@ -44,9 +48,10 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
     prefix = tag_prefix(path, base)
     epoch_col = find_column(table, EPOCH_NAMES)
+    axes = [n for n in table.numeric() if norm_name(n) in STEP_NAMES and n not in (step.column, epoch_col)]
     tags = []
     for n in table.numeric():
-        if n in (step.column, wt_col):
+        if n in (step.column, wt_col) or n in axes:
             continue
         if n == epoch_col:
             tags.append((prefix + "epoch", n))
@@ -60,6 +65,8 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
         result.notes.append(f"{name}: {step.note}")
     elif step.column:
         result.notes.append(f"{name}: step = column {step.column!r}")
+    if axes:
+        result.notes.append(f"{name}: counter column(s) {', '.join(map(repr, axes))} not read as curves")
     if wt_col:
         result.notes.append(f"{name}: wall time from column {wt_col!r}")
     if epoch_col and epoch_col != step.column:

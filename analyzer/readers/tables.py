@@ -42,6 +42,7 @@ _NUM_RE = re.compile(
 _DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$")
 # hand-rolled PyTorch logs often write str(tensor): "tensor(0.5321, device='cuda:0')"
 _TENSOR_RE = re.compile(r"^\s*tensor\(\s*([+-]?[\d.]+(?:[eE][+-]?\d+)?|nan|inf|-inf)", re.IGNORECASE)
+_RULER_RE = re.compile(r"^[ \t|:+=-]*(?:-{3,}|={3,})[ \t|:+=-]*$\n?", re.MULTILINE)
 _SEPARATORS = [",", "\t", ";", "|", " "]  # " " means runs of whitespace
 _SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "whitespace"}
 
@@ -83,10 +84,13 @@ def _decode(raw: bytes) -> str:
 
 
 def _normalise_newlines(text: str) -> str:
-    """\\r\\r\\n, \\r\\n and lone \\r all become \\n (Windows tools doubling the CR happens)."""
-    if "\r" not in text:
-        return text
-    return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    """\\r\\r\\n, \\r\\n and lone \\r become \\n (Windows tools doubling the CR happens);
+    ruler lines of a text table (``|---|---|``, ``+====+``) are removed."""
+    if "\r" in text:
+        text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    if ("---" in text or "===" in text) and _RULER_RE.search(text):
+        text = _RULER_RE.sub("", text)
+    return text
 
 
 def _binary_reason(raw: bytes) -> str | None:
@@ -163,7 +167,7 @@ def find_layout(lines: list[str]) -> Layout | None:
     by rows of about as many cells that are mostly numbers. Every separator is tried; the one that
     explains the most rows with the most columns wins.
     """
-    best: tuple[tuple[float, int, int], Layout] | None = None
+    best: tuple[tuple[float, float, int, int], Layout] | None = None
     head = lines[:40]
     for sep in _SEPARATORS:
         if sep != " " and not any(sep in ln for ln in head):
@@ -180,16 +184,17 @@ def find_layout(lines: list[str]) -> Layout | None:
             kinds = [_cell_kind(h, decimal_comma) for h in hdr]
             if kinds.count("num") > 0 or kinds.count("text") == 0:
                 continue
-            rows = split_cache[i + 1 : i + 21]
+            # rows after the header; a repeat of the header line (appended log) is not counted
+            rows = [r for r in split_cache[i + 1 : i + 21] if r != hdr]
             if not rows:
                 continue
             good = sum(_row_is_good(r, k, decimal_comma) for r in rows)
             if good == 0 or good < 0.8 * len(rows):
                 continue
-            score = (good / len(rows), good, k)
+            exact = sum(len(r) == k for r in rows)
+            score = (good / len(rows), exact / len(rows), good, k)
             if best is None or score > best[0]:
                 best = (score, Layout(sep, i, hdr, decimal_comma, good))
-            break  # first header candidate for this separator
     return best[1] if best else None
 
 
@@ -281,6 +286,7 @@ class Column:
     present: np.ndarray
     text_cells: int = 0
     text_example: str | None = None
+    unwrapped: int = 0  # cells written as tensor(...)
 
     @property
     def n_present(self) -> int:
@@ -340,6 +346,7 @@ def _parse_block(block: str, layout: Layout, has_nan_tokens: bool) -> tuple[list
         s = df[col]
         text_cells = 0
         example = None
+        unwrapped = 0
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             values = s.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
@@ -347,13 +354,15 @@ def _parse_block(block: str, layout: Layout, has_nan_tokens: bool) -> tuple[list
             strs = pd.Series([None if v is None else str(v).strip() for v in st], dtype=object)
             if layout.decimal_comma:
                 strs = strs.str.replace(",", ".", regex=False)
-            values = pd.to_numeric(strs, errors="coerce").to_numpy(dtype=np.float64)
+            values = np.array(pd.to_numeric(strs, errors="coerce"), dtype=np.float64)
             leftover = strs.notna() & np.isnan(values)
             if leftover.any():
                 # unwrap "tensor(0.53, device='cuda:0')"
                 ext = strs[leftover].str.extract(_TENSOR_RE, expand=False)
                 got = pd.to_numeric(ext, errors="coerce")
-                values[leftover.to_numpy()] = got.to_numpy(dtype=np.float64)
+                got_arr = got.to_numpy(dtype=np.float64)
+                values[leftover.to_numpy()] = got_arr
+                unwrapped = int(np.isfinite(got_arr).sum())
                 leftover = strs.notna() & np.isnan(values)
                 is_missing = strs.isin(MISSING_TOKENS) | strs.str.lower().isin(_NAN_LOWER)
                 textmask = leftover & ~is_missing
@@ -374,7 +383,7 @@ def _parse_block(block: str, layout: Layout, has_nan_tokens: bool) -> tuple[list
         if name == "" and "" in cols:
             continue
         names.append(name)
-        cols[name] = Column(name, values, present, text_cells, example)
+        cols[name] = Column(name, values, present, text_cells, example, unwrapped)
     return names, cols, len(df), bad
 
 
@@ -384,15 +393,18 @@ def _header_repeat_starts(text: str, layout: Layout, header_offset: int) -> list
     if first == "":
         return []
     sep_pat = r"\s" if layout.sep == " " else re.escape(layout.sep)
-    pat = re.compile(r"^[ \t]*[\"']?" + re.escape(first) + r"[\"']?[ \t]*(?:" + sep_pat + r"|$)", re.MULTILINE)
+    if first not in text[header_offset + len(first) :]:
+        return []
+    pat = re.compile(r"\n[ \t]*[\"']?" + re.escape(first) + r"[\"']?[ \t]*(?:" + sep_pat + r"|$)", re.MULTILINE)
     starts = []
-    for m in pat.finditer(text, header_offset + 1):
-        line_end = text.find("\n", m.start())
-        line = text[m.start() : line_end if line_end >= 0 else len(text)]
+    for m in pat.finditer(text, header_offset):
+        start = m.start() + 1
+        line_end = text.find("\n", start)
+        line = text[start : line_end if line_end >= 0 else len(text)]
         fields = _split(line, layout.sep)
         kinds = [_cell_kind(f, layout.decimal_comma) for f in fields]
         if kinds.count("text") > len(fields) / 2:
-            starts.append(m.start())
+            starts.append(start)
     return starts
 
 
@@ -439,7 +451,9 @@ def read_table(path: Path) -> Table:
     body = text[header_offset:]
     repeats = [s - header_offset for s in _header_repeat_starts(text, layout, header_offset)]
     bounds = [0, *repeats, len(body)]
-    has_nan = re.search(r"(?i)(?:^|[\s,;|])[+-]?nan(?:[\s,;|]|$)", body) is not None
+    has_nan = any(t in body for t in ("nan", "NaN", "NAN")) and (
+        re.search(r"(?i)(?:^|[\s,;|])[+-]?nan(?:[\s,;|]|$)", body) is not None
+    )
     all_names: list[str] = []
     parts: list[tuple[dict[str, Column], int]] = []
     bad_total = 0
@@ -465,6 +479,7 @@ def read_table(path: Path) -> Table:
     for nm in all_names:
         vals, pres = [], []
         text_cells = 0
+        unwrapped = 0
         example = None
         for cols, n in parts:
             c = cols.get(nm)
@@ -475,6 +490,7 @@ def read_table(path: Path) -> Table:
                 vals.append(c.values)
                 pres.append(c.present)
                 text_cells += c.text_cells
+                unwrapped += c.unwrapped
                 example = example or c.text_example
         columns[nm] = Column(
             nm,
@@ -482,6 +498,7 @@ def read_table(path: Path) -> Table:
             np.concatenate(pres) if pres else np.empty(0, dtype=bool),
             text_cells,
             example,
+            unwrapped,
         )
     seg_starts = []
     acc = 0
@@ -511,6 +528,8 @@ def _classify_columns(table: Table) -> None:
     """Drop unnamed empty columns, set text columns aside, note text cells in numeric columns."""
     for name in list(table.columns):
         c = table.columns[name]
+        if c.unwrapped:
+            table.notes.append(f"column {name!r}: {c.unwrapped} value(s) written as tensor(...) unwrapped")
         if name == "":
             del table.columns[name]
             if c.n_present:
@@ -551,6 +570,22 @@ def _steady(values: np.ndarray) -> bool:
     eq = int((d == 0).sum())
     down = int((d < 0).sum())
     return down <= max(2, 0.01 * len(values)) and up >= eq
+
+
+def _restarts_with_epoch(table: Table, name: str, rows: np.ndarray) -> bool:
+    """True when a non-epoch counter goes back exactly where an epoch column moves on
+    (a batch index within the epoch, not a step)."""
+    epoch = find_column(table, EPOCH_NAMES)
+    if epoch is None or epoch == name:
+        return False
+    e = table.columns[epoch]
+    ok = rows & e.present
+    v = table.columns[name].values[ok]
+    ev = e.values[ok]
+    if len(v) < 2:
+        return False
+    back = np.diff(v) < 0
+    return bool(back.any()) and bool(np.all(np.diff(ev)[back] > 0))
 
 
 def is_integral(values: np.ndarray) -> bool:
@@ -600,6 +635,9 @@ def choose_step(table: Table, prefer: Iterable[str] = STEP_NAMES) -> StepChoice:
                 continue
             if not _steady(v):
                 rejected.append(f"{name!r} does not count up steadily")
+                continue
+            if _restarts_with_epoch(table, name, rows):
+                rejected.append(f"{name!r} restarts every epoch")
                 continue
             note = None
             if rows.sum() < table.n_rows:

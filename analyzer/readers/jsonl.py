@@ -1,0 +1,231 @@
+"""JSON-lines logs (``*.jsonl``, ``*.ndjson``, and ``*.json`` files of that shape).
+
+* one JSON object per line; nested objects are flattened with ``/`` (``{"train": {"loss": 1}}``
+  -> tag ``train/loss``); numbers are points, strings/lists/booleans are skipped with a note.
+* bare ``NaN``/``Infinity`` tokens (what Python's ``json.dumps`` writes) are logged values and
+  kept; a key absent from a line is simply not logged there.
+* step: a step-like key (``global_step``, ``step``, ``_step``, ``iteration``, ``iter``, ``epoch``,
+  ``batch``…, see :data:`~analyzer.readers.tables.STEP_NAMES`); lines without it take the step of
+  the line before (e.g. an evaluation record written right after a training one). Without any
+  step key the line number is the step. An ``epoch`` key that is not the step is kept as the tag
+  ``epoch`` (an axis for mapping, not a curve).
+* wall time: a ``time``/``timestamp``/``_timestamp``/``wall_time`` key with Unix seconds or ms.
+* lines that are not JSON objects are counted and noted, not fatal.
+* a ``.json`` file holding one document is accepted too: a list of objects (one per step), a
+  Keras ``History.history`` dict of lists (``{"loss": [..], "val_loss": [..]}``, step = index),
+  or a Hugging Face ``trainer_state.json`` (handed to that reader).
+* steps that go back are resolved by :func:`~analyzer.readers.base.apply_restarts`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .base import ReadError, ReadResult
+from .tables import (
+    EPOCH_NAMES,
+    STEP_NAMES,
+    Column,
+    StepChoice,
+    Table,
+    _decode,
+    _normalise_newlines,
+    choose_step,
+    find_column,
+    flatten,
+    norm_name,
+    read_files,
+    tag_prefix,
+    to_long,
+    wall_time_column,
+)
+
+FORMAT = "jsonl"
+_NAN_MARK = "\x00nan"  # a logged NaN, kept apart from "key absent"
+
+
+def _parse_constant(token: str) -> Any:
+    if token == "NaN":
+        return _NAN_MARK
+    return math.inf if token == "Infinity" else -math.inf
+
+
+def _is_number(v: Any) -> bool:
+    """A real number cell (not a bool, not the NaN pandas puts where a key was absent)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+
+def table_from_records(path: Path, records: list[dict[str, Any]], sep: str = "/") -> tuple[Table, dict[str, int]]:
+    """Turn flattened JSON records into a :class:`Table`; returns it and skipped keys -> count."""
+    flat = [flatten(r, sep) for r in records]
+    df = pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
+    columns: dict[str, Column] = {}
+    skipped: dict[str, int] = {}
+    for name in df.columns:
+        s = df[name]
+        if pd.api.types.is_bool_dtype(s):
+            skipped[str(name)] = int(s.notna().sum())
+            continue
+        if pd.api.types.is_numeric_dtype(s):
+            values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            present = ~np.isnan(values)
+        else:
+            obj = s.astype(object)
+            is_nan = obj.map(lambda v: isinstance(v, str) and v == _NAN_MARK).to_numpy(dtype=bool)
+            is_num = obj.map(_is_number).to_numpy(dtype=bool)
+            values = np.full(len(obj), np.nan)
+            if is_num.any():
+                values[is_num] = obj[is_num].astype(np.float64).to_numpy()
+            present = is_num | is_nan
+            other = int((obj.notna().to_numpy() & ~present).sum())
+            if other:
+                skipped[str(name)] = other
+            if not present.any():
+                continue
+        columns[str(name)] = Column(str(name), values, present)
+    return Table(path=path, sep="json", header_line=1, columns=columns, n_rows=len(df), header=list(columns)), skipped
+
+
+def _fill_forward_step(table: Table, step: StepChoice) -> tuple[StepChoice, int]:
+    """Rows without a step value take the step of the row before (rows before the first are dropped)."""
+    if step.column is None or step.rows.all():
+        return step, 0
+    idx = np.where(step.rows, np.arange(len(step.rows)), -1)
+    idx = np.maximum.accumulate(idx)
+    rows = idx >= 0
+    steps = np.where(rows, step.steps[np.maximum(idx, 0)], 0)
+    filled = int(rows.sum() - step.rows.sum())
+    return StepChoice(steps.astype(np.int64), rows, step.column, None), filled
+
+
+def _choose_json_step(table: Table) -> StepChoice:
+    """Like :func:`choose_step` but a step key present on only some lines still counts."""
+    for want in STEP_NAMES:
+        name = find_column(table, [want])
+        if name is None:
+            continue
+        c = table.columns[name]
+        v = c.values[c.present & np.isfinite(c.values)]
+        if len(v) == 0:
+            continue
+        if np.all(np.abs(v - np.round(v)) < 1e-9) and want not in EPOCH_NAMES | {"batch"}:
+            rows = c.present & np.isfinite(c.values)
+            return StepChoice(np.round(np.where(rows, c.values, 0)).astype(np.int64), rows, name)
+    return choose_step(table)
+
+
+def records_from_text(text: str) -> tuple[list[dict[str, Any]], int, int, Any]:
+    """Parse JSON lines; returns (records, bad lines, non-object lines, whole document or None)."""
+    stripped = text.lstrip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            doc = json.loads(text, parse_constant=_parse_constant)
+        except ValueError:
+            doc = None
+        if isinstance(doc, list) or (
+            isinstance(doc, dict)
+            and ("log_history" in doc or (doc and all(isinstance(v, list) for v in doc.values())))
+        ):
+            return [], 0, 0, doc
+    records: list[dict[str, Any]] = []
+    bad = 0
+    non_obj = 0
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line, parse_constant=_parse_constant)
+        except ValueError:
+            bad += 1
+            continue
+        if isinstance(obj, dict):
+            records.append(obj)
+        else:
+            non_obj += 1
+    return records, bad, non_obj, None
+
+
+def _records_from_document(path: Path, doc: Any, run: str, base: Path, result: ReadResult):
+    """Records from a single JSON document, or a finished frame for a trainer_state.json."""
+    if isinstance(doc, list):
+        recs = [r for r in doc if isinstance(r, dict)]
+        if len(recs) < len(doc):
+            result.notes.append(f"{path.name}: {len(doc) - len(recs)} list item(s) that are not objects skipped")
+        return recs
+    if isinstance(doc, dict):
+        if isinstance(doc.get("log_history"), list):
+            from . import hf_trainer
+
+            result.notes.append(f"{path.name}: a Hugging Face trainer state; read as such")
+            return hf_trainer.frame_from_state(run, path, base, doc, result)
+        lists = {k: v for k, v in doc.items() if isinstance(v, list)}
+        if lists and len(lists) == len(doc):
+            n = max(len(v) for v in lists.values())
+            result.notes.append(f"{path.name}: a dict of lists (Keras History); step = list index")
+            return [{k: v[i] for k, v in lists.items() if i < len(v)} for i in range(n)]
+        return [doc]
+    raise ReadError(path, f"a single JSON {type(doc).__name__}, not records of numbers")
+
+
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ReadError(path, f"cannot read: {e.strerror or e}") from e
+    if not raw.strip():
+        raise ReadError(path, "empty file" + (" (0 bytes)" if not raw else ""))
+    if b"\x00" in raw[:65536] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReadError(path, "binary data (NUL bytes), not JSON lines")
+    text = _normalise_newlines(_decode(raw))
+    records, bad, non_obj, doc = records_from_text(text)
+    name = path.name
+    if doc is not None:
+        got = _records_from_document(path, doc, run, base, result)
+        if isinstance(got, pd.DataFrame):
+            return got
+        records = got
+    if not records:
+        what = f"{bad} line(s) that are not JSON" if bad else "no JSON objects"
+        raise ReadError(path, f"no JSON records with numbers ({what})")
+    table, skipped = table_from_records(path, records)
+    if bad:
+        result.notes.append(f"{name}: {bad} line(s) that are not valid JSON skipped")
+    if non_obj:
+        result.notes.append(f"{name}: {non_obj} JSON line(s) that are not objects skipped")
+    if skipped:
+        shown = ", ".join(f"{k!r}" for k in list(skipped)[:8])
+        more = f" and {len(skipped) - 8} more" if len(skipped) > 8 else ""
+        result.notes.append(f"{name}: non-numeric key(s) {shown}{more} skipped")
+    step = _choose_json_step(table)
+    step, filled = _fill_forward_step(table, step)
+    if step.note:
+        result.notes.append(f"{name}: {step.note}")
+    elif step.column:
+        result.notes.append(f"{name}: step = key {step.column!r}")
+    if filled:
+        result.notes.append(f"{name}: {filled} record(s) without {step.column!r} took the step before")
+    wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
+    epoch_col = find_column(table, EPOCH_NAMES)
+    prefix = tag_prefix(path, base)
+    tags = []
+    for n in table.columns:
+        if n in (step.column, wt_col):
+            continue
+        if norm_name(n) in STEP_NAMES and n != epoch_col:
+            continue
+        tags.append((prefix + ("epoch" if n == epoch_col else n), n))
+    if not [t for t in tags if t[1] != epoch_col]:
+        raise ReadError(path, "no numeric fields besides the step")
+    return to_long(run, table, step, tags, wall)
+
+
+def read(run: str, paths: list[Path], base: Path) -> ReadResult:
+    """Read JSON-lines logs of one run (several files = one resumed run, in order)."""
+    return read_files(run, paths, base, _read_one, FORMAT)

@@ -1,0 +1,167 @@
+"""MLflow file store runs: ``mlruns/<experiment_id>/<run_id>/``.
+
+* ``metrics/<key>``: one file per metric; keys with ``/`` are nested folders
+  (``metrics/train/loss`` -> tag ``train/loss``). Each line is ``<timestamp_ms> <value> <step>``;
+  very old MLflow wrote no step (-> 0). wall_time = timestamp / 1000.
+* a metric whose every step is 0 although it has several points was logged without ``step=``:
+  the logging order is used as the step instead (noted).
+* ``params/<key>`` -> hparams (numbers converted, other values as text).
+* ``tags/mlflow.runName`` (or ``run_name`` in ``meta.yaml``) -> a note and
+  ``hparams['mlflow.runName']``; a run marked deleted, failed, killed or still running is noted.
+* steps that go back (a resumed run logging into the same run) are resolved by
+  :func:`~analyzer.readers.base.apply_restarts`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+from .tables import _decode, _yaml_scalar, load_yaml
+
+FORMAT = "mlflow"
+_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+
+
+def _walk(folder: Path) -> list[Path]:
+    out = []
+    for dp, dns, fns in os.walk(folder):
+        dns.sort()
+        out.extend(Path(dp) / f for f in sorted(fns) if not f.startswith("."))
+    return out
+
+
+def _key(path: Path, folder: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """(steps, values, wall times, bad lines, had steps) of one metric file."""
+    text = _decode(path.read_bytes())
+    if not text.strip():
+        raise ReadError(path, "empty metric file")
+    df = pd.read_csv(
+        io.StringIO(text),
+        sep=r"\s+",
+        header=None,
+        names=["ts", "value", "step"],
+        engine="c",
+        on_bad_lines="skip",
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+    )
+    ts = pd.to_numeric(df["ts"], errors="coerce").to_numpy(dtype=np.float64)
+    val_s = df["value"].str.strip()
+    vals = pd.to_numeric(val_s, errors="coerce").to_numpy(dtype=np.float64)
+    is_nan = val_s.str.lower().isin({"nan", "-nan"}).to_numpy()
+    step_s = df["step"].str.strip()
+    has_step = (step_s != "").to_numpy()
+    steps = pd.to_numeric(step_s.where(step_s != "", "0"), errors="coerce").to_numpy(dtype=np.float64)
+    ok = np.isfinite(ts) & (~np.isnan(vals) | is_nan) & np.isfinite(steps)
+    n_lines = sum(1 for ln in text.splitlines() if ln.strip())
+    bad = n_lines - int(ok.sum())
+    return (
+        np.round(steps[ok]).astype(np.int64),
+        vals[ok],
+        ts[ok] / 1000.0,
+        bad,
+        bool(has_step[ok].any()),
+    )
+
+
+def _read_text(path: Path) -> str:
+    return _decode(path.read_bytes()).strip()
+
+
+def read(run: str, paths: list[Path], base: Path) -> ReadResult:
+    """Read one MLflow run folder (``base``); ``paths`` are its metric files (all when empty)."""
+    base = Path(base)
+    result = ReadResult(frame=empty_frame())
+    metrics_dir = base / "metrics"
+    files = [Path(p) for p in paths] if paths else _walk(metrics_dir)
+    if not files and not metrics_dir.is_dir():
+        raise ReadError(base, "no metrics/ folder (not an MLflow run folder?)")
+    _read_meta(base, result)
+    tags, steps, values, walls = [], [], [], []
+    for p in files:
+        try:
+            key = _key(p, metrics_dir)
+        except ValueError:
+            key = p.name
+        try:
+            st, va, wt, bad, had_steps = _read_metric(p)
+        except ReadError as e:
+            result.skipped.append((str(p), e.reason))
+            continue
+        except (OSError, ValueError) as e:
+            result.skipped.append((str(p), f"could not be read: {e}"))
+            continue
+        result.files.append(str(p))
+        if bad:
+            result.notes.append(f"metric {key!r}: {bad} malformed line(s) skipped")
+        if len(st) == 0:
+            result.skipped.append((str(p), "no valid '<timestamp> <value> <step>' line"))
+            continue
+        if len(st) > 1 and not st.any():
+            st = np.arange(len(st), dtype=np.int64)
+            why = "logged without step" if had_steps else "old format without steps"
+            result.notes.append(f"metric {key!r}: {why} (all steps 0); the logging order is the step")
+        tags.append(np.full(len(st), key, dtype=object))
+        steps.append(st)
+        values.append(va)
+        walls.append(wt)
+    if not tags:
+        if result.skipped:
+            raise ReadError(*result.skipped[0])
+        raise ReadError(metrics_dir, "no metric files")
+    frame = make_frame(run, np.concatenate(tags), np.concatenate(steps), np.concatenate(values), np.concatenate(walls))
+    frame, notes = apply_restarts(frame, run)
+    result.frame = frame
+    result.notes.extend(notes)
+    return result
+
+
+def _param_value(text: str) -> Any:
+    v = _yaml_scalar(text) if "\n" not in text else text
+    return v if isinstance(v, (int, float, bool)) or v is None else text
+
+
+def _read_meta(base: Path, result: ReadResult) -> None:
+    """params/ -> hparams, run name and status -> notes."""
+    params = base / "params"
+    if params.is_dir():
+        for p in _walk(params):
+            try:
+                result.hparams[_key(p, params)] = _param_value(_read_text(p))
+            except OSError:
+                continue
+    run_name = None
+    name_file = base / "tags" / "mlflow.runName"
+    if name_file.is_file():
+        with contextlib.suppress(OSError):
+            run_name = _read_text(name_file)
+    meta: dict[str, Any] = {}
+    if (base / "meta.yaml").is_file():
+        try:
+            meta = load_yaml(base / "meta.yaml")
+        except Exception as e:
+            result.notes.append(f"meta.yaml could not be read ({type(e).__name__})")
+    if not run_name and meta.get("run_name"):
+        run_name = str(meta["run_name"])
+    if run_name:
+        result.hparams["mlflow.runName"] = run_name
+        result.notes.append(f"MLflow run name: {run_name}")
+    if meta.get("lifecycle_stage") == "deleted":
+        result.notes.append("the run is marked deleted in MLflow")
+    status = meta.get("status")
+    status = _STATUS.get(status, status) if isinstance(status, int) else status
+    if status and status != "FINISHED":
+        result.notes.append(f"MLflow status: {status}")
