@@ -1,0 +1,210 @@
+"""Helpers shared by the rules: level summaries of a curve built on analyzer.trends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyzer.curves import Curve
+from analyzer.trends.prep import Prepared, prepare
+from analyzer.trends.smoothing import effective_noise, noise_scale, robust_smooth
+
+#: fewest finite points a rule needs before it says anything about a curve's shape
+MIN_POINTS = 5
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A curve reduced to the numbers most rules reason with (original units unless noted)."""
+
+    prep: Prepared
+    smooth: np.ndarray  # smoothed values at prep.steps (original units)
+    initial: float  # level at the start (smoothed, robust to one wild first point)
+    final: float  # level at the end (median of the last ~10% of the smoothed curve)
+    best: float  # best smoothed level (minimum for a loss)
+    best_step: int
+    noise: float  # point-to-point noise sigma (original units, floored)
+    positive: bool  # every finite value > 0: ratios are meaningful
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self.prep.steps
+
+    @property
+    def first_step(self) -> int:
+        return int(self.prep.steps[0])
+
+    @property
+    def last_step(self) -> int:
+        return int(self.prep.steps[-1])
+
+    @property
+    def span(self) -> float:
+        return float(self.prep.steps[-1] - self.prep.steps[0]) or 1.0
+
+    @property
+    def n(self) -> int:
+        return self.prep.n
+
+
+def smooth_frac(n: int) -> float:
+    """Smoothing window as a fraction of the curve: wider for long noisy curves, light for short."""
+    if n <= 12:
+        return 0.3
+    if n <= 60:
+        return 0.15
+    return 0.08
+
+
+def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
+    """Summarise a curve; ``sign=-1`` turns a higher-is-better metric into a lower-is-better one.
+
+    None when there are fewer than :data:`MIN_POINTS` finite points.
+    """
+    prep = prepare(curve.steps, sign * np.asarray(curve.values, dtype=float))
+    if prep.n < MIN_POINTS:
+        return None
+    v = prep.values
+    if prep.n >= 7:
+        if prep.log_space:
+            sm = np.power(10.0, robust_smooth(prep.steps, prep.work, frac=smooth_frac(prep.n)))
+        else:
+            sm = robust_smooth(prep.steps, v, frac=smooth_frac(prep.n))
+    else:
+        sm = v.copy()
+    sm = np.where(np.isfinite(sm), sm, v)
+    k = max(1, int(round(0.1 * prep.n)))
+    final = float(np.median(sm[-k:]))
+    # the start: the first smoothed point, but never below the first raw value's neighbourhood
+    head = v[: max(2, min(3, prep.n // 5 + 1))]
+    initial = float(max(sm[0], np.median(head)))
+    i = int(np.argmin(sm))
+    sigma = noise_scale(prep.steps, v)
+    sigma = effective_noise(sigma if np.isfinite(sigma) else 0.0, v)
+    return Levels(
+        prep=prep, smooth=sm, initial=initial, final=final, best=float(sm[i]),
+        best_step=int(prep.steps[i]), noise=float(sigma), positive=bool(np.all(v > 0)),
+    )
+
+
+def fmt(x: float) -> str:
+    """Numbers for messages: 3 significant digits, thousands separators for big ones."""
+    if x is None or not np.isfinite(x):
+        return str(x)
+    ax = abs(x)
+    if ax >= 1e6 or (0 < ax < 1e-3):
+        return f"{x:.3g}"
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.0f}%" if abs(x) >= 0.01 else f"{100 * x:.2g}%"
+
+
+def last_lr(curves) -> float | None:
+    """The learning rate at the end of the run, when logged."""
+    lr = curves.lr
+    if lr is None or not len(lr):
+        return None
+    v = np.asarray(lr.values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v[-1]) if v.size else None
+
+
+def max_lr(curves) -> float | None:
+    lr = curves.lr
+    if lr is None or not len(lr):
+        return None
+    v = np.asarray(lr.values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.max()) if v.size else None
+
+
+def lr_decayed(curves, *, ratio: float = 0.2) -> bool:
+    """Whether the logged learning rate ended below ``ratio`` of its maximum (a decaying schedule)."""
+    lo, hi = last_lr(curves), max_lr(curves)
+    return bool(lo is not None and hi and hi > 0 and lo <= ratio * hi)
+
+
+def clamp01(x: float) -> float:
+    return float(min(1.0, max(0.0, x)))
+
+
+@dataclass(frozen=True)
+class Tail:
+    """How the end of a curve moves: the last ``fraction`` of its steps."""
+
+    rel_per_run: float  # relative change of the level if the tail's slope held for one more run length
+    rel_low: float  # same at the confidence bounds (low = most negative)
+    rel_high: float
+    p_decreasing: float  # Mann-Kendall one-sided p-value of a decrease in the tail
+    p_increasing: float
+    n: int
+
+
+def tail(L: Levels, *, fraction: float = 1 / 3) -> Tail | None:
+    """Theil-Sen slope and Mann-Kendall test of the last ``fraction`` of the curve, scaled to a
+    run length so that "how much would another run of this length gain" is scale-free."""
+    from analyzer.trends.slope import robust_slope, trend_test
+
+    steps, values = L.prep.steps, L.prep.values
+    frac = fraction
+    # at least 4 points in the window
+    if np.sum(steps >= steps[-1] - frac * L.span) < 4:
+        frac = min(1.0, (steps[-1] - steps[max(0, L.n - 4)]) / L.span)
+    sr = robust_slope(steps, values, last_fraction=frac, space="log" if L.positive else "linear")
+    tt = trend_test(steps, values, last_fraction=frac)
+    if sr.insufficient or tt.insufficient and tt.reason != "constant values":
+        return None
+
+    def per_run(slope: float) -> float:
+        if sr.log_space:
+            return float(10.0 ** (slope * L.span) - 1.0)
+        return float(slope * L.span / abs(sr.level)) if sr.level else 0.0
+
+    p_dec = tt.p_decreasing if np.isfinite(tt.p_decreasing) else 1.0
+    p_inc = tt.p_increasing if np.isfinite(tt.p_increasing) else 1.0
+    return Tail(per_run(sr.slope), per_run(sr.low), per_run(sr.high), p_dec, p_inc, sr.n)
+
+
+def flat_since(L: Levels, *, rel_band: float = 0.05) -> int:
+    """The earliest step after which the smoothed curve stays within a band around its final
+    level: ``rel_band`` of the level (positive curves) or a few noise sigmas, whichever is wider."""
+    sm = L.smooth
+    band = 3.0 * L.noise / np.sqrt(max(1.0, smooth_frac(L.n) * L.n))
+    if L.positive:
+        band = max(band, rel_band * abs(L.final))
+    else:
+        band = max(band, rel_band * max(abs(L.initial - L.best), 1e-12))
+    outside = np.abs(sm - L.final) > band
+    if not outside.any():
+        return L.first_step
+    last_out = int(np.nonzero(outside)[0][-1])
+    return int(L.steps[min(last_out + 1, L.n - 1)])
+
+
+def chance_level(initial: float, final: float, *, tol: float = 0.1) -> int | None:
+    """If ``final`` sits within ``tol`` (relative) of ln(k) for the class count k suggested by the
+    starting loss (a classifier starts near ln(k)), return k."""
+    if not (np.isfinite(initial) and initial > 0.3):
+        return None
+    k = int(round(np.exp(initial)))
+    if k < 2 or k > 100000:
+        return None
+    ref = np.log(k)
+    if abs(initial - ref) <= tol * ref and abs(final - ref) <= tol * ref:
+        return k
+    return None
+
+
+def best_metric(curve) -> float | None:
+    if curve is None or not len(curve):
+        return None
+    v = np.asarray(curve.values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return None
+    return float(v.max() if curve.direction == "max" else v.min())

@@ -1,0 +1,91 @@
+"""A loss curve holds NaN or infinite values.
+
+What it detects
+---------------
+The first step at which a loss (training, validation, or any other logged loss such as a
+component) becomes NaN or infinite, how many points are non-finite, and whether the curve ever
+comes back to finite values.
+
+Why it matters
+--------------
+A non-finite loss means the weights (or the loss computation) have overflowed: every update after
+that point is garbage, and a run that "recovers" usually had its optimizer state reset or skipped
+the bad batches. Nothing learned after the first NaN can be trusted.
+
+What to do
+----------
+Lower the learning rate (the usual cause), clip the gradient norm, add a warm-up, and look for
+``log(0)``, division by zero or float16 overflow in the loss; check the inputs for NaN.
+
+Example (flagged)
+-----------------
+Training loss ``2.1, 1.4, 0.9, 3.7, 41.0, nan, nan`` — non-finite from the 6th step on.
+
+Example (healthy)
+-----------------
+Training loss ``2.1, 1.4, 0.9, 0.7, 0.6`` — every value finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analyzer.curves import CurveSet
+from analyzer.findings import Finding
+
+from . import _remedies as R
+from ._common import fmt, last_lr
+
+CODE = "DIV001"
+NAME = "non-finite-loss"
+KIND = "divergence"
+
+
+def check(curves: CurveSet) -> list[Finding]:
+    findings = []
+    primary = {id(c) for c in (curves.train, curves.val) if c is not None}
+    for c in curves.losses():
+        v = np.asarray(c.values, dtype=float)
+        bad = ~np.isfinite(v)
+        if not bad.any():
+            continue
+        i = int(np.argmax(bad))
+        first = int(c.steps[i])
+        n_bad = int(bad.sum())
+        after = int((~bad[i:]).sum())
+        kinds = []
+        if np.isnan(v).any():
+            kinds.append("NaN")
+        if np.isposinf(v).any():
+            kinds.append("+inf")
+        if np.isneginf(v).any():
+            kinds.append("-inf")
+        before = v[:i][np.isfinite(v[:i])]
+        last_ok = float(before[-1]) if before.size else None
+        recovered = after > 0 and bool(np.isfinite(v[-1]))
+        is_primary = id(c) in primary
+        msg = (
+            f"{c.tag} becomes {'/'.join(kinds)} at step {first:,}"
+            + (f" (last finite value {fmt(last_ok)})" if last_ok is not None else " (from the first point)")
+            + f"; {n_bad} of {len(v)} points are non-finite"
+            + ("; later values are finite again" if recovered else "")
+        )
+        lr = last_lr(curves)
+        remedies = [R.lower_lr(lr), R.clip_gradients(), R.check_numerics()]
+        if i <= max(2, 0.1 * len(v)):
+            remedies.insert(2, R.warmup(lr))
+        findings.append(
+            Finding(
+                code=CODE, name=NAME, kind=KIND,
+                severity="error" if is_primary or not recovered else "warning",
+                curve=c.tag, start_step=first, end_step=int(c.steps[-1]), confidence=1.0,
+                message=msg,
+                evidence={
+                    "first_nonfinite_step": first, "nonfinite_points": n_bad, "points": len(v),
+                    "kinds": kinds, "last_finite_value": last_ok, "finite_after": after,
+                    "recovered": recovered,
+                },
+                remedies=tuple(remedies),
+            )
+        )
+    return findings

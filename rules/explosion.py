@@ -1,0 +1,115 @@
+"""The training loss blows up: it climbs far above its best level and stays there.
+
+What it detects
+---------------
+A training loss that, after reaching its best (smoothed) level, rises to several times that level
+and does not come back down before the end of the run: an explosion, a sustained climb, or a
+spike the run never recovers from. The rise is measured as a ratio of loss levels (scale-free)
+and must be well beyond the curve's own noise and a material part of the progress made.
+Only the *training* loss is judged here: a validation loss that rises while the training loss
+keeps falling is overfitting (OVF001), not divergence.
+
+Why it matters
+--------------
+Once the optimizer has thrown the weights out of the good region, further training rarely brings
+them back; compute spent after the onset is wasted and the final weights are worse than an
+earlier checkpoint.
+
+What to do
+----------
+Lower the learning rate (typically 3-10x), clip gradients, add a warm-up or a decaying schedule,
+and restore the checkpoint from before the onset.
+
+Example (flagged)
+-----------------
+``2.3, 1.1, 0.6, 0.5, 0.9, 2.8, 7.5, 9.1, 8.8`` — best 0.5, ends 17x higher.
+
+Example (healthy)
+-----------------
+``2.3, 1.1, 0.6, 0.5, 0.52, 0.49, 0.47`` — small bumps within noise, no sustained rise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analyzer.curves import CurveSet
+from analyzer.findings import Finding
+
+from . import _remedies as R
+from ._common import clamp01, fmt, last_lr, levels, max_lr
+
+CODE = "DIV002"
+NAME = "loss-explosion"
+KIND = "divergence"
+
+
+def check(
+    curves: CurveSet,
+    *,
+    min_ratio: float = 2.0,
+    min_noise_units: float = 5.0,
+    min_progress_fraction: float = 0.1,
+) -> list[Finding]:
+    """``min_ratio``: final/best level that counts as an explosion (for positive losses);
+    ``min_noise_units``: the rise must exceed this many noise sigmas; ``min_progress_fraction``:
+    ... and this fraction of the progress made from the start to the best level, unless the loss
+    ends above where it started."""
+    c = curves.train
+    if c is None:
+        return []
+    L = levels(c)
+    if L is None:
+        return []
+    steps, sm, v = L.steps, L.smooth, L.prep.values
+    after = steps > L.best_step
+    if after.sum() < 2:
+        return []
+    rise = L.final - L.best
+    if rise <= 0:
+        return []
+    progress = max(L.initial - L.best, 0.0)
+    if L.positive:
+        ratio = L.final / L.best
+        big_enough = ratio >= min_ratio
+    else:
+        ratio = float("nan")
+        big_enough = rise >= max(progress, abs(L.best)) * (min_ratio - 1.0)
+    beyond_noise = rise >= min_noise_units * L.noise
+    material = rise >= min_progress_fraction * progress or L.final >= L.initial
+    if not (big_enough and beyond_noise and material):
+        return []
+    half = L.best + 0.5 * rise
+    above = after & (sm >= half)
+    onset = int(steps[np.argmax(above)]) if above.any() else int(steps[after][0])
+    post = steps >= onset
+    # sustained: most raw points after the onset stay above the halfway level
+    sustained = float(np.mean(v[post] >= L.best + 0.3 * rise)) if post.any() else 0.0
+    if sustained < 0.6:
+        return []
+    lr = last_lr(curves) or max_lr(curves)
+    log_ratio = np.log10(ratio) if np.isfinite(ratio) else 1.0
+    conf = clamp01(0.5 + 0.5 * min(1.0, log_ratio / 1.0) * sustained)
+    ends_above_start = L.final >= L.initial
+    msg = (
+        f"{c.tag} explodes: best {fmt(L.best)} at step {L.best_step:,}, then rises to "
+        f"{fmt(L.final)}"
+        + (f" ({ratio:.1f}x)" if np.isfinite(ratio) else "")
+        + f" from step {onset:,} and does not recover"
+        + (" — it ends above where it started" if ends_above_start else "")
+    )
+    return [
+        Finding(
+            code=CODE, name=NAME, kind=KIND, severity="error", curve=c.tag,
+            start_step=onset, end_step=L.last_step, confidence=conf, message=msg,
+            evidence={
+                "best_value": L.best, "best_step": L.best_step, "final_value": L.final,
+                "initial_value": L.initial, "ratio": ratio, "onset_step": onset,
+                "rise_noise_units": rise / L.noise if L.noise > 0 else float("inf"),
+                "fraction_after_onset_above": sustained,
+                "ends_above_start": ends_above_start,
+            },
+            remedies=(R.lower_lr(lr), R.clip_gradients(), R.lr_schedule(lr), R.warmup(lr),
+                      R.restore_best(L.best_step)),
+        )
+    ]

@@ -1,0 +1,145 @@
+"""The validation loss turns worse while the training loss keeps improving.
+
+What it detects
+---------------
+After its best (smoothed) point, the validation loss — or, when no validation loss is logged, a
+validation metric such as accuracy — gets clearly and lastingly worse while the training loss
+keeps falling or stays flat. "Clearly" means beyond the validation curve's own noise and by a
+material fraction of its level; "lastingly" means most evaluations after the best stay worse. It
+works with as few as five evaluations: there is no patience counter that short runs cannot fill.
+It reports the best checkpoint (step and value), the onset of the rise, and how much the gap
+between validation and training loss grew.
+
+Why it matters
+--------------
+The model has started to memorise the training set; every step after the best checkpoint makes it
+worse on new data. If the training loss rises too, the run is diverging instead (DIV002).
+
+What to do
+----------
+Keep the best checkpoint (early stopping with restore_best_weights), then add regularisation
+(dropout, weight decay), data augmentation or more data, or use a smaller model.
+
+Example (flagged)
+-----------------
+val_loss ``0.90, 0.52, 0.41, 0.38, 0.40, 0.47, 0.55, 0.66`` while loss falls ``0.9 → 0.05``: best
+checkpoint at the 4th evaluation, +74% since.
+
+Example (healthy)
+-----------------
+val_loss ``0.90, 0.52, 0.41, 0.38, 0.37, 0.375, 0.366`` — wiggles within noise around a flat end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analyzer.curves import CurveSet
+from analyzer.findings import Finding
+
+from . import _remedies as R
+from ._common import clamp01, fmt, levels, pct
+
+CODE = "OVF001"
+NAME = "val-loss-rising"
+KIND = "overfitting"
+
+
+def _interp_smooth(L, at: np.ndarray) -> np.ndarray:
+    return np.interp(at, L.steps, L.smooth)
+
+
+def check(
+    curves: CurveSet,
+    *,
+    min_rise: float = 0.1,
+    min_noise_units: float = 3.0,
+    min_metric_rise: float = 0.2,
+    train_tolerance: float = 0.05,
+) -> list[Finding]:
+    """``min_rise``: rise of the validation loss above its best, as a fraction of the best level;
+    ``min_noise_units``: ... and in noise sigmas; ``min_metric_rise``: for a validation metric, the
+    worsening as a fraction of the improvement it had made; ``train_tolerance``: how much the
+    training loss may rise after the best point (fraction of its level) and still count as
+    "not getting worse"."""
+    use_metric = curves.val is None
+    c = curves.val if not use_metric else curves.val_metric
+    if c is None:
+        return []
+    sign = -1.0 if (use_metric and c.direction == "max") else 1.0
+    L = levels(c, sign=sign)
+    if L is None:
+        return []
+    after = L.steps > L.best_step
+    if after.sum() < 2:
+        return []
+    rise = L.final - L.best
+    if rise <= 0:
+        return []
+    if use_metric:
+        progress = L.initial - L.best
+        material = progress > 0 and rise >= min_metric_rise * progress
+        rel = rise / progress if progress > 0 else float("inf")
+    else:
+        scale = abs(L.best) if L.positive else max(abs(L.initial - L.best), 1e-12)
+        rel = rise / scale if scale > 0 else float("inf")
+        material = rel >= min_rise
+    noise_units = rise / L.noise if L.noise > 0 else float("inf")
+    if not (material and noise_units >= min_noise_units):
+        return []
+    v = L.prep.values
+    post = L.steps > L.best_step
+    onset_mask = post & (L.smooth >= L.best + 0.25 * rise)
+    onset = int(L.steps[np.argmax(onset_mask)]) if onset_mask.any() else int(L.steps[post][0])
+    # lasting: after the onset, most evaluations stay clearly above the best level
+    after_onset = L.steps >= onset
+    if after_onset.sum() < 2:
+        return []
+    margin = max(2.0 * L.noise, 0.1 * rise)
+    sustained = float(np.mean(v[after_onset] >= L.best + margin))
+    if sustained < 0.7:
+        return []
+
+    evidence = {
+        "best_step": L.best_step, "best_value": sign * L.best, "final_value": sign * L.final,
+        "onset_step": onset, "rise": rise, "relative_rise": rel, "rise_noise_units": noise_units,
+        "fraction_after_best_worse": sustained, "evaluations": L.n,
+        "evaluations_after_best": int(post.sum()),
+    }
+    train_note = ""
+    T = levels(curves.train) if curves.train is not None else None
+    if T is not None:
+        t_best = float(_interp_smooth(T, np.array([L.best_step]))[0])
+        t_change = (T.final - t_best) / (abs(t_best) if T.positive and t_best else
+                                         max(abs(T.initial - T.best), 1e-12))
+        evidence["train_change_after_best"] = t_change
+        if t_change > train_tolerance and T.final > t_best + 3 * T.noise:
+            return []  # both rise: that is divergence, not overfitting
+        if not use_metric:
+            gap_best = L.best - t_best
+            gap_end = L.final - T.final
+            evidence["gap_at_best"] = gap_best
+            evidence["gap_at_end"] = gap_end
+            evidence["gap_growth"] = gap_end - gap_best
+        train_note = (f" while {curves.train.tag} {'keeps falling' if t_change < -0.02 else 'stays flat'}"
+                      f" ({pct(t_change)})")
+    what = c.tag
+    if use_metric:
+        word = "drops" if sign < 0 else "rises"
+        msg = (f"{what} {word} from its best {fmt(sign * L.best)} at step {L.best_step:,} to "
+               f"{fmt(sign * L.final)} ({pct(rel)} of the improvement it had made lost){train_note}")
+    else:
+        msg = (f"{what} rises {pct(rel)} above its best {fmt(L.best)} (step {L.best_step:,}) to "
+               f"{fmt(L.final)}{train_note}; best checkpoint at step {L.best_step:,}")
+    conf = clamp01(0.45 + 0.25 * clamp01((noise_units - min_noise_units) / 10.0)
+                   + 0.2 * clamp01(rel / (3 * (min_metric_rise if use_metric else min_rise)))
+                   + 0.1 * sustained)
+    if T is None:
+        conf *= 0.8
+    n_after = int(post.sum())
+    patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
+    remedies = (R.early_stopping(L.best_step, sign * L.best, patience, unit="step"),
+                R.regularize(), R.augment(), R.smaller_model())
+    return [Finding(code=CODE, name=NAME, kind=KIND, severity="warning", curve=c.tag,
+                    start_step=onset, end_step=L.last_step, confidence=conf, message=msg,
+                    evidence=evidence, remedies=remedies)]

@@ -1,0 +1,73 @@
+"""The loss was still falling when training stopped: more training would help.
+
+What it detects
+---------------
+A training loss whose last third is still decreasing significantly (Mann-Kendall test) at a rate
+that would remove a material fraction of its current level in another run of the same length,
+while the validation loss (if logged) is at or near its best at the end. The fitted asymptote,
+when credible, estimates how much is left to gain.
+
+Why it matters
+--------------
+Not a problem: the run was stopped early. Knowing it saves guessing whether a better setup is
+needed or just more steps.
+
+What to do
+----------
+Train longer (or raise the learning rate a little if the decay is slow and steady); keep an eye on
+the validation loss for the point where it stops improving.
+
+Example (flagged)
+-----------------
+``2.3, 1.5, 1.1, 0.85, 0.68, 0.55, 0.45, 0.37`` — still dropping ~20% per stage at the end.
+
+Example (healthy)
+-----------------
+``2.3, 0.6, 0.2, 0.12, 0.11, 0.105, 0.104`` — converged.
+"""
+
+from __future__ import annotations
+
+from analyzer.curves import CurveSet
+from analyzer.findings import Finding
+from analyzer.trends.asymptote import fit_asymptote
+
+from . import _remedies as R
+from ._common import clamp01, fmt, levels, pct, tail
+
+CODE = "PLT002"
+NAME = "still-improving"
+KIND = "undertrained"
+
+
+def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01) -> list[Finding]:
+    """``improving_rate``: fraction of the current level the tail's slope would remove in one more
+    run length; ``alpha``: significance of the Mann-Kendall decrease in the last third."""
+    c = curves.train if curves.train is not None else curves.val
+    if c is None:
+        return []
+    L = levels(c)
+    if L is None or L.n < 8:
+        return []
+    t = tail(L)
+    if t is None or not (t.p_decreasing < alpha and -t.rel_per_run >= improving_rate):
+        return []
+    if curves.val is not None and c is curves.train:
+        V = levels(curves.val)
+        if V is not None and (V.last_step - V.best_step) > 0.2 * V.span and V.final > V.best + 2 * V.noise:
+            return []  # validation already past its best: more training is not the answer
+    evidence = {"tail_change_per_run": t.rel_per_run, "tail_p_decreasing": t.p_decreasing,
+                "final_value": L.final}
+    extra = ""
+    fit = fit_asymptote(L.prep.steps, L.prep.values)
+    if not fit.insufficient and fit.credible:
+        evidence["asymptote"] = fit.asymptote
+        evidence["remaining_fraction_of_level"] = fit.remaining_rel_level
+        extra = f"; the fitted trend levels off near {fmt(fit.asymptote)}"
+    epochs = int(L.last_step) if L.last_step < 10000 else None
+    msg = (f"{c.tag} is still falling at the end ({pct(-t.rel_per_run)} lower per run length at "
+           f"the current rate){extra}: train longer")
+    return [Finding(code=CODE, name=NAME, kind=KIND, severity="info", curve=c.tag,
+                    start_step=int(L.steps[-1] - L.span / 3), end_step=L.last_step,
+                    confidence=clamp01(0.5 + 0.5 * min(1.0, -t.rel_per_run)), message=msg,
+                    evidence=evidence, remedies=(R.train_longer(epochs),))]

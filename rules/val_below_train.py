@@ -1,0 +1,67 @@
+"""The validation loss stays below the training loss for the whole run.
+
+What it detects
+---------------
+At (almost) every step where both are logged, the validation loss is lower than the training loss
+by more than their noise.
+
+Why it matters
+--------------
+Usually harmless: dropout, data augmentation and other regularisers are active while the training
+loss is measured and off for validation, and a training loss averaged over an epoch lags behind
+the end-of-epoch weights. But it can also mean the validation set is easier than the training set
+or leaks into it — worth a check when the gap is large.
+
+What to do
+----------
+Nothing, if the model uses dropout/augmentation. Otherwise check the split for duplicates between
+training and validation data, and that both are drawn from the same distribution.
+
+Example (flagged)
+-----------------
+loss ``1.2, 0.9, 0.8, 0.75`` and val_loss ``1.0, 0.7, 0.6, 0.55``.
+
+Example (healthy)
+-----------------
+loss ``1.2, 0.9, 0.8, 0.75`` and val_loss ``1.25, 0.95, 0.86, 0.84``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analyzer.curves import CurveSet
+from analyzer.findings import Finding
+
+from ._common import levels, pct
+
+CODE = "GAP001"
+NAME = "val-below-train"
+KIND = "generalization-gap"
+
+
+def check(curves: CurveSet, *, min_share: float = 0.9) -> list[Finding]:
+    """``min_share``: share of the common steps where validation must be below training."""
+    if curves.train is None or curves.val is None:
+        return []
+    T, V = levels(curves.train), levels(curves.val)
+    if T is None or V is None:
+        return []
+    lo, hi = max(T.first_step, V.first_step), min(T.last_step, V.last_step)
+    at = V.steps[(V.steps >= lo) & (V.steps <= hi)]
+    if at.size < 5:
+        return []
+    t = np.interp(at, T.steps, T.smooth)
+    v = np.interp(at, V.steps, V.smooth)
+    margin = 2.0 * max(T.noise, V.noise)
+    below = v < t - margin
+    share = float(below.mean())
+    if share < min_share:
+        return []
+    rel_gap = float(np.median((t - v) / np.abs(t))) if T.positive else float("nan")
+    msg = (f"{curves.val.tag} is below {curves.train.tag} at {pct(share)} of the steps "
+           + (f"(by {pct(rel_gap)} of the training loss, median)" if np.isfinite(rel_gap) else "")
+           + ": expected with dropout/augmentation, otherwise check the split for leakage")
+    return [Finding(code=CODE, name=NAME, kind=KIND, severity="info", curve=curves.val.tag,
+                    start_step=int(at[0]), end_step=int(at[-1]), confidence=share,
+                    message=msg, evidence={"share_below": share, "median_relative_gap": rel_gap})]
