@@ -329,9 +329,8 @@ def test_million_row_csv_reads_quickly(tmp_path):
     n = 1_000_000
     rng = np.random.default_rng(0)
     p = tmp_path / "big.csv"
-    pd.DataFrame({"step": np.arange(n), "loss": rng.random(n).round(5), "lr": np.full(n, 0.001)}).to_csv(
-        p, index=False
-    )
+    loss = rng.random(n).tolist()
+    p.write_text("step,loss,lr\n" + "".join(f"{i},{v:.5f},0.001\n" for i, v in enumerate(loss)))
     t0 = time.perf_counter()
     res = read(p)
     elapsed = time.perf_counter() - t0
@@ -345,3 +344,30 @@ def test_read_table_keeps_nan_tokens_only_where_logged(tmp_path):
     t = read_table(p)
     assert t.columns["a"].present.tolist() == [True, True, True]
     assert t.columns["b"].present.tolist() == [False, False, False]
+
+
+def test_single_column_blank_lines_and_excel_sep_hint(tmp_path):
+    p = write(tmp_path, "loss.csv", "loss\n0.5\n0.4\n\n0.3\n\n")
+    res = read(p)
+    assert series(res, "loss") == ([0, 1, 2], [0.5, 0.4, 0.3])
+    assert not any("wrong number" in n for n in res.notes)  # blank lines are not bad lines
+    p = write(tmp_path, "excel.csv", "sep=;\nepoch;loss\n0;1\n1;0.5\n")
+    assert sniff_table(p) == ("keras-csv", "")
+    assert series(read(p), "loss") == ([0, 1], [1.0, 0.5])
+
+
+def test_ragged_line_is_skipped_and_counted(tmp_path):
+    p = write(tmp_path, "r.csv", "step,loss\n0,1\n1,0.5,9,9\n2,0.3\n")
+    res = read(p)
+    assert series(res, "loss") == ([0, 2], [1.0, 0.3])
+    assert any("1 line(s) with a wrong number of cells" in n for n in res.notes)
+
+
+def test_keras_stdout_log_is_not_a_table(tmp_path):
+    p = write(
+        tmp_path,
+        "train.log",
+        "Epoch 1/3\n100/100 [==============================] - 2s 15ms/step - loss: 0.6931 - accuracy: 0.5\n"
+        "Epoch 2/3\n100/100 [==============================] - 1s 10ms/step - loss: 0.5 - accuracy: 0.7\n",
+    )
+    assert sniff_table(p)[0] is None

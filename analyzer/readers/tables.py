@@ -189,7 +189,7 @@ def find_layout(lines: list[str]) -> Layout | None:
             if not rows:
                 continue
             good = sum(_row_is_good(r, k, decimal_comma) for r in rows)
-            if good == 0 or good < 0.8 * len(rows):
+            if good == 0 or (good < 0.8 * len(rows) and not (good >= 2 and len(rows) - good <= 1)):
                 continue
             exact = sum(len(r) == k for r in rows)
             score = (good / len(rows), exact / len(rows), good, k)
@@ -331,6 +331,8 @@ def _parse_block(block: str, layout: Layout, has_nan_tokens: bool) -> tuple[list
         kwargs.pop("skipinitialspace")
     df = pd.read_csv(io.StringIO(block), **kwargs)
     n_lines = block.count("\n") + (0 if block.endswith("\n") else 1) - 1
+    if n_lines > len(df):  # blank lines or lines pandas skipped: count exactly
+        n_lines = sum(1 for ln in block.split("\n") if ln.strip()) - 1
     bad = max(0, n_lines - len(df))
     raw_str = None
     if has_nan_tokens:
@@ -633,11 +635,11 @@ def choose_step(table: Table, prefer: Iterable[str] = STEP_NAMES) -> StepChoice:
             if not is_integral(v):
                 rejected.append(f"{name!r} is not whole numbers")
                 continue
-            if not _steady(v):
-                rejected.append(f"{name!r} does not count up steadily")
-                continue
             if _restarts_with_epoch(table, name, rows):
                 rejected.append(f"{name!r} restarts every epoch")
+                continue
+            if not _steady(v):
+                rejected.append(f"{name!r} does not count up steadily")
                 continue
             note = None
             if rows.sum() < table.n_rows:
