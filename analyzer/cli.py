@@ -75,11 +75,11 @@ def render_curves_text(result, all_skipped: bool = False) -> str:
             lines.append(f"  · {reason}")
         rows = run.tag_table()
         w = max([len(r["tag"]) for r in rows] + [3])
-        lines.append(f"    {'tag':<{w}}  {'role':<11} {'dir':<4} {'points':>8}  steps")
+        lines.append(f"    {'tag':<{w}}  {'role':<12} {'dir':<4} {'points':>8}  steps")
         for r in rows:
             nf = f" ({r['nonfinite']} non-finite)" if r["nonfinite"] else ""
             lines.append(
-                f"    {r['tag']:<{w}}  {r['role']:<11} {r['direction'] or '-':<4} {r['points']:>8,}  "
+                f"    {r['tag']:<{w}}  {r['role']:<12} {r['direction'] or '-':<4} {r['points']:>8,}  "
                 f"{_fmt_range(r['first_step'], r['last_step'])}{nf}"
             )
         for note in run.notes:

@@ -51,9 +51,27 @@ def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[st
     """Apply the selected rules to one run's curves: (verdict, findings sorted worst first)."""
     options = options or Options()
     findings: list[Finding] = []
+    errors: list[str] = []
     for rule in options.rules():
-        for f in rule.run(curves, **options.options_for(rule)):
+        opts = options.options_for(rule)
+        try:
+            produced = rule.run(curves, **opts)
+        except (TypeError, ValueError) as e:
+            if opts:  # a bad option value from the user's config
+                raise ValueError(f"{rule.code}: {e}") from e
+            errors.append(f"{rule.code} failed: {type(e).__name__}: {e}")
+            continue
+        except Exception as e:  # a rule bug must not hide the other rules' findings
+            errors.append(f"{rule.code} failed: {type(e).__name__}: {e}")
+            continue
+        for f in produced:
             findings.append(replace(f, run=curves.run))
+    if errors:
+        findings.append(Finding(
+            code="CLI000", name="rule-error", kind="internal", severity="info", curve=None,
+            start_step=None, end_step=None, confidence=1.0,
+            message="internal error in a rule (please report it): " + "; ".join(errors),
+        ))
     findings.sort(key=Finding.sort_key)
     n_train, n_val = len(curves.train) if curves.train else 0, len(curves.val) if curves.val else 0
     has_problem = any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warning"] for f in findings)

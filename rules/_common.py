@@ -189,7 +189,7 @@ def flat_since(L: Levels, *, rel_band: float = 0.05) -> int:
 def chance_level(initial: float, final: float, *, tol: float = 0.1) -> int | None:
     """If ``final`` sits within ``tol`` (relative) of ln(k) for the class count k suggested by the
     starting loss (a classifier starts near ln(k)), return k."""
-    if not (np.isfinite(initial) and initial > 0.3):
+    if not (np.isfinite(initial) and 0.3 < initial < 12.0):
         return None
     k = int(round(np.exp(initial)))
     if k < 2 or k > 100000:

@@ -6,8 +6,8 @@ Sustained swings of the training loss (the validation loss when no training loss
 around its trend: a zig-zag from one point to the next, slow waves with a dominant period, or
 bounces so large that the curve's level is unclear. The residual from a robust trend is measured
 as a fraction of the loss level (scale-free), compared with the curve's own point-to-point noise
-(swings must stand out from it, unless they are large on an epoch-averaged curve), and must still
-be there in the last part of the run. Isolated spikes, periodic spikes at epoch boundaries, a fast
+(swings must stand out from it), the curve must climb back up about as much as it falls, and the
+swings must be there in the second half of the run. Isolated spikes, periodic spikes at epoch boundaries, a fast
 early descent and learning-rate step drops are not oscillation.
 
 Why it matters
@@ -39,7 +39,7 @@ from analyzer.curves import CurveSet
 from analyzer.findings import Finding
 from analyzer.trends.oscillation import oscillation
 from analyzer.trends.prep import bin_medians, prepare
-from analyzer.trends.smoothing import mad_sigma
+from analyzer.trends.smoothing import auto_window, mad_sigma, rolling_median
 
 from . import _remedies as R
 from ._common import clamp01, fmt, last_lr, max_lr, pct
@@ -59,36 +59,71 @@ def _white_sigma(steps, values) -> float:
     return float(mad_sigma(np.diff(w, n=2)) / np.sqrt(6.0))
 
 
+def _alternations(steps, values) -> int:
+    """How many times the curve crosses from clearly above its running median to clearly below
+    (or back): excursions smaller than half the typical swing do not count."""
+    prep = prepare(steps, values)
+    _, w, _ = bin_medians(prep.steps, prep.work, max_points=2000)
+    if w.size < 6:
+        return 0
+    r = w - rolling_median(w, window=auto_window(w.size, frac=0.3, minimum=5))
+    q05, q95 = np.quantile(r, [0.05, 0.95])
+    band = 0.25 * (q95 - q05)
+    signs = np.sign(r[np.abs(r) > band])
+    return int(np.count_nonzero(np.diff(signs) != 0)) if signs.size > 1 else 0
+
+
 def check(
     curves: CurveSet,
     *,
     min_amplitude: float = 0.05,
-    wild_amplitude: float = 0.25,
+    min_up_down: float = 0.5,
     min_excess: float = 2.5,
     min_persistence: float = 0.35,
+    min_cycles: float = 2.0,
 ) -> list[Finding]:
     """``min_amplitude``: swing (semi-amplitude) as a fraction of the loss level below which
-    nothing is reported; ``wild_amplitude``: on curves of <= 300 points, swings this large count
-    even without a regular structure; ``min_excess``: swings must be this many times what white
+    nothing is reported; ``min_up_down``: the curve's rises must add up to at least this share of
+    its falls (a staircase or a noisy descent mostly falls); ``min_excess``: swings must be this many times what white
     noise of the curve's point-to-point size would give; ``min_persistence``: late/early amplitude
-    ratio below which the swing is considered to have died out."""
+    ratio below which the swing is considered to have died out; ``min_cycles``: how many full
+    up-and-down swings (each beyond half the amplitude) must be seen."""
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
-    o = oscillation(c.steps, c.values)
+    steps = np.asarray(c.steps)
+    values = np.asarray(c.values, dtype=float)
+    fin = np.isfinite(values)
+    steps, values = steps[fin], values[fin]
+    if len(steps) >= 24:
+        # "sustained": judge the second half of the run, after the fast early descent
+        half = steps >= steps[0] + 0.5 * (steps[-1] - steps[0])
+        seg_s, seg_v = steps[half], values[half]
+    else:
+        seg_s, seg_v = steps, values
+    o = oscillation(seg_s, seg_v, min_points=8)
     if o.insufficient or not np.isfinite(o.amplitude_rel_level):
         return []
     amp = float(o.amplitude_rel_level)
     if amp < min_amplitude:
         return []
-    white = 1.645 * _white_sigma(c.steps, c.values)
+    white = 1.645 * _white_sigma(seg_s, seg_v)
     excess = o.amplitude / white if white > 0 else float("inf")
-    zigzag = np.isfinite(o.lag1_autocorr) and o.lag1_autocorr <= -0.4
+    # a swing goes up as well as down: a staircase or a noisy descent mostly goes down
+    w = prepare(seg_s, seg_v).work
+    d = np.diff(w)
+    down = float(-d[d < 0].sum())
+    up_down = float(d[d > 0].sum() / down) if down > 0 else float("inf")
+    if up_down < min_up_down:
+        return []
+    zigzag = np.isfinite(o.lag1_autocorr) and o.lag1_autocorr <= -0.4 and amp >= 2 * min_amplitude
     waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
     swings = excess >= min_excess
-    wild = amp >= wild_amplitude and o.n <= 300
-    if not (zigzag or waves or swings or wild):
+    if not (zigzag or waves or swings):
         return []
+    cycles = _alternations(seg_s, seg_v) / 2.0
+    if cycles < min_cycles:
+        return []  # one excursion (a spike and its recovery) is not a sustained swing
     persistence = o.amplitude_ratio_late_early
     if np.isfinite(persistence) and persistence < min_persistence:
         return []  # the swings died out: the run settled
@@ -105,14 +140,12 @@ def check(
            + (f"; lr={fmt(lr)}" if lr else ""))
     conf = clamp01(0.4 + 0.3 * clamp01((amp - min_amplitude) / (4 * min_amplitude))
                    + 0.2 * (zigzag or waves) + 0.1 * clamp01((excess - 1) / 4 if np.isfinite(excess) else 1))
-    steps = np.asarray(c.steps)
-    fin = np.isfinite(np.asarray(c.values, dtype=float))
     return [Finding(
         code=CODE, name=NAME, kind=KIND, severity="warning", curve=c.tag,
-        start_step=int(steps[fin][0]), end_step=int(steps[fin][-1]), confidence=conf, message=msg,
+        start_step=int(seg_s[0]), end_step=int(seg_s[-1]), confidence=conf, message=msg,
         evidence={"amplitude_rel_level": amp, "amplitude_rel_drop": o.amplitude_rel_drop,
                   "period": period, "pattern": pattern, "excess_over_noise": excess,
-                  "lag1_autocorr": o.lag1_autocorr, "periodic_false_alarm": o.false_alarm,
+                  "lag1_autocorr": o.lag1_autocorr, "up_down_ratio": up_down, "cycles": cycles, "periodic_false_alarm": o.false_alarm,
                   "amplitude_late_over_early": persistence, "lr": lr},
         remedies=(R.lower_lr(lr, factor=3.0 if amp < 0.15 else 10.0), R.lr_schedule(lr),
                   R.bigger_batch(lr), R.clip_gradients()),
