@@ -79,12 +79,14 @@ def check(
     material = rise >= min_progress_fraction * progress or L.final >= L.initial
     if not (big_enough and beyond_noise and material):
         return []
-    half = L.best + 0.5 * rise
-    above = after & (sm >= half)
-    onset = int(steps[np.argmax(above)]) if above.any() else int(steps[after][0])
+    # onset: where the smoothed curve clearly leaves its best level for good
+    depart = L.best + max(3.0 * L.noise, 0.1 * abs(L.best) if L.positive else 0.05 * rise)
+    above = after & (sm >= depart)
+    stays = np.flip(np.logical_and.accumulate(np.flip(above)))  # above from here to the end
+    onset = int(steps[np.argmax(stays)]) if stays.any() else int(steps[after][0])
     post = steps >= onset
-    # sustained: most raw points after the onset stay above the halfway level
-    sustained = float(np.mean(v[post] >= L.best + 0.3 * rise)) if post.any() else 0.0
+    # sustained: most raw points after the onset stay clearly above the best level
+    sustained = float(np.mean(v[post] >= depart)) if post.any() else 0.0
     if sustained < 0.6:
         return []
     lr = last_lr(curves) or max_lr(curves)

@@ -100,8 +100,13 @@ def check(
     if sustained < 0.7:
         return []
 
+    # the checkpoint to restore: the best evaluation actually logged up to the onset
+    upto = L.steps <= onset
+    ib = int(np.argmin(v[upto]))
+    ckpt_step, ckpt_value = int(L.steps[upto][ib]), float(v[upto][ib])
     evidence = {
-        "best_step": L.best_step, "best_value": sign * L.best, "final_value": sign * L.final,
+        "best_step": ckpt_step, "best_value": sign * ckpt_value,
+        "smoothed_best_step": L.best_step, "final_value": sign * L.final,
         "onset_step": onset, "rise": rise, "relative_rise": rel, "rise_noise_units": noise_units,
         "fraction_after_best_worse": sustained, "evaluations": L.n,
         "evaluations_after_best": int(post.sum()),
@@ -126,11 +131,11 @@ def check(
     what = c.tag
     if use_metric:
         word = "drops" if sign < 0 else "rises"
-        msg = (f"{what} {word} from its best {fmt(sign * L.best)} at step {L.best_step:,} to "
+        msg = (f"{what} {word} from its best {fmt(sign * ckpt_value)} at step {ckpt_step:,} to "
                f"{fmt(sign * L.final)} ({pct(rel)} of the improvement it had made lost){train_note}")
     else:
-        msg = (f"{what} rises {pct(rel)} above its best {fmt(L.best)} (step {L.best_step:,}) to "
-               f"{fmt(L.final)}{train_note}; best checkpoint at step {L.best_step:,}")
+        msg = (f"{what} rises {pct(rel)} above its best {fmt(L.best)} to {fmt(L.final)}"
+               f"{train_note}; best checkpoint at step {ckpt_step:,} ({fmt(ckpt_value)})")
     conf = clamp01(0.45 + 0.25 * clamp01((noise_units - min_noise_units) / 10.0)
                    + 0.2 * clamp01(rel / (3 * (min_metric_rise if use_metric else min_rise)))
                    + 0.1 * sustained)
@@ -138,7 +143,7 @@ def check(
         conf *= 0.8
     n_after = int(post.sum())
     patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
-    remedies = (R.early_stopping(L.best_step, sign * L.best, patience, unit="step"),
+    remedies = (R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step"),
                 R.regularize(), R.augment(), R.smaller_model())
     return [Finding(code=CODE, name=NAME, kind=KIND, severity="warning", curve=c.tag,
                     start_step=onset, end_step=L.last_step, confidence=conf, message=msg,

@@ -1,0 +1,57 @@
+import numpy as np
+
+from analyzer.trends import signals
+from rules import overfitting
+
+from .helpers import cs
+
+
+def test_u_shaped_val_with_falling_train():
+    p = signals.overfitting_pair(epochs=40, seed=1)
+    f = overfitting.check(cs(train=(p.train_steps, p.train_values), val=(p.val_steps, p.val_values)))
+    assert [(x.code, x.curve) for x in f] == [("OVF001", "val_loss")]
+    best = p.truth["best_step"]
+    spacing = np.median(np.diff(p.val_steps))
+    assert abs(f[0].evidence["best_step"] - best) <= 3 * spacing
+    assert f[0].start_step >= f[0].evidence["best_step"]
+    assert f[0].evidence["gap_growth"] > 0
+
+
+def test_few_evaluations_still_detected():
+    # seven evaluations: a patience-10 rule could never fire here
+    val = [0.9, 0.52, 0.41, 0.38, 0.45, 0.55, 0.66]
+    train = [0.9, 0.5, 0.33, 0.22, 0.15, 0.1, 0.06]
+    f = overfitting.check(cs(train=(range(7), train), val=(range(7), val)))
+    assert [(x.code, x.evidence["best_step"]) for x in f] == [("OVF001", 3)]
+
+
+def test_flat_noisy_val_is_healthy():
+    rng = np.random.default_rng(2)
+    t = np.arange(30)
+    val = 0.37 + 0.5 * np.exp(-t / 3) + rng.normal(0, 0.004, 30)
+    train = 0.3 + 0.6 * np.exp(-t / 4)
+    assert overfitting.check(cs(train=(t, train), val=(t, val))) == []
+
+
+def test_val_and_train_both_rising_is_not_overfitting():
+    t = np.arange(30)
+    val = np.r_[np.linspace(1, 0.4, 15), np.linspace(0.45, 3, 15)]
+    train = np.r_[np.linspace(1, 0.3, 15), np.linspace(0.35, 3, 15)]
+    assert overfitting.check(cs(train=(t, train), val=(t, val))) == []
+
+
+def test_val_metric_used_when_no_val_loss():
+    t = np.arange(20)
+    acc = np.r_[np.linspace(0.5, 0.92, 10), np.linspace(0.91, 0.80, 10)]
+    train = 1.0 * np.exp(-t / 5)
+    f = overfitting.check(cs(train=(t, train), val_metric=(t, acc)))
+    assert [(x.code, x.curve) for x in f] == [("OVF001", "val_accuracy")]
+    assert 8 <= f[0].evidence["best_step"] <= 10
+
+
+def test_scale_free():
+    p = signals.overfitting_pair(epochs=40, seed=3)
+    for k in (1e-4, 1e4):
+        f = overfitting.check(cs(train=(p.train_steps, p.train_values * k),
+                                 val=(p.val_steps, p.val_values * k)))
+        assert [x.code for x in f] == ["OVF001"]

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from analyzer.trends import signals
+from rules import plateau, still_improving
+
+from .helpers import cs
+
+
+def test_flat_at_chance_is_a_plateau():
+    s = signals.flat(n=60, level=np.log(10), noise=0.003, seed=1)
+    f = plateau.check(cs(train=(s.steps, s.values)))
+    assert [(x.code, x.start_step, x.end_step) for x in f] == [("PLT001", 1, 60)]
+    assert f[0].evidence["chance_classes"] == 10
+
+
+@pytest.mark.parametrize("scale", [1e-5, 1.0, 1e25])
+def test_stuck_enormous_or_tiny_loss_is_still_a_plateau(scale):
+    s = signals.flat(n=80, level=1.0, noise=0.002, seed=2)
+    f = plateau.check(cs(train=(s.steps, s.values * scale)))
+    assert [x.code for x in f] == ["PLT001"]
+
+
+def test_early_flattening_at_high_level():
+    s = signals.early_plateau(n=100, start=2.3, level=1.6, seed=3)
+    f = plateau.check(cs(train=(s.steps, s.values)))
+    assert [x.code for x in f] == ["PLT001"]
+    assert f[0].evidence["pattern"] == "flattened-high"
+    assert f[0].start_step <= 40
+
+
+def test_converged_loss_is_not_a_plateau():
+    s = signals.exp_decay(n=100, start=2.3, asymptote=0.05, tau_fraction=0.1, seed=4)
+    assert plateau.check(cs(train=(s.steps, s.values))) == []
+
+
+def test_flattening_after_lr_decay_is_convergence():
+    s = signals.early_plateau(n=100, start=2.3, level=1.6, seed=5)
+    lr = np.where(s.steps < 30, 0.1, 0.001)
+    assert plateau.check(cs(train=(s.steps, s.values), lr=(s.steps, lr))) == []
+
+
+def test_quantized_flat_line_near_start_is_a_plateau_not_an_error():
+    s = signals.quantized(n=100, level=0.69, decimals=2, seed=6)
+    f = plateau.check(cs(train=(s.steps, s.values)))
+    assert [x.code for x in f] == ["PLT001"]
+
+
+def test_still_improving_is_info_not_plateau():
+    s = signals.exp_decay(n=60, start=2.3, asymptote=0.1, tau_fraction=1.5, noise=0.005, seed=7)
+    tr = cs(train=(s.steps, s.values))
+    assert plateau.check(tr) == []
+    f = still_improving.check(tr)
+    assert [(x.code, x.severity) for x in f] == [("PLT002", "info")]
+
+
+def test_short_curve_says_nothing():
+    assert plateau.check(cs(train=([0, 1, 2], [1.0, 1.0, 1.0]))) == []
