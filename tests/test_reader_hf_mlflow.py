@@ -34,9 +34,22 @@ def state(log_history: list, **top) -> str:
 HISTORY = [
     {"epoch": 0.5, "grad_norm": 2.0, "learning_rate": 5e-5, "loss": 1.5, "step": 10},
     {"epoch": 1.0, "eval_loss": 1.2, "eval_accuracy": 0.6, "eval_runtime": 3.1, "step": 20},
-    {"epoch": 1.0, "grad_norm": float("nan"), "learning_rate": 4e-5, "loss": float("nan"), "step": 20},
-    {"epoch": 1.5, "step": 30, "total_flos": 1e12, "train_loss": 1.3, "train_runtime": 80.0,
-     "train_samples_per_second": 9.5, "train_steps_per_second": 1.1},
+    {
+        "epoch": 1.0,
+        "grad_norm": float("nan"),
+        "learning_rate": 4e-5,
+        "loss": float("nan"),
+        "step": 20,
+    },
+    {
+        "epoch": 1.5,
+        "step": 30,
+        "total_flos": 1e12,
+        "train_loss": 1.3,
+        "train_runtime": 80.0,
+        "train_samples_per_second": 9.5,
+        "train_steps_per_second": 1.1,
+    },
 ]
 
 
@@ -49,8 +62,15 @@ def test_hf_trainer_state_tags_steps_nan_and_summary(tmp_path):
     res = reader_for("hf-trainer-state").read("run", [p], tmp_path)
     f = res.frame
     assert list(f.columns) == COLUMNS
-    assert set(f["tag"]) == {"loss", "grad_norm", "learning_rate", "eval_loss", "eval_accuracy",
-                             "eval_runtime", "epoch"}
+    assert set(f["tag"]) == {
+        "loss",
+        "grad_norm",
+        "learning_rate",
+        "eval_loss",
+        "eval_accuracy",
+        "eval_runtime",
+        "epoch",
+    }
     steps, values = series(res, "loss")
     assert steps == [10, 20] and values[0] == 1.5 and math.isnan(values[1])
     assert series(res, "eval_loss") == ([20], [1.2])
@@ -65,7 +85,10 @@ def test_hf_trainer_state_tags_steps_nan_and_summary(tmp_path):
 
 def test_hf_checkpoint_copies_are_merged_without_duplicates(tmp_path):
     final = write(tmp_path / "out" / "trainer_state.json", state(HISTORY))
-    ckpt = write(tmp_path / "out" / "checkpoint-10" / "trainer_state.json", state(HISTORY[:1], global_step=10))
+    ckpt = write(
+        tmp_path / "out" / "checkpoint-10" / "trainer_state.json",
+        state(HISTORY[:1], global_step=10),
+    )
     res = reader_for("hf-trainer-state").read("run", [final, ckpt], tmp_path / "out")
     assert series(res, "loss")[0] == [10, 20]
     assert series(res, "grad_norm")[0] == [10, 20]
@@ -100,7 +123,9 @@ def test_jsonl_nested_nan_bad_lines_and_step_fill(tmp_path):
     )
     res = reader_for("jsonl").read("run", [p], tmp_path)
     steps, values = series(res, "train/loss")
-    assert steps == [0, 1, 2] and values[0] == 1.0 and math.isnan(values[1]) and values[2] == math.inf
+    assert (
+        steps == [0, 1, 2] and values[0] == 1.0 and math.isnan(values[1]) and values[2] == math.inf
+    )
     assert series(res, "eval_loss") == ([1], [0.7])  # took the step before
     assert set(res.frame["tag"]) == {"train/loss", "lr", "eval_loss"}
     assert res.frame.loc[res.frame["step"] == 0, "wall_time"].tolist() == [1700000000.5] * 2
@@ -120,10 +145,15 @@ def test_jsonl_without_step_key_uses_line_order(tmp_path):
 
 
 def test_json_documents(tmp_path):
-    hist = write(tmp_path / "history.json", json.dumps({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}))
+    hist = write(
+        tmp_path / "history.json", json.dumps({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]})
+    )
     res = reader_for("jsonl").read("run", [hist], tmp_path)
     assert series(res, "val_loss") == ([0, 1], [1.1, 0.6])
-    lst = write(tmp_path / "log.json", json.dumps([{"epoch": 1, "acc": 0.5}, {"epoch": 2, "acc": 0.6}], indent=1))
+    lst = write(
+        tmp_path / "log.json",
+        json.dumps([{"epoch": 1, "acc": 0.5}, {"epoch": 2, "acc": 0.6}], indent=1),
+    )
     assert series(reader_for("jsonl").read("run", [lst], tmp_path), "acc") == ([1, 2], [0.5, 0.6])
     ts = write(tmp_path / "x" / "trainer_state.json", state(HISTORY))
     res = reader_for("jsonl").read("run", [ts], ts.parent)
@@ -132,7 +162,12 @@ def test_json_documents(tmp_path):
 
 @pytest.mark.parametrize(
     "content,why",
-    [(b"", "empty"), (b"\n\n", "empty"), (b"hello\nworld\n", "not JSON"), (b"\x00\x01\x02" * 50, "binary")],
+    [
+        (b"", "empty"),
+        (b"\n\n", "empty"),
+        (b"hello\nworld\n", "not JSON"),
+        (b"\x00\x01\x02" * 50, "binary"),
+    ],
 )
 def test_jsonl_bad_input(tmp_path, content, why):
     p = write(tmp_path / "bad.jsonl", content)
@@ -145,7 +180,9 @@ def test_jsonl_bad_input(tmp_path, content, why):
 
 
 def mlflow_fixture_run() -> Path:
-    runs = [m.parent for m in FIXTURES.glob("mlruns/*/*/meta.yaml") if (m.parent / "metrics").is_dir()]
+    runs = [
+        m.parent for m in FIXTURES.glob("mlruns/*/*/meta.yaml") if (m.parent / "metrics").is_dir()
+    ]
     assert len(runs) == 1
     return runs[0]
 
@@ -164,7 +201,11 @@ def test_mlflow_fixture_written_by_mlflow():
     wt = res.frame["wall_time"].to_numpy()
     assert np.all(wt > 1.5e9) and np.all(wt < 1e11)  # seconds, not ms
     assert res.hparams["mlflow.runName"] == "tiny-sgd"
-    assert res.hparams["lr"] == 0.01 and res.hparams["optimizer"] == "sgd" and res.hparams["batch_size"] == 32
+    assert (
+        res.hparams["lr"] == 0.01
+        and res.hparams["optimizer"] == "sgd"
+        and res.hparams["batch_size"] == 32
+    )
     assert any("tiny-sgd" in n for n in res.notes)
     # reading with no paths walks metrics/ itself
     assert len(reader_for("mlflow").read("r", [], run).frame) == len(res.frame)
@@ -172,9 +213,16 @@ def test_mlflow_fixture_written_by_mlflow():
 
 def test_mlflow_old_format_bad_lines_and_status(tmp_path):
     run = tmp_path / "mlruns" / "0" / "abc"
-    write(run / "meta.yaml", "run_id: abc\nrun_name: old-run\nstatus: 4\nlifecycle_stage: deleted\n")
-    write(run / "metrics" / "loss", "1500000000000 1.0\n1500000001000 0.5\ngarbage\n1500000002000 nan\n")
-    write(run / "metrics" / "acc", "1500000000000 0.1 0\n1500000001000 0.2 5\n1500000002000 0.3 3\n")
+    write(
+        run / "meta.yaml", "run_id: abc\nrun_name: old-run\nstatus: 4\nlifecycle_stage: deleted\n"
+    )
+    write(
+        run / "metrics" / "loss",
+        "1500000000000 1.0\n1500000001000 0.5\ngarbage\n1500000002000 nan\n",
+    )
+    write(
+        run / "metrics" / "acc", "1500000000000 0.1 0\n1500000001000 0.2 5\n1500000002000 0.3 3\n"
+    )
     write(run / "metrics" / "empty", "")
     write(run / "params" / "model" / "depth", "12")
     files = sorted(p for p in (run / "metrics").rglob("*") if p.is_file())

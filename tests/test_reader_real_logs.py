@@ -44,21 +44,33 @@ def test_gan1202_generic_csv_epoch_batch():
     steps, gen = tag(res, "Gen Loss")
     # 20 epochs x 21 batches; Batch restarts each epoch, so the step is the row number
     assert steps.tolist() == list(range(420))
-    assert gen[0] == pytest.approx(0.7203195095062256)  # "0,0,0.7203195095062256,1.3871750831604004"
-    assert tag(res, "Disc Loss")[1][-1] == pytest.approx(0.3175643980503082)  # "19,20,1.59...,0.3175..."
+    # "0,0,0.7203195095062256,1.3871750831604004"
+    assert gen[0] == pytest.approx(0.7203195095062256)
+    # "19,20,1.59...,0.3175..."
+    assert tag(res, "Disc Loss")[1][-1] == pytest.approx(0.3175643980503082)
     assert tag(res, "epoch")[1][[0, 21, 419]].tolist() == [0, 1, 19]
 
 
 @pytest.mark.parametrize(
     "version,rows,first_mean_loss",
-    [(0, 736, 0.49922266602516174), (13, 535, 3.7672258953664918e25), (17, 951, 13668831985664.0),
-     (19, 800, 324286644224.0)],
+    [
+        (0, 736, 0.49922266602516174),
+        (13, 535, 3.7672258953664918e25),
+        (17, 951, 13668831985664.0),
+        (19, 800, 324286644224.0),
+    ],
 )
 def test_pinnforem_lightning_versions(version, rows, first_mean_loss):
-    res = load(f"0729max0729__PINNforEM/lightning_logs/version_{version}/metrics.csv", "lightning-csv")
+    res = load(
+        f"0729max0729__PINNforEM/lightning_logs/version_{version}/metrics.csv", "lightning-csv"
+    )
     assert set(res.frame["tag"]) == {
-        "Conductor_Copper_loss", "Dielectric_Air_loss", "initial_phi_port_port1_loss",
-        "initial_phi_port_port2_loss", "mean_loss", "epoch",
+        "Conductor_Copper_loss",
+        "Dielectric_Air_loss",
+        "initial_phi_port_port1_loss",
+        "initial_phi_port_port2_loss",
+        "mean_loss",
+        "epoch",
     }
     steps, mean = tag(res, "mean_loss")
     assert steps.tolist() == list(range(rows))
@@ -74,10 +86,13 @@ def test_pinnforem_extreme_magnitudes_kept():
 
 
 def test_hcdescamps_lightning_sparse_rows_and_test_row():
-    res = load("HCDescamps__cv-image-classification/lightning_logs/version_0/metrics.csv", "lightning-csv")
+    res = load(
+        "HCDescamps__cv-image-classification/lightning_logs/version_0/metrics.csv", "lightning-csv"
+    )
     assert set(res.frame["tag"]) == {"train_loss", "val_loss", "val_accuracy", "test_loss", "epoch"}
     steps, train = tag(res, "train_loss")
-    assert steps[0] == 49 and train[0] == pytest.approx(0.634955883026123)  # "0,49,,0.634955883026123,,"
+    # "0,49,,0.634955883026123,,"
+    assert steps[0] == 49 and train[0] == pytest.approx(0.634955883026123)
     assert len(steps) == 171 and steps[-1] == 8549
     vsteps, vacc = tag(res, "val_accuracy")
     # one per epoch, plus validate() after fit at the last step: "5,8595,,,0.996399998664856,0.0142..."
@@ -92,7 +107,8 @@ def test_kirito_lightning_epoch_column_not_first():
     assert set(res.frame["tag"]) == {"out_0", "out_1", "train_loss", "epoch"}
     steps, loss = tag(res, "train_loss")
     assert steps[0] == 49 and steps[-1] == 3999 and len(steps) == 80
-    assert loss[0] == pytest.approx(0.16592290997505188)  # "24,0.437...,0.592...,49,0.16592290997505188"
+    # "24,0.437...,0.592...,49,0.16592290997505188"
+    assert loss[0] == pytest.approx(0.16592290997505188)
     assert tag(res, "epoch")[1][0] == 24
 
 
@@ -102,7 +118,8 @@ def test_manumollon_keras_semicolon_title_line_crlf():
     steps, loss = tag(res, "loss")
     assert steps.tolist() == list(range(17))
     assert loss[0] == pytest.approx(1.576022744178772)
-    assert tag(res, "val_loss")[1][-1] == pytest.approx(0.17382508516311646)  # last line, no newline
+    # last line, no newline
+    assert tag(res, "val_loss")[1][-1] == pytest.approx(0.17382508516311646)
     assert any("above the header" in n for n in res.notes)
 
 
@@ -134,18 +151,34 @@ def test_zerotomax_generic_metrics_csv_with_config(folder, epochs, extra):
 
 
 def test_zerotomax_values():
-    res = load("ZeroToMax-ZYZ__study_tensorboard/logs/logs_upload/04_ResNet18_SGD_20260216-194827/metrics.csv", "csv")
+    res = load(
+        "ZeroToMax-ZYZ__study_tensorboard/logs/logs_upload/04_ResNet18_SGD_20260216-194827/metrics.csv",
+        "csv",
+    )
     steps, lr = tag(res, "lr")
-    assert steps[-1] == 93 and lr[-1] == pytest.approx(1e-4)  # "93,...,0.00010000000000000003,119.80882"
+    # "93,...,0.00010000000000000003,119.80882"
+    assert steps[-1] == 93 and lr[-1] == pytest.approx(1e-4)
 
 
 @pytest.mark.parametrize("exp,epochs", [("exp", 3), ("exp2", 150)])
 def test_grafit_yolov5_results_csv(exp, epochs):
-    res = load(f"Grafit-Kil__helmet-detection-yolov5/runs/train/{exp}/results.csv", "ultralytics-csv")
+    res = load(
+        f"Grafit-Kil__helmet-detection-yolov5/runs/train/{exp}/results.csv", "ultralytics-csv"
+    )
     assert set(res.frame["tag"]) == {
-        "train/box_loss", "train/obj_loss", "train/cls_loss", "metrics/precision", "metrics/recall",
-        "metrics/mAP_0.5", "metrics/mAP_0.5:0.95", "val/box_loss", "val/obj_loss", "val/cls_loss",
-        "x/lr0", "x/lr1", "x/lr2",
+        "train/box_loss",
+        "train/obj_loss",
+        "train/cls_loss",
+        "metrics/precision",
+        "metrics/recall",
+        "metrics/mAP_0.5",
+        "metrics/mAP_0.5:0.95",
+        "val/box_loss",
+        "val/obj_loss",
+        "val/cls_loss",
+        "x/lr0",
+        "x/lr1",
+        "x/lr2",
     }
     steps, _ = tag(res, "metrics/mAP_0.5")
     assert steps.tolist() == list(range(epochs))
@@ -166,7 +199,11 @@ def test_grafit_exp2_values():
         ("ResultsEtape1/default (learning rate 5e-5)/trainer_state.json", 14550, 29),
         ("ResultsEtape3/trainer_state.json", 27990, 55),
         ("ResultsEtape4/FocalLossSansOptuna/trainer_state.json", 14000, 28),
-        ("ResultsEtape4/NouveauWeightLossSansOptunaHyperparamByDefault/trainer_state.json", 14000, 28),
+        (
+            "ResultsEtape4/NouveauWeightLossSansOptunaHyperparamByDefault/trainer_state.json",
+            14000,
+            28,
+        ),
     ],
 )
 def test_nicolassalvan_trainer_state(rel, last_step, n_loss):

@@ -91,7 +91,10 @@ def test_lightning_csvlogger_fixture():
     assert {"train_loss_step", "train_loss_epoch", "val_loss", "test_loss", "epoch"} <= tags
     raw = pd.read_csv(p)
     # only non-empty cells become points, at the step column's value
-    assert series(res, "train_loss_step")[0] == raw.loc[raw["train_loss_step"].notna(), "step"].tolist()
+    assert (
+        series(res, "train_loss_step")[0]
+        == raw.loc[raw["train_loss_step"].notna(), "step"].tolist()
+    )
     assert len(series(res, "test_loss")[0]) == 1
     assert series(res, "test_loss")[0][0] == raw["step"].max()
     # one epoch point per distinct step
@@ -142,7 +145,11 @@ def test_bom_title_line_crcrlf_trailing_separator_na_nan_inf(tmp_path):
 
 
 def test_header_repeated_mid_file_after_restart(tmp_path):
-    p = write(tmp_path, "history.csv", "epoch,loss\n0,1.0\n1,0.8\n2,0.7\nepoch,loss\n1,0.75\n2,0.6\n3,0.5\n")
+    p = write(
+        tmp_path,
+        "history.csv",
+        "epoch,loss\n0,1.0\n1,0.8\n2,0.7\nepoch,loss\n1,0.75\n2,0.6\n3,0.5\n",
+    )
     res = read(p)
     assert series(res, "loss") == ([0, 1, 2, 3], [1.0, 0.75, 0.6, 0.5])
     assert any("header line repeated" in n for n in res.notes)
@@ -150,7 +157,14 @@ def test_header_repeated_mid_file_after_restart(tmp_path):
 
 
 def test_ultralytics_v8_padded_headers(tmp_path):
-    header = ["epoch", "train/box_loss", "train/cls_loss", "metrics/mAP50(B)", "val/box_loss", "lr/pg0"]
+    header = [
+        "epoch",
+        "train/box_loss",
+        "train/cls_loss",
+        "metrics/mAP50(B)",
+        "val/box_loss",
+        "lr/pg0",
+    ]
     rows = [[1, 1.2, 3.4, 0.1, 1.5, 0.00333], [2, 1.1, 2.9, 0.2, 1.4, 0.0066]]
     text = ",".join(f"{h:>20}" for h in header) + "\n"
     text += "".join(",".join(f"{v:>20}" for v in r) + "\n" for r in rows)
@@ -166,7 +180,10 @@ def test_ultralytics_v8_padded_headers(tmp_path):
     [
         ("a.tsv", "step\tloss\tacc\n0\t1.0\t0.1\n10\t0.5\t0.2\n"),
         ("b.txt", "step   loss   acc\n0   1.0   0.1\n10   0.5   0.2\n"),
-        ("c.log", "| step | loss | acc |\n|------|------|-----|\n| 0 | 1.0 | 0.1 |\n| 10 | 0.5 | 0.2 |\n"),
+        (
+            "c.log",
+            "| step | loss | acc |\n|------|------|-----|\n| 0 | 1.0 | 0.1 |\n| 10 | 0.5 | 0.2 |\n",
+        ),
         ("d.csv", '"step","loss","acc"\n"0","1.0","0.1"\n"10","0.5","0.2"\n'),
         ("e.csv", "step;loss;acc\n0;1,0;0,1\n10;0,5;0,2\n"),  # decimal commas
         ("f.dat", "step,loss,acc\r0,1.0,0.1\r10,0.5,0.2\r"),  # old Mac line ends
@@ -189,7 +206,9 @@ def test_utf16_file(tmp_path):
 
 
 def test_tensor_cells_are_unwrapped(tmp_path):
-    p = write(tmp_path, "log.csv", "epoch,loss\n0,\"tensor(0.53, device='cuda:0')\"\n1,tensor(0.4)\n")
+    p = write(
+        tmp_path, "log.csv", "epoch,loss\n0,\"tensor(0.53, device='cuda:0')\"\n1,tensor(0.4)\n"
+    )
     res = read(p, "csv")
     assert series(res, "loss") == ([0, 1], [0.53, 0.4])
     assert any("tensor(" in n for n in res.notes)
@@ -198,7 +217,9 @@ def test_tensor_cells_are_unwrapped(tmp_path):
 def test_generic_epoch_and_batch_columns_use_row_number(tmp_path):
     # like 0111yoyo/GAN1202: Epoch repeats, Batch restarts every epoch
     rows = [f"{e},{b},{1.0 / (1 + e * 3 + b)},{0.5}" for e in range(3) for b in range(3)]
-    p = write(tmp_path, "training_log.csv", "Epoch,Batch,Gen Loss,Disc Loss\n" + "\n".join(rows) + "\n")
+    p = write(
+        tmp_path, "training_log.csv", "Epoch,Batch,Gen Loss,Disc Loss\n" + "\n".join(rows) + "\n"
+    )
     assert sniff_table(p) == ("csv", "")
     res = read(p)
     assert set(res.frame["tag"]) == {"Gen Loss", "Disc Loss", "epoch"}
@@ -254,7 +275,10 @@ def test_text_column_is_ignored_with_note(tmp_path):
         (b"", "empty file (0 bytes)"),
         (b"\n\n  \r\n", "empty file"),
         (b"epoch,loss,val_loss\n", "single line"),
-        (b"This is a readme. It explains how to train the model.\nRun train.py and wait.\n", "prose"),
+        (
+            b"This is a readme. It explains how to train the model.\nRun train.py and wait.\n",
+            "prose",
+        ),
         (b"numpy==1.26\npandas>=2\n", "no header"),
     ],
 )
@@ -297,7 +321,9 @@ def test_all_text_metric_column_names_the_column(tmp_path):
 
 
 def test_data_set_csv_is_not_a_log(tmp_path):
-    p = write(tmp_path, "iris.csv", "sepal_length,sepal_width,species\n5.1,3.5,setosa\n4.9,3.0,setosa\n")
+    p = write(
+        tmp_path, "iris.csv", "sepal_length,sepal_width,species\n5.1,3.5,setosa\n4.9,3.0,setosa\n"
+    )
     fmt, reason = sniff_table(p)
     assert fmt is None and "data set" in reason
 

@@ -39,7 +39,14 @@ from .tables import (
 )
 
 FORMAT = "csv"
-SIDE_FILES = ["config.json", "hparams.json", "params.json", "args.json", "hparams.yaml", "config.yaml"]
+SIDE_FILES = [
+    "config.json",
+    "hparams.json",
+    "params.json",
+    "args.json",
+    "hparams.yaml",
+    "config.yaml",
+]
 
 
 def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
@@ -48,7 +55,11 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
     prefix = tag_prefix(path, base)
     epoch_col = find_column(table, EPOCH_NAMES)
-    axes = [n for n in table.numeric() if norm_name(n) in STEP_NAMES and n not in (step.column, epoch_col)]
+    axes = [
+        n
+        for n in table.numeric()
+        if norm_name(n) in STEP_NAMES and n not in (step.column, epoch_col)
+    ]
     tags = []
     for n in table.numeric():
         if n in (step.column, wt_col) or n in axes:
@@ -66,7 +77,9 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     elif step.column:
         result.notes.append(f"{name}: step = column {step.column!r}")
     if axes:
-        result.notes.append(f"{name}: counter column(s) {', '.join(map(repr, axes))} not read as curves")
+        result.notes.append(
+            f"{name}: counter column(s) {', '.join(map(repr, axes))} not read as curves"
+        )
     if wt_col:
         result.notes.append(f"{name}: wall time from column {wt_col!r}")
     if epoch_col and epoch_col != step.column:

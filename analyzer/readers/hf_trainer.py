@@ -42,7 +42,12 @@ SUMMARY_KEYS = {
     "train_loss",
 }
 # top-level keys that are process bookkeeping, not facts about the run
-_NOT_HPARAMS = {"log_history", "stateful_callbacks", "is_local_process_zero", "is_world_process_zero"}
+_NOT_HPARAMS = {
+    "log_history",
+    "stateful_callbacks",
+    "is_local_process_zero",
+    "is_world_process_zero",
+}
 
 
 def _is_summary(entry: dict[str, Any]) -> bool:
@@ -55,7 +60,9 @@ def _number(v: Any) -> float | None:
     return float(v)
 
 
-def frame_from_state(run: str, path: Path, base: Path, state: dict[str, Any], result: ReadResult) -> pd.DataFrame:
+def frame_from_state(
+    run: str, path: Path, base: Path, state: dict[str, Any], result: ReadResult
+) -> pd.DataFrame:
     """Long table of one parsed trainer state; adds notes and hparams to ``result``."""
     name = path.name if path.parent == base else tag_prefix(path, base) + path.name
     history = state.get("log_history")
@@ -79,6 +86,8 @@ def frame_from_state(run: str, path: Path, base: Path, state: dict[str, Any], re
     for entry in history:
         if not isinstance(entry, dict):
             continue
+        if any(isinstance(v, dict) for v in entry.values()):
+            entry = flatten(entry, "/")  # e.g. per-class metrics logged as a dict
         st = _number(entry.get("step"))
         if st is None or not math.isfinite(st):
             no_step += 1
@@ -89,8 +98,12 @@ def frame_from_state(run: str, path: Path, base: Path, state: dict[str, Any], re
         summary = _is_summary(entry)
         if summary:
             agg = {k: entry[k] for k in entry if k in SUMMARY_KEYS}
-            shown = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in agg.items())
-            result.notes.append(f"{name}: final summary at step {step} not read as curves ({shown})")
+            shown = ", ".join(
+                f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in agg.items()
+            )
+            result.notes.append(
+                f"{name}: final summary at step {step} not read as curves ({shown})"
+            )
         for k, v in entry.items():
             if k == "step" or (summary and k in SUMMARY_KEYS):
                 continue
@@ -108,7 +121,9 @@ def frame_from_state(run: str, path: Path, base: Path, state: dict[str, Any], re
     if no_step:
         result.notes.append(f"{name}: {no_step} log entr(ies) without 'step' took the step before")
     if skipped_keys:
-        result.notes.append(f"{name}: non-numeric key(s) {', '.join(map(repr, skipped_keys))} skipped")
+        result.notes.append(
+            f"{name}: non-numeric key(s) {', '.join(map(repr, skipped_keys))} skipped"
+        )
     if not tags:
         return empty_frame()
     return make_frame(run, tags, steps, values)
@@ -164,7 +179,9 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
         before = len(frame)
         frame = frame.drop_duplicates(["tag", "step", "value"], keep="last").reset_index(drop=True)
         if before > len(frame):
-            result.notes.append(f"{before - len(frame)} point(s) repeated in checkpoint copies merged")
+            result.notes.append(
+                f"{before - len(frame)} point(s) repeated in checkpoint copies merged"
+            )
     frame, notes = apply_restarts(frame, run)
     frame["value"] = frame["value"].astype(np.float64)
     result.frame = frame

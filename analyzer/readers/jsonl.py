@@ -48,6 +48,7 @@ from .tables import (
 
 FORMAT = "jsonl"
 _NAN_MARK = "\x00nan"  # a logged NaN, kept apart from "key absent"
+_BAD = object()  # a line that is not JSON
 
 
 def _parse_constant(token: str) -> Any:
@@ -61,9 +62,14 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
-def table_from_records(path: Path, records: list[dict[str, Any]], sep: str = "/") -> tuple[Table, dict[str, int]]:
-    """Turn flattened JSON records into a :class:`Table`; returns it and skipped keys -> count."""
-    flat = [flatten(r, sep) for r in records]
+def table_from_records(
+    path: Path, records: list[dict[str, Any]], sep: str = "/", nested: bool | None = None
+) -> tuple[Table, dict[str, int]]:
+    """Turn JSON records into a :class:`Table` (nested objects flattened with ``sep``); returns it
+    and skipped keys -> count. ``nested=False`` says no record holds an object (skips the check)."""
+    if nested is None:
+        nested = any(type(v) is dict for r in records for v in r.values())
+    flat = [flatten(r, sep) for r in records] if nested else records
     df = pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
     columns: dict[str, Column] = {}
     skipped: dict[str, int] = {}
@@ -89,7 +95,9 @@ def table_from_records(path: Path, records: list[dict[str, Any]], sep: str = "/"
             if not present.any():
                 continue
         columns[str(name)] = Column(str(name), values, present)
-    return Table(path=path, sep="json", header_line=1, columns=columns, n_rows=len(df), header=list(columns)), skipped
+    return Table(
+        path=path, sep="json", header_line=1, columns=columns, n_rows=len(df), header=list(columns)
+    ), skipped
 
 
 def _fill_forward_step(table: Table, step: StepChoice) -> tuple[StepChoice, int]:
@@ -133,22 +141,23 @@ def records_from_text(text: str) -> tuple[list[dict[str, Any]], int, int, Any]:
             and ("log_history" in doc or (doc and all(isinstance(v, list) for v in doc.values())))
         ):
             return [], 0, 0, doc
-    records: list[dict[str, Any]] = []
-    bad = 0
-    non_obj = 0
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            obj = json.loads(line, parse_constant=_parse_constant)
-        except ValueError:
-            bad += 1
-            continue
-        if isinstance(obj, dict):
-            records.append(obj)
-        else:
-            non_obj += 1
+    decoder = json.JSONDecoder(parse_constant=_parse_constant)
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    # fast path: all lines are JSON values -> one C-level parse of them as an array
+    try:
+        objs = decoder.decode("[" + ",".join(lines) + "]")
+    except ValueError:
+        objs = None
+    if objs is None or len(objs) != len(lines):
+        objs = []
+        for line in lines:
+            try:
+                objs.append(decoder.decode(line))
+            except ValueError:
+                objs.append(_BAD)
+    records = [o for o in objs if isinstance(o, dict)]
+    bad = sum(1 for o in objs if o is _BAD)
+    non_obj = len(objs) - len(records) - bad
     return records, bad, non_obj, None
 
 
@@ -157,7 +166,9 @@ def _records_from_document(path: Path, doc: Any, run: str, base: Path, result: R
     if isinstance(doc, list):
         recs = [r for r in doc if isinstance(r, dict)]
         if len(recs) < len(doc):
-            result.notes.append(f"{path.name}: {len(doc) - len(recs)} list item(s) that are not objects skipped")
+            result.notes.append(
+                f"{path.name}: {len(doc) - len(recs)} list item(s) that are not objects skipped"
+            )
         return recs
     if isinstance(doc, dict):
         if isinstance(doc.get("log_history"), list):
@@ -194,7 +205,9 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     if not records:
         what = f"{bad} line(s) that are not JSON" if bad else "no JSON objects"
         raise ReadError(path, f"no JSON records with numbers ({what})")
-    table, skipped = table_from_records(path, records)
+    # more "{" than records means some record holds an object (or a "{" in a string): flatten
+    nested = None if doc is not None else text.count("{") > len(records) + bad + non_obj
+    table, skipped = table_from_records(path, records, nested=nested)
     if bad:
         result.notes.append(f"{name}: {bad} line(s) that are not valid JSON skipped")
     if non_obj:
@@ -210,7 +223,9 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     elif step.column:
         result.notes.append(f"{name}: step = key {step.column!r}")
     if filled:
-        result.notes.append(f"{name}: {filled} record(s) without {step.column!r} took the step before")
+        result.notes.append(
+            f"{name}: {filled} record(s) without {step.column!r} took the step before"
+        )
     wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
     epoch_col = find_column(table, EPOCH_NAMES)
     prefix = tag_prefix(path, base)

@@ -64,7 +64,13 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
             _, first = np.unique(st, return_index=True)
             first.sort()
             ep_frame = pd.DataFrame(
-                {"run": run, "tag": prefix + "epoch", "step": st[first], "value": ep[first], "wall_time": np.nan}
+                {
+                    "run": run,
+                    "tag": prefix + "epoch",
+                    "step": st[first],
+                    "value": ep[first],
+                    "wall_time": np.nan,
+                }
             )
             frame = pd.concat([frame, ep_frame.astype(frame.dtypes.to_dict())], ignore_index=True)
             per_epoch = _per_epoch_tags(table, step, metric_cols)

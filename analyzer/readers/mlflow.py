@@ -64,7 +64,9 @@ def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, b
     is_nan = val_s.str.lower().isin({"nan", "-nan"}).to_numpy()
     step_s = df["step"].str.strip()
     has_step = (step_s != "").to_numpy()
-    steps = pd.to_numeric(step_s.where(step_s != "", "0"), errors="coerce").to_numpy(dtype=np.float64)
+    steps = pd.to_numeric(step_s.where(step_s != "", "0"), errors="coerce").to_numpy(
+        dtype=np.float64
+    )
     ok = np.isfinite(ts) & (~np.isnan(vals) | is_nan) & np.isfinite(steps)
     n_lines = sum(1 for ln in text.splitlines() if ln.strip())
     bad = n_lines - int(ok.sum())
@@ -113,7 +115,9 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
         if len(st) > 1 and not st.any():
             st = np.arange(len(st), dtype=np.int64)
             why = "logged without step" if had_steps else "old format without steps"
-            result.notes.append(f"metric {key!r}: {why} (all steps 0); the logging order is the step")
+            result.notes.append(
+                f"metric {key!r}: {why} (all steps 0); the logging order is the step"
+            )
         tags.append(np.full(len(st), key, dtype=object))
         steps.append(st)
         values.append(va)
@@ -122,7 +126,13 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
         if result.skipped:
             raise ReadError(*result.skipped[0])
         raise ReadError(metrics_dir, "no metric files")
-    frame = make_frame(run, np.concatenate(tags), np.concatenate(steps), np.concatenate(values), np.concatenate(walls))
+    frame = make_frame(
+        run,
+        np.concatenate(tags),
+        np.concatenate(steps),
+        np.concatenate(values),
+        np.concatenate(walls),
+    )
     frame, notes = apply_restarts(frame, run)
     result.frame = frame
     result.notes.extend(notes)

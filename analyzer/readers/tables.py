@@ -31,6 +31,7 @@ import pandas as pd
 from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame
 
 SNIFF_BYTES = 64 * 1024
+SIDE_FILE_MAX_BYTES = 1024 * 1024  # hparams side files larger than this are not configs
 # cells that mean "nothing logged here"
 MISSING_TOKENS = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "none", "<NA>", "#N/A", "-"]
 # cells that mean "the value NaN was logged"
@@ -41,19 +42,44 @@ _NUM_RE = re.compile(
 )
 _DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$")
 # hand-rolled PyTorch logs often write str(tensor): "tensor(0.5321, device='cuda:0')"
-_TENSOR_RE = re.compile(r"^\s*tensor\(\s*([+-]?[\d.]+(?:[eE][+-]?\d+)?|nan|inf|-inf)", re.IGNORECASE)
+_TENSOR_RE = re.compile(
+    r"^\s*tensor\(\s*([+-]?[\d.]+(?:[eE][+-]?\d+)?|nan|inf|-inf)", re.IGNORECASE
+)
 _RULER_RE = re.compile(r"^[ \t|:+=-]*(?:-{3,}|={3,})[ \t|:+=-]*$\n?", re.MULTILINE)
 _SEPARATORS = [",", "\t", ";", "|", " "]  # " " means runs of whitespace
 _SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "whitespace"}
 
 # names of step-like columns, most specific first (compared after normalising case and spacing)
 STEP_NAMES = [
-    "global_step", "globalstep", "_step", "step", "steps", "iteration", "iterations", "iter",
-    "iters", "it", "n_iter", "num_updates", "update", "updates", "epoch", "epochs", "batch",
+    "global_step",
+    "globalstep",
+    "_step",
+    "step",
+    "steps",
+    "iteration",
+    "iterations",
+    "iter",
+    "iters",
+    "it",
+    "n_iter",
+    "num_updates",
+    "update",
+    "updates",
+    "epoch",
+    "epochs",
+    "batch",
 ]
 EPOCH_NAMES = {"epoch", "epochs"}
-WALL_TIME_NAMES = {"wall_time", "walltime", "wall_clock", "timestamp", "time", "_timestamp",
-                   "unix_time", "time_stamp"}
+WALL_TIME_NAMES = {
+    "wall_time",
+    "walltime",
+    "wall_clock",
+    "timestamp",
+    "time",
+    "_timestamp",
+    "unix_time",
+    "time_stamp",
+}
 # words that mark a column as a training metric (used to tell a log from a data set)
 _METRIC_WORDS = re.compile(
     r"loss|acc|lr|learning|metric|f1|map|precision|recall|auc|err|score|perplex|ppl|bleu|rouge|"
@@ -201,7 +227,9 @@ def find_layout(lines: list[str]) -> Layout | None:
 def _looks_like_prose(lines: list[str]) -> bool:
     words = sum(len(re.findall(r"[A-Za-z]{2,}", ln)) for ln in lines[:50])
     digits = sum(len(re.findall(r"\d", ln)) for ln in lines[:50])
-    return words > 2 * max(digits, 1) or any(ln.count(" ") > 8 and ln.rstrip().endswith(".") for ln in lines[:20])
+    return words > 2 * max(digits, 1) or any(
+        ln.count(" ") > 8 and ln.rstrip().endswith(".") for ln in lines[:20]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,8 +240,10 @@ def classify(header: list[str], first_row: list[str] | None = None) -> str:
     """Name the table format from its (stripped) header: keras-csv, lightning-csv, ultralytics-csv or csv."""
     names = [h.strip() for h in header]
     lower = [n.lower() for n in names]
-    if "epoch" in lower and any(n.startswith("train/") for n in lower) and any(
-        n.startswith(("metrics/", "val/")) for n in lower
+    if (
+        "epoch" in lower
+        and any(n.startswith("train/") for n in lower)
+        and any(n.startswith(("metrics/", "val/")) for n in lower)
     ):
         return "ultralytics-csv"
     if "epoch" in names and "step" in names:
@@ -312,7 +342,9 @@ class Table:
         return [n for n, c in self.columns.items() if c.n_present > 0]
 
 
-def _parse_block(block: str, layout: Layout, has_nan_tokens: bool) -> tuple[list[str], dict[str, Column], int, int]:
+def _parse_block(
+    block: str, layout: Layout, has_nan_tokens: bool
+) -> tuple[list[str], dict[str, Column], int, int]:
     """Parse one header+rows block with pandas; returns names, columns, rows, bad lines skipped."""
     sep = r"\s+" if layout.sep == " " else layout.sep
     kwargs: dict[str, Any] = dict(
@@ -397,7 +429,9 @@ def _header_repeat_starts(text: str, layout: Layout, header_offset: int) -> list
     sep_pat = r"\s" if layout.sep == " " else re.escape(layout.sep)
     if first not in text[header_offset + len(first) :]:
         return []
-    pat = re.compile(r"\n[ \t]*[\"']?" + re.escape(first) + r"[\"']?[ \t]*(?:" + sep_pat + r"|$)", re.MULTILINE)
+    pat = re.compile(
+        r"\n[ \t]*[\"']?" + re.escape(first) + r"[\"']?[ \t]*(?:" + sep_pat + r"|$)", re.MULTILINE
+    )
     starts = []
     for m in pat.finditer(text, header_offset):
         start = m.start() + 1
@@ -531,7 +565,9 @@ def _classify_columns(table: Table) -> None:
     for name in list(table.columns):
         c = table.columns[name]
         if c.unwrapped:
-            table.notes.append(f"column {name!r}: {c.unwrapped} value(s) written as tensor(...) unwrapped")
+            table.notes.append(
+                f"column {name!r}: {c.unwrapped} value(s) written as tensor(...) unwrapped"
+            )
         if name == "":
             del table.columns[name]
             if c.n_present:
@@ -592,7 +628,11 @@ def _restarts_with_epoch(table: Table, name: str, rows: np.ndarray) -> bool:
 
 def is_integral(values: np.ndarray) -> bool:
     v = values[np.isfinite(values)]
-    return len(v) > 0 and bool(np.all(np.abs(v - np.round(v)) < 1e-9)) and bool(np.all(np.abs(v) < 2**62))
+    return (
+        len(v) > 0
+        and bool(np.all(np.abs(v - np.round(v)) < 1e-9))
+        and bool(np.all(np.abs(v) < 2**62))
+    )
 
 
 def find_column(table: Table, names: Iterable[str]) -> str | None:
@@ -644,11 +684,15 @@ def choose_step(table: Table, prefer: Iterable[str] = STEP_NAMES) -> StepChoice:
             note = None
             if rows.sum() < table.n_rows:
                 note = f"{int(table.n_rows - rows.sum())} row(s) without a {name!r} value dropped"
-            return StepChoice(np.round(np.where(rows, c.values, 0)).astype(np.int64), rows, name, note)
+            return StepChoice(
+                np.round(np.where(rows, c.values, 0)).astype(np.int64), rows, name, note
+            )
     note = "no step column: the row number is the step"
     if rejected:
         note = f"step = row number ({'; '.join(rejected)})"
-    return StepChoice(np.arange(table.n_rows, dtype=np.int64), np.ones(table.n_rows, dtype=bool), None, note)
+    return StepChoice(
+        np.arange(table.n_rows, dtype=np.int64), np.ones(table.n_rows, dtype=bool), None, note
+    )
 
 
 def make_step_choice(table: Table, column: str) -> StepChoice:
@@ -665,7 +709,9 @@ def make_step_choice(table: Table, column: str) -> StepChoice:
     return StepChoice(np.round(v).astype(np.int64), rows, column, "; ".join(notes) or None)
 
 
-def wall_time_column(table: Table, exclude: Iterable[str] = ()) -> tuple[str | None, np.ndarray | None]:
+def wall_time_column(
+    table: Table, exclude: Iterable[str] = ()
+) -> tuple[str | None, np.ndarray | None]:
     """A column of Unix timestamps (seconds or milliseconds), as seconds; (None, None) if none."""
     skip = set(exclude)
     for name, c in table.columns.items():
@@ -822,8 +868,12 @@ def parse_simple_yaml(text: str) -> dict[str, Any]:
             continue
         indent = len(line) - len(line.lstrip())
         body = line.strip()
-        while len(stack) > 1 and indent <= stack[-1][0] and not (
-            body.startswith("- ") and isinstance(stack[-1][1], list) and indent == stack[-1][0]
+        while (
+            len(stack) > 1
+            and indent <= stack[-1][0]
+            and not (
+                body.startswith("- ") and isinstance(stack[-1][1], list) and indent == stack[-1][0]
+            )
         ):
             stack.pop()
         container = stack[-1][1]
@@ -852,6 +902,7 @@ def parse_simple_yaml(text: str) -> dict[str, Any]:
         else:
             container[key] = _yaml_scalar(val)
             last_key = (container, key)
+
     # empty mappings that became list parents or stayed empty -> None
     def _fix(d: Any) -> Any:
         if isinstance(d, dict):
@@ -880,6 +931,11 @@ def read_sidecar_hparams(folder: Path, names: Iterable[str], result: ReadResult)
     for name in names:
         p = Path(folder) / name
         if not p.is_file():
+            continue
+        if p.stat().st_size > SIDE_FILE_MAX_BYTES:
+            result.notes.append(
+                f"{name}: larger than {SIDE_FILE_MAX_BYTES // 1024} KiB, not read for hyperparameters"
+            )
             continue
         try:
             if p.suffix == ".json":
