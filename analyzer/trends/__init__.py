@@ -1,1 +1,79 @@
-"""Trend statistics on (step, value) arrays: pure numpy/scipy functions."""
+"""Trend statistics on (step, value) arrays: pure numpy/scipy functions.
+
+Every public function takes raw ``steps, values`` arrays (any order, duplicates, NaN/inf allowed),
+cleans them with :func:`prepare`, and returns plain numbers or a small frozen dataclass. Results
+that cannot be computed honestly (too few points, constant input) come back with
+``insufficient=True`` and a ``reason`` instead of raising. Positive curves spanning more than a
+decade are analysed in log10 space unless ``space`` says otherwise; every result says which
+(``log_space``) and offers scale-free ``*_rel_*`` numbers.
+"""
+
+from .asymptote import AsymptoteFit, fit_asymptote
+from .changepoint import ChangePoints, Segment, change_points, pelt
+from .extremum import BestPoint, best_point
+from .gap import GapTrend, generalization_gap
+from .oscillation import Oscillation, Spike, Spikes, detect_spikes, oscillation, spike_period
+from .plateau import PlateauEvidence, plateau_evidence
+from .prep import (
+    Prepared,
+    bin_medians,
+    choose_log_space,
+    prepare,
+    rel_to_level,
+    span_decades,
+    value_quantum,
+    window_mask,
+)
+from .slope import SlopeResult, TrendTest, robust_slope, slope_of, trend_test
+from .smoothing import (
+    auto_window,
+    effective_noise,
+    ema,
+    lowess,
+    mad_sigma,
+    noise_scale,
+    robust_smooth,
+    rolling_median,
+)
+
+__all__ = [
+    "AsymptoteFit",
+    "BestPoint",
+    "ChangePoints",
+    "GapTrend",
+    "Oscillation",
+    "PlateauEvidence",
+    "Prepared",
+    "Segment",
+    "SlopeResult",
+    "Spike",
+    "Spikes",
+    "TrendTest",
+    "auto_window",
+    "best_point",
+    "bin_medians",
+    "change_points",
+    "choose_log_space",
+    "detect_spikes",
+    "effective_noise",
+    "ema",
+    "fit_asymptote",
+    "generalization_gap",
+    "lowess",
+    "mad_sigma",
+    "noise_scale",
+    "oscillation",
+    "pelt",
+    "plateau_evidence",
+    "prepare",
+    "rel_to_level",
+    "robust_slope",
+    "robust_smooth",
+    "rolling_median",
+    "slope_of",
+    "span_decades",
+    "spike_period",
+    "trend_test",
+    "value_quantum",
+    "window_mask",
+]

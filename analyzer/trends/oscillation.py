@@ -1,0 +1,432 @@
+"""Oscillation measures and a spike detector.
+
+Oscillation is measured on the residual from a *wide centred rolling median*: the median keeps
+monotone descents and learning-rate steps exactly (so they leave no residual to mistake for a
+swing) while removing swings shorter than its window. On that residual: a robust amplitude, the
+dominant period from a Lomb-Scargle periodogram (uneven steps are fine) with its false-alarm
+probability against white noise, whether the swing shrinks over time, and two cheap texture
+numbers (sign-change rate of the smoothed slope, lag-1 autocorrelation).
+
+Spikes are isolated excursions from a *narrow* rolling median, measured in a local robust noise
+scale (noise usually shrinks with the loss, so a global scale would flag the noisy start). Each
+spike says whether the curve came back; a set of spikes says whether they are regularly spaced
+(e.g. at epoch boundaries). Periodic or recovering spikes are not oscillation or divergence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import ndimage
+
+from .prep import Space, bin_medians, prepare, rel_to_level, value_quantum
+from .slope import _trend_from_arrays
+from .smoothing import (
+    MAD_TO_SIGMA,
+    auto_window,
+    effective_noise,
+    mad_sigma,
+    robust_smooth,
+    rolling_median,
+)
+
+
+@dataclass(frozen=True)
+class Oscillation:
+    """How much, how regularly and how persistently a curve swings around its trend.
+
+    Amplitudes are semi-amplitudes in working-space units (log10 when ``log_space``):
+    ``amplitude`` is half the 5%-95% range of the detrended residual (equal to the semi-amplitude
+    of a pure sinusoid, ~1.6 sigma for white noise). ``amplitude_rel_drop`` divides it by the
+    trend's total change, ``amplitude_rel_level`` expresses it as a fraction of the final level.
+    ``period`` (steps) is the Lomb-Scargle peak between ~2.5 sample spacings and the detrending
+    window; ``false_alarm`` its false-alarm probability under white noise; ``periodic`` is true
+    when that is below ``alpha`` and at least ``min_cycles`` cycles were observed.
+    ``sine_amplitude``/``sine_r2``: the least-squares sinusoid at that period and the fraction of
+    residual variance it explains. ``amplitude_ratio_late_early``: residual amplitude in the last
+    segment over the first (below 1 = shrinking); ``amplitude_trend_tau``: Kendall tau of segment
+    amplitudes over time. ``sign_change_rate``: sign changes of the smoothed curve's slope per
+    point. ``lag1_autocorr``: of the residual (near 0 for white noise, near 1 for slow swings).
+    """
+
+    amplitude: float
+    amplitude_rel_drop: float
+    amplitude_rel_level: float
+    noise_sigma: float
+    period: float | None
+    period_power: float
+    false_alarm: float
+    periodic: bool
+    n_cycles: float
+    sine_amplitude: float
+    sine_r2: float
+    amplitude_ratio_late_early: float
+    amplitude_trend_tau: float
+    sign_change_rate: float
+    lag1_autocorr: float
+    n: int
+    binned: bool
+    log_space: bool
+    insufficient: bool = False
+    reason: str | None = None
+
+
+def _nan_osc(n: int, log_space: bool, reason: str) -> Oscillation:
+    nan = float("nan")
+    return Oscillation(nan, nan, nan, nan, None, nan, nan, False, nan, nan, nan, nan, nan, nan,
+                       nan, n, False, log_space, True, reason)
+
+
+def gls_power(x: np.ndarray, y: np.ndarray, freqs: np.ndarray, *, chunk: int = 256) -> np.ndarray:
+    """Generalised Lomb-Scargle periodogram (floating mean, Zechmeister & Kuerster 2009).
+
+    Normalised power in [0, 1]: the fraction of the variance of ``y`` explained by a sinusoid of
+    each frequency (cycles per unit of ``x``) plus a constant. Works on uneven ``x``. Vectorised in
+    chunks of frequencies, several times faster than ``scipy.signal.lombscargle`` here.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = x.size
+    wgt = np.full(n, 1.0 / n)
+    Y = float(wgt @ y)
+    YY = float(wgt @ (y * y)) - Y * Y
+    out = np.zeros(freqs.size)
+    if YY <= 0:
+        return out
+    xc = x - x[0]
+    for a in range(0, freqs.size, chunk):
+        om = 2 * np.pi * freqs[a:a + chunk]
+        arg = om[:, None] * xc[None, :]
+        c, s = np.cos(arg), np.sin(arg)
+        C, S = c @ wgt, s @ wgt
+        YC = c @ (wgt * y) - Y * C
+        YS = s @ (wgt * y) - Y * S
+        CC = (c * c) @ wgt - C * C
+        SS = 1.0 - (c * c) @ wgt - S * S
+        CS = (c * s) @ wgt - C * S
+        D = CC * SS - CS * CS
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = (SS * YC * YC + CC * YS * YS - 2 * CS * YC * YS) / (YY * D)
+        out[a:a + chunk] = np.where(D > 1e-12, p, 0.0)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _sine_fit(x: np.ndarray, y: np.ndarray, omega: float) -> tuple[float, float, np.ndarray]:
+    """Least-squares ``a cos + b sin + c`` at ``omega``: semi-amplitude, R^2, coefficients."""
+    A = np.column_stack([np.cos(omega * x), np.sin(omega * x), np.ones_like(x)])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    fit = A @ coef
+    sst = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum((y - fit) ** 2)) / sst if sst > 0 else 0.0
+    return float(np.hypot(coef[0], coef[1])), r2, coef
+
+
+@dataclass(frozen=True)
+class _Peak:
+    period: float
+    power: float
+    fap: float
+    n_cycles: float
+    amp: float
+    r2: float
+    coef: np.ndarray
+
+
+def _peak(x: np.ndarray, r: np.ndarray, p_min: float, p_max: float,
+          max_frequencies: int) -> _Peak | None:
+    T = float(x[-1] - x[0])
+    if not (p_max > p_min and T > 0 and np.ptp(r) > 0):
+        return None
+    f_lo, f_hi = 1.0 / p_max, 1.0 / p_min
+    nf = int(min(max_frequencies, max(50, np.ceil(5 * T * (f_hi - f_lo)))))
+    f = np.linspace(f_lo, f_hi, nf)
+    pw = gls_power(x, r, f)
+    k = int(np.argmax(pw))
+    power = float(pw[k])
+    period = float(1.0 / f[k])
+    # Single-frequency tail probability of the normalised GLS power, then Bonferroni-like over
+    # the number of independent frequencies in the band.
+    p_single = (1.0 - power) ** ((x.size - 3) / 2.0)
+    n_indep = max(1.0, T * (f_hi - f_lo))
+    fap = float(-np.expm1(n_indep * np.log1p(-min(p_single, 1 - 1e-16))))
+    amp, r2, coef = _sine_fit(x, r, 2 * np.pi / period)
+    return _Peak(period, power, fap, T / period, amp, r2, coef)
+
+
+def _half_range(r: np.ndarray) -> float:
+    q05, q95 = np.quantile(r, [0.05, 0.95])
+    return float((q95 - q05) / 2.0)
+
+
+def oscillation(
+    steps: np.ndarray,
+    values: np.ndarray,
+    *,
+    space: Space = "auto",
+    max_period_fraction: float = 0.3,
+    min_cycles: float = 2.0,
+    alpha: float = 0.01,
+    max_points: int = 1000,
+    max_frequencies: int = 2000,
+    min_points: int = 12,
+) -> Oscillation:
+    """Measure oscillation of a curve around its trend (see :class:`Oscillation`).
+
+    The detrending window is ``max_period_fraction`` of the (binned) curve, which is also the
+    longest period that can be found. Curves longer than ``max_points`` are reduced to bin medians
+    first, so periods shorter than a few bins are invisible there (they become noise).
+    """
+    prep = prepare(steps, values, space=space)
+    n = prep.n
+    if n < min_points:
+        return _nan_osc(n, prep.log_space, f"only {n} finite points (need {min_points})")
+    bs, bw, _ = bin_medians(prep.steps, prep.work, max_points=max_points)
+    m = bs.size
+    W = auto_window(m, frac=max_period_fraction, minimum=5)
+    h = W // 2
+    trend = rolling_median(bw, window=W)
+    resid = bw - trend
+    lo, hi = (h, m - h) if m - 2 * h >= max(8, m // 3) else (0, m)
+    x, r = bs[lo:hi], resid[lo:hi]
+    r = r - np.median(r)
+    smooth = robust_smooth(bs, bw)
+    drop = abs(float(smooth[0] - smooth[-1]))
+    level = float(smooth[-1])
+    sigma = effective_noise(mad_sigma(np.diff(r)) / np.sqrt(2.0), bw,
+                            values=prep.from_work(bw), log_space=prep.log_space)
+    amplitude = _half_range(r)
+    nan = float("nan")
+
+    # Dominant period. When one is found, backfit: re-estimate the trend with the sinusoid
+    # removed (so a steep early descent no longer hides the swing), then re-measure.
+    dt = float(np.median(np.diff(bs)))
+    T = float(x[-1] - x[0])
+    p_min = 2.5 * dt
+    p_max = min(W * dt, T / max(min_cycles, 1.0))
+    pk = _peak(x, r, p_min, p_max, max_frequencies)
+    if pk is not None and pk.fap < alpha and pk.n_cycles >= min_cycles:
+        for _ in range(2):
+            om = 2 * np.pi / pk.period
+            sine = pk.coef[0] * np.cos(om * bs) + pk.coef[1] * np.sin(om * bs)
+            trend = rolling_median(bw - sine, window=W)
+            resid = bw - trend
+            r = resid[lo:hi] - np.median(resid[lo:hi])
+            new_pk = _peak(x, r, p_min, p_max, max_frequencies)
+            if new_pk is None:
+                break
+            pk = new_pk
+        amplitude = _half_range(r)
+    period = pk.period if pk is not None else None
+    power = pk.power if pk is not None else nan
+    fap = pk.fap if pk is not None else nan
+    n_cycles = pk.n_cycles if pk is not None else nan
+    sine_amp = pk.amp if pk is not None else nan
+    sine_r2 = pk.r2 if pk is not None else nan
+    periodic = bool(pk is not None and pk.fap < alpha and pk.n_cycles >= min_cycles)
+
+    # Does the swing shrink? Amplitude per segment of the residual.
+    K = int(min(6, max(3, r.size // 20)))
+    segs = np.array_split(r, K)
+    amps = np.array([_half_range(sg) for sg in segs if sg.size >= 3])
+    ratio = float(amps[-1] / amps[0]) if amps.size >= 2 and amps[0] > 0 else nan
+    amp_tau = nan
+    if amps.size >= 3:
+        tt = _trend_from_arrays(np.arange(amps.size, dtype=float), amps, alpha=0.05,
+                                max_points=amps.size)
+        amp_tau = 0.0 if tt.insufficient and tt.reason == "constant values" else tt.tau
+
+    # Texture: slope sign changes of the smoothed curve, residual autocorrelation.
+    d = np.diff(smooth)
+    tiny = 1e-12 * max(float(np.max(np.abs(bw))), 1e-300)
+    d = d[np.abs(d) > tiny]
+    sc_rate = float(np.count_nonzero(np.diff(np.sign(d)) != 0) / (d.size - 1)) if d.size > 1 else 0.0
+    rc = r - r.mean()
+    den = float(np.sum(rc * rc))
+    lag1 = float(np.sum(rc[:-1] * rc[1:]) / den) if den > 0 else nan
+
+    return Oscillation(
+        amplitude=amplitude,
+        amplitude_rel_drop=amplitude / drop if drop > 0 else float("inf"),
+        amplitude_rel_level=rel_to_level(amplitude, level, prep.log_space),
+        noise_sigma=sigma,
+        period=period,
+        period_power=power,
+        false_alarm=fap,
+        periodic=periodic,
+        n_cycles=n_cycles,
+        sine_amplitude=sine_amp,
+        sine_r2=sine_r2,
+        amplitude_ratio_late_early=ratio,
+        amplitude_trend_tau=amp_tau,
+        sign_change_rate=sc_rate,
+        lag1_autocorr=lag1,
+        n=n,
+        binned=m < n,
+        log_space=prep.log_space,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Spikes
+
+
+@dataclass(frozen=True)
+class Spike:
+    """One isolated excursion. ``index`` refers to the prepared (finite, unique-step) arrays.
+
+    ``height`` is signed, in working-space units (log10 when the curve was analysed in log
+    space); ``height_sigma`` the same in local noise scales; ``height_rel_level`` as a fraction of
+    the local baseline. ``recovered`` is None when too few points follow the spike to tell.
+    """
+
+    index: int
+    step: float
+    value: float
+    baseline: float
+    height: float
+    height_sigma: float
+    height_rel_level: float
+    width: int
+    recovered: bool | None
+
+
+@dataclass(frozen=True)
+class Spikes:
+    """All spikes of a curve, and whether they recur at a regular ``period`` (steps)."""
+
+    spikes: tuple[Spike, ...]
+    noise_sigma: float
+    periodic: bool
+    period: float | None
+    recovered_fraction: float
+    n: int
+    log_space: bool
+    quantum: float | None
+    insufficient: bool = False
+    reason: str | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.spikes)
+
+    @property
+    def steps(self) -> list[float]:
+        return [s.step for s in self.spikes]
+
+
+def spike_period(spike_steps: list[float] | np.ndarray, *, tolerance: float = 0.1,
+                 min_spikes: int = 3, min_fraction: float = 0.8) -> float | None:
+    """The regular spacing of events, or None.
+
+    Spacing is regular when at least ``min_fraction`` of the gaps lie within ``tolerance`` (as a
+    fraction) of a whole multiple of the median gap (a few missed detections are allowed).
+    """
+    s = np.sort(np.asarray(spike_steps, dtype=float))
+    if s.size < min_spikes:
+        return None
+    d = np.diff(s)
+    d = d[d > 0]
+    if d.size < min_spikes - 1:
+        return None
+    p = float(np.median(d))
+    if p <= 0:
+        return None
+    k = np.maximum(np.round(d / p), 1.0)
+    good = np.abs(d / p - k) <= tolerance
+    if np.mean(good) < min_fraction:
+        return None
+    return float(np.sum(d[good]) / np.sum(k[good]))
+
+
+def detect_spikes(
+    steps: np.ndarray,
+    values: np.ndarray,
+    *,
+    threshold: float = 6.0,
+    window: int = 11,
+    max_width: int = 3,
+    recovery_points: int | None = None,
+    direction: Literal["up", "down", "both"] = "both",
+    space: Space = "auto",
+    period_tolerance: float = 0.1,
+) -> Spikes:
+    """Find isolated spikes: runs of at most ``max_width`` points further than ``threshold``
+    local noise scales from a centred rolling median of ``window`` points.
+
+    The local noise scale is 1.4826/sqrt(6) x the rolling median of |second difference| over
+    ~10 windows, floored
+    by half the quantum of rounded values, so a quantised flat line, a steep early descent (the
+    median reproduces monotone runs exactly) and a learning-rate step (the median keeps edges)
+    give no spikes. A spike is *recovered* when the median of the ``recovery_points`` (default:
+    ``window``) points after it is back within max(3 sigma, 30% of the height) of the median
+    before it, or beyond it in the opposite direction of the spike.
+    """
+    prep = prepare(steps, values, space=space)
+    n = prep.n
+    w = prep.work
+    min_n = max(7, 2 * max_width + 3)
+    if n < min_n:
+        return Spikes((), float("nan"), False, None, float("nan"), n, prep.log_space, None, True,
+                      f"only {n} finite points (need {min_n})")
+    win = int(min(max(window, 2 * max_width + 1), n if n % 2 else n - 1))
+    base = rolling_median(w, window=win)
+    r = w - base
+    floor = effective_noise(0.0, w, values=prep.values, log_space=prep.log_space)
+    quantum = value_quantum(prep.values)
+    # Local noise from second differences: unlike the median residual it is not zero along a
+    # monotone run, and a spike only touches three of them.
+    L = int(min(max(10 * win, 101), n if n % 2 else n - 1))
+    d2 = np.abs(np.diff(w, n=2))
+    d2 = np.concatenate([d2[:1], d2, d2[-1:]])
+    local = MAD_TO_SIGMA / np.sqrt(6.0) * ndimage.median_filter(d2, size=L, mode="reflect")
+    sig = np.maximum(local, floor)
+    z = r / sig
+    if direction == "up":
+        flag = z > threshold
+    elif direction == "down":
+        flag = z < -threshold
+    else:
+        flag = np.abs(z) > threshold
+    global_sigma = effective_noise(MAD_TO_SIGMA * float(np.median(np.abs(r))), w,
+                                   values=prep.values, log_space=prep.log_space)
+    R = recovery_points if recovery_points is not None else win
+    found: list[Spike] = []
+    idx = np.flatnonzero(flag)
+    if idx.size:
+        breaks = np.flatnonzero(np.diff(idx) > 1)
+        starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+        ends = np.concatenate([idx[breaks], [idx[-1]]])
+        for a, b in zip(starts, ends, strict=True):
+            width = int(b - a + 1)
+            if width > max_width:
+                continue
+            seg = np.arange(a, b + 1)
+            p = int(seg[np.argmax(np.abs(r[seg]))])
+            height = float(r[p])
+            pre = w[max(0, a - R):a]
+            post = w[b + 1:b + 1 + R]
+            recovered: bool | None
+            if pre.size < 1 or post.size < 2:
+                recovered = None
+            else:
+                dlt = float(np.median(post) - np.median(pre))
+                tol = max(3 * sig[p], 0.3 * abs(height))
+                recovered = bool(abs(dlt) <= tol or np.sign(dlt) == -np.sign(height))
+            found.append(Spike(
+                index=p,
+                step=float(prep.steps[p]),
+                value=float(prep.values[p]),
+                baseline=float(prep.from_work(base[p])),
+                height=height,
+                height_sigma=float(z[p]),
+                height_rel_level=rel_to_level(height, float(base[p]), prep.log_space),
+                width=width,
+                recovered=recovered,
+            ))
+    period = spike_period([s.step for s in found], tolerance=period_tolerance)
+    known = [s.recovered for s in found if s.recovered is not None]
+    rec_frac = float(np.mean(known)) if known else float("nan")
+    return Spikes(tuple(found), global_sigma, period is not None, period, rec_frac, n,
+                  prep.log_space, quantum)
