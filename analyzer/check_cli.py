@@ -30,6 +30,8 @@ def add_check_parsers(sub, add_common) -> None:
     p.add_argument("--ignore", metavar="CODES", help="comma-separated rule codes or prefixes to skip")
     p.add_argument("--fail-on", choices=["info", "warning", "error"], default=None,
                    help="lowest severity that makes the exit status 1 (default: warning)")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when findings reach --fail-on (usage errors still exit 2)")
     p.add_argument("--config", metavar="FILE",
                    help="config file (default: nearest curvelint.toml or pyproject.toml "
                    "with [tool.curvelint])")
@@ -106,6 +108,8 @@ def cmd_check(args) -> int:
             print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
         return EXIT_USAGE
     worst = report.max_severity()
+    if args.exit_zero:
+        return EXIT_OK
     if worst is not None and SEVERITY_RANK[worst] >= SEVERITY_RANK[fail_on]:
         return EXIT_FINDINGS
     return EXIT_OK

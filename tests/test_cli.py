@@ -1,0 +1,97 @@
+"""The command line: exit codes, JSON contracts, config."""
+
+import json
+
+import numpy as np
+import pytest
+
+from analyzer.cli import main
+
+
+def write_keras_csv(path, loss, val_loss):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = ["epoch,loss,val_loss"] + [f"{i},{a},{b}" for i, (a, b) in enumerate(zip(loss, val_loss))]
+    path.write_text("\n".join(rows) + "\n")
+
+
+@pytest.fixture
+def logdir(tmp_path):
+    t = np.arange(30)
+    write_keras_csv(tmp_path / "logs/good/training.log", 2 * np.exp(-t / 5) + 0.1,
+                    2 * np.exp(-t / 5) + 0.15)
+    val = 0.4 + 1.6 * np.exp(-t / 4) + 0.02 * np.maximum(t - 10, 0)
+    write_keras_csv(tmp_path / "logs/overfit/training.log", 2 * np.exp(-t / 5) + 0.01, val)
+    (tmp_path / "logs/notes.bin").write_bytes(b"\x00\x01")
+    return tmp_path / "logs"
+
+
+def test_curves_json_contract(logdir, capsys):
+    assert main(["curves", str(logdir), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["version"] == 1
+    runs = {r["run"]: r for r in doc["runs"]}
+    assert set(runs) == {"good/training.log", "overfit/training.log"}
+    r = runs["good/training.log"]
+    assert r["format"] == "keras-csv"
+    assert r["roles"]["train_loss"] == "loss" and r["roles"]["val_loss"] == "val_loss"
+    tag = {t["tag"]: t for t in r["tags"]}["val_loss"]
+    assert {"tag", "role", "direction", "points", "first_step", "last_step"} <= set(tag)
+    assert (tag["points"], tag["first_step"], tag["last_step"]) == (30, 0, 29)
+    assert any(s["path"] == "notes.bin" for s in doc["skipped"])
+
+
+def test_check_exit_codes_and_json(logdir, capsys):
+    assert main(["check", str(logdir), "--format", "json", "--no-config"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    runs = {r["run"]: r for r in doc["runs"]}
+    assert runs["good/training.log"]["verdict"] == "healthy"
+    over = runs["overfit/training.log"]
+    assert over["verdict"] == "problems"
+    f = [x for x in over["findings"] if x["kind"] == "overfitting"][0]
+    assert {"code", "kind", "severity", "curve", "start_step", "end_step", "confidence",
+            "message", "evidence", "remedies"} <= set(f)
+    assert f["code"] == "OVF001" and f["curve"] == "val_loss"
+    assert 6 <= f["evidence"]["best_step"] <= 12
+    # ignoring the rule makes the run pass
+    assert main(["check", str(logdir), "--ignore", "OVF", "--no-config"]) == 0
+    assert main(["check", str(logdir), "--fail-on", "error", "--no-config"]) == 0
+
+
+def test_usage_errors_exit_2(logdir, tmp_path, capsys):
+    assert main(["check", str(tmp_path / "missing")]) == 2
+    assert main(["check", str(logdir), "--select", "NOPE1", "--no-config"]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["check", str(empty), "--no-config"]) == 2
+    assert main(["curves", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert "no such file or folder" in err and "unknown rule" in err
+
+
+def test_config_file_select_and_options(logdir, tmp_path, capsys):
+    cfg = tmp_path / "curvelint.toml"
+    cfg.write_text('ignore = ["OVF001"]\n[rules.DIV002]\nmin_ratio = 3.0\n')
+    assert main(["check", str(logdir), "--config", str(cfg)]) == 0
+    cfg.write_text('[rules.DIV002]\nnonsense = 3.0\n')
+    assert main(["check", str(logdir), "--config", str(cfg)]) == 2
+    cfg.write_text('fail-on = "sometimes"\n')
+    assert main(["check", str(logdir), "--config", str(cfg)]) == 2
+    cfg.write_text('[tool.curvelint\n')
+    assert main(["check", str(logdir), "--config", str(cfg)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_role_override(logdir, capsys):
+    assert main(["curves", str(logdir / "good"), "--format", "json", "--train-loss", "val_loss"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["runs"][0]["roles"]["train_loss"] == "val_loss"
+
+
+def test_rules_and_rule_docs(capsys):
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "OVF001" in out and "PLT001" in out
+    assert main(["rule", "OVF001"]) == 0
+    out = capsys.readouterr().out
+    assert "Why it matters" in out and "min_rise" in out
+    assert main(["rule", "XX999"]) == 2
