@@ -397,3 +397,26 @@ def test_keras_stdout_log_is_not_a_table(tmp_path):
         "Epoch 2/3\n100/100 [==============================] - 1s 10ms/step - loss: 0.5 - accuracy: 0.7\n",
     )
     assert sniff_table(p)[0] is None
+
+
+def test_phase_column_splits_rows_into_curves(tmp_path):
+    p = write(
+        tmp_path,
+        "log.csv",
+        "epoch,phase,loss,acc\n0,train,1.0,0.5\n0,val,1.1,0.4\n1,train,0.8,0.6\n1,val,0.9,0.55\n"
+        "2,train,0.6,0.7\n2,val,0.85,0.6\n",
+    )
+    res = read(p)
+    assert set(res.frame["tag"]) == {"train/loss", "train/acc", "val/loss", "val/acc"}
+    assert series(res, "val/loss") == ([0, 1, 2], [1.1, 0.9, 0.85])
+    assert series(res, "train/acc") == ([0, 1, 2], [0.5, 0.6, 0.7])
+
+
+def test_long_format_metric_value_columns(tmp_path):
+    p = write(
+        tmp_path, "log.csv", "step,metric,value\n0,loss,1.0\n0,acc,0.1\n10,loss,0.5\n10,acc,0.3\n"
+    )
+    res = read(p)
+    assert series(res, "loss") == ([0, 10], [1.0, 0.5])
+    assert series(res, "acc") == ([0, 10], [0.1, 0.3])
+    assert set(res.frame["tag"]) == {"loss", "acc"}

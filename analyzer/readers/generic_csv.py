@@ -10,8 +10,12 @@
   not the epoch and an epoch column exists, it is kept as the tag ``epoch`` (an axis for mapping
   steps to epochs, not a curve to judge).
 * a column of Unix timestamps named ``time``/``timestamp``/``wall_time``… gives the wall time.
-* text columns are ignored with a note; text cells in a mostly numeric column are dropped and
-  counted in a note.
+* a text column that labels rows splits them into curves: ``phase``/``split``/``mode``… (or
+  values all like train/val/test) gives tags ``<label>/<column>`` (``train/loss``, ``val/loss``);
+  a ``metric``/``tag``/``name`` column next to a ``value`` column (long format) gives the label
+  itself as the tag. The step's steadiness is then judged on the rows of one label.
+* other text columns are ignored with a note; text cells in a mostly numeric column are dropped
+  and counted in a note.
 * steps that go back (a resumed run appended to the same file) are resolved by
   :func:`~analyzer.readers.base.apply_restarts`.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .base import ReadResult
@@ -28,6 +33,7 @@ from .tables import (
     STEP_NAMES,
     choose_step,
     find_column,
+    find_split,
     no_numeric_error,
     norm_name,
     read_files,
@@ -51,7 +57,9 @@ SIDE_FILES = [
 
 def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
     table = read_table(path)
-    step = choose_step(table)
+    split = find_split(table)
+    group = split.labels if split is not None else None
+    step = choose_step(table, group=group)
     wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
     prefix = tag_prefix(path, base)
     epoch_col = find_column(table, EPOCH_NAMES)
@@ -60,18 +68,38 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
         for n in table.numeric()
         if norm_name(n) in STEP_NAMES and n not in (step.column, epoch_col)
     ]
-    tags = []
-    for n in table.numeric():
-        if n in (step.column, wt_col) or n in axes:
-            continue
-        if n == epoch_col:
-            tags.append((prefix + "epoch", n))
-        else:
-            tags.append((prefix + n, n))
-    if not [t for t in tags if t[1] != epoch_col]:
+    metrics = [n for n in table.numeric() if n not in (step.column, wt_col, epoch_col, *axes)]
+    if not metrics:
         raise no_numeric_error(table)
+    tags: list[tuple[str, str, np.ndarray | None]] = []
     name = path.name
-    result.notes.extend(f"{name}: {n}" for n in table.notes)
+    epoch_rows = None
+    if split is None:
+        tags = [(prefix + n, n, None) for n in metrics]
+    else:
+        labels = split.labels
+        distinct = sorted({str(x) for x in labels if x is not None})
+        value_col = find_column(table, ["value"]) if split.long else None
+        for lab in distinct:
+            rows = labels == lab
+            for n in metrics:
+                tag = lab if split.long and n == value_col else f"{lab}/{n}"
+                tags.append((prefix + tag, n, rows))
+        unlabelled = labels == None  # noqa: E711
+        if unlabelled.any():
+            tags.extend((prefix + n, n, unlabelled) for n in metrics)
+        kind = "names the curve of each row" if split.long else "splits rows into curves"
+        result.notes.append(
+            f"{name}: text column {split.column!r} {kind} ({', '.join(map(repr, distinct[:6]))}"
+            f"{', ...' if len(distinct) > 6 else ''})"
+        )
+        if not split.long:
+            counts = {lab: int((labels == lab).sum()) for lab in distinct}
+            epoch_rows = labels == max(counts, key=counts.get)
+    if epoch_col and epoch_col != step.column:
+        tags.append((prefix + "epoch", epoch_col, epoch_rows))
+    used = f"column {split.column!r} holds text" if split is not None else None
+    result.notes.extend(f"{name}: {n}" for n in table.notes if not (used and n.startswith(used)))
     if step.note:
         result.notes.append(f"{name}: {step.note}")
     elif step.column:

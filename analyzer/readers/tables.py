@@ -317,6 +317,7 @@ class Column:
     text_cells: int = 0
     text_example: str | None = None
     unwrapped: int = 0  # cells written as tensor(...)
+    text: np.ndarray | None = None  # object array: the text cells (None elsewhere), if any
 
     @property
     def n_present(self) -> int:
@@ -336,6 +337,7 @@ class Table:
     segment_starts: list[int] = field(default_factory=lambda: [0])
     notes: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # text columns
+    text_columns: dict[str, np.ndarray] = field(default_factory=dict)  # their cells (object)
     first_row: list[str] | None = None
 
     def numeric(self) -> list[str]:
@@ -381,6 +383,7 @@ def _parse_block(
         text_cells = 0
         example = None
         unwrapped = 0
+        text = None
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             values = s.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
@@ -403,6 +406,7 @@ def _parse_block(
                 text_cells = int(textmask.sum())
                 if text_cells:
                     example = str(strs[textmask].iloc[0])
+                    text = strs.where(textmask, None).to_numpy(dtype=object)
         present = ~np.isnan(values)
         if raw_str is not None and j < raw_str.shape[1]:
             low = raw_str.iloc[:, j].astype(str).str.strip().str.lower()
@@ -417,7 +421,7 @@ def _parse_block(
         if name == "" and "" in cols:
             continue
         names.append(name)
-        cols[name] = Column(name, values, present, text_cells, example, unwrapped)
+        cols[name] = Column(name, values, present, text_cells, example, unwrapped, text)
     return names, cols, len(df), bad
 
 
@@ -513,7 +517,7 @@ def read_table(path: Path) -> Table:
     n_rows = sum(n for _, n in parts)
     columns: dict[str, Column] = {}
     for nm in all_names:
-        vals, pres = [], []
+        vals, pres, texts = [], [], []
         text_cells = 0
         unwrapped = 0
         example = None
@@ -522,9 +526,11 @@ def read_table(path: Path) -> Table:
             if c is None:
                 vals.append(np.full(n, np.nan))
                 pres.append(np.zeros(n, dtype=bool))
+                texts.append(np.full(n, None, dtype=object))
             else:
                 vals.append(c.values)
                 pres.append(c.present)
+                texts.append(c.text if c.text is not None else np.full(n, None, dtype=object))
                 text_cells += c.text_cells
                 unwrapped += c.unwrapped
                 example = example or c.text_example
@@ -535,6 +541,7 @@ def read_table(path: Path) -> Table:
             text_cells,
             example,
             unwrapped,
+            np.concatenate(texts) if text_cells else None,
         )
     seg_starts = []
     acc = 0
@@ -575,6 +582,8 @@ def _classify_columns(table: Table) -> None:
             continue
         if c.text_cells and c.text_cells > c.n_present:
             table.ignored.append(name)
+            if c.text is not None:
+                table.text_columns[name] = c.text
             del table.columns[name]
             table.notes.append(
                 f"column {name!r} holds text ({c.text_example!r}) in {c.text_cells} of "
@@ -654,12 +663,21 @@ class StepChoice:
     note: str | None = None
 
 
-def choose_step(table: Table, prefer: Iterable[str] = STEP_NAMES) -> StepChoice:
+def choose_step(
+    table: Table, prefer: Iterable[str] = STEP_NAMES, group: np.ndarray | None = None
+) -> StepChoice:
     """Pick the step axis: the first step-like column that is integral and counts up steadily.
 
     When no column qualifies (e.g. ``Epoch`` repeats while ``Batch`` restarts every epoch) the
     row number is the step, which is the count of logging calls and keeps the curve's order.
+    ``group`` (a label per row, e.g. train/val) makes the steadiness test look at the rows of
+    the most frequent label only, since each label repeats the steps of the others.
     """
+    main = None
+    if group is not None:
+        labels, counts = np.unique(group[group != None].astype(str), return_counts=True)  # noqa: E711
+        if len(labels):
+            main = group == labels[np.argmax(counts)]
     rejected: list[str] = []
     by_norm: dict[str, list[str]] = {}
     for n in table.columns:
@@ -678,7 +696,7 @@ def choose_step(table: Table, prefer: Iterable[str] = STEP_NAMES) -> StepChoice:
             if _restarts_with_epoch(table, name, rows):
                 rejected.append(f"{name!r} restarts every epoch")
                 continue
-            if not _steady(v):
+            if not _steady(v if main is None else c.values[rows & main]):
                 rejected.append(f"{name!r} does not count up steadily")
                 continue
             note = None
@@ -693,6 +711,49 @@ def choose_step(table: Table, prefer: Iterable[str] = STEP_NAMES) -> StepChoice:
     return StepChoice(
         np.arange(table.n_rows, dtype=np.int64), np.ones(table.n_rows, dtype=bool), None, note
     )
+
+
+SPLIT_NAMES = {"phase", "split", "mode", "stage", "subset", "set", "dataset", "partition", "fold"}
+SPLIT_WORDS = {
+    "train",
+    "training",
+    "val",
+    "valid",
+    "validation",
+    "eval",
+    "evaluation",
+    "test",
+    "dev",
+}
+LONG_NAMES = {"tag", "metric", "metric_name", "name", "key", "series", "variable"}
+
+
+@dataclass
+class Split:
+    """A text column that says which curve a row belongs to."""
+
+    column: str
+    labels: np.ndarray  # object: label per row, None where empty
+    long: bool  # True: "tag,value" long format (the label is the whole tag)
+
+
+def find_split(table: Table) -> Split | None:
+    """Find a text column that labels rows: ``phase``/``split``-like (train/val rows of one table)
+    or ``metric``/``tag``-like next to a ``value`` column (long format)."""
+    value_col = find_column(table, ["value"])
+    for name, cells in table.text_columns.items():
+        key = norm_name(name)
+        labelled = cells[cells != None]  # noqa: E711
+        if len(labelled) < 0.9 * table.n_rows:
+            continue
+        distinct = {str(x) for x in labelled}
+        if key in LONG_NAMES and value_col is not None and len(distinct) <= 1000:
+            return Split(name, cells, True)
+        if not (2 <= len(distinct) <= 20 and len(distinct) <= table.n_rows / 2):
+            continue
+        if key in SPLIT_NAMES or {d.lower() for d in distinct} <= SPLIT_WORDS:
+            return Split(name, cells, False)
+    return None
 
 
 def make_step_choice(table: Table, column: str) -> StepChoice:
@@ -733,17 +794,22 @@ def to_long(
     run: str,
     table: Table,
     step: StepChoice,
-    tags: list[tuple[str, str]],
+    tags: list[tuple[str, str]] | list[tuple[str, str, np.ndarray | None]],
     wall_time: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Turn chosen columns into the canonical long table; ``tags`` is (tag name, column name)."""
+    """Turn chosen columns into the canonical long table; ``tags`` holds (tag name, column
+    name) or (tag name, column name, row mask) to take only some rows of a column."""
     frames_tags: list[np.ndarray] = []
     frames_steps: list[np.ndarray] = []
     frames_vals: list[np.ndarray] = []
     frames_wall: list[np.ndarray] = []
-    for tag, colname in tags:
+    for item in tags:
+        tag, colname = item[0], item[1]
+        mask = item[2] if len(item) > 2 else None
         c = table.columns[colname]
         keep = c.present & step.rows
+        if mask is not None:
+            keep = keep & mask
         n = int(keep.sum())
         if n == 0:
             continue
