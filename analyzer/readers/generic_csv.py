@@ -8,7 +8,7 @@
   they are left out with a note.
 * tags: every other numeric column, named as in the header (padding stripped). When the step is
   not the epoch and an epoch column exists, it is kept as the tag ``epoch`` (an axis for mapping
-  steps to epochs, not a curve to judge).
+  steps to epochs, not a curve to judge): one point where the epoch changes, plus the last row.
 * a column of Unix timestamps named ``time``/``timestamp``/``wall_time``… gives the wall time.
 * a text column that labels rows splits them into curves: ``phase``/``split``/``mode``… (or
   values all like train/val/test) gives tags ``<label>/<column>`` (``train/loss``, ``val/loss``);
@@ -31,6 +31,7 @@ from .base import ReadResult
 from .tables import (
     EPOCH_NAMES,
     STEP_NAMES,
+    change_points,
     choose_step,
     find_column,
     find_split,
@@ -97,7 +98,12 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
             counts = {lab: int((labels == lab).sum()) for lab in distinct}
             epoch_rows = labels == max(counts, key=counts.get)
     if epoch_col and epoch_col != step.column:
-        tags.append((prefix + "epoch", epoch_col, epoch_rows))
+        ec = table.columns[epoch_col]
+        rows = ec.present & step.rows if epoch_rows is None else ec.present & step.rows & epoch_rows
+        idx = np.flatnonzero(rows)
+        keep = np.zeros(len(rows), dtype=bool)
+        keep[idx[change_points(ec.values[idx])]] = True
+        tags.append((prefix + "epoch", epoch_col, keep))
     used = f"column {split.column!r} holds text" if split is not None else None
     result.notes.extend(f"{name}: {n}" for n in table.notes if not (used and n.startswith(used)))
     if step.note:

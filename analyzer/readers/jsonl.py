@@ -8,7 +8,7 @@
   ``batch``…, see :data:`~analyzer.readers.tables.STEP_NAMES`); lines without it take the step of
   the line before (e.g. an evaluation record written right after a training one). Without any
   step key the line number is the step. An ``epoch`` key that is not the step is kept as the tag
-  ``epoch`` (an axis for mapping, not a curve).
+  ``epoch`` (an axis for mapping, not a curve): one point where the epoch changes, plus the last.
 * wall time: a ``time``/``timestamp``/``_timestamp``/``wall_time`` key with Unix seconds or ms.
 * lines that are not JSON objects are counted and noted, not fatal.
 * a ``.json`` file holding one document is accepted too: a list of objects (one per step), a
@@ -36,6 +36,7 @@ from .tables import (
     Table,
     _decode,
     _normalise_newlines,
+    change_points,
     choose_step,
     find_column,
     flatten,
@@ -235,7 +236,15 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
             continue
         if norm_name(n) in STEP_NAMES and n != epoch_col:
             continue
-        tags.append((prefix + ("epoch" if n == epoch_col else n), n))
+        if n == epoch_col:
+            # the epoch axis: where the epoch changes, plus the last record
+            ec = table.columns[n]
+            idx = np.flatnonzero(ec.present & step.rows)
+            keep = np.zeros(table.n_rows, dtype=bool)
+            keep[idx[change_points(ec.values[idx])]] = True
+            tags.append((prefix + "epoch", n, keep))
+        else:
+            tags.append((prefix + n, n, None))
     if not [t for t in tags if t[1] != epoch_col]:
         raise ReadError(path, "no numeric fields besides the step")
     return to_long(run, table, step, tags, wall)

@@ -5,8 +5,9 @@ training and validation values sit on different rows and the other cells are emp
 
 * step = the ``step`` column (the trainer's global step); every metric column is a tag, and
   only its non-empty cells become points.
-* ``epoch`` is an axis, not a curve, but it is kept as the tag ``epoch`` (one point per step,
-  the first epoch value seen at that step) so that later stages can map steps to epochs. Which
+* ``epoch`` is an axis, not a curve, but it is kept as the tag ``epoch`` so that later stages
+  can map steps to epochs: one point at the first logged step of each epoch, plus the last
+  step (the epoch at step ``s`` is the value of the last ``epoch`` point at or before ``s``). Which
   tags are logged once per epoch (``on_epoch=True``, validation) and which every few steps is
   said in a note.
 * rows written by ``trainer.validate()``/``trainer.test()`` after fitting sit at the last step
@@ -27,6 +28,7 @@ import pandas as pd
 from .base import ReadResult
 from .tables import (
     STEP_NAMES,
+    change_points,
     choose_step,
     make_step_choice,
     no_numeric_error,
@@ -63,6 +65,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
         if len(st):
             _, first = np.unique(st, return_index=True)
             first.sort()
+            first = first[change_points(ep[first])]
             ep_frame = pd.DataFrame(
                 {
                     "run": run,

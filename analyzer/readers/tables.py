@@ -756,6 +756,16 @@ def find_split(table: Table) -> Split | None:
     return None
 
 
+def change_points(values: np.ndarray) -> np.ndarray:
+    """Mask of the entries where a piecewise-constant sequence (e.g. the epoch per logged step)
+    takes a new value, plus the last entry: enough to map any step to its epoch exactly."""
+    keep = np.ones(len(values), dtype=bool)
+    if len(values) > 1:
+        keep[1:] = values[1:] != values[:-1]
+        keep[-1] = True
+    return keep
+
+
 def make_step_choice(table: Table, column: str) -> StepChoice:
     """Use ``column`` as the step as it is (no steadiness check): rows without a value are
     dropped, values are rounded to whole numbers (with a note if any were not)."""
