@@ -20,6 +20,7 @@ import pandas as pd
 
 from .base import ReadResult
 from .tables import (
+    SEP_NAMES,
     STEP_NAMES,
     choose_step,
     find_column,
@@ -52,12 +53,8 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     if step.note:
         result.notes.append(f"{name}: {step.note}")
     if table.sep != ",":
-        result.notes.append(f"{name}: {_sep_word(table.sep)}-separated")
+        result.notes.append(f"{name}: {SEP_NAMES.get(table.sep, repr(table.sep))}-separated")
     return to_long(run, table, step, tags, wall)
-
-
-def _sep_word(sep: str) -> str:
-    return {"\t": "tab", ";": "semicolon", "|": "pipe", " ": "whitespace"}.get(sep, repr(sep))
 
 
 def read(run: str, paths: list[Path], base: Path) -> ReadResult:

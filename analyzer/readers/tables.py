@@ -47,39 +47,20 @@ _TENSOR_RE = re.compile(
 )
 _RULER_RE = re.compile(r"^[ \t|:+=-]*(?:-{3,}|={3,})[ \t|:+=-]*$\n?", re.MULTILINE)
 _SEPARATORS = [",", "\t", ";", "|", " "]  # " " means runs of whitespace
-_SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "whitespace"}
+SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "whitespace"}
 
 # names of step-like columns, most specific first (compared after normalising case and spacing)
+# fmt: off
 STEP_NAMES = [
-    "global_step",
-    "globalstep",
-    "_step",
-    "step",
-    "steps",
-    "iteration",
-    "iterations",
-    "iter",
-    "iters",
-    "it",
-    "n_iter",
-    "num_updates",
-    "update",
-    "updates",
-    "epoch",
-    "epochs",
-    "batch",
+    "global_step", "globalstep", "_step", "step", "steps", "iteration", "iterations", "iter",
+    "iters", "it", "n_iter", "num_updates", "update", "updates", "epoch", "epochs", "batch",
 ]
-EPOCH_NAMES = {"epoch", "epochs"}
 WALL_TIME_NAMES = {
-    "wall_time",
-    "walltime",
-    "wall_clock",
-    "timestamp",
-    "time",
-    "_timestamp",
-    "unix_time",
+    "wall_time", "walltime", "wall_clock", "timestamp", "time", "_timestamp", "unix_time",
     "time_stamp",
 }
+# fmt: on
+EPOCH_NAMES = {"epoch", "epochs"}
 # words that mark a column as a training metric (used to tell a log from a data set)
 _METRIC_WORDS = re.compile(
     r"loss|acc|lr|learning|metric|f1|map|precision|recall|auc|err|score|perplex|ppl|bleu|rouge|"
