@@ -148,8 +148,9 @@ _BOUNDS = {
 }
 
 
-def _polish(model: str, tau: np.ndarray, z: np.ndarray, p0: tuple[float, ...],
-            f_scale: float) -> tuple[tuple[float, ...], float]:
+def _polish(
+    model: str, tau: np.ndarray, z: np.ndarray, p0: tuple[float, ...], f_scale: float
+) -> tuple[tuple[float, ...], float]:
     """curve_fit from the grid optimum; returns params and the stderr of ``a`` (inf if unknown)."""
     lo, hi = _BOUNDS[model]
     p0c = tuple(float(np.clip(p, lo[i], hi[i])) for i, p in enumerate(p0))
@@ -158,9 +159,18 @@ def _polish(model: str, tau: np.ndarray, z: np.ndarray, p0: tuple[float, ...],
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
-            popt, pcov = curve_fit(fn, tau, z, p0=p0c, bounds=(lo, hi), method="trf",
-                                   jac=_exp_jac if model == "exp" else _power_jac,
-                                   loss="soft_l1", f_scale=f_scale, max_nfev=100)
+            popt, pcov = curve_fit(
+                fn,
+                tau,
+                z,
+                p0=p0c,
+                bounds=(lo, hi),
+                method="trf",
+                jac=_exp_jac if model == "exp" else _power_jac,
+                loss="soft_l1",
+                f_scale=f_scale,
+                max_nfev=100,
+            )
         params = tuple(float(p) for p in popt)
         var_a = float(pcov[0, 0]) if np.all(np.isfinite(pcov)) else float("inf")
         if not np.all(np.isfinite(params)):
@@ -186,7 +196,7 @@ def fit_asymptote(
     *,
     space: Space = "auto",
     models: tuple[Model, ...] = ("exp", "power"),
-    max_points: int = 1000,
+    max_points: int = 500,
     min_points: int = 6,
     min_r2: float = 0.8,
     min_rate: float = 0.7,
@@ -204,16 +214,42 @@ def fit_asymptote(
     nan = float("nan")
     n = prep.n
 
-    def empty(reason: str, *, insufficient: bool, start: float = nan, end: float = nan,
-              change: float = nan, direction="flat") -> AsymptoteFit:
+    def empty(
+        reason: str,
+        *,
+        insufficient: bool,
+        start: float = nan,
+        end: float = nan,
+        change: float = nan,
+        direction="flat",
+    ) -> AsymptoteFit:
         return AsymptoteFit(
-            model=None, asymptote=nan, asymptote_low=nan, asymptote_high=nan, asymptote_work=nan,
-            asymptote_stderr_work=nan, params=(), start_level=start, end_level=end,
-            total_change_work=change, direction=direction, remaining=nan, remaining_rel_drop=nan,
-            remaining_rel_level=nan, time_constant_fraction=nan, r2=nan, rmse_over_noise=nan,
-            aic_exp=nan, aic_power=nan, credible=False, reasons=(reason,), n=n,
-            log_space=prep.log_space, insufficient=insufficient,
-            reason=reason if insufficient else None)
+            model=None,
+            asymptote=nan,
+            asymptote_low=nan,
+            asymptote_high=nan,
+            asymptote_work=nan,
+            asymptote_stderr_work=nan,
+            params=(),
+            start_level=start,
+            end_level=end,
+            total_change_work=change,
+            direction=direction,
+            remaining=nan,
+            remaining_rel_drop=nan,
+            remaining_rel_level=nan,
+            time_constant_fraction=nan,
+            r2=nan,
+            rmse_over_noise=nan,
+            aic_exp=nan,
+            aic_power=nan,
+            credible=False,
+            reasons=(reason,),
+            n=n,
+            log_space=prep.log_space,
+            insufficient=insufficient,
+            reason=reason if insufficient else None,
+        )
 
     if n < min_points:
         return empty(f"only {n} finite points (need {min_points})", insufficient=True)
@@ -225,13 +261,20 @@ def fit_asymptote(
     start_w, end_w = float(smooth[0]), float(smooth[-1])
     change = end_w - start_w
     start_o, end_o = float(prep.from_work(start_w)), float(prep.from_work(end_w))
-    sigma = effective_noise(noise_scale(bs, bw, method="diff2"), bw,
-                            values=prep.from_work(bw), log_space=prep.log_space)
+    sigma = effective_noise(
+        noise_scale(bs, bw, method="diff2"), bw, values=prep.from_work(bw), log_space=prep.log_space
+    )
     mk = _trend_from_arrays(bs, bw, alpha=0.05, max_points=max_points)
     direction = "decreasing" if change < 0 else "increasing"
     if abs(change) < 3 * sigma and not mk.significant:
-        return empty("no clear trend to extrapolate", insufficient=False, start=start_o,
-                     end=end_o, change=change, direction="flat")
+        return empty(
+            "no clear trend to extrapolate",
+            insufficient=False,
+            start=start_o,
+            end=end_o,
+            change=change,
+            direction="flat",
+        )
 
     span = t1 - t0
     tau = (bs - t0) / span
@@ -282,11 +325,31 @@ def fit_asymptote(
         reasons.append("predicts more improvement than achieved so far")
 
     return AsymptoteFit(
-        model=best, asymptote=a_o, asymptote_low=min(a_lo, a_hi), asymptote_high=max(a_lo, a_hi),
-        asymptote_work=a_w, asymptote_stderr_work=se_w, params=params, start_level=start_o,
-        end_level=end_o, total_change_work=change, direction=direction, remaining=remaining_o,
-        remaining_rel_drop=remaining_rel_drop, remaining_rel_level=remaining_rel_level,
-        time_constant_fraction=tc, r2=r2, rmse_over_noise=rmse_over_noise,
-        aic_exp=aics.get("exp", nan), aic_power=aics.get("power", nan),
-        credible=not reasons, reasons=tuple(reasons), n=n, log_space=prep.log_space,
-        t_origin=t0, t_span=span, y_origin=end_w, y_scale=scale)
+        model=best,
+        asymptote=a_o,
+        asymptote_low=min(a_lo, a_hi),
+        asymptote_high=max(a_lo, a_hi),
+        asymptote_work=a_w,
+        asymptote_stderr_work=se_w,
+        params=params,
+        start_level=start_o,
+        end_level=end_o,
+        total_change_work=change,
+        direction=direction,
+        remaining=remaining_o,
+        remaining_rel_drop=remaining_rel_drop,
+        remaining_rel_level=remaining_rel_level,
+        time_constant_fraction=tc,
+        r2=r2,
+        rmse_over_noise=rmse_over_noise,
+        aic_exp=aics.get("exp", nan),
+        aic_power=aics.get("power", nan),
+        credible=not reasons,
+        reasons=tuple(reasons),
+        n=n,
+        log_space=prep.log_space,
+        t_origin=t0,
+        t_span=span,
+        y_origin=end_w,
+        y_scale=scale,
+    )

@@ -67,15 +67,18 @@ class ChangePoints:
     reason: str | None = None
 
 
-def _cost_factory(x: np.ndarray, y: np.ndarray,
-                  model: SegmentModel) -> Callable[[np.ndarray, int], np.ndarray]:
+def _cost_factory(
+    x: np.ndarray, y: np.ndarray, model: SegmentModel
+) -> Callable[[np.ndarray, int], np.ndarray]:
     z = lambda a: np.concatenate([[0.0], np.cumsum(a)])  # noqa: E731
     Sy, Syy = z(y), z(y * y)
     if model == "mean":
+
         def cost(s: np.ndarray, t: int) -> np.ndarray:
             m = t - s
             sy = Sy[t] - Sy[s]
             return np.maximum((Syy[t] - Syy[s]) - sy * sy / m, 0.0)
+
         return cost
     Sx, Sxx, Sxy = z(x), z(x * x), z(x * y)
 
@@ -92,8 +95,9 @@ def _cost_factory(x: np.ndarray, y: np.ndarray,
     return cost_lin
 
 
-def pelt(cost: Callable[[np.ndarray, int], np.ndarray], n: int, *, penalty: float,
-         min_size: int) -> list[int]:
+def pelt(
+    cost: Callable[[np.ndarray, int], np.ndarray], n: int, *, penalty: float, min_size: int
+) -> list[int]:
     """Optimal segmentation of ``n`` points minimising sum(cost) + penalty * #changes.
 
     ``cost(s_array, t)`` returns the cost of segments ``[s, t)`` for each start in ``s_array``.
@@ -154,12 +158,26 @@ def change_points(
     ms = min_size if min_size is not None else (3 if model == "mean" else 4)
     nan = float("nan")
     if n < 2 * ms:
-        return ChangePoints((), (), (), (), (), nan, nan, model, n, False, prep.log_space, True,
-                            f"only {n} finite points (need {2 * ms})")
+        return ChangePoints(
+            (),
+            (),
+            (),
+            (),
+            (),
+            nan,
+            nan,
+            model,
+            n,
+            False,
+            prep.log_space,
+            True,
+            f"only {n} finite points (need {2 * ms})",
+        )
     bs, bw, starts = bin_medians(prep.steps, prep.work, max_points=max_points)
     m = bs.size
-    sigma = effective_noise(noise_scale(bs, bw, method="diff2"), bw,
-                            values=prep.from_work(bw), log_space=prep.log_space)
+    sigma = effective_noise(
+        noise_scale(bs, bw, method="diff2"), bw, values=prep.from_work(bw), log_space=prep.log_space
+    )
     if prefilter > 1:
         # Winsorise around a short rolling median: isolated spikes are clipped to 4 sigma, while
         # ordinary points (and so the white-noise calibration of the penalty) are untouched.
@@ -183,10 +201,18 @@ def change_points(
         lines.append((sl, ic))
         ia = int(starts[a])
         ib = int(starts[b] - 1) if b < m else n - 1
-        segments.append(Segment(
-            start_index=ia, end_index=ib, start_step=float(prep.steps[ia]),
-            end_step=float(prep.steps[ib]), slope=sl, start_level=ic + sl * float(bs[a]),
-            end_level=ic + sl * float(bs[b - 1]), n=ib - ia + 1))
+        segments.append(
+            Segment(
+                start_index=ia,
+                end_index=ib,
+                start_step=float(prep.steps[ia]),
+                end_step=float(prep.steps[ib]),
+                slope=sl,
+                start_level=ic + sl * float(bs[a]),
+                end_level=ic + sl * float(bs[b - 1]),
+                n=ib - ia + 1,
+            )
+        )
     jumps: list[float] = []
     for j, c in enumerate(cps):
         xm = 0.5 * (bs[c - 1] + bs[c])

@@ -80,7 +80,7 @@ def best_point(
     """Locate the best point of the smoothed curve and test the deterioration after it.
 
     Smoothing: a 3-point rolling median below 10 points, else robust LOWESS over ``window``
-    points (default ~15% of the curve, at least 5; counted after binning long curves to 2000
+    points (default ~15% of the curve, at least 5; counted after binning long curves to 1000
     bin medians). Needs ``min_points`` finite points. The
     trend test needs 3 points after the best to run and 4 to reach p < 0.05 (exact test), so on
     a 6-epoch run a minimum at epoch 3 cannot be called significant; false positives on pure
@@ -92,9 +92,31 @@ def best_point(
     n = prep.n
     nan = float("nan")
     if n < min_points:
-        return BestPoint(nan, -1, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-                         False, 0, nan, mode, n, prep.log_space, True,
-                         f"only {n} finite points (need {min_points})")
+        return BestPoint(
+            nan,
+            -1,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            False,
+            0,
+            nan,
+            mode,
+            n,
+            prep.log_space,
+            True,
+            f"only {n} finite points (need {min_points})",
+        )
     sign = 1.0 if mode == "min" else -1.0
     s = prep.steps
     y = sign * prep.work  # lower is better from here on
@@ -118,7 +140,7 @@ def best_point(
     rise_orig = (end_o - best_o) * sign
     n_after = n - 1 - b
 
-    seg_s, seg_y = s[b + 1:], y[b + 1:]
+    seg_s, seg_y = s[b + 1 :], y[b + 1 :]
     p_rise = nan
     if seg_s.size >= 3:
         tt = _trend_from_arrays(seg_s, seg_y, alpha=alpha, max_points=1000)
@@ -127,10 +149,11 @@ def best_point(
     if n_after >= 2:
         k_late = max(2, n_after // 2)
         late = y[-k_late:]
-        nb = y[max(0, b - 1):b + 2]
+        nb = y[max(0, b - 1) : b + 2]
         z = float((late.mean() - nb.mean()) / (sigma * np.sqrt(1 / late.size + 1 / nb.size)))
-    significant = bool(np.isfinite(p_rise) and p_rise < alpha and np.isfinite(z)
-                       and z > stats.norm.ppf(1 - alpha))
+    significant = bool(
+        np.isfinite(p_rise) and p_rise < alpha and np.isfinite(z) and z > stats.norm.ppf(1 - alpha)
+    )
     return BestPoint(
         best_step=float(s[b]),
         best_index=b,

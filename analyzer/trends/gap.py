@@ -71,8 +71,26 @@ def generalization_gap(
 
     def insufficient(reason: str, n: int = 0) -> GapTrend:
         t = TrendTest(nan, nan, nan, nan, "none", n, alpha, True, reason)
-        return GapTrend(empty, empty, empty, empty, None, nan, nan, nan, nan, nan, nan, nan, nan,
-                        nan, t, n, True, reason)
+        return GapTrend(
+            empty,
+            empty,
+            empty,
+            empty,
+            None,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            t,
+            n,
+            True,
+            reason,
+        )
 
     if tr.n < 2 or va.n < 2:
         return insufficient("a curve has fewer than 2 finite points")
@@ -99,10 +117,29 @@ def generalization_gap(
     mask = window_mask(grid, start=start, last_fraction=last_fraction)
     gs, gg = grid[mask], gap[mask]
     if gs.size < min_points:
-        r = insufficient(f"only {gs.size} common steps in the window (need {min_points})",
-                         int(gs.size))
-        return GapTrend(grid, train_g, val_g, gap, ratio, nan, nan, nan, nan, nan, nan, nan, nan,
-                        nan, r.trend, int(gs.size), True, r.reason)
+        r = insufficient(
+            f"only {gs.size} common steps in the window (need {min_points})", int(gs.size)
+        )
+        return GapTrend(
+            grid,
+            train_g,
+            val_g,
+            gap,
+            ratio,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            r.trend,
+            int(gs.size),
+            True,
+            r.reason,
+        )
     res = stats.theilslopes(gg, gs, alpha=confidence)
     slope, icpt, s_lo, s_hi = (float(res[0]), float(res[1]), float(res[2]), float(res[3]))
     span = float(gs[-1] - gs[0])
@@ -112,10 +149,20 @@ def generalization_gap(
         return x * span / level if level > 0 else nan
 
     return GapTrend(
-        steps=grid, train=train_g, val=val_g, gap=gap, ratio=ratio,
-        slope=slope, slope_low=s_lo, slope_high=s_hi,
-        gap_start=icpt + slope * float(gs[0]), gap_end=icpt + slope * float(gs[-1]),
-        relative_growth=rel(slope), relative_growth_low=rel(s_lo), relative_growth_high=rel(s_hi),
-        level=level, trend=_trend_from_arrays(gs, gg, alpha=alpha, max_points=1000),
+        steps=grid,
+        train=train_g,
+        val=val_g,
+        gap=gap,
+        ratio=ratio,
+        slope=slope,
+        slope_low=s_lo,
+        slope_high=s_hi,
+        gap_start=icpt + slope * float(gs[0]),
+        gap_end=icpt + slope * float(gs[-1]),
+        relative_growth=rel(slope),
+        relative_growth_low=rel(s_lo),
+        relative_growth_high=rel(s_hi),
+        level=level,
+        trend=_trend_from_arrays(gs, gg, alpha=alpha, max_points=1000),
         n=int(gs.size),
     )

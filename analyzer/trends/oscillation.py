@@ -75,8 +75,28 @@ class Oscillation:
 
 def _nan_osc(n: int, log_space: bool, reason: str) -> Oscillation:
     nan = float("nan")
-    return Oscillation(nan, nan, nan, nan, None, nan, nan, False, nan, nan, nan, nan, nan, nan,
-                       nan, n, False, log_space, True, reason)
+    return Oscillation(
+        nan,
+        nan,
+        nan,
+        nan,
+        None,
+        nan,
+        nan,
+        False,
+        nan,
+        nan,
+        nan,
+        nan,
+        nan,
+        nan,
+        nan,
+        n,
+        False,
+        log_space,
+        True,
+        reason,
+    )
 
 
 def gls_power(x: np.ndarray, y: np.ndarray, freqs: np.ndarray, *, chunk: int = 256) -> np.ndarray:
@@ -97,7 +117,7 @@ def gls_power(x: np.ndarray, y: np.ndarray, freqs: np.ndarray, *, chunk: int = 2
         return out
     xc = x - x[0]
     for a in range(0, freqs.size, chunk):
-        om = 2 * np.pi * freqs[a:a + chunk]
+        om = 2 * np.pi * freqs[a : a + chunk]
         arg = om[:, None] * xc[None, :]
         c, s = np.cos(arg), np.sin(arg)
         C, S = c @ wgt, s @ wgt
@@ -109,7 +129,7 @@ def gls_power(x: np.ndarray, y: np.ndarray, freqs: np.ndarray, *, chunk: int = 2
         D = CC * SS - CS * CS
         with np.errstate(invalid="ignore", divide="ignore"):
             p = (SS * YC * YC + CC * YS * YS - 2 * CS * YC * YS) / (YY * D)
-        out[a:a + chunk] = np.where(D > 1e-12, p, 0.0)
+        out[a : a + chunk] = np.where(D > 1e-12, p, 0.0)
     return np.clip(out, 0.0, 1.0)
 
 
@@ -134,8 +154,9 @@ class _Peak:
     coef: np.ndarray
 
 
-def _peak(x: np.ndarray, r: np.ndarray, p_min: float, p_max: float,
-          max_frequencies: int) -> _Peak | None:
+def _peak(
+    x: np.ndarray, r: np.ndarray, p_min: float, p_max: float, max_frequencies: int
+) -> _Peak | None:
     T = float(x[-1] - x[0])
     if not (p_max > p_min and T > 0 and np.ptp(r) > 0):
         return None
@@ -194,8 +215,12 @@ def oscillation(
     smooth = robust_smooth(bs, bw)
     drop = abs(float(smooth[0] - smooth[-1]))
     level = float(smooth[-1])
-    sigma = effective_noise(mad_sigma(np.diff(r)) / np.sqrt(2.0), bw,
-                            values=prep.from_work(bw), log_space=prep.log_space)
+    sigma = effective_noise(
+        mad_sigma(np.diff(r)) / np.sqrt(2.0),
+        bw,
+        values=prep.from_work(bw),
+        log_space=prep.log_space,
+    )
     amplitude = _half_range(r)
     nan = float("nan")
 
@@ -233,15 +258,18 @@ def oscillation(
     ratio = float(amps[-1] / amps[0]) if amps.size >= 2 and amps[0] > 0 else nan
     amp_tau = nan
     if amps.size >= 3:
-        tt = _trend_from_arrays(np.arange(amps.size, dtype=float), amps, alpha=0.05,
-                                max_points=amps.size)
+        tt = _trend_from_arrays(
+            np.arange(amps.size, dtype=float), amps, alpha=0.05, max_points=amps.size
+        )
         amp_tau = 0.0 if tt.insufficient and tt.reason == "constant values" else tt.tau
 
     # Texture: slope sign changes of the smoothed curve, residual autocorrelation.
     d = np.diff(smooth)
     tiny = 1e-12 * max(float(np.max(np.abs(bw))), 1e-300)
     d = d[np.abs(d) > tiny]
-    sc_rate = float(np.count_nonzero(np.diff(np.sign(d)) != 0) / (d.size - 1)) if d.size > 1 else 0.0
+    sc_rate = (
+        float(np.count_nonzero(np.diff(np.sign(d)) != 0) / (d.size - 1)) if d.size > 1 else 0.0
+    )
     rc = r - r.mean()
     den = float(np.sum(rc * rc))
     lag1 = float(np.sum(rc[:-1] * rc[1:]) / den) if den > 0 else nan
@@ -316,8 +344,13 @@ class Spikes:
         return [s.step for s in self.spikes]
 
 
-def spike_period(spike_steps: list[float] | np.ndarray, *, tolerance: float = 0.1,
-                 min_spikes: int = 3, min_fraction: float = 0.8) -> float | None:
+def spike_period(
+    spike_steps: list[float] | np.ndarray,
+    *,
+    tolerance: float = 0.1,
+    min_spikes: int = 3,
+    min_fraction: float = 0.8,
+) -> float | None:
     """The regular spacing of events, or None.
 
     Spacing is regular when at least ``min_fraction`` of the gaps lie within ``tolerance`` (as a
@@ -368,8 +401,18 @@ def detect_spikes(
     w = prep.work
     min_n = max(7, 2 * max_width + 3)
     if n < min_n:
-        return Spikes((), float("nan"), False, None, float("nan"), n, prep.log_space, None, True,
-                      f"only {n} finite points (need {min_n})")
+        return Spikes(
+            (),
+            float("nan"),
+            False,
+            None,
+            float("nan"),
+            n,
+            prep.log_space,
+            None,
+            True,
+            f"only {n} finite points (need {min_n})",
+        )
     win = int(min(max(window, 2 * max_width + 1), n if n % 2 else n - 1))
     base = rolling_median(w, window=win)
     r = w - base
@@ -389,8 +432,9 @@ def detect_spikes(
         flag = z < -threshold
     else:
         flag = np.abs(z) > threshold
-    global_sigma = effective_noise(MAD_TO_SIGMA * float(np.median(np.abs(r))), w,
-                                   values=prep.values, log_space=prep.log_space)
+    global_sigma = effective_noise(
+        MAD_TO_SIGMA * float(np.median(np.abs(r))), w, values=prep.values, log_space=prep.log_space
+    )
     R = recovery_points if recovery_points is not None else win
     found: list[Spike] = []
     idx = np.flatnonzero(flag)
@@ -405,8 +449,8 @@ def detect_spikes(
             seg = np.arange(a, b + 1)
             p = int(seg[np.argmax(np.abs(r[seg]))])
             height = float(r[p])
-            pre = w[max(0, a - R):a]
-            post = w[b + 1:b + 1 + R]
+            pre = w[max(0, a - R) : a]
+            post = w[b + 1 : b + 1 + R]
             recovered: bool | None
             if pre.size < 1 or post.size < 2:
                 recovered = None
@@ -414,19 +458,22 @@ def detect_spikes(
                 dlt = float(np.median(post) - np.median(pre))
                 tol = max(3 * sig[p], 0.3 * abs(height))
                 recovered = bool(abs(dlt) <= tol or np.sign(dlt) == -np.sign(height))
-            found.append(Spike(
-                index=p,
-                step=float(prep.steps[p]),
-                value=float(prep.values[p]),
-                baseline=float(prep.from_work(base[p])),
-                height=height,
-                height_sigma=float(z[p]),
-                height_rel_level=rel_to_level(height, float(base[p]), prep.log_space),
-                width=width,
-                recovered=recovered,
-            ))
+            found.append(
+                Spike(
+                    index=p,
+                    step=float(prep.steps[p]),
+                    value=float(prep.values[p]),
+                    baseline=float(prep.from_work(base[p])),
+                    height=height,
+                    height_sigma=float(z[p]),
+                    height_rel_level=rel_to_level(height, float(base[p]), prep.log_space),
+                    width=width,
+                    recovered=recovered,
+                )
+            )
     period = spike_period([s.step for s in found], tolerance=period_tolerance)
     known = [s.recovered for s in found if s.recovered is not None]
     rec_frac = float(np.mean(known)) if known else float("nan")
-    return Spikes(tuple(found), global_sigma, period is not None, period, rec_frac, n,
-                  prep.log_space, quantum)
+    return Spikes(
+        tuple(found), global_sigma, period is not None, period, rec_frac, n, prep.log_space, quantum
+    )

@@ -76,7 +76,7 @@ def plateau_evidence(
     band_rel: float = 0.01,
     space: Space = "auto",
     alpha: float = 0.05,
-    max_points: int = 2000,
+    max_points: int = 1000,
     min_points: int = 6,
 ) -> PlateauEvidence:
     """Measure how much a curve still improves at its end (see :class:`PlateauEvidence`).
@@ -96,14 +96,37 @@ def plateau_evidence(
         reason = f"only {n} finite points (need {min_points})"
         sl = _nan_slope(n, prep.log_space, reason)
         tt = TrendTest(nan, nan, nan, nan, "none", n, alpha, True, reason)
-        return PlateauEvidence(mode, nan, nan, nan, nan, sl, nan, nan, nan, nan, nan, tt, None,
-                               nan, nan, nan, nan, nan, n, prep.log_space, True, reason)
+        return PlateauEvidence(
+            mode,
+            nan,
+            nan,
+            nan,
+            nan,
+            sl,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            tt,
+            None,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            n,
+            prep.log_space,
+            True,
+            reason,
+        )
     s, w = prep.steps, prep.work
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
     k = auto_window(bs.size, frac=0.1)
     sm_b = robust_smooth(bs, bw, window=k)
-    sigma = effective_noise(noise_scale(s, w, method="diff2"), w, values=prep.values,
-                            log_space=prep.log_space)
+    sigma = effective_noise(
+        noise_scale(s, w, method="diff2"), w, values=prep.values, log_space=prep.log_space
+    )
     start_w, end_w = float(sm_b[0]), float(sm_b[-1])
     total = sgn * (start_w - end_w)
     span = float(s[-1] - s[0])
@@ -114,7 +137,7 @@ def plateau_evidence(
     idx0 = min(idx0, max(0, n - 4))
     mask = np.zeros(n, dtype=bool)
     mask[idx0:] = True
-    sl = slope_of(prep, mask=mask, max_points=1000)
+    sl = slope_of(prep, mask=mask)
     rate = -sgn * sl.slope * span
     ends = (-sgn * sl.low * span, -sgn * sl.high * span)
     r_lo, r_hi = min(ends), max(ends)
@@ -126,8 +149,9 @@ def plateau_evidence(
     # Flatness band and "flat since": a point-by-point tolerance around the final smoothed level,
     # from the smoother's own variance (larger at the ends, where the local line is
     # extrapolated), floored by a relative band and by the quantum of rounded values.
-    sigma_b = effective_noise(noise_scale(bs, bw, method="diff2"), bw,
-                              values=prep.from_work(bw), log_space=prep.log_space)
+    sigma_b = effective_noise(
+        noise_scale(bs, bw, method="diff2"), bw, values=prep.from_work(bw), log_space=prep.log_space
+    )
     vf = lowess_variance_factor(bs, window=k)
     rel_band = np.log10(1.0 + band_rel) if prep.log_space else band_rel * abs(end_w)
     bands = np.maximum(band_sigmas * sigma_b * np.sqrt(vf + vf[-1]), rel_band)

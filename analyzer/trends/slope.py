@@ -84,7 +84,7 @@ def slope_of(
     *,
     mask: np.ndarray | None = None,
     confidence: float = 0.95,
-    max_points: int = 1000,
+    max_points: int = 500,
     min_points: int = 4,
 ) -> SlopeResult:
     """Theil-Sen slope of an already prepared curve (optionally restricted by ``mask``)."""
@@ -128,7 +128,7 @@ def robust_slope(
     last_fraction: float | None = None,
     confidence: float = 0.95,
     space: Space = "auto",
-    max_points: int = 1000,
+    max_points: int = 500,
 ) -> SlopeResult:
     """Theil-Sen slope of ``values`` against ``steps`` over a window, with a confidence interval.
 
@@ -142,13 +142,15 @@ def robust_slope(
     return slope_of(prep, mask=mask, confidence=confidence, max_points=max_points)
 
 
-def _trend_from_arrays(s: np.ndarray, w: np.ndarray, *, alpha: float, max_points: int,
-                       min_points: int = 3) -> TrendTest:
+def _trend_from_arrays(
+    s: np.ndarray, w: np.ndarray, *, alpha: float, max_points: int, min_points: int = 3
+) -> TrendTest:
     n = int(s.size)
     nan = float("nan")
     if n < min_points:
-        return TrendTest(nan, nan, nan, nan, "none", n, alpha, True,
-                         f"only {n} points (need {min_points})")
+        return TrendTest(
+            nan, nan, nan, nan, "none", n, alpha, True, f"only {n} points (need {min_points})"
+        )
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
     if np.ptp(bw) == 0:
         return TrendTest(0.0, 1.0, 1.0, 1.0, "none", n, alpha, True, "constant values")
@@ -186,5 +188,6 @@ def trend_test(
     """
     prep = prepare(steps, values, space="linear")
     mask = window_mask(prep.steps, start=start, end=end, last_fraction=last_fraction)
-    return _trend_from_arrays(prep.steps[mask], prep.values[mask], alpha=alpha,
-                              max_points=max_points)
+    return _trend_from_arrays(
+        prep.steps[mask], prep.values[mask], alpha=alpha, max_points=max_points
+    )

@@ -103,9 +103,7 @@ def _tricube_windows(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray
     return idx, w
 
 
-def lowess(
-    x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2
-) -> np.ndarray:
+def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) -> np.ndarray:
     """Local-linear regression with tricube weights over ``window`` neighbouring points.
 
     ``x`` ascending, ``y`` finite. Windows are contiguous and shifted inwards at the edges, so the
@@ -165,8 +163,10 @@ def lowess_variance_factor(x: np.ndarray, *, window: int) -> np.ndarray:
     dx = X - mx[:, None]
     sxx = (w * dx * dx).sum(axis=1)
     safe = np.where(sxx > 0, sxx, 1.0)
-    lij = w * (1.0 / sw[:, None] + np.where(sxx > 0, 1.0, 0.0)[:, None] * dx
-               * (x - mx)[:, None] / safe[:, None])
+    lij = w * (
+        1.0 / sw[:, None]
+        + np.where(sxx > 0, 1.0, 0.0)[:, None] * dx * (x - mx)[:, None] / safe[:, None]
+    )
     return (lij * lij).sum(axis=1)
 
 
@@ -177,7 +177,7 @@ def robust_smooth(
     window: int | None = None,
     frac: float = 0.1,
     iterations: int = 2,
-    max_points: int = 2000,
+    max_points: int = 1000,
 ) -> np.ndarray:
     """Robust LOWESS-style smooth of a curve, returned at every input step.
 
@@ -247,8 +247,9 @@ def noise_scale(
     raise ValueError(f"unknown noise method {method!r}")
 
 
-def effective_noise(sigma: float, work: np.ndarray, *, values: np.ndarray | None = None,
-                    log_space: bool = False) -> float:
+def effective_noise(
+    sigma: float, work: np.ndarray, *, values: np.ndarray | None = None, log_space: bool = False
+) -> float:
     """Floor a noise estimate so that quantised or noise-free curves do not divide by zero.
 
     The floor is half the quantum of rounded values (converted to log units when ``log_space``,

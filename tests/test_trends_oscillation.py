@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from analyzer.trends import oscillation
+from analyzer.trends import signals as sg
+from analyzer.trends.oscillation import gls_power
+
+
+def test_gls_power_matches_scipy():
+    from scipy.signal import lombscargle
+
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(0, 100, 300))
+    y = np.sin(x) + rng.normal(0, 1, 300)
+    f = np.linspace(0.01, 1, 400)
+    ref = lombscargle(x, y, 2 * np.pi * f, normalize=True, floating_mean=True)
+    np.testing.assert_allclose(gls_power(x, y, f), ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    "n, period, amplitude, noise, per",
+    [
+        (400, 40.0, 0.1, 0.01, "epoch"),
+        (60, 8.0, 0.05, 0.01, "epoch"),
+        (20_000, 1500.0, 0.05, 0.05, "iteration"),
+    ],
+)
+def test_period_and_amplitude_recovered(seed, n, period, amplitude, noise, per):
+    s, v, truth = sg.oscillating_decay(
+        n=n, period=period, amplitude=amplitude, noise=noise, per=per, seed=seed
+    )
+    o = oscillation(s, v)
+    assert o.periodic
+    assert o.period == pytest.approx(truth["period"], rel=0.1)
+    assert o.sine_amplitude == pytest.approx(truth["amplitude"], rel=0.3)
+    assert o.amplitude == pytest.approx(truth["amplitude"], rel=0.3)
+    assert o.false_alarm < 1e-6
+    assert o.n_cycles >= 2
+
+
+def test_uneven_steps():
+    s, v, truth = sg.oscillating_decay(n=600, period=40.0, amplitude=0.1, seed=4)
+    keep = np.sort(np.random.default_rng(4).choice(s.size, 300, replace=False))
+    o = oscillation(s[keep], v[keep])
+    assert o.periodic and o.period == pytest.approx(40.0, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "maker",
+    [
+        lambda seed: sg.flat(n=200, seed=seed),
+        lambda seed: sg.exp_decay(n=200, seed=seed),
+        lambda seed: sg.lr_step_decay(n=200, seed=seed),
+        lambda seed: sg.early_plateau(n=200, seed=seed),
+    ],
+)
+def test_no_false_periodicity(maker):
+    hits = [oscillation(*maker(seed)[:2]).periodic for seed in range(15)]
+    assert sum(hits) <= 1
+
+
+def test_relative_amplitude_and_scale_invariance():
+    s, v, truth = sg.oscillating_decay(
+        n=400, start=2.3, asymptote=0.5, period=40.0, amplitude=0.1, seed=5
+    )
+    a = oscillation(s, v)
+    # semi-amplitude 0.1 against a total drop of about 1.8
+    assert a.amplitude_rel_drop == pytest.approx(0.1 / 1.8, rel=0.3)
+    assert a.amplitude_rel_level == pytest.approx(0.1 / 0.5, rel=0.3)
+    for factor in (1e-6, 1e6):
+        b = oscillation(s, v * factor)
+        assert b.period == pytest.approx(a.period, rel=1e-9)
+        assert b.amplitude_rel_drop == pytest.approx(a.amplitude_rel_drop, rel=1e-6)
+        assert b.amplitude_rel_level == pytest.approx(a.amplitude_rel_level, rel=1e-6)
+
+
+def test_shrinking_amplitude_detected():
+    t = np.arange(600.0)
+    rng = np.random.default_rng(6)
+    v = 1.0 + 0.2 * np.exp(-t / 200) * np.sin(2 * np.pi * t / 30) + rng.normal(0, 0.002, t.size)
+    o = oscillation(t, v)
+    assert o.periodic
+    assert o.amplitude_ratio_late_early < 0.3
+    assert o.amplitude_trend_tau < 0
+
+
+def test_texture_numbers_separate_swings_from_noise():
+    s, v, _ = sg.oscillating_decay(n=400, period=40.0, amplitude=0.1, noise=0.005, seed=7)
+    swing = oscillation(s, v)
+    s2, v2, _ = sg.flat(n=400, seed=7)
+    noise = oscillation(s2, v2)
+    assert swing.lag1_autocorr > 0.8
+    assert abs(noise.lag1_autocorr) < 0.3
+    # a smooth monotone descent never changes slope sign; a swing of period 40 does ~1/20 per point
+    s3, v3, _ = sg.exp_decay(n=400, noise=0.0001, seed=7)
+    assert oscillation(s3, v3).sign_change_rate < 0.01
+    assert swing.sign_change_rate == pytest.approx(2 / 40, rel=0.5)
+
+
+def test_short_and_constant_inputs_are_flagged():
+    o = oscillation([1, 2, 3, 4], [1.0, 2.0, 1.0, 2.0])
+    assert o.insufficient and o.reason and o.period is None
+    c = oscillation(np.arange(50), np.full(50, 0.7))
+    assert not c.periodic and c.amplitude == 0.0

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+
+from analyzer.trends import (
+    effective_noise,
+    ema,
+    lowess,
+    mad_sigma,
+    noise_scale,
+    robust_smooth,
+    rolling_median,
+)
+from analyzer.trends import signals as sg
+from analyzer.trends.smoothing import lowess_variance_factor
+
+
+def _tb_reference(values, weight):
+    """TensorBoard's loop (vz_line_chart smoothing), written out literally."""
+    last = 0.0
+    num = 0
+    out = []
+    for v in values:
+        if not np.isfinite(v):
+            out.append(v)
+            continue
+        last = last * weight + (1 - weight) * v
+        num += 1
+        out.append(last / (1 - weight**num))
+    return np.array(out)
+
+
+def test_ema_matches_tensorboard_loop_and_skips_nonfinite():
+    rng = np.random.default_rng(1)
+    v = rng.normal(1.0, 0.3, 200)
+    v[[5, 50]] = np.nan
+    v[60] = np.inf
+    for w in (0.0, 0.6, 0.9, 0.99):
+        got = ema(v, weight=w)
+        ref = _tb_reference(v, w) if w > 0 else v
+        np.testing.assert_allclose(got, ref, rtol=1e-10, equal_nan=True)
+    assert ema(v, weight=0.6)[0] == v[0]  # debiased: the first point is not pulled to zero
+    with pytest.raises(ValueError):
+        ema(v, weight=1.0)
+
+
+def test_rolling_median_reproduces_monotone_runs_and_edges():
+    v = np.exp(-np.linspace(0, 5, 50))
+    np.testing.assert_array_equal(rolling_median(v, window=9), v)
+    step = np.r_[np.ones(20), np.zeros(20)]
+    np.testing.assert_array_equal(rolling_median(step, window=9), step)
+    spiky = np.ones(30)
+    spiky[15] = 50.0
+    assert rolling_median(spiky, window=5)[15] == 1.0
+
+
+def test_lowess_follows_linear_trend_without_edge_bias():
+    x = np.arange(200.0)
+    rng = np.random.default_rng(2)
+    y = 3.0 - 0.01 * x + rng.normal(0, 0.05, 200)
+    y[[50, 120]] += 5.0  # spikes, removed by the robustness iterations
+    fit = lowess(x, y, window=31)
+    truth = 3.0 - 0.01 * x
+    assert np.max(np.abs(fit - truth)) < 0.06
+    assert abs(fit[-1] - truth[-1]) < 0.05
+
+
+def test_lowess_variance_factor_matches_monte_carlo():
+    x = np.arange(60.0)
+    vf = lowess_variance_factor(x, window=11)
+    rng = np.random.default_rng(3)
+    sims = np.array([lowess(x, rng.normal(0, 1, 60), window=11, iterations=0) for _ in range(400)])
+    emp = sims.var(axis=0)
+    assert np.allclose(emp[[0, 30, 59]], vf[[0, 30, 59]], rtol=0.25)
+    assert vf[0] > 2 * vf[30]  # ends are noisier than the interior
+
+
+def test_robust_smooth_long_curve_is_binned_and_accurate():
+    s, v, truth = sg.exp_decay(n=100_000, per="iteration", noise=0.05, seed=1)
+    sm = robust_smooth(s, v)
+    assert sm.shape == v.shape
+    clean = truth["asymptote"] + (truth["start"] - truth["asymptote"]) * np.exp(-s / truth["tau"])
+    err = np.abs(sm - clean)
+    # local-linear curvature bias on the steep start (10% window), then tight
+    assert np.max(err[1000:]) < 0.03
+    assert np.max(err[20_000:]) < 0.007
+    assert np.max(err[-10_000:]) < 0.001  # the end level, which rules read, is accurate
+
+
+def test_robust_smooth_keeps_nan_positions():
+    v = np.linspace(1, 0, 20)
+    v[3] = np.nan
+    sm = robust_smooth(np.arange(20.0), v)
+    assert np.isnan(sm[3]) and np.isfinite(sm[[0, 19]]).all()
+
+
+@pytest.mark.parametrize("method", ["diff", "diff2", "residual"])
+def test_noise_scale_recovers_sigma_on_a_trend(method):
+    s, v, truth = sg.linear_trend(n=2000, slope=-0.0002, noise=0.02, seed=4)
+    assert noise_scale(s, v, method=method) == pytest.approx(truth["sigma"], rel=0.1)
+
+
+def test_noise_scale_short_and_quantised():
+    assert np.isnan(noise_scale([1, 2], [1.0, 2.0]))
+    s, v, truth = sg.quantized(n=200, seed=1)
+    raw = noise_scale(s, v)
+    assert raw == 0.0
+    assert effective_noise(raw, v) == pytest.approx(truth["quantum"] / 2)
+    assert mad_sigma([]) != mad_sigma([])  # NaN for empty input
