@@ -12,7 +12,15 @@ from .asymptote import AsymptoteFit, fit_asymptote
 from .changepoint import ChangePoints, Segment, change_points, pelt
 from .extremum import BestPoint, best_point
 from .gap import GapTrend, generalization_gap
-from .oscillation import Oscillation, Spike, Spikes, detect_spikes, oscillation, spike_period
+from .oscillation import (
+    Oscillation,
+    Spike,
+    Spikes,
+    detect_spikes,
+    gls_power,
+    oscillation,
+    spike_period,
+)
 from .plateau import PlateauEvidence, plateau_evidence
 from .prep import (
     Prepared,
@@ -30,6 +38,7 @@ from .smoothing import (
     effective_noise,
     ema,
     lowess,
+    lowess_variance_factor,
     mad_sigma,
     noise_scale,
     robust_smooth,
@@ -59,7 +68,9 @@ __all__ = [
     "ema",
     "fit_asymptote",
     "generalization_gap",
+    "gls_power",
     "lowess",
+    "lowess_variance_factor",
     "mad_sigma",
     "noise_scale",
     "oscillation",
