@@ -23,18 +23,36 @@ def add_check_parsers(sub, add_common) -> None:
         "1 when one does, 2 for usage errors or when nothing could be read.",
     )
     add_common(p)
-    p.add_argument("--format", choices=["text", "json", "html"], default=None,
-                   help="output format (default: text)")
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "html"],
+        default=None,
+        help="output format (default: text)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    p.add_argument("--select", metavar="CODES", help="comma-separated rule codes or prefixes to run")
-    p.add_argument("--ignore", metavar="CODES", help="comma-separated rule codes or prefixes to skip")
-    p.add_argument("--fail-on", choices=["info", "warning", "error"], default=None,
-                   help="lowest severity that makes the exit status 1 (default: warning)")
-    p.add_argument("--exit-zero", action="store_true",
-                   help="exit 0 even when findings reach --fail-on (usage errors still exit 2)")
-    p.add_argument("--config", metavar="FILE",
-                   help="config file (default: nearest curvelint.toml or pyproject.toml "
-                   "with [tool.curvelint])")
+    p.add_argument(
+        "--select", metavar="CODES", help="comma-separated rule codes or prefixes to run"
+    )
+    p.add_argument(
+        "--ignore", metavar="CODES", help="comma-separated rule codes or prefixes to skip"
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=["info", "warning", "error"],
+        default=None,
+        help="lowest severity that makes the exit status 1 (default: warning)",
+    )
+    p.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when findings reach --fail-on (usage errors still exit 2)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: nearest curvelint.toml or pyproject.toml "
+        "with [tool.curvelint])",
+    )
     p.add_argument("--no-config", action="store_true", help="ignore config files")
     p.add_argument("-v", "--verbose", action="store_true", help="show remedy code and reader notes")
     p.set_defaults(func=cmd_check)
@@ -120,8 +138,21 @@ def cmd_rules(args) -> int:
 
     rs = registry.all_rules()
     if args.format == "json":
-        print(json.dumps([{"code": r.code, "name": r.name, "kind": r.kind, "summary": r.summary,
-                           "options": {k: v for k, v in r.options.items()}} for r in rs], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "kind": r.kind,
+                        "summary": r.summary,
+                        "options": {k: v for k, v in r.options.items()},
+                    }
+                    for r in rs
+                ],
+                indent=2,
+            )
+        )
     else:
         for r in rs:
             print(f"{r.code}  {r.name:<24} {r.kind:<12} {r.summary}")

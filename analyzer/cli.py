@@ -32,14 +32,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"curvelint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("curves", help="list the runs, formats, curves and their roles",
-                       description="List every run found under PATH: format, files, tags with "
-                       "their roles (train/val loss, metrics, learning rate) and reader notes.")
+    p = sub.add_parser(
+        "curves",
+        help="list the runs, formats, curves and their roles",
+        description="List every run found under PATH: format, files, tags with "
+        "their roles (train/val loss, metrics, learning rate) and reader notes.",
+    )
     _add_common(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    p.add_argument("--all-skipped", action="store_true",
-                   help="list every skipped file (default: group them by reason)")
+    p.add_argument(
+        "--all-skipped",
+        action="store_true",
+        help="list every skipped file (default: group them by reason)",
+    )
 
     try:
         from .check_cli import add_check_parsers

@@ -74,7 +74,9 @@ def load_config(path: Path | None) -> dict[str, Any]:
             elif not (isinstance(v, list) and all(isinstance(s, str) for s in v)):
                 raise ConfigError(f"{path}: {key} must be a list of rule codes")
     if "fail-on" in data and data["fail-on"] not in ("info", "warning", "error"):
-        raise ConfigError(f"{path}: fail-on must be info, warning or error, not {data['fail-on']!r}")
+        raise ConfigError(
+            f"{path}: fail-on must be info, warning or error, not {data['fail-on']!r}"
+        )
     rules = data.get("rules", {})
     if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
         raise ConfigError(f"{path}: [rules.CODE] tables hold per-rule options")

@@ -22,8 +22,14 @@ class Curve:
         return len(self.steps)
 
     @classmethod
-    def of(cls, steps, values, tag: str = "loss", role: str = "train_loss",
-           direction: str | None = "min") -> Curve:
+    def of(
+        cls,
+        steps,
+        values,
+        tag: str = "loss",
+        role: str = "train_loss",
+        direction: str | None = "min",
+    ) -> Curve:
         """Build a curve from plain sequences (handy in tests and notebooks)."""
         s = np.asarray(steps, dtype=np.int64)
         v = np.asarray(values, dtype=np.float64)

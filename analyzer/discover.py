@@ -33,11 +33,46 @@ SPLIT_DIRS = {"train", "training", "validation", "valid", "val", "eval", "evalua
 TABLE_EXT = {".csv", ".tsv", ".txt", ".log", ".dat"}
 JSONL_EXT = {".jsonl", ".ndjson"}
 # files that are part of a run but hold no curves: not worth a "skipped" line each
-QUIET_NAMES = {"hparams.yaml", "meta.yaml", "config.json", "config.yaml", "args.json", "opt.yaml",
-               "hyp.yaml", "args.yaml", "training_args.bin", "readme.md", "license"}
-QUIET_EXT = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".pt", ".pth", ".ckpt", ".h5", ".keras",
-             ".bin", ".safetensors", ".pb", ".index", ".pkl", ".npy", ".npz", ".onnx", ".md",
-             ".py", ".ipynb", ".yaml", ".yml", ".data-00000-of-00001", ".meta"}
+QUIET_NAMES = {
+    "hparams.yaml",
+    "meta.yaml",
+    "config.json",
+    "config.yaml",
+    "args.json",
+    "opt.yaml",
+    "hyp.yaml",
+    "args.yaml",
+    "training_args.bin",
+    "readme.md",
+    "license",
+}
+QUIET_EXT = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".h5",
+    ".keras",
+    ".bin",
+    ".safetensors",
+    ".pb",
+    ".index",
+    ".pkl",
+    ".npy",
+    ".npz",
+    ".onnx",
+    ".md",
+    ".py",
+    ".ipynb",
+    ".yaml",
+    ".yml",
+    ".data-00000-of-00001",
+    ".meta",
+}
 
 
 @dataclass
@@ -226,7 +261,9 @@ def discover(path: str | os.PathLike) -> Discovery:
                 owner = d.parent if re.fullmatch(r"checkpoint-\d+", d.name) else d
                 hf_groups.setdefault(owner, []).append(f)
     for owner, states in sorted(hf_groups.items(), key=lambda kv: _natural_key(kv[0].as_posix())):
-        best = max(states, key=lambda f: (_safe_size(f), f.parent == owner, _natural_key(f.as_posix())))
+        best = max(
+            states, key=lambda f: (_safe_size(f), f.parent == owner, _natural_key(f.as_posix()))
+        )
         rid = run_id(owner)
         if any(r.run == rid for r in out.runs):
             rid = w.rel(best)
@@ -235,7 +272,9 @@ def discover(path: str | os.PathLike) -> Discovery:
         for s in states:
             if s != best:
                 out.skipped.append(
-                    Skipped(w.rel(s), f"older checkpoint copy of {w.rel(best)} (read that one instead)")
+                    Skipped(
+                        w.rel(s), f"older checkpoint copy of {w.rel(best)} (read that one instead)"
+                    )
                 )
 
     # 4. tables and JSON lines, one run per file
@@ -256,7 +295,9 @@ def discover(path: str | os.PathLike) -> Discovery:
                     out.skipped.append(Skipped(w.rel(f), "not a training log (ignored by name)"))
                 else:
                     out.skipped.append(
-                        Skipped(w.rel(f), f"not a log format curvelint reads ({ext or 'no extension'})")
+                        Skipped(
+                            w.rel(f), f"not a log format curvelint reads ({ext or 'no extension'})"
+                        )
                     )
                 continue
             if fmt is None:
@@ -306,5 +347,7 @@ def _discover_file(path: Path) -> Discovery:
         else:
             out.runs.append(RunSource(name, fmt, path.parent, [path]))
     else:
-        out.skipped.append(Skipped(name, f"not a log format curvelint reads ({ext or 'no extension'})"))
+        out.skipped.append(
+            Skipped(name, f"not a log format curvelint reads ({ext or 'no extension'})")
+        )
     return out

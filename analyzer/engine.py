@@ -67,11 +67,19 @@ def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[st
         for f in produced:
             findings.append(replace(f, run=curves.run))
     if errors:
-        findings.append(Finding(
-            code="CLI000", name="rule-error", kind="internal", severity="info", curve=None,
-            start_step=None, end_step=None, confidence=1.0,
-            message="internal error in a rule (please report it): " + "; ".join(errors),
-        ))
+        findings.append(
+            Finding(
+                code="CLI000",
+                name="rule-error",
+                kind="internal",
+                severity="info",
+                curve=None,
+                start_step=None,
+                end_step=None,
+                confidence=1.0,
+                message="internal error in a rule (please report it): " + "; ".join(errors),
+            )
+        )
     findings.sort(key=Finding.sort_key)
     n_train, n_val = len(curves.train) if curves.train else 0, len(curves.val) if curves.val else 0
     has_problem = any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warning"] for f in findings)
@@ -89,8 +97,14 @@ def analyze_run(run: Run, options: Options | None = None) -> RunReport:
     verdict, findings = analyze_curves(curves, options)
     summary = summarize(curves)
     return RunReport(
-        run=run.id, format=run.format, roles=run.roles.primary(), verdict=verdict,
-        findings=findings, files=run.files, notes=run.notes, role_reasons=run.roles.reasons,
+        run=run.id,
+        format=run.format,
+        roles=run.roles.primary(),
+        verdict=verdict,
+        findings=findings,
+        files=run.files,
+        notes=run.notes,
+        role_reasons=run.roles.reasons,
         summary=summary,
     )
 
@@ -141,9 +155,11 @@ def check(
 ) -> Report:
     """Read every run under ``paths`` and diagnose it. The Python twin of ``curvelint check``."""
     options = Options(
-        select=list(select or []), ignore=list(ignore or []),
+        select=list(select or []),
+        ignore=list(ignore or []),
         rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
-        train_loss=train_loss, val_loss=val_loss,
+        train_loss=train_loss,
+        val_loss=val_loss,
     )
     options.rules()
     return analyze(load(paths, train_loss=train_loss, val_loss=val_loss), options)

@@ -42,8 +42,13 @@ class Remedy:
     pytorch: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "why": self.why, "keras": self.keras,
-                "pytorch": self.pytorch}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "why": self.why,
+            "keras": self.keras,
+            "pytorch": self.pytorch,
+        }
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,12 @@ class Finding:
             raise ValueError(f"unknown severity {self.severity!r}")
 
     def sort_key(self):
-        return (-SEVERITY_RANK[self.severity], self.start_step if self.start_step is not None else -1,
-                self.code, self.curve or "")
+        return (
+            -SEVERITY_RANK[self.severity],
+            self.start_step if self.start_step is not None else -1,
+            self.code,
+            self.curve or "",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -22,21 +22,102 @@ TEST_TOKENS = {"test", "testing"}
 LR_NAMES = {"lr", "learningrate", "learning_rate", "lr0", "lr1", "lr2", "pg0", "pg1", "pg2"}
 # metric words -> direction
 MAX_WORDS = {
-    "acc", "accuracy", "auc", "auroc", "roc", "f1", "fscore", "precision", "recall", "map", "map50",
-    "iou", "miou", "dice", "r2", "bleu", "rouge", "rouge1", "rouge2", "rougel", "top1", "top5",
-    "top", "score", "jaccard", "sensitivity", "specificity", "psnr", "ssim", "ap", "ndcg", "mrr",
-    "hit", "hits", "kappa", "mcc", "correct", "reward", "return",
+    "acc",
+    "accuracy",
+    "auc",
+    "auroc",
+    "roc",
+    "f1",
+    "fscore",
+    "precision",
+    "recall",
+    "map",
+    "map50",
+    "iou",
+    "miou",
+    "dice",
+    "r2",
+    "bleu",
+    "rouge",
+    "rouge1",
+    "rouge2",
+    "rougel",
+    "top1",
+    "top5",
+    "top",
+    "score",
+    "jaccard",
+    "sensitivity",
+    "specificity",
+    "psnr",
+    "ssim",
+    "ap",
+    "ndcg",
+    "mrr",
+    "hit",
+    "hits",
+    "kappa",
+    "mcc",
+    "correct",
+    "reward",
+    "return",
 }
 MIN_WORDS = {
-    "error", "err", "mse", "mae", "rmse", "mape", "perplexity", "ppl", "wer", "cer", "distance",
-    "nll", "crossentropy", "xent", "bce", "kl", "kld", "fid", "regret",
+    "error",
+    "err",
+    "mse",
+    "mae",
+    "rmse",
+    "mape",
+    "perplexity",
+    "ppl",
+    "wer",
+    "cer",
+    "distance",
+    "nll",
+    "crossentropy",
+    "xent",
+    "bce",
+    "kl",
+    "kld",
+    "fid",
+    "regret",
 }
 # never a curve to judge
 OTHER_WORDS = {
-    "epoch", "step", "steps", "global", "time", "runtime", "second", "seconds", "samples",
-    "per", "flos", "memory", "mem", "gpu", "throughput", "it", "its", "number", "count", "num",
-    "grad", "norm", "gradnorm", "batch", "size", "momentum", "weight", "decay", "wd", "beta",
-    "temperature", "scale", "x",
+    "epoch",
+    "step",
+    "steps",
+    "global",
+    "time",
+    "runtime",
+    "second",
+    "seconds",
+    "samples",
+    "per",
+    "flos",
+    "memory",
+    "mem",
+    "gpu",
+    "throughput",
+    "it",
+    "its",
+    "number",
+    "count",
+    "num",
+    "grad",
+    "norm",
+    "gradnorm",
+    "batch",
+    "size",
+    "momentum",
+    "weight",
+    "decay",
+    "wd",
+    "beta",
+    "temperature",
+    "scale",
+    "x",
 }
 ADVERSARIAL_WORDS = {"gen", "generator", "disc", "discriminator", "critic", "adversarial", "g", "d"}
 COMPONENT_HINT = re.compile(r"(box|cls|obj|dfl|seg|mask|kpt|pose|rpn|bbox|giou|l1|aux|reg|ctc)")
@@ -137,7 +218,7 @@ def _score_train(info: TagInfo, points: int) -> tuple:
     return (
         exact_total,
         not is_component,
-        "total" in core or "mean" in core or "loss" == info.core[-1:] and len(core) == 1,
+        "total" in core or "mean" in core or info.core[-1:] == "loss" and len(core) == 1,
         per_epoch and not per_step,
         not per_step,
         explicit,
@@ -198,11 +279,14 @@ def assign_roles(
             "Use --train-loss TAG to analyse one anyway."
         )
     elif train_losses:
-        ranked = sorted(train_losses, key=lambda i: _score_train(i, tag_points.get(i.tag, 0)),
-                        reverse=True)
+        ranked = sorted(
+            train_losses, key=lambda i: _score_train(i, tag_points.get(i.tag, 0)), reverse=True
+        )
         best = ranked[0]
         comps = [i for i in train_losses if COMPONENT_HINT.search("_".join(i.core))]
-        best_is_component = best in comps and not (set(best.core) <= {"loss", "epoch", "mean", "total"})
+        best_is_component = best in comps and not (
+            set(best.core) <= {"loss", "epoch", "mean", "total"}
+        )
         if best_is_component and len(comps) >= 2:
             # no total logged: sum the components (what the optimiser minimises, up to weights)
             name = _derived_name(comps)
@@ -214,10 +298,15 @@ def assign_roles(
             )
         else:
             roles.train_loss = best.tag
-            why = "the only training loss" if len(train_losses) == 1 else (
-                "preferred over " + ", ".join(repr(i.tag) for i in ranked[1:4])
-                + (" ..." if len(ranked) > 4 else "")
-                + " (a total, per-epoch loss is preferred to components and per-step values)"
+            why = (
+                "the only training loss"
+                if len(train_losses) == 1
+                else (
+                    "preferred over "
+                    + ", ".join(repr(i.tag) for i in ranked[1:4])
+                    + (" ..." if len(ranked) > 4 else "")
+                    + " (a total, per-epoch loss is preferred to components and per-step values)"
+                )
             )
             roles.reasons.append(f"train loss: {best.tag!r} — {why}")
     else:
@@ -234,6 +323,7 @@ def assign_roles(
         roles.val_loss = val_loss
         roles.reasons.append(f"val loss: {val_loss!r} (set by the user)")
     elif pool and not (_is_adversarial(pool)):
+
         def vscore(i: TagInfo):
             sim = _core_similarity(i, ref) if ref else 0.0
             same_axis = 0.0
@@ -256,9 +346,13 @@ def assign_roles(
         else:
             ranked = sorted(pool, key=vscore, reverse=True)
             roles.val_loss = ranked[0].tag
-            why = f"the only {source} loss" if len(pool) == 1 else (
-                "closest in name and step range to the training loss among "
-                + ", ".join(repr(i.tag) for i in ranked[:4])
+            why = (
+                f"the only {source} loss"
+                if len(pool) == 1
+                else (
+                    "closest in name and step range to the training loss among "
+                    + ", ".join(repr(i.tag) for i in ranked[:4])
+                )
             )
             if source == "test":
                 why += " (no validation loss logged, so the test loss stands in for it)"
@@ -269,7 +363,15 @@ def assign_roles(
     # ---- learning rate, metrics
     lrs = [i for i in infos if i.kind == "lr"]
     if lrs:
-        lr = sorted(lrs, key=lambda i: (i.core[-1:] != ("pg0",), "0" not in i.tag, -tag_points.get(i.tag, 0), i.tag))[0]
+        lr = sorted(
+            lrs,
+            key=lambda i: (
+                i.core[-1:] != ("pg0",),
+                "0" not in i.tag,
+                -tag_points.get(i.tag, 0),
+                i.tag,
+            ),
+        )[0]
         roles.lr = lr.tag
         roles.reasons.append(f"learning rate: {lr.tag!r}")
     metrics = [i for i in infos if i.kind == "metric"]

@@ -84,13 +84,19 @@ class Run:
         for name in list(primary):
             primary.update(r.derived.get(name, []))
         others = tuple(
-            c for t, info in sorted(r.tags.items())
+            c
+            for t, info in sorted(r.tags.items())
             if info.kind == "loss" and t not in primary and (c := self.curve(t)) is not None
         )
         return CurveSet(
-            run=self.id, train=self.train, val=self.val,
-            train_metric=self.curve(r.train_metric), val_metric=self.curve(r.val_metric),
-            lr=self.curve(r.lr), other_losses=others, hparams=dict(self.hparams),
+            run=self.id,
+            train=self.train,
+            val=self.val,
+            train_metric=self.curve(r.train_metric),
+            val_metric=self.curve(r.val_metric),
+            lr=self.curve(r.lr),
+            other_losses=others,
+            hparams=dict(self.hparams),
         )
 
     def tag_table(self) -> list[dict[str, Any]]:
@@ -162,7 +168,9 @@ class LoadResult:
     roots: list[str] = field(default_factory=list)
 
 
-def read_source(src: RunSource, display_root: Path | None = None) -> tuple[Run | None, list[Skipped]]:
+def read_source(
+    src: RunSource, display_root: Path | None = None
+) -> tuple[Run | None, list[Skipped]]:
     """Read one discovered run; problems become notes or skipped entries, never exceptions."""
     root = display_root or src.base
 
@@ -178,8 +186,12 @@ def read_source(src: RunSource, display_root: Path | None = None) -> tuple[Run |
     except ReadError as e:
         return None, [Skipped(rel(e.path), e.reason)]
     except Exception as e:  # a reader bug must not stop the analysis of other runs
-        return None, [Skipped(rel(src.files[0]) if src.files else src.run,
-                              f"internal error while reading ({src.format}): {type(e).__name__}: {e}")]
+        return None, [
+            Skipped(
+                rel(src.files[0]) if src.files else src.run,
+                f"internal error while reading ({src.format}): {type(e).__name__}: {e}",
+            )
+        ]
     frame = res.frame if res.frame is not None else empty_frame()
     for path, reason in res.skipped:
         skipped.append(Skipped(rel(path), reason))

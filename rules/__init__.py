@@ -32,8 +32,13 @@ MODULES = [
     "lr_schedule",
 ]
 
-SECTIONS = ("What it detects", "Why it matters", "What to do", "Example (flagged)",
-            "Example (healthy)")
+SECTIONS = (
+    "What it detects",
+    "Why it matters",
+    "What to do",
+    "Example (flagged)",
+    "Example (healthy)",
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ class Rule:
     def options(self) -> dict[str, Any]:
         sig = inspect.signature(self.module.check)
         return {
-            n: p.default for n, p in sig.parameters.items()
+            n: p.default
+            for n, p in sig.parameters.items()
             if p.kind is inspect.Parameter.KEYWORD_ONLY
         }
 

@@ -83,8 +83,14 @@ def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
     sigma = noise_scale(prep.steps, v)
     sigma = effective_noise(sigma if np.isfinite(sigma) else 0.0, v)
     return Levels(
-        prep=prep, smooth=sm, initial=initial, final=final, best=float(sm[i]),
-        best_step=int(prep.steps[i]), noise=float(sigma), positive=bool(np.all(v > 0)),
+        prep=prep,
+        smooth=sm,
+        initial=initial,
+        final=final,
+        best=float(sm[i]),
+        best_step=int(prep.steps[i]),
+        noise=float(sigma),
+        positive=bool(np.all(v > 0)),
     )
 
 
@@ -137,7 +143,9 @@ def clamp01(x: float) -> float:
 class Tail:
     """How the end of a curve moves: the last ``fraction`` of its steps."""
 
-    rel_per_run: float  # relative change of the level if the tail's slope held for one more run length
+    rel_per_run: (
+        float  # relative change of the level if the tail's slope held for one more run length
+    )
     rel_low: float  # same at the confidence bounds (low = most negative)
     rel_high: float
     p_decreasing: float  # Mann-Kendall one-sided p-value of a decrease in the tail

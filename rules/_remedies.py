@@ -22,7 +22,8 @@ def lower_lr(lr: float | None, factor: float = 10.0, why: str = "") -> Remedy:
     return Remedy(
         "lower-lr",
         f"Lower the learning rate{f' from {_num(lr)} to {n}' if lr else f' ~{factor:g}x'}",
-        why or f"Steps too large for the loss surface at {_lr_text(lr)} make the loss bounce or blow up.",
+        why
+        or f"Steps too large for the loss surface at {_lr_text(lr)} make the loss bounce or blow up.",
         keras=f"optimizer = keras.optimizers.Adam(learning_rate={n})\nmodel.compile(optimizer=optimizer, loss=...)",
         pytorch=f"for g in optimizer.param_groups:\n    g['lr'] = {n}",
     )
@@ -100,8 +101,14 @@ def check_numerics() -> Remedy:
     )
 
 
-def early_stopping(best_step: int | None, best_value: float | None, patience: int, unit: str = "epoch") -> Remedy:
-    where = f" (best validation loss {_num(best_value)} at {unit} {best_step:,})" if best_step is not None else ""
+def early_stopping(
+    best_step: int | None, best_value: float | None, patience: int, unit: str = "epoch"
+) -> Remedy:
+    where = (
+        f" (best validation loss {_num(best_value)} at {unit} {best_step:,})"
+        if best_step is not None
+        else ""
+    )
     return Remedy(
         "early-stopping",
         f"Stop at the best checkpoint{where}",
@@ -250,7 +257,9 @@ def train_longer(epochs: int | None, factor: float = 2.0) -> Remedy:
 def restore_best(best_step: int | None) -> Remedy:
     return Remedy(
         "restore-best",
-        f"Use the checkpoint from step {best_step:,}" if best_step is not None else "Use the best checkpoint",
+        f"Use the checkpoint from step {best_step:,}"
+        if best_step is not None
+        else "Use the best checkpoint",
         "The final weights are worse than an earlier checkpoint.",
         keras="keras.callbacks.ModelCheckpoint('best.keras', monitor='val_loss', save_best_only=True)",
         pytorch="if val_loss < best: torch.save(model.state_dict(), 'best.pt')",

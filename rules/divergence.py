@@ -66,7 +66,11 @@ def check(curves: CurveSet) -> list[Finding]:
         is_primary = id(c) in primary
         msg = (
             f"{c.tag} becomes {'/'.join(kinds)} at step {first:,}"
-            + (f" (last finite value {fmt(last_ok)})" if last_ok is not None else " (from the first point)")
+            + (
+                f" (last finite value {fmt(last_ok)})"
+                if last_ok is not None
+                else " (from the first point)"
+            )
             + f"; {n_bad} of {len(v)} points are non-finite"
             + ("; later values are finite again" if recovered else "")
         )
@@ -76,13 +80,22 @@ def check(curves: CurveSet) -> list[Finding]:
             remedies.insert(2, R.warmup(lr))
         findings.append(
             Finding(
-                code=CODE, name=NAME, kind=KIND,
+                code=CODE,
+                name=NAME,
+                kind=KIND,
                 severity="error" if is_primary or not recovered else "warning",
-                curve=c.tag, start_step=first, end_step=int(c.steps[-1]), confidence=1.0,
+                curve=c.tag,
+                start_step=first,
+                end_step=int(c.steps[-1]),
+                confidence=1.0,
                 message=msg,
                 evidence={
-                    "first_nonfinite_step": first, "nonfinite_points": n_bad, "points": len(v),
-                    "kinds": kinds, "last_finite_value": last_ok, "finite_after": after,
+                    "first_nonfinite_step": first,
+                    "nonfinite_points": n_bad,
+                    "points": len(v),
+                    "kinds": kinds,
+                    "last_finite_value": last_ok,
+                    "finite_after": after,
                     "recovered": recovered,
                 },
                 remedies=tuple(remedies),

@@ -102,16 +102,32 @@ def check(
     )
     return [
         Finding(
-            code=CODE, name=NAME, kind=KIND, severity="error", curve=c.tag,
-            start_step=onset, end_step=L.last_step, confidence=conf, message=msg,
+            code=CODE,
+            name=NAME,
+            kind=KIND,
+            severity="error",
+            curve=c.tag,
+            start_step=onset,
+            end_step=L.last_step,
+            confidence=conf,
+            message=msg,
             evidence={
-                "best_value": L.best, "best_step": L.best_step, "final_value": L.final,
-                "initial_value": L.initial, "ratio": ratio, "onset_step": onset,
+                "best_value": L.best,
+                "best_step": L.best_step,
+                "final_value": L.final,
+                "initial_value": L.initial,
+                "ratio": ratio,
+                "onset_step": onset,
                 "rise_noise_units": rise / L.noise if L.noise > 0 else float("inf"),
                 "fraction_after_onset_above": sustained,
                 "ends_above_start": ends_above_start,
             },
-            remedies=(R.lower_lr(lr), R.clip_gradients(), R.lr_schedule(lr), R.warmup(lr),
-                      R.restore_best(L.best_step)),
+            remedies=(
+                R.lower_lr(lr),
+                R.clip_gradients(),
+                R.lr_schedule(lr),
+                R.warmup(lr),
+                R.restore_best(L.best_step),
+            ),
         )
     ]

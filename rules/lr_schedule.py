@@ -75,10 +75,26 @@ def check(curves: CurveSet, *, floor_ratio: float = 0.05, window: float = 0.2) -
     after = trend_test(L.steps, L.prep.values, start=floor_step)
     if not after.insufficient and after.p_decreasing < 0.01 and after.tau < -0.5:
         return []  # the loss keeps falling after the LR bottomed out: no harm done
-    msg = (f"{lr.tag} fell below {floor_ratio:.0%} of its peak {fmt(peak)} at step {floor_step:,} "
-           f"while {curves.train.tag} was still falling; progress stopped with it")
-    return [Finding(code=CODE, name=NAME, kind=KIND, severity="info", curve=lr.tag,
-                    start_step=floor_step, end_step=L.last_step, confidence=0.6, message=msg,
-                    evidence={"lr_peak": peak, "lr_floor_step": floor_step,
-                              "loss_p_decreasing_before": tt.p_decreasing},
-                    remedies=(R.lr_schedule(peak, None), R.train_longer(None)))]
+    msg = (
+        f"{lr.tag} fell below {floor_ratio:.0%} of its peak {fmt(peak)} at step {floor_step:,} "
+        f"while {curves.train.tag} was still falling; progress stopped with it"
+    )
+    return [
+        Finding(
+            code=CODE,
+            name=NAME,
+            kind=KIND,
+            severity="info",
+            curve=lr.tag,
+            start_step=floor_step,
+            end_step=L.last_step,
+            confidence=0.6,
+            message=msg,
+            evidence={
+                "lr_peak": peak,
+                "lr_floor_step": floor_step,
+                "loss_p_decreasing_before": tt.p_decreasing,
+            },
+            remedies=(R.lr_schedule(peak, None), R.train_longer(None)),
+        )
+    ]

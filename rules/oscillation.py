@@ -128,25 +128,57 @@ def check(
     if np.isfinite(persistence) and persistence < min_persistence:
         return []  # the swings died out: the run settled
     if zigzag:
-        pattern, period = "zig-zag", 2.0 * float(np.median(np.diff(c.steps))) if len(c) > 1 else None
+        pattern, period = (
+            "zig-zag",
+            2.0 * float(np.median(np.diff(c.steps))) if len(c) > 1 else None,
+        )
     elif waves:
         pattern, period = "periodic", o.period
     else:
         pattern, period = "irregular", o.period if o.periodic else None
     lr = last_lr(curves) or max_lr(curves)
     per = f", period ~{fmt(period)} steps" if period else ""
-    msg = (f"{c.tag} oscillates ({pattern}{per}): swings of ±{pct(amp)} of its level around the "
-           f"trend" + (f", {excess:.1f}x its point-to-point noise" if np.isfinite(excess) else "")
-           + (f"; lr={fmt(lr)}" if lr else ""))
-    conf = clamp01(0.4 + 0.3 * clamp01((amp - min_amplitude) / (4 * min_amplitude))
-                   + 0.2 * (zigzag or waves) + 0.1 * clamp01((excess - 1) / 4 if np.isfinite(excess) else 1))
-    return [Finding(
-        code=CODE, name=NAME, kind=KIND, severity="warning", curve=c.tag,
-        start_step=int(seg_s[0]), end_step=int(seg_s[-1]), confidence=conf, message=msg,
-        evidence={"amplitude_rel_level": amp, "amplitude_rel_drop": o.amplitude_rel_drop,
-                  "period": period, "pattern": pattern, "excess_over_noise": excess,
-                  "lag1_autocorr": o.lag1_autocorr, "up_down_ratio": up_down, "cycles": cycles, "periodic_false_alarm": o.false_alarm,
-                  "amplitude_late_over_early": persistence, "lr": lr},
-        remedies=(R.lower_lr(lr, factor=3.0 if amp < 0.15 else 10.0), R.lr_schedule(lr),
-                  R.bigger_batch(lr), R.clip_gradients()),
-    )]
+    msg = (
+        f"{c.tag} oscillates ({pattern}{per}): swings of ±{pct(amp)} of its level around the "
+        f"trend"
+        + (f", {excess:.1f}x its point-to-point noise" if np.isfinite(excess) else "")
+        + (f"; lr={fmt(lr)}" if lr else "")
+    )
+    conf = clamp01(
+        0.4
+        + 0.3 * clamp01((amp - min_amplitude) / (4 * min_amplitude))
+        + 0.2 * (zigzag or waves)
+        + 0.1 * clamp01((excess - 1) / 4 if np.isfinite(excess) else 1)
+    )
+    return [
+        Finding(
+            code=CODE,
+            name=NAME,
+            kind=KIND,
+            severity="warning",
+            curve=c.tag,
+            start_step=int(seg_s[0]),
+            end_step=int(seg_s[-1]),
+            confidence=conf,
+            message=msg,
+            evidence={
+                "amplitude_rel_level": amp,
+                "amplitude_rel_drop": o.amplitude_rel_drop,
+                "period": period,
+                "pattern": pattern,
+                "excess_over_noise": excess,
+                "lag1_autocorr": o.lag1_autocorr,
+                "up_down_ratio": up_down,
+                "cycles": cycles,
+                "periodic_false_alarm": o.false_alarm,
+                "amplitude_late_over_early": persistence,
+                "lr": lr,
+            },
+            remedies=(
+                R.lower_lr(lr, factor=3.0 if amp < 0.15 else 10.0),
+                R.lr_schedule(lr),
+                R.bigger_batch(lr),
+                R.clip_gradients(),
+            ),
+        )
+    ]

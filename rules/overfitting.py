@@ -105,18 +105,25 @@ def check(
     ib = int(np.argmin(v[upto]))
     ckpt_step, ckpt_value = int(L.steps[upto][ib]), float(v[upto][ib])
     evidence = {
-        "best_step": ckpt_step, "best_value": sign * ckpt_value,
-        "smoothed_best_step": L.best_step, "final_value": sign * L.final,
-        "onset_step": onset, "rise": rise, "relative_rise": rel, "rise_noise_units": noise_units,
-        "fraction_after_best_worse": sustained, "evaluations": L.n,
+        "best_step": ckpt_step,
+        "best_value": sign * ckpt_value,
+        "smoothed_best_step": L.best_step,
+        "final_value": sign * L.final,
+        "onset_step": onset,
+        "rise": rise,
+        "relative_rise": rel,
+        "rise_noise_units": noise_units,
+        "fraction_after_best_worse": sustained,
+        "evaluations": L.n,
         "evaluations_after_best": int(post.sum()),
     }
     train_note = ""
     T = levels(curves.train) if curves.train is not None else None
     if T is not None:
         t_best = float(_interp_smooth(T, np.array([L.best_step]))[0])
-        t_change = (T.final - t_best) / (abs(t_best) if T.positive and t_best else
-                                         max(abs(T.initial - T.best), 1e-12))
+        t_change = (T.final - t_best) / (
+            abs(t_best) if T.positive and t_best else max(abs(T.initial - T.best), 1e-12)
+        )
         evidence["train_change_after_best"] = t_change
         if t_change > train_tolerance and T.final > t_best + 3 * T.noise:
             return []  # both rise: that is divergence, not overfitting
@@ -126,25 +133,50 @@ def check(
             evidence["gap_at_best"] = gap_best
             evidence["gap_at_end"] = gap_end
             evidence["gap_growth"] = gap_end - gap_best
-        train_note = (f" while {curves.train.tag} {'keeps falling' if t_change < -0.02 else 'stays flat'}"
-                      f" ({pct(t_change)})")
+        train_note = (
+            f" while {curves.train.tag} {'keeps falling' if t_change < -0.02 else 'stays flat'}"
+            f" ({pct(t_change)})"
+        )
     what = c.tag
     if use_metric:
         word = "drops" if sign < 0 else "rises"
-        msg = (f"{what} {word} from its best {fmt(sign * ckpt_value)} at step {ckpt_step:,} to "
-               f"{fmt(sign * L.final)} ({pct(rel)} of the improvement it had made lost){train_note}")
+        msg = (
+            f"{what} {word} from its best {fmt(sign * ckpt_value)} at step {ckpt_step:,} to "
+            f"{fmt(sign * L.final)} ({pct(rel)} of the improvement it had made lost){train_note}"
+        )
     else:
-        msg = (f"{what} rises {pct(rel)} above its best {fmt(L.best)} to {fmt(L.final)}"
-               f"{train_note}; best checkpoint at step {ckpt_step:,} ({fmt(ckpt_value)})")
-    conf = clamp01(0.45 + 0.25 * clamp01((noise_units - min_noise_units) / 10.0)
-                   + 0.2 * clamp01(rel / (3 * (min_metric_rise if use_metric else min_rise)))
-                   + 0.1 * sustained)
+        msg = (
+            f"{what} rises {pct(rel)} above its best {fmt(L.best)} to {fmt(L.final)}"
+            f"{train_note}; best checkpoint at step {ckpt_step:,} ({fmt(ckpt_value)})"
+        )
+    conf = clamp01(
+        0.45
+        + 0.25 * clamp01((noise_units - min_noise_units) / 10.0)
+        + 0.2 * clamp01(rel / (3 * (min_metric_rise if use_metric else min_rise)))
+        + 0.1 * sustained
+    )
     if T is None:
         conf *= 0.8
     n_after = int(post.sum())
     patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
-    remedies = (R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step"),
-                R.regularize(), R.augment(), R.smaller_model())
-    return [Finding(code=CODE, name=NAME, kind=KIND, severity="warning", curve=c.tag,
-                    start_step=onset, end_step=L.last_step, confidence=conf, message=msg,
-                    evidence=evidence, remedies=remedies)]
+    remedies = (
+        R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step"),
+        R.regularize(),
+        R.augment(),
+        R.smaller_model(),
+    )
+    return [
+        Finding(
+            code=CODE,
+            name=NAME,
+            kind=KIND,
+            severity="warning",
+            curve=c.tag,
+            start_step=onset,
+            end_step=L.last_step,
+            confidence=conf,
+            message=msg,
+            evidence=evidence,
+            remedies=remedies,
+        )
+    ]

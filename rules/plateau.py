@@ -42,8 +42,19 @@ from analyzer.curves import CurveSet
 from analyzer.findings import Finding
 
 from . import _remedies as R
-from ._common import (best_metric, chance_level, clamp01, flat_since, fmt, last_lr, levels,
-                      lr_decayed, max_lr, pct, tail)
+from ._common import (
+    best_metric,
+    chance_level,
+    clamp01,
+    flat_since,
+    fmt,
+    last_lr,
+    levels,
+    lr_decayed,
+    max_lr,
+    pct,
+    tail,
+)
 
 CODE = "PLT001"
 NAME = "loss-plateau"
@@ -78,8 +89,12 @@ def check(
     metric_best = best_metric(curves.val_metric) if curves.val_metric is not None else None
     metric_dir = curves.val_metric.direction if curves.val_metric is not None else None
     # a near-perfect bounded metric (accuracy, F1, AUC...) rules out "far above reachable"
-    metric_great = (metric_dir == "max" and metric_best is not None and 0.0 <= metric_best <= 1.0
-                    and metric_best >= 0.97)
+    metric_great = (
+        metric_dir == "max"
+        and metric_best is not None
+        and 0.0 <= metric_best <= 1.0
+        and metric_best >= 0.97
+    )
 
     if L.positive and L.initial > 0:
         removed = 1.0 - L.final / L.initial
@@ -93,10 +108,16 @@ def check(
     chance_k = chance_level(L.initial, L.final)
 
     evidence = {
-        "initial_value": L.initial, "final_value": L.final, "best_value": L.best,
-        "fraction_removed": removed, "flat_since_step": since, "flat_fraction": flat_frac,
-        "tail_change_per_run": t.rel_per_run, "tail_p_decreasing": t.p_decreasing,
-        "plateau_level": L.final, "points": L.n,
+        "initial_value": L.initial,
+        "final_value": L.final,
+        "best_value": L.best,
+        "fraction_removed": removed,
+        "flat_since_step": since,
+        "flat_fraction": flat_frac,
+        "tail_change_per_run": t.rel_per_run,
+        "tail_p_decreasing": t.p_decreasing,
+        "plateau_level": L.final,
+        "points": L.n,
     }
     if chance_k:
         evidence["chance_classes"] = chance_k
@@ -110,8 +131,11 @@ def check(
         if L.first_step > L.span:  # the log starts mid-training: the "start" may already be trained
             conf *= 0.6
             evidence["starts_mid_training"] = True
-        where = (f"near chance level ln({chance_k}) = {np.log(chance_k):.3g}" if chance_k
-                 else "near its starting value")
+        where = (
+            f"near chance level ln({chance_k}) = {np.log(chance_k):.3g}"
+            if chance_k
+            else "near its starting value"
+        )
         msg = (
             f"{c.tag} is stuck {where}: {fmt(L.initial)} → {fmt(L.final)} over "
             f"{L.first_step:,}–{L.last_step:,}"
@@ -119,32 +143,79 @@ def check(
             + ("; it creeps down slowly" if still_moving else "; it is flat")
         )
         if still_moving:
-            remedies = [R.raise_lr(lr), R.normalize_inputs(), R.switch_optimizer(lr),
-                        R.fix_activations(), R.check_labels()]
+            remedies = [
+                R.raise_lr(lr),
+                R.normalize_inputs(),
+                R.switch_optimizer(lr),
+                R.fix_activations(),
+                R.check_labels(),
+            ]
         else:
-            remedies = [R.check_labels(), R.raise_lr(lr), R.fix_activations(),
-                        R.normalize_inputs(), R.switch_optimizer(lr)]
+            remedies = [
+                R.check_labels(),
+                R.raise_lr(lr),
+                R.fix_activations(),
+                R.normalize_inputs(),
+                R.switch_optimizer(lr),
+            ]
             if chance_k:
                 remedies.append(R.class_weights())
         evidence["pattern"] = "stuck-near-start"
-        return [Finding(code=CODE, name=NAME, kind=KIND, severity="warning", curve=c.tag,
-                        start_step=L.first_step, end_step=L.last_step, confidence=clamp01(conf),
-                        message=msg, evidence=evidence, remedies=tuple(remedies))]
+        return [
+            Finding(
+                code=CODE,
+                name=NAME,
+                kind=KIND,
+                severity="warning",
+                curve=c.tag,
+                start_step=L.first_step,
+                end_step=L.last_step,
+                confidence=clamp01(conf),
+                message=msg,
+                evidence=evidence,
+                remedies=tuple(remedies),
+            )
+        ]
 
     converged_by_schedule = lr_decayed(curves)
-    if (high and not improving_now and flat_frac >= min_flat_fraction and not metric_great
-            and not converged_by_schedule):
-        conf = 0.35 + 0.3 * clamp01((flat_frac - min_flat_fraction) / (1 - min_flat_fraction)) \
+    if (
+        high
+        and not improving_now
+        and flat_frac >= min_flat_fraction
+        and not metric_great
+        and not converged_by_schedule
+    ):
+        conf = (
+            0.35
+            + 0.3 * clamp01((flat_frac - min_flat_fraction) / (1 - min_flat_fraction))
             + 0.3 * clamp01(((1.0 - removed) - high_fraction) / (1 - high_fraction))
+        )
         msg = (
             f"{c.tag} flattened early at a high level: {fmt(L.final)} since step {since:,} "
             f"({pct(flat_frac)} of the run), still {pct(1.0 - removed)} of its starting value "
             f"{fmt(L.initial)}"
         )
         evidence["pattern"] = "flattened-high"
-        remedies = [R.more_capacity(), R.raise_lr(lr), R.lr_schedule(lr, None),
-                    R.normalize_inputs(), R.switch_optimizer(lr)]
-        return [Finding(code=CODE, name=NAME, kind=KIND, severity="warning", curve=c.tag,
-                        start_step=since, end_step=L.last_step, confidence=clamp01(conf),
-                        message=msg, evidence=evidence, remedies=tuple(remedies))]
+        remedies = [
+            R.more_capacity(),
+            R.raise_lr(lr),
+            R.lr_schedule(lr, None),
+            R.normalize_inputs(),
+            R.switch_optimizer(lr),
+        ]
+        return [
+            Finding(
+                code=CODE,
+                name=NAME,
+                kind=KIND,
+                severity="warning",
+                curve=c.tag,
+                start_step=since,
+                end_step=L.last_step,
+                confidence=clamp01(conf),
+                message=msg,
+                evidence=evidence,
+                remedies=tuple(remedies),
+            )
+        ]
     return []

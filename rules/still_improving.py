@@ -54,10 +54,17 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
         return []
     if curves.val is not None and c is curves.train:
         V = levels(curves.val)
-        if V is not None and (V.last_step - V.best_step) > 0.2 * V.span and V.final > V.best + 2 * V.noise:
+        if (
+            V is not None
+            and (V.last_step - V.best_step) > 0.2 * V.span
+            and V.final > V.best + 2 * V.noise
+        ):
             return []  # validation already past its best: more training is not the answer
-    evidence = {"tail_change_per_run": t.rel_per_run, "tail_p_decreasing": t.p_decreasing,
-                "final_value": L.final}
+    evidence = {
+        "tail_change_per_run": t.rel_per_run,
+        "tail_p_decreasing": t.p_decreasing,
+        "final_value": L.final,
+    }
     extra = ""
     fit = fit_asymptote(L.prep.steps, L.prep.values)
     if not fit.insufficient and fit.credible:
@@ -65,9 +72,22 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
         evidence["remaining_fraction_of_level"] = fit.remaining_rel_level
         extra = f"; the fitted trend levels off near {fmt(fit.asymptote)}"
     epochs = int(L.last_step) if L.last_step < 10000 else None
-    msg = (f"{c.tag} is still falling at the end ({pct(-t.rel_per_run)} lower per run length at "
-           f"the current rate){extra}: train longer")
-    return [Finding(code=CODE, name=NAME, kind=KIND, severity="info", curve=c.tag,
-                    start_step=int(L.steps[-1] - L.span / 3), end_step=L.last_step,
-                    confidence=clamp01(0.5 + 0.5 * min(1.0, -t.rel_per_run)), message=msg,
-                    evidence=evidence, remedies=(R.train_longer(epochs),))]
+    msg = (
+        f"{c.tag} is still falling at the end ({pct(-t.rel_per_run)} lower per run length at "
+        f"the current rate){extra}: train longer"
+    )
+    return [
+        Finding(
+            code=CODE,
+            name=NAME,
+            kind=KIND,
+            severity="info",
+            curve=c.tag,
+            start_step=int(L.steps[-1] - L.span / 3),
+            end_step=L.last_step,
+            confidence=clamp01(0.5 + 0.5 * min(1.0, -t.rel_per_run)),
+            message=msg,
+            evidence=evidence,
+            remedies=(R.train_longer(epochs),),
+        )
+    ]

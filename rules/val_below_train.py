@@ -59,9 +59,22 @@ def check(curves: CurveSet, *, min_share: float = 0.9) -> list[Finding]:
     if share < min_share:
         return []
     rel_gap = float(np.median((t - v) / np.abs(t))) if T.positive else float("nan")
-    msg = (f"{curves.val.tag} is below {curves.train.tag} at {pct(share)} of the steps "
-           + (f"(by {pct(rel_gap)} of the training loss, median)" if np.isfinite(rel_gap) else "")
-           + ": expected with dropout/augmentation, otherwise check the split for leakage")
-    return [Finding(code=CODE, name=NAME, kind=KIND, severity="info", curve=curves.val.tag,
-                    start_step=int(at[0]), end_step=int(at[-1]), confidence=share,
-                    message=msg, evidence={"share_below": share, "median_relative_gap": rel_gap})]
+    msg = (
+        f"{curves.val.tag} is below {curves.train.tag} at {pct(share)} of the steps "
+        + (f"(by {pct(rel_gap)} of the training loss, median)" if np.isfinite(rel_gap) else "")
+        + ": expected with dropout/augmentation, otherwise check the split for leakage"
+    )
+    return [
+        Finding(
+            code=CODE,
+            name=NAME,
+            kind=KIND,
+            severity="info",
+            curve=curves.val.tag,
+            start_step=int(at[0]),
+            end_step=int(at[-1]),
+            confidence=share,
+            message=msg,
+            evidence={"share_below": share, "median_relative_gap": rel_gap},
+        )
+    ]

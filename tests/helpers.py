@@ -17,7 +17,8 @@ def cs(train=None, val=None, lr=None, val_metric=None, **kw):
         val=curve(*val, tag="val_loss", role="val_loss") if val is not None else None,
         lr=curve(*lr, tag="lr", role="lr", direction=None) if lr is not None else None,
         val_metric=curve(*val_metric, tag="val_accuracy", role="val_metric", direction="max")
-        if val_metric is not None else None,
+        if val_metric is not None
+        else None,
         **kw,
     )
 

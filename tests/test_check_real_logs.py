@@ -25,8 +25,10 @@ def test_all_runs_analysed_without_rule_errors(report):
 
 
 def verdicts(report):
-    return {r.run: (r.verdict, {f.kind for f in r.findings if f.severity != "info"})
-            for r in report.runs}
+    return {
+        r.run: (r.verdict, {f.kind for f in r.findings if f.severity != "info"})
+        for r in report.runs
+    }
 
 
 def test_clear_cases_on_real_runs(report):
@@ -37,7 +39,10 @@ def test_clear_cases_on_real_runs(report):
     # a PINN loss stuck at 3.77e25 — enormous but flat: still a plateau
     assert "plateau" in v["0729max0729__PINNforEM/lightning_logs/version_13"][1]
     # smooth, converging ImageNet-style runs are healthy
-    for name in ("02_YOLOv1_backbone_SGD_20260128-205924", "03_YOLOv2_backbone_SGD_224_20260211-094651"):
+    for name in (
+        "02_YOLOv1_backbone_SGD_20260128-205924",
+        "03_YOLOv2_backbone_SGD_224_20260211-094651",
+    ):
         key = f"ZeroToMax-ZYZ__study_tensorboard/logs/logs_upload/{name}"
         assert v[key][0] == "healthy", v[key]
     # GAN losses are not judged as a training loss

@@ -10,15 +10,18 @@ from analyzer.cli import main
 
 def write_keras_csv(path, loss, val_loss):
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = ["epoch,loss,val_loss"] + [f"{i},{a},{b}" for i, (a, b) in enumerate(zip(loss, val_loss))]
+    rows = ["epoch,loss,val_loss"] + [
+        f"{i},{a},{b}" for i, (a, b) in enumerate(zip(loss, val_loss, strict=False))
+    ]
     path.write_text("\n".join(rows) + "\n")
 
 
 @pytest.fixture
 def logdir(tmp_path):
     t = np.arange(30)
-    write_keras_csv(tmp_path / "logs/good/training.log", 2 * np.exp(-t / 5) + 0.1,
-                    2 * np.exp(-t / 5) + 0.15)
+    write_keras_csv(
+        tmp_path / "logs/good/training.log", 2 * np.exp(-t / 5) + 0.1, 2 * np.exp(-t / 5) + 0.15
+    )
     val = 0.4 + 1.6 * np.exp(-t / 4) + 0.02 * np.maximum(t - 10, 0)
     write_keras_csv(tmp_path / "logs/overfit/training.log", 2 * np.exp(-t / 5) + 0.01, val)
     (tmp_path / "logs/notes.bin").write_bytes(b"\x00\x01")
@@ -48,8 +51,18 @@ def test_check_exit_codes_and_json(logdir, capsys):
     over = runs["overfit/training.log"]
     assert over["verdict"] == "problems"
     f = [x for x in over["findings"] if x["kind"] == "overfitting"][0]
-    assert {"code", "kind", "severity", "curve", "start_step", "end_step", "confidence",
-            "message", "evidence", "remedies"} <= set(f)
+    assert {
+        "code",
+        "kind",
+        "severity",
+        "curve",
+        "start_step",
+        "end_step",
+        "confidence",
+        "message",
+        "evidence",
+        "remedies",
+    } <= set(f)
     assert f["code"] == "OVF001" and f["curve"] == "val_loss"
     assert 6 <= f["evidence"]["best_step"] <= 12
     # ignoring the rule makes the run pass
@@ -72,17 +85,19 @@ def test_config_file_select_and_options(logdir, tmp_path, capsys):
     cfg = tmp_path / "curvelint.toml"
     cfg.write_text('ignore = ["OVF001"]\n[rules.DIV002]\nmin_ratio = 3.0\n')
     assert main(["check", str(logdir), "--config", str(cfg)]) == 0
-    cfg.write_text('[rules.DIV002]\nnonsense = 3.0\n')
+    cfg.write_text("[rules.DIV002]\nnonsense = 3.0\n")
     assert main(["check", str(logdir), "--config", str(cfg)]) == 2
     cfg.write_text('fail-on = "sometimes"\n')
     assert main(["check", str(logdir), "--config", str(cfg)]) == 2
-    cfg.write_text('[tool.curvelint\n')
+    cfg.write_text("[tool.curvelint\n")
     assert main(["check", str(logdir), "--config", str(cfg)]) == 2
     assert "not valid TOML" in capsys.readouterr().err
 
 
 def test_role_override(logdir, capsys):
-    assert main(["curves", str(logdir / "good"), "--format", "json", "--train-loss", "val_loss"]) == 0
+    assert (
+        main(["curves", str(logdir / "good"), "--format", "json", "--train-loss", "val_loss"]) == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["runs"][0]["roles"]["train_loss"] == "val_loss"
 

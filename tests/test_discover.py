@@ -59,7 +59,10 @@ def test_lightning_versions_and_hidden_folders(tmp_path):
 
 def test_hf_checkpoints_keep_most_complete(tmp_path):
     touch(tmp_path / "out/checkpoint-500/trainer_state.json", b'{"log_history": []}')
-    touch(tmp_path / "out/checkpoint-1000/trainer_state.json", b'{"log_history": [{"loss": 1, "step": 1}]}')
+    touch(
+        tmp_path / "out/checkpoint-1000/trainer_state.json",
+        b'{"log_history": [{"loss": 1, "step": 1}]}',
+    )
     d = discover(tmp_path)
     assert [(r.run, r.format) for r in d.runs] == [("out", "hf-trainer-state")]
     assert d.runs[0].files[0].parent.name == "checkpoint-1000"

@@ -17,8 +17,16 @@ def roles_of(*tags, **kw):
         (["train_loss", "val_loss", "test_loss", "val_accuracy"], "train_loss", "val_loss"),
         (["Loss/train", "Loss/validation", "lr"], "Loss/train", "Loss/validation"),
         (["loss/train", "loss/val"], "loss/train", "loss/val"),
-        (["train/epoch_loss", "validation/epoch_loss", "validation/evaluation_loss_vs_iterations",
-          "train/epoch_learning_rate"], "train/epoch_loss", "validation/epoch_loss"),
+        (
+            [
+                "train/epoch_loss",
+                "validation/epoch_loss",
+                "validation/evaluation_loss_vs_iterations",
+                "train/epoch_learning_rate",
+            ],
+            "train/epoch_loss",
+            "validation/epoch_loss",
+        ),
         (["loss", "eval/loss", "eval/average_loss", "global_step/sec"], "loss", "eval/loss"),
         (["loss", "eval_loss", "learning_rate", "grad_norm", "eval_accuracy"], "loss", "eval_loss"),
         (["train_loss", "test_loss"], "train_loss", "test_loss"),
@@ -35,8 +43,17 @@ def test_primary_losses(tags, train, val):
 
 
 def test_components_without_total_are_summed():
-    r = roles_of("train/box_loss", "train/obj_loss", "train/cls_loss", "val/box_loss",
-                 "val/obj_loss", "val/cls_loss", "metrics/mAP_0.5", "x/lr0", "x/lr1")
+    r = roles_of(
+        "train/box_loss",
+        "train/obj_loss",
+        "train/cls_loss",
+        "val/box_loss",
+        "val/obj_loss",
+        "val/cls_loss",
+        "metrics/mAP_0.5",
+        "x/lr0",
+        "x/lr1",
+    )
     assert r.train_loss in r.derived and len(r.derived[r.train_loss]) == 3
     assert r.val_loss in r.derived and all(t.startswith("val/") for t in r.derived[r.val_loss])
     assert r.lr == "x/lr0"

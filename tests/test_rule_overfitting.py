@@ -8,7 +8,9 @@ from .helpers import cs
 
 def test_u_shaped_val_with_falling_train():
     p = signals.overfitting_pair(epochs=40, seed=1)
-    f = overfitting.check(cs(train=(p.train_steps, p.train_values), val=(p.val_steps, p.val_values)))
+    f = overfitting.check(
+        cs(train=(p.train_steps, p.train_values), val=(p.val_steps, p.val_values))
+    )
     assert [(x.code, x.curve) for x in f] == [("OVF001", "val_loss")]
     best = p.truth["best_step"]
     spacing = np.median(np.diff(p.val_steps))
@@ -52,6 +54,7 @@ def test_val_metric_used_when_no_val_loss():
 def test_scale_free():
     p = signals.overfitting_pair(epochs=40, seed=3)
     for k in (1e-4, 1e4):
-        f = overfitting.check(cs(train=(p.train_steps, p.train_values * k),
-                                 val=(p.val_steps, p.val_values * k)))
+        f = overfitting.check(
+            cs(train=(p.train_steps, p.train_values * k), val=(p.val_steps, p.val_values * k))
+        )
         assert [x.code for x in f] == ["OVF001"]

@@ -21,7 +21,9 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
     lines: list[str] = []
     for run in report.runs:
         head = f"{run.run} [{run.format}]: {run.verdict}"
-        roles = ", ".join(f"{k}={v}" for k, v in run.roles.items() if v and k in ("train_loss", "val_loss"))
+        roles = ", ".join(
+            f"{k}={v}" for k, v in run.roles.items() if v and k in ("train_loss", "val_loss")
+        )
         lines.append(head + (f"  ({roles})" if roles else ""))
         for f in run.findings:
             where = _steps(f)
@@ -40,7 +42,9 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
     verdicts = Counter(r.verdict for r in report.runs)
     sev = Counter(f.severity for f in report.findings)
     kinds = Counter(f.kind for f in report.findings if f.severity != "info")
-    parts = [f"{len(report.runs)} run(s): " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))]
+    parts = [
+        f"{len(report.runs)} run(s): " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))
+    ]
     if report.findings:
         parts.append(
             f"{len(report.findings)} finding(s): "
