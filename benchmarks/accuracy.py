@@ -1,0 +1,103 @@
+"""Diagnosis accuracy on the labelled training fixtures.
+
+Runs `curvelint check` (the Python API, default options) on fixtures/training/ and compares the
+problem kinds found per run (findings of severity warning or error) with fixtures/training/labels.json,
+whose labels record what each run's curves do (judged from the numbers and the plots).
+
+Prints per-kind precision / recall / F1, the macro-F1 over the four problem kinds, the false-alarm
+rate on healthy runs, and every disagreement.
+
+    python benchmarks/accuracy.py [--fixtures fixtures/training] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analyzer.engine import check  # noqa: E402
+from analyzer.findings import PROBLEM_KINDS  # noqa: E402
+
+
+def run_folder(run_id: str) -> str:
+    return run_id.split("/", 1)[0]
+
+
+def evaluate(fixtures: Path) -> dict:
+    labels = json.loads((fixtures / "labels.json").read_text())
+    t0 = time.perf_counter()
+    report = check(fixtures)
+    elapsed = time.perf_counter() - t0
+    predicted: dict[str, set[str]] = {}
+    for r in report.runs:
+        kinds = {f.kind for f in r.findings if f.severity in ("warning", "error")}
+        predicted.setdefault(run_folder(r.run), set()).update(kinds & set(PROBLEM_KINDS))
+    missing = sorted(set(labels) - set(predicted))
+    rows = {}
+    for kind in PROBLEM_KINDS:
+        tp = fp = fn = 0
+        for name, lab in labels.items():
+            truth = kind in lab["kinds"]
+            pred = kind in predicted.get(name, set())
+            tp += truth and pred
+            fp += pred and not truth
+            fn += truth and not pred
+        p = tp / (tp + fp) if tp + fp else 1.0
+        rc = tp / (tp + fn) if tp + fn else 1.0
+        f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+        rows[kind] = {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": rc, "f1": f1,
+                      "support": tp + fn}
+    healthy = [n for n, lab in labels.items() if not lab["kinds"]]
+    alarms = [n for n in healthy if predicted.get(n)]
+    disagreements = [
+        {"run": n, "label": sorted(lab["kinds"]), "curvelint": sorted(predicted.get(n, set()))}
+        for n, lab in sorted(labels.items())
+        if set(lab["kinds"]) != predicted.get(n, set())
+    ]
+    return {
+        "runs": len(labels),
+        "kinds": rows,
+        "macro_f1": sum(r["f1"] for r in rows.values()) / len(rows),
+        "healthy_runs": len(healthy),
+        "healthy_false_alarms": len(alarms),
+        "healthy_false_alarm_rate": len(alarms) / len(healthy) if healthy else 0.0,
+        "missing_runs": missing,
+        "disagreements": disagreements,
+        "seconds": elapsed,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fixtures", default=str(ROOT / "fixtures" / "training"))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    res = evaluate(Path(args.fixtures))
+    if args.json:
+        print(json.dumps(res, indent=2))
+        return 0
+    print(f"labelled runs: {res['runs']}  (analysed in {res['seconds']:.1f} s)")
+    print(f"{'kind':<12} {'support':>7} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for kind, r in res["kinds"].items():
+        print(f"{kind:<12} {r['support']:>7} {r['tp']:>4} {r['fp']:>4} {r['fn']:>4} "
+              f"{r['precision']:>9.2f} {r['recall']:>7.2f} {r['f1']:>6.2f}")
+    print(f"macro-F1 over the four kinds: {res['macro_f1']:.3f}")
+    print(f"false alarms on healthy runs: {res['healthy_false_alarms']}/{res['healthy_runs']} "
+          f"= {100 * res['healthy_false_alarm_rate']:.1f}%")
+    if res["missing_runs"]:
+        print("labelled runs not found:", ", ".join(res["missing_runs"]))
+    if res["disagreements"]:
+        print("\ndisagreements (label vs curvelint):")
+        for d in res["disagreements"]:
+            print(f"  {d['run']}: {d['label'] or ['healthy']} vs {d['curvelint'] or ['healthy']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
