@@ -282,7 +282,7 @@ MARK_NAMES = {
     ("band", "mk-other"): "finding span",
     ("vline", "mk-onset"): "overfitting onset",
     ("vline", "mk-nonfinite"): "first non-finite value",
-    ("vline", "mk-diverge"): "divergence",
+    ("vline", "mk-diverge"): "divergence onset",
     ("vline", "mk-other"): "finding",
     ("point", "mk-best"): "best checkpoint",
     ("hline", "mk-asym"): "fitted asymptote",

@@ -86,25 +86,24 @@ def decimate(
 
 
 def display_smooth(y: np.ndarray) -> np.ndarray:
-    """A debiased EMA for display, with a span of about 1/30 of the curve (at least 3 points).
+    """A zero-lag smooth for display: an EMA run forwards and backwards (``filtfilt``).
 
-    Only for drawing the bold trend line; the rules use their own smoothing. Non-finite input must
-    be removed before.
+    One pass of an EMA lags behind a curve that moves fast (an explosion, a drop after an LR
+    decay); the backward pass cancels the lag, and odd padding at the ends keeps a trend going
+    through the last point instead of bending towards the past. The span of each pass is about
+    1/60 of the curve (at least 2 points). Only for drawing; the rules use their own smoothing.
+    Non-finite input must be removed before.
     """
+    from scipy.signal import filtfilt
+
+    y = np.asarray(y, dtype=float)
     n = len(y)
-    if n < 3:
-        return y.astype(float)
-    span = max(3.0, n / 30.0)
+    if n < 4:
+        return y.copy()
+    span = max(2.0, n / 60.0)
     w = 1.0 - 2.0 / (span + 1.0)
-    try:  # the same EMA as the trend code (TensorBoard's), when present
-        from analyzer.trends.smoothing import ema
-
-        return np.asarray(ema(y, weight=w), dtype=float)
-    except Exception:  # pragma: no cover - fallback while the trends package is being built
-        from scipy.signal import lfilter
-
-        acc = lfilter([1.0 - w], [1.0, -w], np.asarray(y, dtype=float))
-        return acc / (1.0 - np.power(w, np.arange(1, n + 1)))
+    pad = int(min(n - 1, 3 * span))
+    return filtfilt([1.0 - w], [1.0, -w], y, padtype="odd", padlen=pad)
 
 
 def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
@@ -340,7 +339,8 @@ class Chart:
             dash = " dashed" if s.dashed else ""
             if s.smooth and n >= SMOOTH_MIN_POINTS:
                 rx, ry = decimate(px, py, buckets)
-                p.append(f'<path class="raw {cls}" d="{path_d(rx, ry, 1)}"/>')
+                sparse = " sparse" if n <= 2 * buckets else ""  # every point drawn: show more
+                p.append(f'<path class="raw{sparse} {cls}" d="{path_d(rx, ry, 1)}"/>')
                 # smooth what the eye sees: in log space on a log axis
                 sm = ty(10 ** display_smooth(np.log10(y))) if log else ty(display_smooth(y))
                 stride = max(1, math.ceil(n / SMOOTH_POINTS))
