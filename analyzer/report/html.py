@@ -125,13 +125,15 @@ def _num_or_none(x: Any) -> float | None:
 # ---------------------------------------------------------------------------- charts
 
 
-def _put(chart: Chart, name: str, mark: Any, n: int) -> None:
+Refs = dict[tuple, tuple[Any, list[int], str]]
+
+
+def _put(refs: Refs, chart: Chart, name: str, mark: Any, n: int) -> None:
     """Add ``mark`` for finding number ``n`` to ``chart.<name>``; a mark equal to one already there
     (same kind, place and text, e.g. non-finite train and val loss at one step) is shared, and its
     label lists both numbers (``#2, #3 DIV001 ...``) instead of stacking duplicates."""
-    refs: dict[tuple, tuple[Any, list[int], str]] = chart.__dict__.setdefault("_refs", {})
     pos = tuple(getattr(mark, a, None) for a in ("start", "end", "step", "value"))
-    key = (name, mark.cls, pos, mark.label)
+    key = (id(chart), name, mark.cls, pos, mark.label)
     if key in refs:
         refs[key][1].append(n)
     else:
@@ -141,82 +143,53 @@ def _put(chart: Chart, name: str, mark: Any, n: int) -> None:
     m.label = ", ".join(f"#{k}" for k in ns) + " " + text
 
 
-def _marks(chart: Chart, f: Finding, n: int) -> None:
+def _marks(refs: Refs, chart: Chart, f: Finding, n: int) -> None:
     """Draw finding ``f`` (card number ``n``) on ``chart``."""
+
+    def put(name: str, mark: Any) -> None:
+        _put(refs, chart, name, mark, n)
+
     ev = f.evidence or {}
     start, end = _num_or_none(f.start_step), _num_or_none(f.end_step)
+    stop = end if end is not None else start
     title = f"#{n} {f.code} {f.name}: {f.message}"
     kind = f.kind
     if kind == "plateau" and start is not None:
-        stop = end if end is not None else start
-        _put(chart, "bands", Band(start, stop, f"{f.code} plateau", "mk-plateau", title), n)
+        put("bands", Band(start, stop, f"{f.code} plateau", "mk-plateau", title))
         level = _num_or_none(ev.get("plateau_level"))
         if level is not None:
-            _put(
-                chart,
-                "hlines",
-                HLine(level, f"plateau {fmt_num(level)}", "mk-plateau", start, stop, title),
-                n,
-            )
+            label = f"plateau {fmt_num(level)}"
+            put("hlines", HLine(level, label, "mk-plateau", start, stop, title))
     elif kind == "oscillation" and start is not None:
         period = _num_or_none(ev.get("period"))
         label = f"{f.code} oscillation" + (f", period ≈ {fmt_num(period)} steps" if period else "")
-        _put(
-            chart,
-            "bands",
-            Band(start, end if end is not None else start, label, "mk-osc", title),
-            n,
-        )
+        put("bands", Band(start, stop, label, "mk-osc", title))
     elif kind == "overfitting":
         onset = _num_or_none(ev.get("onset_step"))
         onset = onset if onset is not None else start
         if onset is not None:
-            _put(chart, "vlines", VLine(onset, f"{f.code} overfitting onset", "mk-onset", title), n)
+            put("vlines", VLine(onset, f"{f.code} overfitting onset", "mk-onset", title))
         bs, bv = _num_or_none(ev.get("best_step")), _num_or_none(ev.get("best_value"))
         if bs is not None and bv is not None:
-            _put(
-                chart,
-                "points",
-                Point(
-                    bs,
-                    bv,
-                    f"best checkpoint, step {int(bs):,}",
-                    "mk-best",
-                    f"best checkpoint: {fmt_num(bv, 4)} at step {int(bs):,}",
-                ),
-                n,
-            )
+            where = f"step {int(bs):,}"
+            tip = f"best checkpoint: {fmt_num(bv, 4)} at {where}"
+            put("points", Point(bs, bv, f"best checkpoint, {where}", "mk-best", tip))
     elif kind == "divergence":
         nf = _num_or_none(ev.get("first_nonfinite_step"))
         if nf is not None:
-            _put(
-                chart,
-                "vlines",
-                VLine(
-                    nf, f"{f.code} first non-finite value, step {int(nf):,}", "mk-nonfinite", title
-                ),
-                n,
-            )
+            label = f"{f.code} first non-finite value, step {int(nf):,}"
+            put("vlines", VLine(nf, label, "mk-nonfinite", title))
         elif start is not None:
-            _put(chart, "vlines", VLine(start, f"{f.code} {f.name}", "mk-diverge", title), n)
+            put("vlines", VLine(start, f"{f.code} {f.name}", "mk-diverge", title))
     elif f.severity != "info" and start is not None:
         if end is not None and end > start:
-            _put(chart, "bands", Band(start, end, f"{f.code} {kind}", "mk-other", title), n)
+            put("bands", Band(start, end, f"{f.code} {kind}", "mk-other", title))
         else:
-            _put(chart, "vlines", VLine(start, f"{f.code} {kind}", "mk-other", title), n)
+            put("vlines", VLine(start, f"{f.code} {kind}", "mk-other", title))
     asym = _num_or_none(ev.get("asymptote"))
     if asym is not None:
-        _put(
-            chart,
-            "hlines",
-            HLine(
-                asym,
-                f"fitted asymptote {fmt_num(asym)}",
-                "mk-asym",
-                title=f"{title} (fitted asymptote {fmt_num(asym, 4)})",
-            ),
-            n,
-        )
+        tip = f"{title} (fitted asymptote {fmt_num(asym, 4)})"
+        put("hlines", HLine(asym, f"fitted asymptote {fmt_num(asym)}", "mk-asym", title=tip))
 
 
 def _curve_series(run: Any, tag: str | None, label: str, cls: str) -> Series | None:
@@ -270,9 +243,9 @@ def build_charts(run: Any, rr: RunReport) -> list[Chart]:
     for c in (loss, metric, lr):
         for s in c.series:
             charts_by_tag[s.label.split(": ", 1)[1]] = c
+    refs: Refs = {}
     for n, f in enumerate(rr.findings, 1):
-        target = charts_by_tag.get(f.curve or "", loss)
-        _marks(target, f, n)
+        _marks(refs, charts_by_tag.get(f.curve or "", loss), f, n)
     return [c for c in (loss, metric, lr) if not c.is_empty()]
 
 
