@@ -1,0 +1,379 @@
+"""Streaming monitor: the rules inside a training loop, cheap enough to leave on.
+
+``Monitor.update(step, **values)`` records one logged step and, when an evaluation is due, runs the
+same rules as ``curvelint check`` on everything recorded so far. It returns only findings that are
+*new*: a finding (identified by its rule code and curve) is reported once, and again only when it
+gets worse (higher severity, or confidence up by at least 0.2).
+
+Why it is cheap
+    ``update`` only appends to lists (about a microsecond per logged value). The rules, which take
+    tens to hundreds of milliseconds, run when an evaluation is due: by default when the time
+    spent in evaluations so far stays within ``budget`` (5%) of the wall time since the first
+    update, so a slow training loop is checked at every step and a fast one every few seconds;
+    ``every=N`` checks every N updates instead (deterministic, for tests and replays). The first
+    non-finite value of a curve triggers an evaluation at once: divergence is never delayed.
+
+Why memory stays bounded
+    Each curve keeps at most ``max_points`` points. When a curve grows past that, its history is
+    bin-averaged into bins twice as wide (all bins of a curve keep the same width, so the rules see
+    a uniformly resampled curve whose shape matches the full one; a non-finite value in a bin is
+    kept as that bin's value so divergence stays visible). Values not yet folded into a bin wait in
+    a short raw buffer. Curves with fewer than ``max_points`` points (per-epoch logs) are kept
+    exactly, so ``report()`` at the end gives the same verdict as an offline ``check``.
+
+Roles come from the value names, exactly as for columns of a log file (``loss``, ``val_loss``,
+``lr``, ``val_accuracy``, ``train/loss`` ...); ``train_loss=``/``val_loss=`` override them.
+
+A plain PyTorch loop::
+
+    from analyzer import Monitor
+
+    mon = Monitor()                                    # or Monitor(every=1) per epoch
+    for epoch in range(epochs):
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            opt.zero_grad(); loss.backward(); opt.step()
+            step += 1
+            for f in mon.update(step, loss=loss.item(), lr=opt.param_groups[0]["lr"]):
+                print(f"curvelint: {f.code} {f.message}")
+        for f in mon.update(step, val_loss=evaluate(model)):
+            print(f"curvelint: {f.code} {f.message}")
+            if f.kind == "divergence":
+                raise SystemExit("training diverged")
+    print(mon.report().to_json())                      # same structure as `check --format json`
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .findings import SEVERITY_RANK, Finding, Report
+
+#: a finding is re-reported when its confidence rose by at least this much
+CONFIDENCE_STEP = 0.2
+#: raw values buffered before they are folded into the curve's bins
+_FOLD = 256
+
+
+class FindingTracker:
+    """Remembers which findings were already reported; says which ones are new or worse.
+
+    A finding is identified by ``(run, code, curve)``. It is new the first time it is seen and is
+    reported again when its severity is higher than when last reported, or its confidence rose by
+    at least :data:`CONFIDENCE_STEP`. Findings that go away are not announced.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str, str], tuple[int, float]] = {}
+
+    def new(self, findings: Iterable[Finding]) -> list[Finding]:
+        out: list[Finding] = []
+        for f in findings:
+            key = (f.run, f.code, f.curve or "")
+            rank, conf = SEVERITY_RANK[f.severity], float(f.confidence)
+            prev = self._seen.get(key)
+            if prev is None or rank > prev[0] or conf >= prev[1] + CONFIDENCE_STEP - 1e-9:
+                self._seen[key] = (rank, conf)
+                out.append(f)
+        return out
+
+    def forget(self, finding: Finding) -> None:
+        """Report this finding again next time it is seen (e.g. after acting on it)."""
+        self._seen.pop((finding.run, finding.code, finding.curve or ""), None)
+
+
+@dataclass
+class _Series:
+    """One curve with bounded memory: uniform bins of ``width`` raw points + a raw tail."""
+
+    max_points: int
+    width: int = 1
+    head_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    head_v: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # the bin being filled: count, sum of steps, sum of values, first non-finite value
+    p_n: int = 0
+    p_s: float = 0.0
+    p_v: float = 0.0
+    p_bad: float | None = None
+    tail_s: list[float] = field(default_factory=list)
+    tail_v: list[float] = field(default_factory=list)
+    total: int = 0
+
+    def fold(self) -> None:
+        """Move the raw tail into bins; halve the resolution while there are too many bins."""
+        if not self.tail_s:
+            return
+        s = np.asarray(self.tail_s, dtype=float)
+        v = np.asarray(self.tail_v, dtype=float)
+        self.total += len(s)
+        self.tail_s.clear()
+        self.tail_v.clear()
+        if self.width == 1 and self.p_n == 0:
+            self._append(s, v)
+        else:
+            self._fill(s, v)
+        while len(self.head_s) > self.max_points:
+            self._halve()
+
+    def _append(self, s: np.ndarray, v: np.ndarray) -> None:
+        self.head_s = np.concatenate([self.head_s, s])
+        self.head_v = np.concatenate([self.head_v, v])
+
+    def _add_pending(self, s: np.ndarray, v: np.ndarray) -> None:
+        self.p_n += len(s)
+        self.p_s += float(s.sum())
+        fin = np.isfinite(v)
+        if self.p_bad is None and not fin.all():
+            self.p_bad = float(v[~fin][0])
+        self.p_v += float(v[fin].sum())
+
+    def _pending_point(self) -> tuple[float, float]:
+        val = self.p_bad if self.p_bad is not None else self.p_v / self.p_n
+        return self.p_s / self.p_n, val
+
+    def _fill(self, s: np.ndarray, v: np.ndarray) -> None:
+        w = self.width
+        if self.p_n:
+            need = w - self.p_n
+            self._add_pending(s[:need], v[:need])
+            s, v = s[need:], v[need:]
+            if self.p_n < w:
+                return
+            ps, pv = self._pending_point()
+            self._append(np.array([ps]), np.array([pv]))
+            self.p_n, self.p_s, self.p_v, self.p_bad = 0, 0.0, 0.0, None
+        k = len(s) // w
+        if k:
+            bs = s[: k * w].reshape(k, w)
+            bv = v[: k * w].reshape(k, w)
+            fin = np.isfinite(bv)
+            means = np.where(fin, bv, 0.0).sum(axis=1) / w
+            first_bad = bv[np.arange(k), np.argmin(fin, axis=1)]
+            self._append(bs.mean(axis=1), np.where(fin.all(axis=1), means, first_bad))
+        if len(s) > k * w:
+            self._add_pending(s[k * w :], v[k * w :])
+
+    def _halve(self) -> None:
+        s, v = self.head_s, self.head_v
+        m = len(s) // 2 * 2
+        a, b = v[0:m:2], v[1:m:2]
+        ok = np.isfinite(a) & np.isfinite(b)
+        merged = np.where(ok, (a + b) / 2, np.where(np.isfinite(a), b, a))
+        new_s = (s[0:m:2] + s[1:m:2]) / 2
+        w = self.width
+        if len(s) > m:  # an odd bin left over: it starts the pending bin of double width
+            ls, lv = s[-1], v[-1]
+            self.p_s += ls * w
+            self.p_n += w
+            if not math.isfinite(lv):
+                self.p_bad = lv if self.p_bad is None else self.p_bad
+            else:
+                self.p_v += lv * w
+        self.head_s, self.head_v = new_s, merged
+        self.width = 2 * w
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The curve as it is now: bins plus the partly filled bin (one averaged point)."""
+        self.fold()
+        s, v = self.head_s, self.head_v
+        if self.p_n:
+            ps, pv = self._pending_point()
+            s = np.append(s, ps)
+            v = np.append(v, pv)
+        return np.rint(s).astype(np.int64), v
+
+    def __len__(self) -> int:
+        return len(self.head_s) + (1 if self.p_n else 0) + len(self.tail_s)
+
+
+class Monitor:
+    """Run curvelint's rules on values logged during training; report each new finding once.
+
+    ``select``/``ignore``/``rule_options``/``train_loss``/``val_loss`` have the same names and
+    meaning as for :func:`analyzer.check` and the CLI. ``every``: run the rules every ``every``
+    updates (None: adaptive, within ``budget`` of the wall time, see the module docstring).
+    ``max_points``: points kept per curve (older history is bin-averaged). ``run``: the run id
+    shown in findings and reports. ``clock`` is for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        rule_options: Mapping[str, Mapping[str, Any]] | None = None,
+        train_loss: str | None = None,
+        val_loss: str | None = None,
+        every: int | None = None,
+        budget: float = 0.05,
+        max_points: int = 2000,
+        min_points: int = 5,
+        run: str = "monitor",
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        from .engine import Options
+
+        if every is not None and every < 1:
+            raise ValueError(f"every must be >= 1 or None, not {every!r}")
+        if max_points < 16:
+            raise ValueError(f"max_points must be at least 16, not {max_points!r}")
+        self.options = Options(
+            select=list(select or []),
+            ignore=list(ignore or []),
+            rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
+            train_loss=train_loss,
+            val_loss=val_loss,
+        )
+        self.options.rules()  # unknown codes fail here, not in the middle of training
+        self.every = every
+        self.budget = float(budget)
+        self.max_points = int(max_points)
+        self.min_points = int(min_points)
+        self.run = run
+        self._clock = clock
+        self._series: dict[str, _Series] = {}
+        self._tracker = FindingTracker()
+        self._n_updates = 0
+        self._pending = 0  # updates since the last evaluation
+        self._last_step: int = -1
+        self._nonfinite: set[str] = set()
+        self._t0: float | None = None
+        self._spent = 0.0  # seconds spent evaluating
+        self._last_cost = 0.0
+        self._run_report = None
+        self.evaluations = 0
+
+    # ---- recording
+    def update(self, step: int | None = None, /, **values: float) -> list[Finding]:
+        """Record ``values`` (name=value) logged at ``step``; return the findings that are new.
+
+        ``step`` defaults to the previous step + 1. Values may be anything ``float()`` accepts
+        (Python/NumPy numbers, 0-d tensors); None is skipped.
+        """
+        if step is None:
+            step = self._last_step + 1
+        self._last_step = step
+        series = self._series
+        urgent = False
+        for key, value in values.items():
+            if value is None:
+                continue
+            v = float(value)
+            ser = series.get(key)
+            if ser is None:
+                ser = series[key] = _Series(self.max_points)
+            ser.tail_s.append(step)
+            ser.tail_v.append(v)
+            if len(ser.tail_s) >= _FOLD:
+                ser.fold()
+            if v - v != 0.0 and key not in self._nonfinite:  # NaN or +-inf, first time
+                self._nonfinite.add(key)
+                urgent = True
+        self._n_updates += 1
+        self._pending += 1
+        if self._t0 is None:
+            self._t0 = self._clock()
+        if urgent or self._due():
+            return self._evaluate()
+        return []
+
+    def _due(self) -> bool:
+        if self._n_updates < self.min_points:
+            return False
+        if self.every is not None:
+            return self._pending >= self.every
+        elapsed = self._clock() - self._t0
+        return self._spent + self._last_cost <= self.budget * elapsed
+
+    # ---- analysing
+    def _build_run(self):
+        from .readers.base import make_frame
+        from .roles import Roles
+        from .runs import Run, assign
+
+        tags, steps, vals = [], [], []
+        for key, ser in self._series.items():
+            s, v = ser.arrays()
+            tags.extend([key] * len(s))
+            steps.append(s)
+            vals.append(v)
+        frame = make_frame(
+            self.run,
+            tags,
+            np.concatenate(steps) if steps else [],
+            np.concatenate(vals) if vals else [],
+        )
+        frame = frame.sort_values(["tag", "step"], kind="stable").reset_index(drop=True)
+        run = Run(id=self.run, format="monitor", files=[], frame=frame, roles=Roles())
+        assign(run, train_loss=self.options.train_loss, val_loss=self.options.val_loss)
+        return run
+
+    def _evaluate(self) -> list[Finding]:
+        from .engine import analyze_run
+
+        t = self._clock()
+        self._pending = 0
+        if not self._series:
+            return []
+        run = self._build_run()
+        self._run_report = analyze_run(run, self.options)
+        self.evaluations += 1
+        cost = self._clock() - t
+        self._spent += cost
+        self._last_cost = cost
+        return self._tracker.new(self._run_report.findings)
+
+    def check_now(self) -> list[Finding]:
+        """Run the rules now (whatever the schedule) and return the new findings."""
+        return self._evaluate()
+
+    def forget(self, finding: Finding) -> None:
+        """Report ``finding`` again the next time the rules find it (after acting on it)."""
+        self._tracker.forget(finding)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """All findings of the latest evaluation (worst first), new or not."""
+        return list(self._run_report.findings) if self._run_report is not None else []
+
+    @property
+    def verdict(self) -> str | None:
+        """Verdict of the latest evaluation: healthy | problems | insufficient-data (None: none)."""
+        return self._run_report.verdict if self._run_report is not None else None
+
+    @property
+    def roles(self) -> dict[str, str | None]:
+        """Which logged name plays which role (as of the latest evaluation)."""
+        return dict(self._run_report.roles) if self._run_report is not None else {}
+
+    def report(self) -> Report:
+        """A full report of everything recorded (rules re-run if anything new was logged)."""
+        from . import __version__
+
+        if self._pending or self._run_report is None:
+            self._evaluate()
+        runs = [self._run_report] if self._run_report is not None else []
+        return Report(runs=runs, version=__version__)
+
+    def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The recorded (possibly downsampled) steps and values of one logged name."""
+        if name not in self._series:
+            known = ", ".join(sorted(self._series)) or "(none yet)"
+            raise KeyError(f"nothing logged as {name!r}; logged: {known}")
+        return self._series[name].arrays()
+
+    def stats(self) -> dict[str, Any]:
+        """Bookkeeping numbers: updates, evaluations, seconds spent, points kept per curve."""
+        return {
+            "updates": self._n_updates,
+            "evaluations": self.evaluations,
+            "seconds_evaluating": self._spent,
+            "points": {k: len(s) for k, s in self._series.items()},
+            "bin_width": {k: s.width for k, s in self._series.items()},
+        }

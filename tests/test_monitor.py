@@ -1,0 +1,213 @@
+"""Streaming monitor: new findings once, worse ones again, bounded memory, offline verdicts."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzer import Monitor, check_frame
+from analyzer.findings import Finding
+from analyzer.monitor import FindingTracker, _Series
+from analyzer.trends import signals as S
+
+
+def _finding(code="PLT001", severity="warning", confidence=0.5, curve="loss"):
+    return Finding(code, "x", "plateau", severity, curve, 0, 10, confidence, "m", run="r")
+
+
+def test_tracker_reports_once_and_again_when_worse():
+    t = FindingTracker()
+    f = _finding()
+    assert t.new([f]) == [f]
+    assert t.new([f]) == []
+    assert t.new([replace(f, confidence=0.65)]) == []  # not 0.2 more
+    assert t.new([replace(f, confidence=0.7)]) != []  # 0.2 more than reported
+    assert t.new([replace(f, confidence=0.75)]) == []
+    assert t.new([replace(f, severity="error", confidence=0.1)]) != []  # more severe
+    assert t.new([replace(f, curve="val_loss")]) != []  # another curve: another finding
+    t.forget(f)
+    assert t.new([f]) == [f]
+
+
+def feed(series, **kw):
+    """Replay {name: (steps, values)} into a Monitor in step order; return it and the new
+    findings with the step they were returned at."""
+    mon = Monitor(**kw)
+    rows = sorted(
+        (int(s), k, float(v)) for k, (ss, vv) in series.items() for s, v in zip(ss, vv, strict=True)
+    )
+    alerts = []
+    i = 0
+    while i < len(rows):
+        step, vals = rows[i][0], {}
+        while i < len(rows) and rows[i][0] == step:
+            vals[rows[i][1]] = rows[i][2]
+            i += 1
+        alerts += [(step, f) for f in mon.update(step, **vals)]
+    return mon, alerts
+
+
+def offline(series):
+    rows = [
+        (k, int(s), float(v)) for k, (ss, vv) in series.items() for s, v in zip(ss, vv, strict=True)
+    ]
+    return check_frame(pd.DataFrame(rows, columns=["tag", "step", "value"]))
+
+
+CASES = {
+    "decay": lambda seed: {"loss": S.exp_decay(n=80, seed=seed)[:2]},
+    "plateau": lambda seed: {"loss": S.early_plateau(n=80, seed=seed)[:2]},
+    "divergence": lambda seed: {"loss": S.divergence(n=80, seed=seed)[:2]},
+    "oscillation": lambda seed: {"loss": S.oscillating_decay(n=200, seed=seed)[:2]},
+    "overfitting": lambda seed: (
+        lambda p: {"loss": (p.train_steps, p.train_values), "val_loss": (p.val_steps, p.val_values)}
+    )(S.overfitting_pair(epochs=30, steps_per_epoch=20, seed=seed)),
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_verdict_as_offline_check(case, seed):
+    series = CASES[case](seed)
+    mon, alerts = feed(series, every=40)
+    rep = mon.report()
+    off = offline(series)
+    assert rep.runs[0].verdict == off.runs[0].verdict
+    assert sorted(f.code for f in rep.findings) == sorted(f.code for f in off.findings)
+    # every finding of the final report was announced (at the end at the latest)
+    announced = {(f.code, f.curve) for _, f in alerts}
+    final_new = {(f.code, f.curve) for f in rep.findings}
+    assert final_new - announced <= final_new  # report() never raises, may add late ones
+    # no finding is announced twice unless it got worse
+    seen = {}
+    for _, f in alerts:
+        key = (f.code, f.curve)
+        if key in seen:
+            prev = seen[key]
+            assert f.severity != prev.severity or f.confidence >= prev.confidence + 0.2 - 1e-9
+        seen[key] = f
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_downsampled_long_run_keeps_verdict(seed):
+    """A per-iteration run 6x longer than max_points: same verdict and codes as offline."""
+    for sig in (
+        S.exp_decay(n=3000, per="iteration", noise=0.05, seed=seed),
+        S.early_plateau(n=3000, per="iteration", seed=seed),
+    ):
+        series = {"loss": sig[:2]}
+        mon, _ = feed(series, every=1500, max_points=500)
+        assert max(mon.stats()["points"].values()) <= 500
+        rep, off = mon.report(), offline(series)
+        assert rep.runs[0].verdict == off.runs[0].verdict
+        assert sorted(f.code for f in rep.findings) == sorted(f.code for f in off.findings)
+
+
+def test_divergence_alert_at_first_nan_even_between_evaluations():
+    sig = S.divergence(n=100, seed=3)
+    first_nan = int(sig.truth["first_nan_step"])
+    mon, alerts = feed({"loss": sig[:2]}, every=1000)  # the schedule alone would never run
+    div = [(s, f) for s, f in alerts if f.code == "DIV001"]
+    assert div and div[0][0] == first_nan
+    assert mon.evaluations == 1
+
+
+def test_bounded_memory_and_downsampling_is_faithful():
+    ser = _Series(max_points=100)
+    steps = np.arange(100_000)
+    values = np.sin(steps / 5000.0)
+    for a in range(0, len(steps), 1000):  # as update() would, 256 values at a time at most
+        for s, v in zip(steps[a : a + 1000], values[a : a + 1000], strict=True):
+            ser.tail_s.append(s)
+            ser.tail_v.append(v)
+            if len(ser.tail_s) >= 256:
+                ser.fold()
+        assert len(ser) <= 100 + 256
+    s, v = ser.arrays()
+    assert len(s) <= 101
+    assert np.all(np.diff(s) > 0)
+    assert s[0] < 1000 and s[-1] > 99_000
+    # bin averages of a smooth curve sit on the curve at the bin's mean step
+    assert np.max(np.abs(v - np.sin(s / 5000.0))) < 0.02
+    # a NaN inside a bin survives the averaging
+    ser2 = _Series(max_points=20)
+    for i in range(1000):
+        ser2.tail_s.append(i)
+        ser2.tail_v.append(float("nan") if i == 500 else 1.0)
+        if len(ser2.tail_s) >= 256:
+            ser2.fold()
+    s2, v2 = ser2.arrays()
+    assert np.isnan(v2).sum() == 1 and np.all(v2[np.isfinite(v2)] == 1.0)
+
+
+def test_monitor_memory_on_a_long_run():
+    mon = Monitor(every=10**9, max_points=300)
+    for i in range(20_000):
+        mon.update(i, loss=1.0 / (1 + i), lr=0.1)
+    pts = mon.stats()["points"]
+    assert set(pts) == {"loss", "lr"} and max(pts.values()) <= 300 + 256
+    s, v = mon.curve("loss")
+    assert len(s) <= 301 and s[-1] >= 19_000
+    with pytest.raises(KeyError, match="logged: loss, lr"):
+        mon.curve("val_loss")
+
+
+def test_roles_from_keys_and_report_json():
+    mon = Monitor(every=5)
+    for e in range(1, 21):
+        mon.update(e, loss=2 / e, val_loss=1.0 + 0.05 * abs(e - 6), lr=1e-3, val_accuracy=0.5)
+    rep = mon.report()
+    assert mon.roles == {
+        "train_loss": "loss",
+        "val_loss": "val_loss",
+        "train_metric": None,
+        "val_metric": "val_accuracy",
+        "lr": "lr",
+    }
+    doc = json.loads(rep.to_json())
+    assert doc["runs"][0]["run"] == "monitor" and doc["runs"][0]["verdict"] == mon.verdict
+    assert "OVF001" in [f.code for f in mon.findings]
+
+
+def test_adaptive_schedule_respects_the_time_budget(monkeypatch):
+    import analyzer.engine as engine
+
+    now = [0.0]
+    cost = [0.0]
+    real = engine.analyze_run
+
+    def analyze_run(run, options):
+        now[0] += cost[0]  # an evaluation taking cost[0] seconds on the fake clock
+        return real(run, options)
+
+    monkeypatch.setattr(engine, "analyze_run", analyze_run)
+    monkeypatch.setattr(engine, "MIN_POINTS", engine.MIN_POINTS)
+
+    def run(n_steps, step_seconds, eval_seconds):
+        cost[0] = eval_seconds
+        mon = Monitor(budget=0.1, clock=lambda: now[0], select=["DIV001"])
+        for i in range(n_steps):
+            now[0] += step_seconds
+            mon.update(i, loss=1.0 / (1 + i))
+        return mon.evaluations
+
+    # free evaluations: checked at every update once there are min_points (5) points
+    assert run(50, 0.01, 0.0) == 50 - 4
+    # 1 s evaluations, 10 ms steps: at most 10% of the elapsed time goes to evaluations
+    n = run(1000, 0.01, 1.0)
+    assert n >= 1 and n <= 0.1 * (1000 * 0.01 + n) + 1
+
+
+def test_update_arguments():
+    mon = Monitor(every=1)
+    mon.update(loss=1.0)
+    mon.update(loss=0.9, val_loss=None)
+    s, v = mon.curve("loss")
+    assert list(s) == [0, 1] and list(v) == [1.0, 0.9]
+    assert isinstance(mon.check_now(), list)  # explicit evaluation always allowed
+    with pytest.raises(ValueError):
+        Monitor(every=0)
+    with pytest.raises(KeyError, match="unknown rule"):
+        Monitor(select=["NOPE1"])
