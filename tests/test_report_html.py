@@ -589,3 +589,24 @@ def test_size_and_time_for_a_sweep_of_long_runs():
     per_run = len(html.encode()) / n_runs
     assert per_run < 30_000, per_run  # 500 such runs stay under 15 MB
     assert dt < 0.1 * n_runs, dt  # well under 100 ms a run even on a slow machine
+
+
+def test_cli_writes_the_report_with_the_real_rules(tmp_path, capsys):
+    from analyzer.cli import main
+
+    logs = tmp_path / "logs"
+    sh = shapes(120)
+    for kind in ("overfit", "diverge", "healthy"):
+        tr, va = sh[kind]
+        d = logs / kind
+        d.mkdir(parents=True)
+        rows = [f"{i},{a:.6g},{b:.6g}" for i, (a, b) in enumerate(zip(tr, va, strict=True))]
+        (d / "history.csv").write_text("epoch,loss,val_loss\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "report.html"
+    code = main(["check", str(logs), "--format", "html", "-o", str(out), "--no-config"])
+    assert code in (0, 1)
+    html = out.read_text(encoding="utf-8")
+    assert html.count('<details class="run"') == 3 and html.count('<svg class="chart"') == 3
+    assert "overfit/history.csv" in html and "wrote" in capsys.readouterr().err
+    # the divergence the rules find is drawn on its chart
+    assert "first non-finite value" in html
