@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .watch import add_watch_parser
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_check_parsers = None
     if add_check_parsers is not None:
         add_check_parsers(sub, _add_common)
+    add_watch_parser(sub)
     return parser
 
 

@@ -1,0 +1,482 @@
+"""``curvelint watch LOGDIR``: follow a live log directory and report findings as they appear.
+
+Every poll re-discovers the runs under LOGDIR (new runs and new files are picked up), reads what
+changed and re-runs the rules on the runs that got new data. A finding is printed the first time
+it appears and again only when it gets worse (the same de-duplication as :class:`Monitor`).
+
+Reading only what was appended
+    TensorBoard event files are followed by byte offset: each poll reads the bytes after the last
+    complete record and parses only complete records; a half-written last record is left for the
+    next poll. A file whose inode changed, that shrank, or whose first bytes changed was replaced
+    and is read again from the start. Text tables (CSV, JSON lines, trainer state, MLflow) are
+    small and their writers rewrite or append whole lines; such a run is read again when the size,
+    inode or modification time of one of its files changed.
+
+``--html FILE`` rewrites an HTML report after every poll that changed something, ``--on-finding
+CMD`` runs ``CMD`` through the shell once per new finding with the finding as JSON on stdin (and
+``CURVELINT_RUN``/``CURVELINT_CODE``/``CURVELINT_SEVERITY`` in the environment). Ctrl-C stops
+watching and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+# numpy, pandas and the engine are imported inside the functions: `curvelint --help` imports
+# this module to register the sub-command and must stay fast.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .discover import RunSource, Skipped
+    from .engine import Options
+    from .findings import Finding, Report, RunReport
+    from .runs import LoadResult, Run
+
+_HEADER = 12  # TFRecord: u64 length + masked crc32c of it
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+_HEAD_BYTES = 64  # bytes compared to detect a file replaced in place
+
+
+# ---- incremental TensorBoard event files -----------------------------------------------------
+@dataclass
+class _EventFile:
+    """Where we are in one event file and what it gave so far."""
+
+    path: Path
+    ino: int = -1
+    offset: int = 0
+    head: bytes = b""
+    tag: list[str] = field(default_factory=list)
+    step: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    tensor: list[bool] = field(default_factory=list)
+    decls: dict[str, str] = field(default_factory=dict)
+    starts: list[tuple[int, int]] = field(default_factory=list)  # (row index, step)
+    hparams: dict[str, Any] = field(default_factory=dict)
+    bad_records: int = 0
+    damaged_at: int | None = None
+    resets: int = 0
+
+    def reset(self) -> None:
+        self.offset, self.head, self.damaged_at = 0, b"", None
+        for lst in (self.tag, self.step, self.value, self.wall, self.tensor, self.starts):
+            lst.clear()
+        self.decls.clear()
+        self.hparams.clear()
+        self.resets += 1
+
+    def poll(self) -> bool:
+        """Read the complete records appended since the last poll. True if rows were added or
+        the file was reset."""
+        import numpy as np
+
+        from .readers._tbdecode import parse_event
+        from .readers._tfrecord import masked_crc
+
+        try:
+            st = self.path.stat()
+        except OSError:
+            return False
+        changed = False
+        with open(self.path, "rb") as fh:
+            if self.offset:
+                replaced = st.st_ino != self.ino or st.st_size < self.offset
+                if not replaced and self.head:
+                    replaced = fh.read(len(self.head)) != self.head
+                if replaced:
+                    self.reset()
+                    changed = True
+            self.ino = st.st_ino
+            if st.st_size <= self.offset:
+                return changed
+            fh.seek(self.offset)
+            data = fh.read(st.st_size - self.offset)
+        pos, n = 0, len(data)
+        before = len(self.tag)
+        while pos + _HEADER <= n:
+            head = data[pos : pos + 8]
+            (length,) = _U64.unpack(head)
+            (lcrc,) = _U32.unpack_from(data, pos + 8)
+            if masked_crc(head) != lcrc:
+                # not a record boundary: damaged file (or a header still being written)
+                self.damaged_at = self.offset + pos
+                break
+            end = pos + _HEADER + length + 4
+            if end > n:
+                break  # half-written record: next poll
+            payload = data[pos + _HEADER : pos + _HEADER + length]
+            (pcrc,) = _U32.unpack_from(data, end - 4)
+            pos = end
+            if masked_crc(payload) != pcrc:
+                self.bad_records += 1
+                continue
+            items = parse_event(payload)
+            if items is None:
+                self.bad_records += 1
+                continue
+            if items.start:
+                self.starts.append((len(self.tag), int(items.step)))
+            for t, plugin in items.decls:
+                self.decls.setdefault(t, plugin)
+            if items.hparams:
+                self.hparams.update(items.hparams)
+            for t, v, is_tensor in items.rows:
+                self.tag.append(t)
+                self.step.append(int(items.step))
+                self.value.append(float(v))
+                self.wall.append(float(items.wall_time) or np.nan)
+                self.tensor.append(bool(is_tensor))
+        if pos:
+            if self.offset == 0:
+                self.head = data[: min(_HEAD_BYTES, pos)]
+            self.offset += pos
+        return changed or len(self.tag) > before
+
+
+def _folder_frame(folder: str, files: list[_EventFile]) -> pd.DataFrame:
+    """Rows of one folder's files (in write order), with SessionLog.START and the plugin filter
+    applied the way the TensorBoard reader does, tags prefixed by the sub-folder."""
+    import numpy as np
+
+    from .readers.base import make_frame
+    from .readers.tensorboard import prefixed_tag
+
+    tag, step, value, wall, tensor, starts = [], [], [], [], [], []
+    decls: dict[str, str] = {}
+    for f in files:
+        starts.extend((len(tag) + at, s) for at, s in f.starts)
+        tag += f.tag
+        step += f.step
+        value += f.value
+        wall += f.wall
+        tensor += f.tensor
+        for t, p in f.decls.items():
+            decls.setdefault(t, p)
+    if not tag:
+        return make_frame("", [], [], [], [])
+    step_a = np.asarray(step, dtype=np.int64)
+    keep = np.ones(len(tag), dtype=bool)
+    tensor_a = np.asarray(tensor, dtype=bool)
+    other = np.array([decls.get(t, "") not in ("", "scalars") for t in tag], dtype=bool)
+    keep &= ~(tensor_a & other)
+    for at, s in starts:  # a session restarted at step s replaces earlier points with step >= s
+        keep[:at] &= step_a[:at] < s
+    names = [prefixed_tag(folder, t) for t in tag]
+    frame = make_frame("", names, step_a, value, wall)
+    return frame[keep]
+
+
+# ---- runs ----------------------------------------------------------------------------------------
+@dataclass
+class _RunState:
+    source: RunSource
+    signature: tuple = ()
+    events: dict[Path, _EventFile] = field(default_factory=dict)
+    run: Run | None = None
+    report: RunReport | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _signature(files: list[Path]) -> tuple:
+    sig = []
+    for p in files:
+        try:
+            st = os.stat(p)
+            sig.append((str(p), st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            sig.append((str(p), None))
+    return tuple(sig)
+
+
+class Watcher:
+    """Follow the runs under ``root``; :meth:`poll` returns the findings that are new."""
+
+    def __init__(self, root: str | os.PathLike, options: Options | None = None) -> None:
+        from .engine import Options
+        from .monitor import FindingTracker
+
+        self.root = Path(root)
+        self.options = options or Options()
+        self.options.rules()
+        self.tracker = FindingTracker()
+        self.states: dict[str, _RunState] = {}
+        self.skipped: list[Skipped] = []
+        self.polls = 0
+        self.changed = False  # whether the last poll read anything new
+
+    def _display_root(self) -> Path:
+        return self.root if self.root.is_dir() else self.root.parent
+
+    def _read_events(self, state: _RunState) -> bool:
+        src = state.source
+        changed = False
+        for p in src.files:
+            ef = state.events.get(p)
+            if ef is None:
+                ef = state.events[p] = _EventFile(p)
+                changed = True
+            changed |= ef.poll()
+        for gone in set(state.events) - set(src.files):
+            del state.events[gone]
+            changed = True
+        if not changed:
+            return False
+        import pandas as pd
+
+        from .readers.base import COLUMNS, apply_restarts, make_frame
+        from .readers.tensorboard import file_order_key
+        from .roles import Roles
+        from .runs import Run
+
+        base = Path(src.base)
+        by_folder: dict[str, list[_EventFile]] = {}
+        for p, ef in state.events.items():
+            rel = p.parent.relative_to(base).as_posix() if p.parent != base else ""
+            by_folder.setdefault("" if rel == "." else rel, []).append(ef)
+        parts = [
+            _folder_frame(folder, sorted(efs, key=lambda e: file_order_key(e.path)))
+            for folder, efs in sorted(by_folder.items())
+        ]
+        frame = pd.concat(parts, ignore_index=True) if parts else make_frame("", [], [], [], [])
+        if frame.empty:
+            state.run = None
+            return True
+        frame, notes = apply_restarts(frame.assign(run=src.run)[COLUMNS])
+        hparams: dict[str, Any] = {}
+        for ef in state.events.values():
+            hparams.update(ef.hparams)
+            if ef.bad_records:
+                notes.append(f"{ef.path.name}: {ef.bad_records} damaged record(s) skipped")
+            if ef.damaged_at is not None:
+                notes.append(f"{ef.path.name}: unreadable from byte {ef.damaged_at:,}")
+        root = self._display_root()
+        files = []
+        for p in src.files:
+            try:
+                files.append(Path(p).relative_to(root).as_posix())
+            except ValueError:
+                files.append(Path(p).as_posix())
+        state.run = Run(
+            id=src.run,
+            format=src.format,
+            files=files,
+            frame=frame,
+            roles=Roles(),
+            notes=list(src.notes) + notes,
+            hparams=hparams,
+        )
+        return True
+
+    def _read_table(self, state: _RunState) -> bool:
+        from .runs import read_source
+
+        sig = _signature(list(state.source.files))
+        if sig == state.signature:
+            return False
+        state.signature = sig
+        run, skipped = read_source(state.source, self._display_root())
+        state.run, state.skipped = run, skipped
+        return True
+
+    def poll(self) -> list[Finding]:
+        """Re-discover, read what changed, re-analyse changed runs; the new findings."""
+        from .discover import discover
+        from .engine import analyze_run
+        from .runs import assign
+
+        self.polls += 1
+        self.changed = False
+        if not self.root.exists():
+            return []
+        disc = discover(self.root)
+        self.skipped = list(disc.skipped)
+        seen: set[str] = set()
+        new: list[Finding] = []
+        for src in disc.runs:
+            seen.add(src.run)
+            state = self.states.get(src.run)
+            if state is None or state.source.format != src.format:
+                state = self.states[src.run] = _RunState(src)
+            state.source = src
+            changed = (
+                self._read_events(state) if src.format == "tensorboard" else self._read_table(state)
+            )
+            self.changed |= changed
+            if not changed or state.run is None:
+                continue
+            assign(state.run, train_loss=self.options.train_loss, val_loss=self.options.val_loss)
+            state.report = analyze_run(state.run, self.options)
+            new.extend(self.tracker.new(state.report.findings))
+        for gone in set(self.states) - seen:
+            del self.states[gone]
+            self.changed = True
+        return new
+
+    def load_result(self) -> LoadResult:
+        """The runs as read so far, in the shape the report renderers take."""
+        from .runs import LoadResult
+
+        out = LoadResult(roots=[str(self.root)], skipped=list(self.skipped))
+        for state in self.states.values():
+            out.skipped.extend(state.skipped)
+            if state.run is not None and state.report is not None:
+                out.runs.append(state.run)
+        return out
+
+    def report(self) -> Report:
+        from . import __version__
+        from .findings import Report
+
+        runs = [s.report for s in self.states.values() if s.report is not None and s.run]
+        skipped = [s.to_dict() for s in self.load_result().skipped]
+        return Report(runs=runs, skipped=skipped, version=__version__)
+
+
+# ---- command line --------------------------------------------------------------------------------
+def format_finding(f: Finding) -> str:
+    where = ""
+    if f.start_step is not None:
+        where = (
+            f" steps {f.start_step:,}–{f.end_step:,}"
+            if f.end_step not in (None, f.start_step)
+            else f" step {f.start_step:,}"
+        )
+    curve = f" [{f.curve}]" if f.curve else ""
+    return f"{f.run}: {f.code} {f.severity} {f.name}{curve}{where}: {f.message}"
+
+
+def run_hook(cmd: str, f: Finding, err: Callable[[str], None]) -> None:
+    """Run ``cmd`` with the finding as JSON on stdin; problems are reported, never raised."""
+    import subprocess
+
+    doc = {"run": f.run, **f.to_dict()}
+    env = {
+        **os.environ,
+        "CURVELINT_RUN": f.run,
+        "CURVELINT_CODE": f.code,
+        "CURVELINT_SEVERITY": f.severity,
+    }
+    try:
+        res = subprocess.run(
+            cmd, shell=True, input=json.dumps(doc), text=True, env=env, timeout=60, check=False
+        )
+        if res.returncode:
+            err(f"--on-finding command exited with status {res.returncode} for {f.code}")
+    except (OSError, subprocess.TimeoutExpired) as e:
+        err(f"--on-finding command failed for {f.code}: {e}")
+
+
+def write_html(watcher: Watcher, path: str, err: Callable[[str], None]) -> bool:
+    try:
+        from .report.html import render_html
+    except ImportError:
+        err("--html: the HTML report is not available in this installation")
+        return False
+    out = Path(path)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(render_html(watcher.report(), watcher.load_result()), encoding="utf-8")
+    os.replace(tmp, out)  # readers of the file never see half a page
+    return True
+
+
+def add_watch_parser(sub) -> None:
+    """Register ``curvelint watch`` on the CLI's sub-parsers."""
+    p = sub.add_parser(
+        "watch",
+        help="follow a live log folder and report findings as they appear",
+        description="Follow LOGDIR while training runs write to it: every poll reads what was "
+        "appended, re-runs the rules on runs that changed and prints each finding when it "
+        "first appears (again when it gets worse). Ctrl-C stops (exit 0).",
+    )
+    p.add_argument("logdir", metavar="LOGDIR", help="log folder (or file) to follow")
+    p.add_argument(
+        "--interval", type=float, default=5.0, metavar="S", help="seconds between polls (5)"
+    )
+    p.add_argument("--once", action="store_true", help="poll once, print, exit")
+    p.add_argument("--html", metavar="FILE", help="rewrite an HTML report after each change")
+    p.add_argument(
+        "--on-finding",
+        metavar="CMD",
+        help="shell command run per new finding, with the finding as JSON on stdin",
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text", help="finding lines")
+    p.add_argument("--select", metavar="CODES", help="comma-separated rule codes or prefixes")
+    p.add_argument("--ignore", metavar="CODES", help="comma-separated rule codes or prefixes")
+    p.add_argument("--train-loss", metavar="TAG", help="tag to use as the training loss")
+    p.add_argument("--val-loss", metavar="TAG", help="tag to use as the validation loss")
+    p.add_argument("--max-polls", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--config", metavar="FILE", help="config file (as for check)")
+    p.add_argument("--no-config", action="store_true", help="ignore config files")
+    p.set_defaults(func=cmd_watch)
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def cmd_watch(args) -> int:
+    from .cli import UsageError
+    from .config import ConfigError, find_config, load_config
+    from .engine import Options
+
+    try:
+        cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
+        cfg = load_config(cfg_path)
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    options = Options(
+        select=_codes(args.select) if args.select is not None else cfg.get("select", []),
+        ignore=_codes(args.ignore) if args.ignore is not None else cfg.get("ignore", []),
+        rule_options=cfg.get("rules", {}),
+        train_loss=args.train_loss or cfg.get("train-loss"),
+        val_loss=args.val_loss or cfg.get("val-loss"),
+    )
+    try:
+        watcher = Watcher(args.logdir, options)
+    except KeyError as e:
+        raise UsageError(str(e.args[0])) from e
+    if args.interval <= 0:
+        raise UsageError("--interval must be positive")
+
+    def err(msg: str) -> None:
+        print(f"curvelint: {msg}", file=sys.stderr, flush=True)
+
+    if not Path(args.logdir).exists():
+        if args.once:
+            raise UsageError(f"no such file or folder: {args.logdir}")
+        err(f"waiting for {args.logdir} to appear")
+    n_found = 0
+    polls = 0
+    try:
+        while True:
+            new = watcher.poll()
+            polls += 1
+            for f in new:
+                n_found += 1
+                if args.format == "json":
+                    print(json.dumps({"run": f.run, **f.to_dict()}), flush=True)
+                else:
+                    print(format_finding(f), flush=True)
+                if args.on_finding:
+                    run_hook(args.on_finding, f, err)
+            if args.html and (watcher.changed or polls == 1):
+                write_html(watcher, args.html, err)
+            if args.once or (args.max_polls is not None and polls >= args.max_polls):
+                break
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        pass
+    runs = len([s for s in watcher.states.values() if s.run is not None])
+    err(f"watched {runs} run(s), {n_found} finding(s) reported")
+    return 0

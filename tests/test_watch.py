@@ -1,0 +1,245 @@
+"""`curvelint watch`: incremental reading of growing logs, de-duplicated findings, hooks."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+from analyzer.cli import main
+from analyzer.engine import Options
+from analyzer.readers._tfrecord import frame_record
+from analyzer.watch import Watcher, _EventFile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scalar_event(step, **values):
+    summ = summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag=k, simple_value=v) for k, v in values.items()]
+    )
+    return event_pb2.Event(step=step, wall_time=1.7e9 + step, summary=summ)
+
+
+def overfit(e):
+    """Per-epoch train/val losses: val turns up after epoch 10."""
+    return 2.0 / (1 + 0.3 * e), 0.8 + 0.6 * np.exp(-e / 3) + 0.02 * max(0, e - 10)
+
+
+def test_event_file_read_incrementally_with_half_written_record(tmp_path):
+    path = tmp_path / "events.out.tfevents.1.host"
+    recs = [frame_record(scalar_event(s, loss=1.0 / (s + 1)).SerializeToString()) for s in range(5)]
+    blob = b"".join(recs)
+    cut = len(recs[0]) + len(recs[1]) + 7  # two records and the start of a third
+    path.write_bytes(blob[:cut])
+    ef = _EventFile(path)
+    assert ef.poll()
+    assert ef.step == [0, 1] and ef.offset == len(recs[0]) + len(recs[1])
+    assert not ef.poll()  # nothing complete was added
+    with open(path, "ab") as fh:
+        fh.write(blob[cut:])
+    assert ef.poll()
+    assert ef.step == [0, 1, 2, 3, 4]
+    assert ef.value == pytest.approx([1.0 / (s + 1) for s in range(5)])
+    # replaced by a shorter file: read again from the start
+    path.write_bytes(recs[0])
+    assert ef.poll() and ef.step == [0] and ef.resets == 1
+    # replaced in place by other content of the same length
+    other = frame_record(scalar_event(9, loss=7.0).SerializeToString())
+    path.write_bytes(other + recs[1])
+    assert ef.poll() and ef.step == [9, 1]
+
+
+def test_event_file_reads_only_appended_bytes(tmp_path, monkeypatch):
+    path = tmp_path / "events.out.tfevents.1.host"
+    path.write_bytes(frame_record(scalar_event(0, loss=1.0).SerializeToString()))
+    ef = _EventFile(path)
+    ef.poll()
+    import analyzer.readers._tbdecode as tbd
+
+    decoded = []
+    real = tbd.parse_event
+
+    def counting(payload):
+        decoded.append(payload)
+        return real(payload)
+
+    monkeypatch.setattr(tbd, "parse_event", counting)
+    with open(path, "ab") as fh:
+        fh.write(frame_record(scalar_event(1, loss=0.5).SerializeToString()))
+    ef.poll()
+    assert len(decoded) == 1 and ef.step == [0, 1]
+
+
+def write_epochs(writer, start, stop):
+    for e in range(start, stop):
+        tr, va = overfit(e)
+        writer.add_event(scalar_event(e, **{"epoch_loss": tr}))
+    writer.flush()
+
+
+def test_watcher_follows_tensorboard_and_csv_runs(tmp_path):
+    logdir = tmp_path / "logs"
+    (logdir / "tb" / "train").mkdir(parents=True)
+    (logdir / "tb" / "validation").mkdir(parents=True)
+    w_tr = EventFileWriter(str(logdir / "tb" / "train"))
+    w_va = EventFileWriter(str(logdir / "tb" / "validation"))
+
+    def epochs(a, b):
+        for e in range(a, b):
+            tr, va = overfit(e)
+            w_tr.add_event(scalar_event(e, epoch_loss=tr))
+            w_va.add_event(scalar_event(e, epoch_loss=va))
+        w_tr.flush()
+        w_va.flush()
+
+    watcher = Watcher(logdir, Options())
+    assert watcher.poll() == []  # folders only, no data yet
+    epochs(0, 8)
+    assert "OVF001" not in [f.code for f in watcher.poll()]  # val still falling
+    run = watcher.states["tb"].run
+    assert (
+        run.roles.train_loss == "train/epoch_loss" and run.roles.val_loss == "validation/epoch_loss"
+    )
+    epochs(8, 30)
+    new = watcher.poll()
+    assert "OVF001" in [f.code for f in new]
+    assert len(watcher.states["tb"].run.frame) == 60
+    # the incremental reading gives the same table as reading the files from scratch
+    from analyzer.runs import load
+
+    full = load(logdir).runs[0].frame
+    mine = watcher.states["tb"].run.frame
+    for col in ("tag", "step", "value"):
+        assert list(mine[col]) == list(full[col])
+    epochs(30, 31)
+    assert "OVF001" not in [f.code for f in watcher.poll()]  # reported once
+    assert watcher.poll() == [] and not watcher.changed  # nothing new: nothing read or rerun
+
+    # a CSV run appears and grows
+    csv = logdir / "keras" / "training.log"
+    csv.parent.mkdir()
+    lines = ["epoch,loss,val_loss"] + [
+        f"{e},{2.0 / (1 + e):.5f},{2.1 / (1 + e):.5f}" for e in range(6)
+    ]
+    csv.write_text("\n".join(lines) + "\n")
+    watcher.poll()
+    assert len(watcher.states["keras/training.log"].run.frame) == 12
+    with open(csv, "a") as fh:
+        for e in range(6, 30):
+            fh.write(f"{e},{0.05 * 1.4 ** (e - 6):.5f},{0.06 * 1.4 ** (e - 6):.5f}\n")
+    new = watcher.poll()
+    assert len(watcher.states["keras/training.log"].run.frame) == 60
+    assert "DIV002" in [f.code for f in new if f.run == "keras/training.log"]
+    rep = watcher.report()
+    assert sorted(r.run for r in rep.runs) == ["keras/training.log", "tb"]
+    # a run that disappears is forgotten
+    os.remove(csv)
+    watcher.poll()
+    assert sorted(watcher.states) == ["tb"]
+    w_tr.close()
+    w_va.close()
+
+
+def test_cli_once_json_and_hook(tmp_path, capsys):
+    logdir = tmp_path / "run"
+    logdir.mkdir()
+    w = EventFileWriter(str(logdir))
+    for e in range(40):
+        loss = 1.0 / (1 + e) if e < 20 else float("nan")
+        w.add_event(scalar_event(e, loss=loss))
+    w.close()
+    hook_out = tmp_path / "hook.jsonl"
+    hook = f"{sys.executable} -c \"import sys; open(r'{hook_out}', 'a').write(sys.stdin.read() + chr(10))\""
+    html = tmp_path / "r.html"
+    rc = main(
+        ["watch", str(logdir), "--once", "--format", "json", "--on-finding", hook, "--no-config"]
+        + ["--html", str(html)]
+    )
+    assert rc == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "DIV001" in [d["code"] for d in printed]
+    hooked = [json.loads(line) for line in hook_out.read_text().splitlines()]
+    assert [d["code"] for d in hooked] == [d["code"] for d in printed]
+    assert all(d["run"] for d in hooked)
+    try:
+        import analyzer.report.html  # noqa: F401
+    except ImportError:
+        return
+    assert html.exists() and "DIV001" in html.read_text()
+
+
+def test_cli_usage_errors(tmp_path, capsys):
+    assert main(["watch", str(tmp_path / "missing"), "--once"]) == 2
+    assert main(["watch", str(tmp_path), "--once", "--select", "NOPE9"]) == 2
+
+
+def test_watch_real_time_with_writer_process_and_ctrl_c(tmp_path):
+    """`curvelint watch` in its own process while another process writes event files; SIGINT
+    ends it with status 0."""
+    logdir = tmp_path / "live"
+    logdir.mkdir()
+    writer = f"""
+import time, sys
+sys.path.insert(0, {str(ROOT)!r})
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+w = EventFileWriter({str(logdir)!r}, flush_secs=1)
+for e in range(60):
+    loss = 1.0 / (1 + e) if e < 30 else 1e3 * 1.5 ** (e - 30)
+    if e >= 45:
+        loss = float("nan")
+    v = summary_pb2.Summary.Value(tag="loss", simple_value=loss)
+    w.add_event(event_pb2.Event(step=e, wall_time=time.time(), summary=summary_pb2.Summary(value=[v])))
+    if e % 10 == 9:
+        w.flush()
+        time.sleep(0.3)
+w.close()
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    watch = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "watch",
+            str(logdir),
+            "--interval",
+            "0.2",
+            "--no-config",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        subprocess.run([sys.executable, "-c", writer], check=True, timeout=60)
+        out_lines: list[str] = []
+
+        def reader():
+            for line in watch.stdout:
+                out_lines.append(line)
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        deadline = time.time() + 30
+        while time.time() < deadline and not any("DIV001" in x for x in out_lines):
+            time.sleep(0.2)
+        watch.send_signal(2)  # Ctrl-C
+        rc = watch.wait(timeout=20)
+        t.join(timeout=5)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    assert rc == 0
+    text = "".join(out_lines)
+    assert text.count("DIV001") == 1
+    assert "live: DIV001" in text
