@@ -216,3 +216,23 @@ def best_metric(curve) -> float | None:
     if not v.size:
         return None
     return float(v.max() if curve.direction == "max" else v.min())
+
+
+def epoch_level(train: Curve, val: Curve | None) -> tuple[np.ndarray, np.ndarray]:
+    """The training loss on the validation schedule: when training is logged much more often
+    than validation (per iteration vs per epoch), average it over each interval between two
+    evaluations, so minibatch noise does not pass for a swing. Finite points only."""
+    s = np.asarray(train.steps)
+    v = np.asarray(train.values, dtype=float)
+    fin = np.isfinite(v)
+    s, v = s[fin], v[fin]
+    if val is None or len(s) <= 2 * len(val):
+        return s, v
+    vs = np.unique(np.asarray(val.steps))
+    idx = np.searchsorted(vs, s, side="left")  # point i belongs to the interval ending at vs[idx]
+    keep = idx < len(vs)
+    idx, v = idx[keep], v[keep]
+    counts = np.bincount(idx, minlength=len(vs))
+    sums = np.bincount(idx, weights=v, minlength=len(vs))
+    ok = counts > 0
+    return vs[ok], sums[ok] / counts[ok]
