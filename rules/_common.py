@@ -208,6 +208,18 @@ def chance_level(initial: float, final: float, *, tol: float = 0.1) -> int | Non
     return None
 
 
+def final_at_chance(final: float, *, max_classes: int = 10, tol: float = 0.01) -> int | None:
+    """If ``final`` is within ``tol`` (relative) of ln(k) for a class count 2 <= k <= max_classes,
+    return k: a cross-entropy stuck there is a classifier predicting uniform probabilities. Larger
+    k are not tried: their ln(k) lie so close together that any value would match one."""
+    if not np.isfinite(final) or final <= 0:
+        return None
+    for k in range(2, max_classes + 1):
+        if abs(final - np.log(k)) <= tol * np.log(k):
+            return k
+    return None
+
+
 def best_metric(curve) -> float | None:
     if curve is None or not len(curve):
         return None

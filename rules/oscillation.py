@@ -89,12 +89,16 @@ def _bounce(steps, values):
     o = oscillation(s, v, min_points=6)
     if o.insufficient or not np.isfinite(o.amplitude_rel_level):
         return None
-    level = float(np.median(v[-max(3, len(v) // 5):]))
+    level = float(np.median(v[-max(3, len(v) // 5) :]))
     start = float(np.median(values[:3]))
     scale = max(abs(start), abs(level))
     amp_abs = o.amplitude_rel_level * abs(level)
-    return (float(o.amplitude_rel_level), amp_abs / scale if scale > 0 else 0.0,
-            o.amplitude_ratio_late_early, s)
+    return (
+        float(o.amplitude_rel_level),
+        amp_abs / scale if scale > 0 else 0.0,
+        o.amplitude_ratio_late_early,
+        s,
+    )
 
 
 def check(
@@ -140,7 +144,11 @@ def check(
     zigzag = waves = False
     excess = up_down = float("nan")
     cycles = 0.0
-    if not o.insufficient and np.isfinite(o.amplitude_rel_level) and o.amplitude_rel_level >= min_amplitude:
+    if (
+        not o.insufficient
+        and np.isfinite(o.amplitude_rel_level)
+        and o.amplitude_rel_level >= min_amplitude
+    ):
         white = 1.645 * _white_sigma(seg_s, seg_v)
         excess = o.amplitude / white if white > 0 else float("inf")
         # a swing goes up as well as down: a staircase or a noisy descent mostly goes down
@@ -148,13 +156,15 @@ def check(
         d = np.diff(w)
         down = float(-d[d < 0].sum())
         up_down = float(d[d > 0].sum() / down) if down > 0 else float("inf")
-        zigzag = bool(np.isfinite(o.lag1_autocorr) and o.lag1_autocorr <= -0.4
-                      and o.amplitude_rel_level >= 2 * min_amplitude)
+        zigzag = bool(
+            np.isfinite(o.lag1_autocorr)
+            and o.lag1_autocorr <= -0.4
+            and o.amplitude_rel_level >= 2 * min_amplitude
+        )
         waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
         swings = excess >= min_excess
         cycles = _alternations(seg_s, seg_v) / 2.0
-        structured = (up_down >= min_up_down and (zigzag or waves or swings)
-                      and cycles >= min_cycles)
+        structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
     use_bounce = False
     if bounce is not None and bounce[0] >= min_bounce and np.isfinite(bounce[2]):
         if c is curves.train and curves.val is not None:
@@ -189,7 +199,11 @@ def check(
     msg = (
         f"{c.tag} oscillates ({pattern}{per}): swings of ±{pct(amp)} of its level around the "
         f"trend"
-        + (f", {excess:.1f}x its point-to-point noise" if structured and np.isfinite(excess) else "")
+        + (
+            f", {excess:.1f}x its point-to-point noise"
+            if structured and np.isfinite(excess)
+            else ""
+        )
         + (f"; lr={fmt(lr)}" if lr else "")
     )
     conf = clamp01(

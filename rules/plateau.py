@@ -5,7 +5,8 @@ What it detects
 A training loss (the validation loss when no training loss is logged) that is stuck: either it
 never moved far from its starting value (flat from the start, or still at chance level ``ln(C)``
 for a classifier), or it dropped a little and then flattened early, for most of the run, at a
-level that is still a large fraction of where it started. All measures are ratios of the curve's
+level that is still a large fraction of where it started, or it sits flat exactly at ``ln(C)``
+for a small class count C (a classifier predicting uniform probabilities). All measures are ratios of the curve's
 own levels and slopes, so the loss's scale does not matter. A loss that flattens after a decaying
 learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau; one
 that is still clearly falling is reported by PLT002 instead.
@@ -43,6 +44,7 @@ from analyzer.findings import Finding
 
 from . import _remedies as R
 from ._common import (
+    final_at_chance,
     best_metric,
     chance_level,
     clamp01,
@@ -65,7 +67,7 @@ def check(
     curves: CurveSet,
     *,
     stuck_fraction: float = 0.2,
-    high_fraction: float = 0.5,
+    high_fraction: float = 0.3,
     min_flat_fraction: float = 0.5,
     improving_rate: float = 0.1,
 ) -> list[Finding]:
@@ -98,6 +100,8 @@ def check(
 
     if L.positive and L.initial > 0:
         removed = 1.0 - L.final / L.initial
+        if removed < -stuck_fraction:
+            return []  # the loss ends well above its start: rising, not stuck (DIV002's domain)
         stuck = removed < stuck_fraction
         high = (1.0 - removed) >= high_fraction
     else:
@@ -106,6 +110,7 @@ def check(
         stuck = abs(L.initial - L.final) < 3.0 * L.noise and not improving_now
         high = False
     chance_k = chance_level(L.initial, L.final)
+    at_chance = None if improving_now or flat_frac < min_flat_fraction else final_at_chance(L.final)
 
     evidence = {
         "initial_value": L.initial,
@@ -171,6 +176,38 @@ def check(
                 start_step=L.first_step,
                 end_step=L.last_step,
                 confidence=clamp01(conf),
+                message=msg,
+                evidence=evidence,
+                remedies=tuple(remedies),
+            )
+        ]
+
+    if at_chance and not metric_great:
+        evidence["chance_classes"] = at_chance
+        evidence["chance_level"] = float(np.log(at_chance))
+        evidence["pattern"] = "flat-at-chance"
+        msg = (
+            f"{c.tag} is flat at {fmt(L.final)} since step {since:,} ({pct(flat_frac)} of the run): "
+            f"that is ln({at_chance}) = {np.log(at_chance):.4g}, the loss of a classifier that "
+            f"predicts uniform probabilities over {at_chance} classes"
+        )
+        remedies = [
+            R.check_labels(),
+            R.normalize_inputs(),
+            R.fix_activations(),
+            R.raise_lr(lr),
+            R.class_weights(),
+        ]
+        return [
+            Finding(
+                code=CODE,
+                name=NAME,
+                kind=KIND,
+                severity="warning",
+                curve=c.tag,
+                start_step=since,
+                end_step=L.last_step,
+                confidence=0.8,
                 message=msg,
                 evidence=evidence,
                 remedies=tuple(remedies),

@@ -22,7 +22,7 @@ def test_stuck_enormous_or_tiny_loss_is_still_a_plateau(scale):
 
 
 def test_early_flattening_at_high_level():
-    s = signals.early_plateau(n=100, start=2.3, level=1.6, seed=3)
+    s = signals.early_plateau(n=100, start=2.3, level=1.5, seed=3)
     f = plateau.check(cs(train=(s.steps, s.values)))
     assert [x.code for x in f] == ["PLT001"]
     assert f[0].evidence["pattern"] == "flattened-high"
@@ -35,7 +35,7 @@ def test_converged_loss_is_not_a_plateau():
 
 
 def test_flattening_after_lr_decay_is_convergence():
-    s = signals.early_plateau(n=100, start=2.3, level=1.6, seed=5)
+    s = signals.early_plateau(n=100, start=2.3, level=1.5, seed=5)
     lr = np.where(s.steps < 30, 0.1, 0.001)
     assert plateau.check(cs(train=(s.steps, s.values), lr=(s.steps, lr))) == []
 
@@ -56,3 +56,17 @@ def test_still_improving_is_info_not_plateau():
 
 def test_short_curve_says_nothing():
     assert plateau.check(cs(train=([0, 1, 2], [1.0, 1.0, 1.0]))) == []
+
+
+def test_flat_at_ln3_after_a_big_first_drop_is_chance():
+    t = np.arange(1, 200)
+    v = 1.0986 + 0.002 * np.sin(t) + 100 * (t == 1)
+    f = plateau.check(cs(train=(t, v)))
+    assert [(x.code, x.evidence["pattern"], x.evidence["chance_classes"]) for x in f] == [
+        ("PLT001", "flat-at-chance", 3)
+    ]
+
+
+def test_rising_loss_is_not_a_plateau():
+    s = signals.divergence(n=100, onset_fraction=0.05, nan_fraction=1.0, growth_steps=40, seed=8)
+    assert plateau.check(cs(train=(s.steps, s.values))) == []
