@@ -26,6 +26,27 @@ class Levels:
     best_step: int
     noise: float  # point-to-point noise sigma (original units, floored)
     positive: bool  # every finite value > 0: ratios are meaningful
+    noise_work: float = (
+        0.0  # the same in the working space (log10 units for curves spanning decades)
+    )
+
+    @property
+    def log_space(self) -> bool:
+        return self.prep.log_space
+
+    def units(self, a: float, b: float) -> float:
+        """How many noise sigmas level ``b`` lies above level ``a`` (in log space for curves that
+        span decades, where noise is multiplicative)."""
+        if self.log_space and a > 0 and b > 0:
+            d = float(np.log10(b) - np.log10(a))
+            return d / self.noise_work if self.noise_work > 0 else float("inf") * np.sign(d)
+        return (b - a) / self.noise if self.noise > 0 else float("inf") * np.sign(b - a)
+
+    def above(self, level: float, k: float) -> float:
+        """``level`` raised by ``k`` noise sigmas (multiplicatively in log space)."""
+        if self.log_space and level > 0:
+            return float(level * 10.0 ** (k * self.noise_work))
+        return level + k * self.noise
 
     @property
     def steps(self) -> np.ndarray:
@@ -82,6 +103,14 @@ def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
     i = int(np.argmin(sm))
     sigma = noise_scale(prep.steps, v)
     sigma = effective_noise(sigma if np.isfinite(sigma) else 0.0, v)
+    sw = noise_scale(prep.steps, prep.work) if prep.log_space else sigma
+    sw = (
+        effective_noise(
+            sw if np.isfinite(sw) else 0.0, prep.work, values=v, log_space=prep.log_space
+        )
+        if prep.log_space
+        else sigma
+    )
     return Levels(
         prep=prep,
         smooth=sm,
@@ -91,6 +120,7 @@ def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
         best_step=int(prep.steps[i]),
         noise=float(sigma),
         positive=bool(np.all(v > 0)),
+        noise_work=float(sw),
     )
 
 

@@ -75,12 +75,13 @@ def check(
     else:
         ratio = float("nan")
         big_enough = rise >= max(progress, abs(L.best)) * (min_ratio - 1.0)
-    beyond_noise = rise >= min_noise_units * L.noise
+    rise_units = L.units(L.best, L.final)
+    beyond_noise = rise_units >= min_noise_units
     material = rise >= min_progress_fraction * progress or L.final >= L.initial
     if not (big_enough and beyond_noise and material):
         return []
     # onset: where the smoothed curve clearly leaves its best level for good
-    depart = L.best + max(3.0 * L.noise, 0.1 * abs(L.best) if L.positive else 0.05 * rise)
+    depart = max(L.above(L.best, 3.0), L.best + (0.1 * abs(L.best) if L.positive else 0.05 * rise))
     above = after & (sm >= depart)
     stays = np.flip(np.logical_and.accumulate(np.flip(above)))  # above from here to the end
     onset = int(steps[np.argmax(stays)]) if stays.any() else int(steps[after][0])
@@ -118,7 +119,7 @@ def check(
                 "initial_value": L.initial,
                 "ratio": ratio,
                 "onset_step": onset,
-                "rise_noise_units": rise / L.noise if L.noise > 0 else float("inf"),
+                "rise_noise_units": rise_units,
                 "fraction_after_onset_above": sustained,
                 "ends_above_start": ends_above_start,
             },

@@ -84,7 +84,9 @@ def check(
         scale = abs(L.best) if L.positive else max(abs(L.initial - L.best), 1e-12)
         rel = rise / scale if scale > 0 else float("inf")
         material = rel >= min_rise
-    noise_units = rise / L.noise if L.noise > 0 else float("inf")
+    noise_units = (
+        L.units(L.best, L.final) if sign > 0 else rise / L.noise if L.noise > 0 else float("inf")
+    )
     if not (material and noise_units >= min_noise_units):
         return []
     v = L.prep.values
@@ -95,8 +97,10 @@ def check(
     after_onset = L.steps >= onset
     if after_onset.sum() < 2:
         return []
-    margin = max(2.0 * L.noise, 0.1 * rise)
-    sustained = float(np.mean(v[after_onset] >= L.best + margin))
+    threshold = max(
+        L.above(L.best, 2.0) if sign > 0 else L.best + 2.0 * L.noise, L.best + 0.1 * rise
+    )
+    sustained = float(np.mean(v[after_onset] >= threshold))
     if sustained < 0.7:
         return []
 
@@ -125,8 +129,11 @@ def check(
             abs(t_best) if T.positive and t_best else max(abs(T.initial - T.best), 1e-12)
         )
         evidence["train_change_after_best"] = t_change
-        if t_change > train_tolerance and T.final > t_best + 3 * T.noise:
+        if t_change > train_tolerance and T.units(t_best, T.final) > 3:
             return []  # both rise: that is divergence, not overfitting
+        tv = np.asarray(curves.train.values, dtype=float)
+        if not np.isfinite(tv[np.asarray(curves.train.steps) > L.best_step]).all():
+            return []  # the training loss blew up to NaN/inf: divergence (DIV001), not overfitting
         if not use_metric:
             gap_best = L.best - t_best
             gap_end = L.final - T.final
