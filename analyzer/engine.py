@@ -96,6 +96,16 @@ def analyze_run(run: Run, options: Options | None = None) -> RunReport:
     curves = run.curve_set()
     verdict, findings = analyze_curves(curves, options)
     summary = summarize(curves)
+    if verdict == "insufficient-data":
+        if curves.train is None and curves.val is None:
+            summary["verdict_reason"] = (
+                "no training or validation loss was identified among the tags "
+                "(see the role reasons; --train-loss/--val-loss choose one)"
+            )
+        else:
+            summary["verdict_reason"] = (
+                f"fewer than {MIN_POINTS} finite points on the training and validation loss"
+            )
     return RunReport(
         run=run.id,
         format=run.format,

@@ -25,6 +25,8 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
             f"{k}={v}" for k, v in run.roles.items() if v and k in ("train_loss", "val_loss")
         )
         lines.append(head + (f"  ({roles})" if roles else ""))
+        if run.summary.get("verdict_reason"):
+            lines.append(f"  {run.summary['verdict_reason']}")
         for f in run.findings:
             where = _steps(f)
             lines.append(
