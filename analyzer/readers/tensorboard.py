@@ -1,0 +1,384 @@
+"""TensorBoard event files (``events.out.tfevents.*``) -> the canonical long table.
+
+Reading, without TensorFlow:
+
+* Each file is read into memory once and its TFRecord framing is walked and checksum-verified by
+  :mod:`._tfrecord` (vectorised; a truncated last record, corrupt length fields and bad payload
+  checksums are noted, never raised). Records are decoded by :mod:`._tbdecode`: a vectorised
+  fast path for the regular scalar layouts, the ``tensorboard`` package's protobuf classes for
+  everything else. Both give identical results (tested).
+* Scalars are TF1/PyTorch/tensorboardX ``simple_value`` and one-element numeric tensors (TF2
+  ``tf.summary.scalar``, the Keras callback, PyTorch ``new_style``). A tensor row is kept only if
+  its tag carries no plugin metadata or was first declared with the ``scalars`` plugin; images,
+  histograms, text, graphs and other plugins' tensors are skipped. An Event without a step field
+  is step 0 (proto3 default); an Event without a wall time gets ``wall_time`` NaN.
+* Hyper-parameters of the HParams plugin (``session_start_info``, as Keras' ``hp.KerasCallback``,
+  PyTorch ``add_hparams`` and Lightning write them) go to :attr:`ReadResult.hparams`.
+
+Tags and files:
+
+* A file directly in the run folder keeps its tags. A file in a sub-folder gets the sub-folder
+  path as prefix (Keras ``train/epoch_loss``, ``validation/epoch_loss``; estimator ``eval/loss``);
+  PyTorch ``add_scalars("Loss", {"train": ...})`` writes tag ``Loss`` into ``Loss_train/``, which
+  becomes ``Loss/train`` (sub-folder named ``<tag with / as _>_<key>``).
+* The files of one folder are one TensorBoard run: they are merged in the order they were
+  written (the timestamp in the name, then the name in natural order).
+
+Restarts:
+
+* ``SessionLog.START`` (TF1 supervisors and estimators write one when a session starts, also
+  after resuming from a checkpoint at step ``s``) is handled the way TensorBoard does: every point
+  logged earlier *in the same folder* with step >= ``s`` is dropped, for all tags of that folder.
+* Then :func:`analyzer.readers.base.apply_restarts` resolves steps that go back per tag (a new
+  session replaces the earlier points with step >= its first step). TensorBoard itself only does
+  this for files without ``file_version`` >= 2; curvelint does it always, because a resumed run
+  that did not write ``SessionLog.START`` (Keras, PyTorch) otherwise shows two overlapping curves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._tbdecode import FileRows, decode_file
+from ._tfrecord import Buffer, verify_payloads, walk
+from .base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
+
+FORMAT = "tensorboard"
+_EMPTY = make_frame("", [], [], [], [])
+
+
+@dataclass
+class FileResult:
+    """One file: its rows (None if unusable), notes, and whether something was wrong with it."""
+
+    path: Path
+    rows: FileRows | None
+    notes: list[str] = field(default_factory=list)
+    problem: str | None = None  # damage worth an error if nothing else can be read
+    skipped: str | None = None  # reason the file could not be used at all
+
+
+def _name(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.name
+
+
+def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> FileResult:
+    """Read one event file; never raises for bad content (see the module docstring)."""
+    label = label or path.name
+    res = FileResult(path, None)
+    try:
+        buf = Buffer.from_file(path)
+    except OSError as exc:
+        res.skipped = f"cannot be read: {exc.strerror or exc}"
+        res.problem = res.skipped
+        return res
+    if buf.size == 0:
+        res.notes.append(f"{label}: empty file (0 bytes)")
+        res.rows = decode_file(buf, np.empty(0, np.int64), np.empty(0, np.int64))
+        return res
+    fr = walk(buf)
+    nrec = len(fr.offsets)
+    if nrec == 0 and fr.corrupt_regions:
+        res.skipped = (
+            f"not a TFRecord event file: no record with a valid length checksum in {buf.size} bytes"
+        )
+        res.problem = res.skipped
+        return res
+    for a, b in fr.corrupt_regions:
+        if b >= buf.size and fr.stopped_at is not None:
+            msg = (
+                f"{label}: corrupt record length at byte {a}; no valid record after it, "
+                f"the last {buf.size - a} bytes were not read"
+            )
+        else:
+            msg = (
+                f"{label}: corrupt record length at byte {a}; skipped {b - a} bytes and "
+                f"resynchronised at byte {b}"
+            )
+        res.notes.append(msg)
+        res.problem = msg
+    if fr.partial_at is not None:
+        res.notes.append(
+            f"{label}: file ends in a partial record at byte {fr.partial_at} "
+            f"(still being written?); the {nrec} complete record(s) before it were read"
+        )
+    ok = verify_payloads(buf, fr.offsets, fr.lengths)
+    nbad = int(nrec - ok.sum())
+    if nbad:
+        msg = f"{label}: {nbad} record(s) with a bad checksum skipped"
+        res.notes.append(msg)
+        res.problem = msg
+    starts = fr.payload_starts[ok]
+    ends = fr.payload_ends[ok]
+    rows = decode_file(buf, starts, ends, fast=fast)
+    if rows.undecodable:
+        msg = (
+            f"{label}: {rows.undecodable} record(s) with a valid checksum are not TensorBoard "
+            "events; skipped"
+        )
+        res.notes.append(msg)
+        res.problem = msg
+    res.rows = rows
+    return res
+
+
+# --- file order and tag names -------------------------------------------------------------------
+_TS = re.compile(r"tfevents\.(\d+)")
+
+
+def _natural(s: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def file_order_key(path: Path) -> tuple[Any, ...]:
+    """Files of one folder in the order they were written: timestamp in the name, then name."""
+    m = _TS.search(path.name)
+    ts = int(m.group(1)) if m else float("inf")
+    return (ts, _natural(path.name))
+
+
+def prefixed_tag(folder: str, tag: str) -> str:
+    """Tag name for a file in ``folder`` (relative to the run folder, ``""`` for the run folder)."""
+    if not folder:
+        return tag
+    parent, _, last = folder.rpartition("/")
+    stem = tag.replace("/", "_") + "_"
+    if last.startswith(stem) and len(last) > len(stem):
+        key = last[len(stem) :]
+        return f"{parent}/{tag}/{key}" if parent else f"{tag}/{key}"
+    return f"{folder}/{tag}"
+
+
+# --- one folder = one TensorBoard run -----------------------------------------------------------
+@dataclass
+class _Folder:
+    tags: list[str]
+    tag: np.ndarray
+    step: np.ndarray
+    value: np.ndarray
+    wall: np.ndarray
+    notes: list[str]
+
+
+def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
+    """Concatenate the files of a folder, then apply SessionLog.START and the plugin filter."""
+    tag_ids: dict[str, int] = {}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("tag", "step", "value", "wall", "tensor")}
+    starts: list[tuple[int, int]] = []
+    decls: dict[str, str] = {}
+    offset = 0
+    for res in results:
+        rows = res.rows
+        if rows is None:
+            continue
+        remap = np.array([tag_ids.setdefault(t, len(tag_ids)) for t in rows.tags], dtype=np.int32)
+        parts["tag"].append(remap[rows.tag] if len(rows.tag) else rows.tag)
+        for k in ("step", "value", "wall", "tensor"):
+            parts[k].append(getattr(rows, k))
+        starts.extend((offset + at, s) for at, s in rows.starts)
+        for t, plugin in rows.decls.items():
+            decls.setdefault(t, plugin)
+        offset += len(rows.tag)
+    tags = list(tag_ids)
+    if not offset:
+        z = np.empty(0)
+        return _Folder(tags, np.empty(0, np.int32), np.empty(0, np.int64), z, z, [])
+    tag = np.concatenate(parts["tag"])
+    step = np.concatenate(parts["step"])
+    value = np.concatenate(parts["value"])
+    wall = np.concatenate(parts["wall"])
+    tensor = np.concatenate(parts["tensor"])
+    notes: list[str] = []
+    where = folder or "(run folder)"
+    keep = np.ones(len(tag), dtype=bool)
+    # tensors of tags declared by another plugin are not scalars
+    other = np.array([decls.get(t, "") not in ("", "scalars") for t in tags], dtype=bool)
+    if other.any():
+        drop = tensor & other[tag]
+        if drop.any():
+            keep &= ~drop
+            names = sorted({tags[i] for i in np.unique(tag[drop]).tolist()})
+            notes.append(
+                f"{where}: {int(drop.sum())} one-element tensor(s) of non-scalar plugins skipped "
+                f"({', '.join(names[:5])}{'...' if len(names) > 5 else ''})"
+            )
+    # SessionLog.START at step s: everything logged before it with step >= s is stale
+    if starts:
+        at = np.array([a for a, _ in starts], dtype=np.int64)
+        st = np.array([s for _, s in starts], dtype=np.int64)
+        suffix_min = np.minimum.accumulate(st[::-1])[::-1]
+        j = np.searchsorted(at, np.arange(len(tag)), side="right")
+        has = j < len(at)
+        thr = np.full(len(tag), np.iinfo(np.int64).max, dtype=np.int64)
+        thr[has] = suffix_min[j[has]]
+        stale = keep & (step >= thr)
+        if stale.any():
+            keep &= ~stale
+            notes.append(
+                f"{where}: SessionLog.START (session restarted at step "
+                f"{', '.join(str(s) for s in sorted(set(st.tolist()))[:5])}): "
+                f"{int(stale.sum())} point(s) logged before the restart at or after its step dropped"
+            )
+    if not keep.all():
+        tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
+    return _Folder(tags, tag, step, value, wall, notes)
+
+
+def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadResult:
+    """Read all event files of one run (see the module docstring). ``fast=False`` decodes every
+    record with the protobuf classes (the reference the fast path is tested against)."""
+    base = Path(base)
+    by_folder: dict[str, list[Path]] = {}
+    for p in paths:
+        p = Path(p)
+        folder = _name(p.parent, base) if p.parent != base else ""
+        by_folder.setdefault("" if folder == "." else folder, []).append(p)
+
+    result = ReadResult(frame=_EMPTY)
+    problems: list[tuple[str, str]] = []
+    name_ids: dict[str, int] = {}
+    cols: dict[str, list[np.ndarray]] = {"tag": [], "step": [], "value": [], "wall": []}
+    hparams: dict[str, Any] = {}
+    n_empty = 0
+    for folder in sorted(by_folder):
+        files = sorted(by_folder[folder], key=file_order_key)
+        results = []
+        for p in files:
+            res = read_file(p, _name(p, base), fast=fast)
+            result.files.append(str(p))
+            result.notes.extend(res.notes)
+            if res.skipped:
+                result.skipped.append((str(p), res.skipped))
+            if res.problem:
+                problems.append((str(p), res.problem))
+            if res.rows is not None:
+                if not len(res.rows.tag) and not res.skipped:
+                    n_empty += 1
+                for k, v in res.rows.hparams.items():
+                    if k in hparams and hparams[k] != v:
+                        result.notes.append(
+                            f"{_name(p, base)}: hyper-parameter {k!r} changed from "
+                            f"{hparams[k]!r} to {v!r}"
+                        )
+                    hparams[k] = v
+            results.append(res)
+        merged = _merge_folder(folder, results)
+        result.notes.extend(merged.notes)
+        if not len(merged.tag):
+            continue
+        remap = np.array(
+            [name_ids.setdefault(prefixed_tag(folder, t), len(name_ids)) for t in merged.tags],
+            dtype=np.int64,
+        )
+        cols["tag"].append(remap[merged.tag])
+        cols["step"].append(merged.step)
+        cols["value"].append(merged.value)
+        cols["wall"].append(merged.wall)
+    result.hparams = hparams
+    tag_names = list(name_ids)
+
+    if not cols["tag"]:
+        if problems:
+            path, reason = problems[0]
+            if len(problems) > 1:
+                reason = f"{reason} (and {len(problems) - 1} more damaged or unreadable file(s))"
+            raise ReadError(path, reason)
+        result.frame = make_frame(run, [], [], [], [])
+        result.notes.append(
+            f"no scalar data in {len(result.files)} event file(s)"
+            if result.files
+            else "no event files"
+        )
+        return result
+    if n_empty:
+        result.notes.append(f"{n_empty} event file(s) held no scalar data")
+    wall = _cat(cols["wall"])
+    wall[wall == 0.0] = np.nan  # proto3: a wall time that was never set reads as 0
+    frame, notes = assemble(
+        run, tag_names, _cat(cols["tag"]), _cat(cols["step"]), _cat(cols["value"]), wall
+    )
+    result.frame = frame
+    result.notes.extend(notes)
+    return result
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall) -> pd.DataFrame:
+    """The canonical frame (same columns and dtypes as :func:`base.make_frame`), built without
+    per-row Python objects beyond the shared tag strings. The object columns are Series with an
+    explicit dtype (pandas >= 3 would otherwise infer its string dtype); sharing one index makes
+    the constructor skip aligning them."""
+    n = len(code)
+    index = pd.RangeIndex(n)
+    return pd.DataFrame(
+        {
+            "run": pd.Series(np.array([run], dtype=object).repeat(n), index, object, copy=False),
+            "tag": pd.Series(names[code], index, object, copy=False),
+            "step": np.asarray(step, dtype=np.int64),
+            "value": np.asarray(value, dtype=np.float64),
+            "wall_time": np.asarray(wall, dtype=np.float64),
+        },
+        index=index,
+        columns=COLUMNS,
+        copy=False,
+    )
+
+
+def assemble(
+    run: str,
+    names: list[str],
+    code: np.ndarray,
+    step: np.ndarray,
+    value: np.ndarray,
+    wall: np.ndarray,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows in logged order -> the canonical frame, restarts resolved by
+    :func:`base.apply_restarts`.
+
+    Same result as ``apply_restarts(make_frame(...))``, but that sorts and groups a column of
+    Python strings; here tags are integer codes, so only the tags whose step goes back somewhere
+    are handed to ``apply_restarts`` and the rest is put in (tag, step) order with an integer sort
+    (a tag without a backward step is already in step order).
+    """
+    ntags = len(names)
+    # renumber the tags in name order, so that sorting the codes sorts the names
+    by_name = np.argsort(np.array(names, dtype=object), kind="stable")
+    obj = np.array([names[i] for i in by_name.tolist()], dtype=object)
+    small = np.min_scalar_type(max(ntags - 1, 0))
+    rank = np.empty(ntags, dtype=small)
+    rank[by_name] = np.arange(ntags, dtype=small)
+    code = rank[code]
+    order = np.argsort(code, kind="stable")  # a radix sort: codes are small integers
+    s = step[order]
+    c = code[order]
+    desc = np.flatnonzero((s[1:] < s[:-1]) & (c[1:] == c[:-1]))
+    del s, c
+    notes: list[str] = []
+    if len(desc):
+        hit = np.zeros(ntags, dtype=bool)
+        hit[code[order[desc + 1]]] = True
+        rows = hit[code]
+        sub, notes = apply_restarts(
+            _frame(run, obj, code[rows], step[rows], value[rows], wall[rows]), run
+        )
+        keep = ~rows
+        sub_code = pd.Categorical(sub["tag"], categories=obj).codes.astype(small)
+        code = np.concatenate([code[keep], sub_code])
+        step = np.concatenate([step[keep], sub["step"].to_numpy()])
+        value = np.concatenate([value[keep], sub["value"].to_numpy()])
+        wall = np.concatenate([wall[keep], sub["wall_time"].to_numpy()])
+        del sub, rows, keep
+        order = np.argsort(code, kind="stable")
+    return _frame(run, obj, code[order], step[order], value[order], wall[order]), notes
