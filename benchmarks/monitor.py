@@ -1,0 +1,380 @@
+"""Streaming monitor benchmarks: per-update overhead, and detection delay on labelled runs.
+
+(a) Overhead. A 100,000-step loop that computes a loss value and appends it to a list, against
+    the same loop calling ``Monitor.update(step, loss=..., lr=...)`` (default, adaptive schedule),
+    in the same process; the difference per step is the monitor's cost, amortised over the run
+    (evaluations included). Target: under 20 microseconds per update. ``report()`` at the end
+    is timed apart. A fixed ``every=N`` schedule is shown for reference.
+
+(b) Detection delay on the labelled fixtures (fixtures/training/labels.json: the problem kinds
+    of each run and the epoch where each starts). Each run is replayed epoch by epoch: all values
+    logged up to the end of epoch e go to a Monitor, whose rules run once per epoch (a
+    deterministic stand-in for the adaptive schedule of a real, slow training loop). The first
+    alert of a labelled kind (a finding of severity warning or worse) is compared with Keras'
+    ``EarlyStopping(patience=10)`` and ``ReduceLROnPlateau(patience=10)`` decision rules replayed
+    on the same validation loss (min_delta 0, mode min; training loss when a run has no
+    validation loss). Delay = alert epoch - labelled onset epoch (negative: the alert came before
+    the labelled onset). Healthy runs (no labelled kind) count false alarms: any problem-kind alert
+    of the monitor, any trigger of the Keras rules.
+
+    python benchmarks/monitor.py [--steps 100000] [--fixtures fixtures/training] [--jobs 2]
+                                 [--only SUBSTRING] [--skip-delay] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analyzer.findings import PROBLEM_KINDS, SEVERITY_RANK  # noqa: E402
+from analyzer.monitor import Monitor  # noqa: E402
+
+PATIENCE = 10
+
+
+# ---- (a) overhead --------------------------------------------------------------------------------
+def loss_at(i: int) -> float:
+    return 0.3 + 2.0 / (1.0 + 0.001 * i) + 0.01 * math.sin(i)
+
+
+def bench_overhead(n: int, work_us: float = 100.0) -> dict:
+    # warm the imports and caches up so that neither loop pays for them
+    Monitor(every=1).update(0, loss=1.0)
+
+    t = time.perf_counter()
+    hist = []
+    for i in range(n):
+        hist.append((i, loss_at(i), 0.1))
+    bare = time.perf_counter() - t
+
+    mon = Monitor()
+    t = time.perf_counter()
+    for i in range(n):
+        mon.update(i, loss=loss_at(i), lr=0.1)
+    monitored = time.perf_counter() - t
+    t = time.perf_counter()
+    rep = mon.report()
+    final = time.perf_counter() - t
+    stats = mon.stats()
+
+    # a loop that does some work per step (busy-waiting `work_us`, standing in for a training
+    # step): the adaptive schedule then checks the rules regularly within its 5% budget
+    work = work_us * 1e-6
+    n_work = max(1000, n // 5)
+
+    def spin(i: int) -> float:
+        end = time.perf_counter() + work
+        while time.perf_counter() < end:
+            pass
+        return loss_at(i)
+
+    t = time.perf_counter()
+    hist = []
+    for i in range(n_work):
+        hist.append((i, spin(i), 0.1))
+    bare_work = time.perf_counter() - t
+    busy = Monitor()
+    t = time.perf_counter()
+    for i in range(n_work):
+        busy.update(i, loss=spin(i), lr=0.1)
+    busy_t = time.perf_counter() - t
+
+    fixed = Monitor(every=max(1, n // 20))
+    t = time.perf_counter()
+    for i in range(n):
+        fixed.update(i, loss=loss_at(i), lr=0.1)
+    fixed_t = time.perf_counter() - t
+    return {
+        "steps": n,
+        "bare_us_per_step": 1e6 * bare / n,
+        "monitor_us_per_step": 1e6 * monitored / n,
+        "overhead_us_per_update": 1e6 * (monitored - bare) / n,
+        "evaluations": stats["evaluations"],
+        "seconds_evaluating": stats["seconds_evaluating"],
+        "points_kept": stats["points"],
+        "final_report_s": final,
+        "final_verdict": rep.runs[0].verdict,
+        "work_us": work_us,
+        "work_steps": n_work,
+        "work_overhead_us_per_update": 1e6 * (busy_t - bare_work) / n_work,
+        "work_overhead_fraction": (busy_t - bare_work) / bare_work,
+        "work_evaluations": busy.evaluations,
+        "fixed_every": fixed.every,
+        "fixed_evaluations": fixed.evaluations,
+        "fixed_overhead_us_per_update": 1e6 * (fixed_t - bare) / n,
+    }
+
+
+# ---- (b) detection delay ---------------------------------------------------------------------------
+def keras_early_stopping(values: list[float], patience: int = PATIENCE, min_delta: float = 0.0):
+    """Epoch index at which Keras' EarlyStopping(monitor, mode='min') stops, or None."""
+    best, wait = math.inf, 0
+    for epoch, v in enumerate(values):
+        wait += 1
+        if v - min_delta < best:  # Keras: np.less(current - min_delta, best)
+            best, wait = v, 0
+        if wait >= patience and epoch > 0:
+            return epoch
+    return None
+
+
+def keras_reduce_lr(values: list[float], patience: int = PATIENCE, min_delta: float = 0.0):
+    """Epoch index of ReduceLROnPlateau(mode='min', cooldown=0)'s first reduction, or None.
+    (A NaN never compares as an improvement, as in Keras.)"""
+    best, wait = math.inf, 0
+    for epoch, v in enumerate(values):
+        if v < best - min_delta:
+            best, wait = v, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch
+    return None
+
+
+def replay(run_dir: str, label: dict) -> dict:
+    from analyzer.runs import load
+
+    res = load(run_dir)
+    if not res.runs:
+        return {"run": Path(run_dir).name, "error": "nothing readable"}
+    run = max(res.runs, key=lambda r: len(r.frame))
+    frame = run.frame
+    val = run.val
+    train = run.train
+    grid_curve = val if val is not None and len(val) else train
+    if grid_curve is None or not len(grid_curve):
+        return {"run": Path(run_dir).name, "error": "no loss curve"}
+    grid = np.unique(grid_curve.steps)
+    # the values the baselines see at the end of each epoch
+    s, idx = np.unique(grid_curve.steps, return_index=True)
+    watched = [float(grid_curve.values[i]) for i in idx]
+
+    order = np.lexsort((frame["tag"].to_numpy(), frame["step"].to_numpy()))
+    steps = frame["step"].to_numpy()[order]
+    tags = frame["tag"].to_numpy()[order]
+    vals = frame["value"].to_numpy()[order]
+    mon = Monitor(every=10**9, train_loss=run.roles.train_loss, val_loss=run.roles.val_loss)
+    first_alert: dict[str, int] = {}
+    first_any: int | None = None
+    labelled = set(label["kinds"])
+    es = keras_early_stopping(watched)
+    rl = keras_reduce_lr(watched)
+    j = 0
+    n = len(steps)
+    t0 = time.perf_counter()
+    for epoch, end in enumerate(grid):
+        while j < n and steps[j] <= end:
+            k = j
+            row: dict[str, float] = {}
+            while k < n and steps[k] == steps[j]:
+                row[str(tags[k])] = float(vals[k])
+                k += 1
+            mon.update(int(steps[j]), **row)
+            j = k
+        if epoch + 1 < 5 and epoch + 1 < len(grid):
+            continue  # nothing to judge before a few epochs (the monitor's min_points)
+        for f in mon.check_now():
+            if f.kind in PROBLEM_KINDS and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warning"]:
+                first_alert.setdefault(f.kind, epoch)
+                first_any = epoch if first_any is None else first_any
+        done_kinds = labelled and labelled <= set(first_alert)
+        if done_kinds and (es is None or epoch >= es) and (rl is None or epoch >= rl):
+            break  # everything to measure has happened
+    onset = {k: int(label.get("onset_epoch", {}).get(k, 0)) for k in labelled}
+    return {
+        "run": Path(run_dir).name,
+        "kinds": sorted(labelled),
+        "onset": onset,
+        "epochs": len(grid),
+        "alerts": first_alert,
+        "first_any": first_any,
+        "early_stopping": es,
+        "reduce_lr": rl,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def _replay_args(args):
+    return replay(*args)
+
+
+def summarise(rows: list[dict]) -> dict:
+    problem = [r for r in rows if r.get("kinds")]
+    healthy = [r for r in rows if "kinds" in r and not r["kinds"]]
+    out: dict = {"runs": len(rows), "problem_runs": len(problem), "healthy_runs": len(healthy)}
+
+    def delays(who: str) -> list[float]:
+        ds = []
+        for r in problem:
+            onset = min(r["onset"].values())
+            if who == "monitor":
+                hits = [r["alerts"][k] for k in r["kinds"] if k in r["alerts"]]
+                t = min(hits) if hits else None
+            else:
+                t = r[who]
+            ds.append(math.nan if t is None else t - onset)
+        return ds
+
+    for who in ("monitor", "early_stopping", "reduce_lr"):
+        d = delays(who)
+        got = [x for x in d if not math.isnan(x)]
+        out[who] = {
+            "detected": len(got),
+            "median_delay": statistics.median(got) if got else None,
+            "mean_delay": statistics.fmean(got) if got else None,
+            "before_onset": sum(x < 0 for x in got),
+            "false_alarms_healthy": sum(
+                (bool(r["alerts"]) if who == "monitor" else r[who] is not None) for r in healthy
+            ),
+            "delays": d,
+        }
+    # head to head: runs where both detected, monitor earlier / same / later
+    for base in ("early_stopping", "reduce_lr"):
+        m, b = delays("monitor"), delays(base)
+        both = [(x, y) for x, y in zip(m, b, strict=True) if not (math.isnan(x) or math.isnan(y))]
+        out[f"vs_{base}"] = {
+            "both": len(both),
+            "monitor_earlier": sum(x < y for x, y in both),
+            "same": sum(x == y for x, y in both),
+            "monitor_later": sum(x > y for x, y in both),
+            "only_monitor": sum(
+                not math.isnan(x) and math.isnan(y) for x, y in zip(m, b, strict=True)
+            ),
+            "only_keras": sum(
+                math.isnan(x) and not math.isnan(y) for x, y in zip(m, b, strict=True)
+            ),
+        }
+    # per kind delays of the monitor
+    per_kind: dict[str, list[int]] = {}
+    for r in problem:
+        for k in r["kinds"]:
+            if k in r["alerts"]:
+                per_kind.setdefault(k, []).append(r["alerts"][k] - r["onset"][k])
+    out["monitor_per_kind"] = {
+        k: {
+            "detected": len(v),
+            "of": sum(k in r["kinds"] for r in problem),
+            "median_delay": statistics.median(v),
+        }
+        for k, v in sorted(per_kind.items())
+    }
+    return out
+
+
+def bench_delay(fixtures: Path, only: str | None, jobs: int) -> tuple[list[dict], dict]:
+    labels = json.loads((fixtures / "labels.json").read_text())
+    todo = [
+        (str(fixtures / name), lab)
+        for name, lab in sorted(labels.items())
+        if (fixtures / name).exists() and (not only or only in name)
+    ]
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as ex:
+            rows = list(ex.map(_replay_args, todo))
+    else:
+        rows = [replay(*t) for t in todo]
+    return rows, summarise([r for r in rows if "error" not in r])
+
+
+def fmt(x, nd=1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{nd}f}" if isinstance(x, float) else str(x)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--fixtures", type=Path, default=ROOT / "fixtures" / "training")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--only", default=None)
+    ap.add_argument("--skip-delay", action="store_true")
+    ap.add_argument("--json", type=Path, default=None, help="write all numbers to this file")
+    args = ap.parse_args(argv)
+
+    doc: dict = {}
+    o = bench_overhead(args.steps)
+    doc["overhead"] = o
+    print(f"(a) overhead over a {o['steps']:,}-step loop")
+    print(f"    bare loop (append to a list)   {o['bare_us_per_step']:7.2f} us/step")
+    print(f"    with Monitor.update (adaptive) {o['monitor_us_per_step']:7.2f} us/step")
+    print(
+        f"    monitor overhead               {o['overhead_us_per_update']:7.2f} us/update  "
+        f"(target < 20; {o['evaluations']} evaluations, {o['seconds_evaluating']:.2f} s in rules)"
+    )
+    print(
+        f"    with {o['work_us']:.0f} us of work per step ({o['work_steps']:,} steps): overhead "
+        f"{o['work_overhead_us_per_update']:.2f} us/update ({100 * o['work_overhead_fraction']:.1f}%"
+        f" of the loop), {o['work_evaluations']} evaluations"
+    )
+    print(
+        f"    fixed every={o['fixed_every']:<6}           {o['fixed_overhead_us_per_update']:7.2f} "
+        f"us/update ({o['fixed_evaluations']} evaluations)"
+    )
+    print(
+        f"    points kept per curve {o['points_kept']}, final report() {o['final_report_s']:.2f} s "
+        f"({o['final_verdict']})"
+    )
+
+    if not args.skip_delay:
+        if not (args.fixtures / "labels.json").exists():
+            print(f"\n(b) skipped: no {args.fixtures}/labels.json")
+        else:
+            t = time.perf_counter()
+            rows, summary = bench_delay(args.fixtures, args.only, args.jobs)
+            doc["delay"] = {"summary": summary, "runs": rows}
+            errors = [r for r in rows if "error" in r]
+            print(
+                f"\n(b) detection delay in epochs on {summary['problem_runs']} labelled problem "
+                f"runs and {summary['healthy_runs']} healthy runs "
+                f"({time.perf_counter() - t:.0f} s; {len(errors)} unreadable)"
+            )
+            print(
+                f"    {'detector':<28}{'detected':>9}{'median':>8}{'mean':>7}"
+                f"{'before onset':>14}{'false alarms (healthy)':>24}"
+            )
+            names = {
+                "monitor": "curvelint Monitor",
+                "early_stopping": "EarlyStopping(patience=10)",
+                "reduce_lr": "ReduceLROnPlateau(pat.=10)",
+            }
+            for who, name in names.items():
+                s = summary[who]
+                print(
+                    f"    {name:<28}{s['detected']:>5}/{summary['problem_runs']:<3}"
+                    f"{fmt(s['median_delay']):>8}{fmt(s['mean_delay']):>7}{s['before_onset']:>14}"
+                    f"{s['false_alarms_healthy']:>16}/{summary['healthy_runs']}"
+                )
+            for base in ("early_stopping", "reduce_lr"):
+                v = summary[f"vs_{base}"]
+                print(
+                    f"    vs {names[base]}: monitor earlier on {v['monitor_earlier']}, same on "
+                    f"{v['same']}, later on {v['monitor_later']} of {v['both']} runs both "
+                    f"detected; only monitor {v['only_monitor']}, only Keras {v['only_keras']}"
+                )
+            print(
+                "    monitor by kind: "
+                + ", ".join(
+                    f"{k} {v['detected']}/{v['of']} (median {fmt(float(v['median_delay']))})"
+                    for k, v in summary["monitor_per_kind"].items()
+                )
+            )
+    if args.json:
+        args.json.write_text(json.dumps(doc, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
