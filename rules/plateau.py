@@ -39,15 +39,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyzer.curves import CurveSet
+from analyzer.curves import Curve, CurveSet
 from analyzer.findings import Finding
 
 from . import _remedies as R
 from ._common import (
-    final_at_chance,
+    MIN_POINTS,
     best_metric,
     chance_level,
     clamp01,
+    epoch_level,
+    final_at_chance,
     flat_since,
     fmt,
     last_lr,
@@ -78,6 +80,11 @@ def check(
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
+    if c is curves.train and curves.val is not None:
+        # judge the training loss at the evaluation cadence: per-iteration noise is not a trend
+        es, ev = epoch_level(c, curves.val)
+        if len(es) >= MIN_POINTS and len(es) < len(c):
+            c = Curve(c.tag, c.role, c.direction, es, ev)
     L = levels(c)
     if L is None:
         return []
