@@ -8,8 +8,10 @@ gets worse (higher severity, or confidence up by at least 0.2).
 Why it is cheap
     ``update`` only appends to lists (about a microsecond per logged value). The rules, which take
     tens to hundreds of milliseconds, run when an evaluation is due: by default when the time
-    spent in evaluations so far stays within ``budget`` (5%) of the wall time since the first
-    update, so a slow training loop is checked at every step and a fast one every few seconds;
+    spent in evaluations so far, plus the expected cost of the next one (the last one's, scaled
+    by the square root of the growth in points, at most doubled), stays within ``budget`` (5%) of the wall time
+    since the first update, so a slow training loop is checked at every step and a fast one
+    every few seconds;
     ``every=N`` checks every N updates instead (deterministic, for tests and replays). The first
     non-finite value of a curve triggers an evaluation at once: divergence is never delayed.
 
@@ -246,6 +248,7 @@ class Monitor:
         self._t0: float | None = None
         self._spent = 0.0  # seconds spent evaluating
         self._last_cost = 0.0
+        self._n_at_eval = 0  # updates recorded at the last evaluation
         self._run_report = None
         self.evaluations = 0
 
@@ -288,8 +291,16 @@ class Monitor:
             return False
         if self.every is not None:
             return self._pending >= self.every
-        elapsed = self._clock() - self._t0
-        return self._spent + self._last_cost <= self.budget * elapsed
+        allowed = self.budget * (self._clock() - self._t0)
+        if self._spent + self._last_cost > allowed:
+            return False
+        # the rules cost more on longer curves (sub-linearly; curves are capped at max_points):
+        # expect the next evaluation to cost the last one times sqrt(growth in points), at most
+        # twice the last one (the first evaluations, on a few points, say little about the cost)
+        cap = self.max_points
+        growth = min(self._n_updates, cap) / max(1, min(self._n_at_eval, cap))
+        factor = min(2.0, math.sqrt(max(1.0, growth)))
+        return self._spent + self._last_cost * factor <= allowed
 
     # ---- analysing
     def _build_run(self):
@@ -319,6 +330,7 @@ class Monitor:
 
         t = self._clock()
         self._pending = 0
+        self._n_at_eval = self._n_updates
         if not self._series:
             return []
         run = self._build_run()
