@@ -96,16 +96,16 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
     for a, b in fr.corrupt_regions:
         if b >= buf.size and fr.stopped_at is not None:
             msg = (
-                f"{label}: corrupt record length at byte {a}; no valid record after it, "
+                f"corrupt record length at byte {a}; no valid record after it, "
                 f"the last {buf.size - a} bytes were not read"
             )
         else:
             msg = (
-                f"{label}: corrupt record length at byte {a}; skipped {b - a} bytes and "
+                f"corrupt record length at byte {a}; skipped {b - a} bytes and "
                 f"resynchronised at byte {b}"
             )
-        res.notes.append(msg)
-        res.problem = msg
+        res.notes.append(f"{label}: {msg}")
+        res.problem = res.problem or msg
     if fr.partial_at is not None:
         res.notes.append(
             f"{label}: file ends in a partial record at byte {fr.partial_at} "
@@ -114,19 +114,19 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
     ok = verify_payloads(buf, fr.offsets, fr.lengths)
     nbad = int(nrec - ok.sum())
     if nbad:
-        msg = f"{label}: {nbad} record(s) with a bad checksum skipped"
-        res.notes.append(msg)
-        res.problem = msg
+        msg = f"{nbad} record(s) with a bad checksum skipped"
+        res.notes.append(f"{label}: {msg}")
+        res.problem = res.problem or msg
     starts = fr.payload_starts[ok]
     ends = fr.payload_ends[ok]
     rows = decode_file(buf, starts, ends, fast=fast)
     if rows.undecodable:
         msg = (
-            f"{label}: {rows.undecodable} record(s) with a valid checksum are not TensorBoard "
-            "events; skipped"
+            f"{rows.undecodable} record(s) with a valid checksum are not TensorBoard events; "
+            "skipped"
         )
-        res.notes.append(msg)
-        res.problem = msg
+        res.notes.append(f"{label}: {msg}")
+        res.problem = res.problem or msg
     res.rows = rows
     return res
 
@@ -198,7 +198,7 @@ def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
     wall = np.concatenate(parts["wall"])
     tensor = np.concatenate(parts["tensor"])
     notes: list[str] = []
-    where = folder or "(run folder)"
+    where = folder or "run folder"
     keep = np.ones(len(tag), dtype=bool)
     # tensors of tags declared by another plugin are not scalars
     other = np.array([decls.get(t, "") not in ("", "scalars") for t in tags], dtype=bool)
@@ -223,10 +223,12 @@ def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
         stale = keep & (step >= thr)
         if stale.any():
             keep &= ~stale
+            later = sorted(set(st[at > 0].tolist()))
             notes.append(
-                f"{where}: SessionLog.START (session restarted at step "
-                f"{', '.join(str(s) for s in sorted(set(st.tolist()))[:5])}): "
-                f"{int(stale.sum())} point(s) logged before the restart at or after its step dropped"
+                f"{where}: SessionLog.START (a session restarted at step "
+                f"{', '.join(str(s) for s in later[:5])}{'...' if len(later) > 5 else ''}): "
+                f"{int(stale.sum())} point(s) logged before it at or after that step were dropped "
+                "(replaced by the resumed session)"
             )
     if not keep.all():
         tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
