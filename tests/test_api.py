@@ -146,3 +146,21 @@ def test_report_dict_is_cli_json(tmp_path):
 def test_docstring_examples():
     res = doctest.testmod(api, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.attempted >= 3 and res.failed == 0
+
+
+def test_each_rule_callable_on_its_own_with_options():
+    from analyzer.curves import Curve, CurveSet
+    from rules import overfitting
+
+    curves = CurveSet(
+        run="t",
+        train=Curve.of(range(1, 11), OVF_TRAIN),
+        val=Curve.of(range(1, 11), OVF_VAL, tag="val_loss", role="val_loss"),
+    )
+    assert [f.code for f in overfitting.check(curves)] == ["OVF001"]
+    # options are keyword arguments, with the same names as in the config and rule_options
+    assert overfitting.check(curves, min_rise=100.0) == []
+    opts = {"OVF001": {"min_rise": 100.0}}
+    assert analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options=opts).findings == []
+    opts = {"val-loss-rising": {"min-rise": 100.0}}  # config spelling: rule name, dashes
+    assert analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options=opts).findings == []
