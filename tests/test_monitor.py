@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -211,3 +212,35 @@ def test_update_arguments():
         Monitor(every=0)
     with pytest.raises(KeyError, match="unknown rule"):
         Monitor(select=["NOPE1"])
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training"
+
+
+def test_same_findings_as_offline_on_labelled_fixtures():
+    """Replaying real training logs through the monitor gives `check`'s verdict and codes."""
+    if not (FIXTURES / "labels.json").exists():
+        pytest.skip("no labelled fixtures")
+    from analyzer.engine import analyze
+    from analyzer.runs import load
+
+    labels = json.loads((FIXTURES / "labels.json").read_text())
+    by_format: dict[str, str] = {}
+    for name, lab in sorted(labels.items()):  # one run per log format, problem and healthy
+        by_format.setdefault(f"{lab['format']}-{bool(lab['kinds'])}", name)
+    names = sorted(by_format.values())[:12]
+    assert len(names) >= 4
+    for name in names:
+        res = load(FIXTURES / name)
+        for run, offline_run in zip(res.runs, analyze(res).runs, strict=True):
+            f = run.frame
+            series = {
+                tag: (sub["step"].to_numpy(), sub["value"].to_numpy())
+                for tag, sub in f.groupby("tag", sort=False)
+            }
+            mon, _ = feed(series, every=10**9, run=run.id)
+            got = mon.report().runs[0]
+            assert got.verdict == offline_run.verdict, name
+            assert sorted(x.code for x in got.findings) == sorted(
+                x.code for x in offline_run.findings
+            ), name
