@@ -121,6 +121,14 @@ def test_watcher_follows_tensorboard_and_csv_runs(tmp_path):
         assert list(mine[col]) == list(full[col])
     epochs(30, 31)
     assert "OVF001" not in [f.code for f in watcher.poll()]  # reported once
+    # training resumed: a new event file appears in the train folder of the same run
+    w2 = EventFileWriter(str(logdir / "tb" / "train"), filename_suffix=".resumed")
+    for e in range(31, 35):
+        w2.add_event(scalar_event(e, epoch_loss=overfit(e)[0]))
+    w2.close()
+    watcher.poll()
+    train = watcher.states["tb"].run.frame.query("tag == 'train/epoch_loss'")
+    assert list(train.step) == list(range(35))
     assert watcher.poll() == [] and not watcher.changed  # nothing new: nothing read or rerun
 
     # a CSV run appears and grows
