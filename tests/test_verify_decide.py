@@ -1,0 +1,146 @@
+"""Decision logic of `curvelint verify` on recorded numbers: no TensorFlow needed."""
+
+import math
+
+import numpy as np
+import pytest
+
+from analyzer.verify.decide import RunOutcome, decide, pair_runs, pick_target, sign_test_p
+
+
+def run(arm, seed, end, kinds=(), curve=None, complete=True):
+    curve = curve if curve is not None else [end * 1.5, end * 1.2, end]
+    return RunOutcome(
+        arm=arm,
+        seed=seed,
+        val_loss=tuple(curve),
+        end_val_loss=end,
+        kinds=tuple(kinds),
+        complete=complete,
+    )
+
+
+def arms(base_ends, rem_ends, base_kinds=(), rem_kinds=()):
+    base = [run("baseline", i, e, base_kinds) for i, e in enumerate(base_ends)]
+    rem = [run("r", i, e, rem_kinds) for i, e in enumerate(rem_ends)]
+    return base, rem
+
+
+def test_problem_gone_and_loss_not_worse_is_resolved():
+    base, rem = arms([1.0, 1.1, 0.9], [0.5, 0.6, 0.55], ["overfitting"], [])
+    v = decide(base, rem, remedy_id="early-stopping", target_kind="overfitting")
+    assert v.verdict == "resolved"
+    assert v.baseline_kind_rate == 1.0 and v.remedy_kind_rate == 0.0
+    assert v.wins == 3 and v.losses == 0
+    assert v.rel_change == pytest.approx(
+        math.exp(np.mean(np.log([0.5, 0.6 / 1.1, 0.55 / 0.9]))) - 1
+    )
+    assert v.ci_low is not None and v.ci_low < v.rel_change < v.ci_high
+    assert v.sign_p == pytest.approx(1 / 8)
+
+
+def test_lower_loss_in_every_seed_but_problem_stays_is_improved():
+    base, rem = arms([1.0, 1.0], [0.8, 0.85], ["overfitting"], ["overfitting"])
+    v = decide(base, rem, remedy_id="regularize", target_kind="overfitting")
+    assert v.verdict == "improved"
+    assert v.ci_low is None  # two pairs: no interval
+    assert any("no test can be" in n for n in v.notes)
+
+
+def test_split_seeds_is_no_effect():
+    base, rem = arms([1.0, 1.0, 1.0, 1.0], [0.7, 1.3, 0.8, 1.2], ["oscillation"], ["oscillation"])
+    v = decide(base, rem, remedy_id="clip-gradients", target_kind="oscillation")
+    assert v.verdict == "no effect"
+    assert v.wins == 2 and v.losses == 2
+
+
+def test_tiny_consistent_change_below_min_effect_is_no_effect():
+    base, rem = arms([1.0, 1.0, 1.0], [0.995, 0.99, 0.995])
+    assert decide(base, rem, remedy_id="x").verdict == "no effect"
+    assert decide(base, rem, remedy_id="x", min_effect=0.001).verdict == "improved"
+
+
+def test_higher_loss_in_most_seeds_is_worse_even_if_the_problem_is_gone():
+    base, rem = arms([0.5, 0.5, 0.5, 0.5], [0.8, 0.9, 0.7, 0.45], ["oscillation"], [])
+    v = decide(base, rem, remedy_id="lower-lr", target_kind="oscillation")
+    assert v.verdict == "worse"
+    assert "gone but the loss is worse" in v.reason
+
+
+def test_new_divergence_is_worse():
+    base, rem = arms([0.5, 0.5], [0.4, math.nan])
+    rem[1] = run("r", 1, math.nan, ["divergence"], curve=[0.6, math.nan])
+    v = decide(base, rem, remedy_id="raise-lr")
+    assert v.verdict == "worse"
+    assert "diverged in 1/2" in v.reason
+    assert any("twice the worst" in n for n in v.notes)
+
+
+def test_diverged_baseline_fixed_by_remedy_is_resolved():
+    base = [run("baseline", s, math.nan, ["divergence"], curve=[2.0, math.inf]) for s in range(2)]
+    rem = [run("r", s, 0.3) for s in range(2)]
+    v = decide(base, rem, remedy_id="lower-lr", target_kind="divergence")
+    assert v.verdict == "resolved"
+    assert v.rel_change < -0.5
+    assert math.isinf(v.baseline_mean)
+
+
+def test_problem_in_fewer_seeds_without_loss_change_is_improved():
+    base, rem = arms([1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0], ["plateau"], [])
+    rem[0] = run("r", 0, 1.0, ["plateau"])
+    v = decide(base, rem, remedy_id="raise-lr", target_kind="plateau")
+    assert v.verdict == "improved"
+    assert v.remedy_kind_rate == 0.25
+
+
+def test_best_metric_differs_from_end_metric():
+    # Early stopping restores the best weights: the end loss drops, the best loss cannot.
+    curve = [1.0, 0.5, 0.7, 0.9]
+    base = [RunOutcome("baseline", s, tuple(curve), end_val_loss=0.9) for s in range(2)]
+    rem = [RunOutcome("es", s, tuple(curve[:3]), end_val_loss=0.5) for s in range(2)]
+    assert decide(base, rem, remedy_id="es", metric="end").verdict == "improved"
+    assert decide(base, rem, remedy_id="es", metric="best").verdict == "no effect"
+
+
+def test_incomplete_runs_are_not_paired():
+    base, rem = arms([1.0, 1.0], [0.5, 0.5])
+    rem[1] = run("r", 1, 0.5, complete=False)
+    assert [b.seed for b, _ in pair_runs(base, rem)] == [0]
+    rem[0] = run("r", 0, 0.5, complete=False)
+    v = decide(base, rem, remedy_id="r")
+    assert v.verdict == "inconclusive" and v.n_pairs == 0
+
+
+def test_unreproducible_diagnosis_is_noted():
+    base, rem = arms([1.0, 1.0, 1.0], [1.0, 1.0, 1.0])
+    base[0] = run("baseline", 0, 1.0, ["oscillation"])
+    v = decide(base, rem, remedy_id="lower-lr", target_kind="oscillation")
+    assert v.verdict != "resolved"
+    assert any("does not reproduce" in n for n in v.notes)
+
+
+def test_sign_test_and_bad_arguments():
+    assert sign_test_p(3, 3) == pytest.approx(0.125)
+    assert sign_test_p(0, 4) == 1.0
+    assert sign_test_p(2, 2) == pytest.approx(0.25)
+    base, rem = arms([1.0], [1.0])
+    with pytest.raises(ValueError):
+        decide(base, rem, remedy_id="x", metric="median")
+    with pytest.raises(ValueError):
+        decide(base, rem, remedy_id="x", min_effect=-1)
+
+
+def test_pick_target_majority_then_earliest():
+    assert pick_target([None, None]) is None
+    assert pick_target(["oscillation", "divergence", "divergence"]) == "divergence"
+    assert pick_target(["oscillation", "divergence"]) == "oscillation"
+
+
+def test_to_dict_is_json_safe():
+    import json
+
+    base = [run("baseline", 0, math.nan, ["divergence"], curve=[math.inf])]
+    rem = [run("r", 0, 0.3)]
+    v = decide(base, rem, remedy_id="r", target_kind="divergence")
+    doc = json.dumps({"v": v.to_dict(), "runs": [r.to_dict() for r in base + rem]}, allow_nan=False)
+    assert '"inf"' in doc
