@@ -644,12 +644,15 @@ def test_fast_decoder_equals_protobuf_decoder_record_by_record(tmp_path):
     fr = walk(buf)
     a = decode_file(buf, fr.payload_starts, fr.payload_ends, fast=True)
     b = decode_file(buf, fr.payload_starts, fr.payload_ends, fast=False)
+    c = decode_file(buf, fr.payload_starts, fr.payload_ends, fast=True, chunk=257)
     assert a.fast_records > 0.8 * len(fr.offsets)
-    ta, tb_ = np.array(a.tags, dtype=object)[a.tag], np.array(b.tags, dtype=object)[b.tag]
-    assert ta.tolist() == tb_.tolist()
-    for k in ("step", "value", "wall", "tensor"):
-        assert np.array_equal(getattr(a, k), getattr(b, k), equal_nan=k in ("value", "wall"))
-    assert a.decls == b.decls and a.starts == b.starts and a.undecodable == b.undecodable == 0
+    for x in (b, c):
+        tx, ta = np.array(x.tags, dtype=object)[x.tag], np.array(a.tags, dtype=object)[a.tag]
+        assert tx.tolist() == ta.tolist()
+        for k in ("step", "value", "wall", "tensor"):
+            assert np.array_equal(getattr(a, k), getattr(x, k), equal_nan=k in ("value", "wall"))
+        assert a.decls == x.decls and a.starts == x.starts
+        assert a.undecodable == x.undecodable == 0
 
 
 # --- framing internals ----------------------------------------------------------------------------

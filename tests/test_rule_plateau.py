@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from analyzer.trends import signals
-from rules import plateau, still_improving
+from rules import plateau
 
 from .helpers import cs
 
@@ -44,14 +44,6 @@ def test_quantized_flat_line_near_start_is_a_plateau_not_an_error():
     s = signals.quantized(n=100, level=0.69, decimals=2, seed=6)
     f = plateau.check(cs(train=(s.steps, s.values)))
     assert [x.code for x in f] == ["PLT001"]
-
-
-def test_still_improving_is_info_not_plateau():
-    s = signals.exp_decay(n=60, start=2.3, asymptote=0.1, tau_fraction=1.5, noise=0.005, seed=7)
-    tr = cs(train=(s.steps, s.values))
-    assert plateau.check(tr) == []
-    f = still_improving.check(tr)
-    assert [(x.code, x.severity) for x in f] == [("PLT002", "info")]
 
 
 def test_short_curve_says_nothing():
