@@ -1,0 +1,168 @@
+"""The experiment contract: clear errors for a missing file, a failed import, a wrong return.
+
+No TensorFlow: models and datasets are stand-ins with the same shape (fit/evaluate/compile,
+element_spec), which is all the contract checks look at.
+"""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from analyzer.verify.experiment import (
+    ExperimentError,
+    TrackedHP,
+    call_experiment,
+    load_experiment,
+    validate_result,
+)
+
+
+class FakeModel:
+    def __init__(self, compiled=True):
+        self.optimizer = object() if compiled else None
+
+    def fit(self, *a, **k):
+        pass
+
+    def evaluate(self, *a, **k):
+        pass
+
+    def compile(self, *a, **k):
+        pass
+
+
+class FakeDataset:
+    element_spec = ()
+
+
+def xy(n=10):
+    return (np.zeros((n, 3)), np.zeros(n))
+
+
+def write(tmp_path, body, name="exp.py"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(body))
+    return p
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ExperimentError, match="not found"):
+        load_experiment(tmp_path / "nope.py")
+
+
+def test_folder_and_not_python(tmp_path):
+    with pytest.raises(ExperimentError, match="folder"):
+        load_experiment(tmp_path)
+    (tmp_path / "exp.txt").write_text("x")
+    with pytest.raises(ExperimentError, match="not a Python file"):
+        load_experiment(tmp_path / "exp.txt")
+
+
+def test_import_failure_shows_the_cause(tmp_path):
+    p = write(tmp_path, "import no_such_module_for_curvelint\n")
+    with pytest.raises(ExperimentError, match="failed to import") as e:
+        load_experiment(p)
+    assert "no_such_module_for_curvelint" in str(e.value)
+
+
+def test_syntax_error(tmp_path):
+    p = write(tmp_path, "def experiment(hp:\n")
+    with pytest.raises(ExperimentError, match="failed to import"):
+        load_experiment(p)
+
+
+def test_no_experiment_function_lists_what_is_there(tmp_path):
+    p = write(tmp_path, "def build(hp):\n    return {}\n")
+    with pytest.raises(ExperimentError, match=r"no function `experiment\(hp\)`.*build"):
+        load_experiment(p)
+
+
+def test_experiment_not_callable_or_wrong_arity(tmp_path):
+    with pytest.raises(ExperimentError, match="not a function"):
+        load_experiment(write(tmp_path, "experiment = 3\n"))
+    with pytest.raises(ExperimentError, match="one argument"):
+        load_experiment(write(tmp_path, "def experiment():\n    return {}\n", "b.py"))
+
+
+def test_experiment_can_import_its_neighbours(tmp_path):
+    write(tmp_path, "VALUE = 7\n", "helper_mod_cl.py")
+    p = write(tmp_path, "from helper_mod_cl import VALUE\ndef experiment(hp):\n    return VALUE\n")
+    assert load_experiment(p)({}) == 7
+
+
+def test_raising_experiment_is_reported_with_hp(tmp_path):
+    p = write(tmp_path, "def experiment(hp):\n    raise RuntimeError('boom in user code')\n")
+    fn = load_experiment(p)
+    with pytest.raises(ExperimentError, match="boom in user code") as e:
+        call_experiment(fn, {"learning_rate": 0.1})
+    assert "learning_rate" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "result, message",
+    [
+        (None, "must return a dict"),
+        ((1, 2), "must return a dict"),
+        ({"model": FakeModel(), "train": xy()}, 'no "val"'),
+        ({"model": FakeModel(), "train": xy(), "val": xy(), "data": 1}, 'unknown key.*"data"'),
+        ({"model": "resnet", "train": xy(), "val": xy()}, "must be a keras.Model"),
+        ({"model": FakeModel(), "train": [1, 2, 3], "val": xy()}, "length 3"),
+        ({"model": FakeModel(), "train": (np.zeros(4), np.zeros(5)), "val": xy()}, "4 examples"),
+        ({"model": FakeModel(), "train": xy(0), "val": xy()}, "empty"),
+        ({"model": FakeModel(), "train": xy(), "val": FakeDataset()}, "both be"),
+        ({"model": FakeModel(), "train": xy(), "val": xy(), "fit": 3}, '"fit" must be a dict'),
+        (
+            {"model": FakeModel(), "train": xy(), "val": xy(), "fit": {"epochs": 3}},
+            'not set "epochs"',
+        ),
+        ({"model": FakeModel(compiled=False), "train": xy(), "val": xy()}, "not compiled"),
+    ],
+)
+def test_wrong_returns(result, message):
+    with pytest.raises(ExperimentError, match=message):
+        validate_result(result)
+
+
+def test_good_returns():
+    spec = validate_result(
+        {"model": FakeModel(False), "train": xy(), "val": xy(), "compile": {"loss": "mse"}}
+    )
+    assert spec.arrays and not spec.compiled and spec.fit == {}
+    spec = validate_result({"model": FakeModel(), "train": FakeDataset(), "val": FakeDataset()})
+    assert not spec.arrays and spec.compiled
+
+
+def test_tracked_hp_records_reads_and_defaults(tmp_path):
+    p = write(
+        tmp_path,
+        """
+        import numpy as np
+        class M:
+            optimizer = 1
+            def fit(self): pass
+            def evaluate(self): pass
+            def compile(self): pass
+        def experiment(hp):
+            lr = hp.get("learning_rate", 1e-3)
+            bs = hp["batch_size"]
+            if "dropout" in hp:
+                pass
+            x = np.zeros((5, 2)); y = np.zeros(5)
+            return {"model": M(), "train": (x, y), "val": (x, y)}
+        """,
+    )
+    spec = call_experiment(load_experiment(p), {"batch_size": 8})
+    assert spec.hp_read == {"learning_rate", "batch_size", "dropout"}
+    assert spec.hp_defaults == {"learning_rate": 1e-3}
+
+
+def test_unknown_hyperparameter_is_refused():
+    with pytest.raises(ExperimentError, match="unknown hyperparameter"):
+        call_experiment(lambda hp: {}, {"lr": 0.1})
+
+
+def test_tracked_hp_is_still_a_dict():
+    hp = TrackedHP({"a": 1})
+    assert hp.get("b", 2) == 2 and hp.setdefault("c", 3) == 3 and hp.pop("a") == 1
+    assert hp.read == {"a", "b", "c"} and hp.defaults == {"b": 2, "c": 3}
