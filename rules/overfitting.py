@@ -153,8 +153,9 @@ def check(
         )
     else:
         msg = (
-            f"{what} rises {pct(rel)} above its best {fmt(L.best)} to {fmt(L.final)}"
-            f"{train_note}; best checkpoint at step {ckpt_step:,} ({fmt(ckpt_value)})"
+            f"{what} rises from its best {fmt(ckpt_value)} (step {ckpt_step:,}) to {fmt(L.final)}"
+            f" ({pct(rel)} above the smoothed minimum){train_note}; best checkpoint at step "
+            f"{ckpt_step:,}"
         )
     conf = clamp01(
         0.45
