@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     if add_check_parsers is not None:
         add_check_parsers(sub, _add_common)
     add_watch_parser(sub)
+    try:
+        from .verify.cli import add_verify_parser
+    except ImportError:  # pragma: no cover - during bootstrap
+        add_verify_parser = None
+    if add_verify_parser is not None:
+        add_verify_parser(sub)
     return parser
 
 

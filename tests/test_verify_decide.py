@@ -144,3 +144,84 @@ def test_to_dict_is_json_safe():
     v = decide(base, rem, remedy_id="r", target_kind="divergence")
     doc = json.dumps({"v": v.to_dict(), "runs": [r.to_dict() for r in base + rem]}, allow_nan=False)
     assert '"inf"' in doc
+
+
+# --- remedies: catalog ids -> hyperparameter changes (no TensorFlow) ----------------------------
+
+
+def _catalog_ids():
+    import inspect
+
+    import rules._remedies as R
+
+    ids = set()
+    for name, fn in vars(R).items():
+        if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != R.__name__:
+            continue
+        params = inspect.signature(fn).parameters.values()
+        args = [None for p in params if p.default is inspect.Parameter.empty]
+        if name == "early_stopping":
+            args = [None, None, 5]
+        ids.add(fn(*args).id)
+    return ids
+
+
+def test_every_catalog_remedy_is_testable_or_says_why_not():
+    from analyzer.verify.remedies import TESTABLE, UNTESTABLE
+
+    ids = _catalog_ids()
+    assert len(ids) >= 15
+    assert ids == set(TESTABLE) | set(UNTESTABLE)
+
+
+def test_changes_use_the_runs_own_numbers():
+    from analyzer.verify.remedies import change_for
+
+    hp = {"learning_rate": 0.05, "batch_size": 64, "dropout": 0.0}
+    assert change_for("lower-lr", hp, 30).hp == {"learning_rate": pytest.approx(0.005)}
+    assert change_for("raise-lr", {}, 30).hp == {"learning_rate": pytest.approx(0.01)}
+    bb = change_for("bigger-batch", hp, 30)
+    assert bb.hp["batch_size"] == 256 and bb.hp["learning_rate"] == pytest.approx(0.1)
+    es = change_for("early-stopping", hp, 40)
+    assert es.restores_best and es.callbacks[0][0] == "early_stopping"
+    assert (
+        es.callbacks[0][1]["restore_best_weights"] is True and es.callbacks[0][1]["patience"] == 4
+    )
+    rb = change_for("restore-best", hp, 40)
+    assert rb.callbacks[0][1]["patience"] > 40
+    assert change_for("regularize", {"dropout": 0.5}, 30).hp["dropout"] == pytest.approx(0.7)
+    assert change_for("adam", {"optimizer": "sgd"}, 30).hp["optimizer"] == "adam"
+    assert "epsilon" in change_for("adam", {"optimizer": "adam"}, 30).hp
+    assert change_for("train-longer", {}, 30).hp == {"epochs": 60}
+
+
+def test_untestable_and_unknown_remedies():
+    from analyzer.verify.remedies import NotTestable, change_for
+
+    with pytest.raises(NotTestable, match="check-pipeline"):
+        change_for("check-pipeline", {}, 30)
+    with pytest.raises(KeyError, match="testable remedies"):
+        change_for("more-cowbell", {}, 30)
+
+
+def test_missing_keys_and_control_pick():
+    import random
+
+    from analyzer.verify.remedies import (
+        change_for,
+        first_testable,
+        honoured_by_verifier,
+        missing_keys,
+        pick_control,
+    )
+
+    reg = change_for("regularize", {}, 30)
+    assert missing_keys(reg, {"dropout"}, honoured_by_verifier(True, True)) == ["l2"]
+    lr = change_for("lower-lr", {}, 30)
+    assert missing_keys(lr, set(), honoured_by_verifier(True, True)) == ["learning_rate"]
+    assert missing_keys(lr, set(), honoured_by_verifier(True, False)) == []  # verifier compiles
+    assert first_testable(["check-pipeline", "raise-lr", "adam"]) == "raise-lr"
+    assert first_testable(["check-pipeline"]) is None
+    picks = {pick_control(["lower-lr"], random.Random(s)) for s in range(50)}
+    assert "lower-lr" not in picks and len(picks) > 3
+    assert pick_control(["lower-lr"], random.Random(0), allowed=["lower-lr"]) is None

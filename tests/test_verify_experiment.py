@@ -166,3 +166,47 @@ def test_tracked_hp_is_still_a_dict():
     hp = TrackedHP({"a": 1})
     assert hp.get("b", 2) == 2 and hp.setdefault("c", 3) == 3 and hp.pop("a") == 1
     assert hp.read == {"a", "b", "c"} and hp.defaults == {"b": 2, "c": 3}
+
+
+# --- without TensorFlow, `curvelint verify` explains how to install it --------------------------
+
+
+def test_verify_without_tensorflow_exits_2_with_install_hint(monkeypatch, capsys, tmp_path):
+    import importlib.util
+
+    from analyzer.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("tensorflow", "keras") else real(name, *a),
+    )
+    exp = write(tmp_path, "def experiment(hp):\n    return {}\n")
+    assert main(["verify", str(exp), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'curvelint[tf]'" in err
+    assert not (tmp_path / "out").exists()
+
+
+# --- output folder safety ------------------------------------------------------------------------
+
+
+def test_output_folder_never_the_users_logs(tmp_path):
+    from analyzer.verify.runner import MARKER, VerifyError, prepare_out
+
+    logs = tmp_path / "logs" / "run1"
+    logs.mkdir(parents=True)
+    for out in (logs, logs / "verify", tmp_path / "logs"):
+        with pytest.raises(VerifyError, match="overlaps"):
+            prepare_out(out, logs)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(VerifyError, match="not made by curvelint"):
+        prepare_out(foreign, None)
+    ours = tmp_path / "ours"
+    prepare_out(ours, logs)
+    assert (ours / MARKER).exists()
+    (ours / "verify.json").write_text("{}")
+    prepare_out(ours, logs)  # re-using our own folder is fine
