@@ -34,7 +34,7 @@ import pandas as pd
 from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2
 
-from ._tfrecord import Buffer
+from ._tfrecord import PAD, Buffer
 
 _SESSION_START = 1  # SessionLog.START
 
@@ -509,7 +509,7 @@ def _scan(buf: Buffer, starts: np.ndarray, lay: Layout) -> _Scan:
         masked = mat.view("<u8")[:, live] & mask_live
         if rep_w is None:
             rep_w = masked[0].copy()
-        good = (masked == rep_w).all(axis=1)
+        good = _rows_equal(masked, rep_w[None, :])
         if steps is not None:
             assert lay.step is not None
             steps[a:b], vok = _varints(mat, *lay.step)
@@ -524,6 +524,24 @@ def _scan(buf: Buffer, starts: np.ndarray, lay: Layout) -> _Scan:
             hashes.append(_row_hash(masked[~good]))
     rest_hash = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
     return _Scan(ok, steps, walls, values, rest_hash)
+
+
+_ALL_TRUE = np.uint64(0x0101010101010101)  # eight numpy bools that are all True
+
+
+def _rows_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise equality of two 2-D uint64 arrays (``b`` may have one row). ``all(axis=1)`` over
+    short rows is slow in numpy; instead the element-wise result (one byte per bool) is read back
+    eight columns at a time as uint64 and compared with eight Trues."""
+    eq = a == b
+    pad = -eq.shape[1] % 8
+    if pad:  # callers mostly pass whole 8-word rows; pad the others
+        eq = np.concatenate([eq, np.ones((eq.shape[0], pad), dtype=bool)], axis=1)
+    packed = np.ascontiguousarray(eq).view(np.uint64)
+    ok = packed[:, 0] == _ALL_TRUE
+    for j in range(1, packed.shape[1]):
+        ok &= packed[:, j] == _ALL_TRUE
+    return ok
 
 
 def _row_hash(words: np.ndarray) -> np.ndarray:
@@ -606,8 +624,9 @@ def _varint_words(mat: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]
     stop = ~w & _MSBS  # the MSB of every byte that ends a varint
     low = stop & (~stop + np.uint64(1))  # the first of them
     short = low != 0
-    vlen = np.zeros(len(w), dtype=np.int64)
-    vlen[short] = (np.log2(low[short].astype(np.float64)).astype(np.int64) - 7) // 8 + 1
+    # low is 0x80 << 8k: multiplying 1 << 8k by 0x0001020304050607 puts k in the top byte
+    k = ((low >> np.uint64(7)) * np.uint64(0x0001020304050607)) >> np.uint64(56)
+    vlen = np.where(short, k.astype(np.int64) + 1, 0)
     # keep the varint's bytes, drop the continuation bits, pack the 7-bit groups (SWAR)
     x = w & ((low << np.uint64(1)) - np.uint64(1)) & np.uint64(0x7F7F7F7F7F7F7F7F)
     x = (x & np.uint64(0x007F007F007F007F)) | ((x & np.uint64(0x7F007F007F007F00)) >> np.uint64(1))
@@ -627,11 +646,12 @@ def _varint_words(mat: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]
     return vlen, x
 
 
-def _first_groups(pre: _Prefix, ends: np.ndarray) -> list[np.ndarray]:
-    """Record indices grouped by prefix kind and suffix length: a cheap first guess of "same
-    layout" (the structural comparison decides). In record order within a group."""
+def _first_groups(pre: _Prefix, ends: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Records grouped by prefix kind and suffix length: a cheap first guess of "same layout"
+    (the structural comparison decides). Returns each record's group and each group's records
+    (in record order)."""
     if not len(ends):
-        return []
+        return np.empty(0, dtype=np.int32), []
     key = (ends - pre.suffix) * 2 + (pre.kind == 2)
     if key.max() < (1 << 22):
         counts = np.bincount(key)
@@ -642,9 +662,12 @@ def _first_groups(pre: _Prefix, ends: np.ndarray) -> list[np.ndarray]:
         sizes = counts[present]
     else:
         _u, codes, sizes = np.unique(key, return_inverse=True, return_counts=True)
+        codes = codes.astype(np.int32)
+    if len(sizes) == 1:
+        return codes, [np.arange(len(key))]
     small = np.min_scalar_type(max(len(sizes) - 1, 0))
     order = np.argsort(codes.astype(small), kind="stable")
-    return np.split(order, np.cumsum(sizes)[:-1])
+    return codes, np.split(order, np.cumsum(sizes)[:-1])
 
 
 @dataclass
@@ -703,14 +726,145 @@ def _layout_for(
     return lay
 
 
+_UNIFORM_WIDTH = 128  # widest layout the one-pass comparison takes
+assert _UNIFORM_WIDTH <= PAD - 8  # rows are gathered from any payload start
+
+
+@dataclass
+class _Uniform:
+    """What the one-pass comparison read, per record of the chunk."""
+
+    handled: np.ndarray  # bool: the record has the layout of its group's representative
+    has_row: np.ndarray  # bool: ... and that layout holds one scalar
+    tag: np.ndarray  # int32 index into tags (where has_row)
+    value: np.ndarray  # float64 (where has_row)
+    tensor: np.ndarray  # bool (where has_row)
+    tags: list[str]
+    decls: list[tuple[int, Layout]]  # (first record with the layout, layout)
+
+
+_UNIFORM_ROUNDS = 3
+
+
+def _uniform_pass(
+    buf: Buffer,
+    pre: _Prefix,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    codes: np.ndarray,
+    firsts: list[np.ndarray],
+    check: bool,
+) -> _Uniform:
+    """Compare every record with its group's representative with a few array operations per
+    group (one gather of all suffixes, in group order) and read the value of single-value
+    layouts. Records that differ from their representative (another tag of the same length, say)
+    get a second and a third round with the first of them as representative."""
+    n = len(codes)
+    out = _Uniform(
+        handled=np.zeros(n, dtype=bool),
+        has_row=np.zeros(n, dtype=bool),
+        tag=np.zeros(n, dtype=np.int32),
+        value=np.zeros(n, dtype=np.float64),
+        tensor=np.zeros(n, dtype=bool),
+        tags=[],
+        decls=[],
+    )
+    tag_ids: dict[str, int] = {}
+    groups = firsts
+    for _round in range(_UNIFORM_ROUNDS):
+        lays = [_layout_for(buf, pre, starts, ends, int(m[0]), check) for m in groups]
+        usable = [
+            lay is not None
+            and lay.step is None
+            and lay.wall is None
+            and len(lay.slots) <= 1
+            and lay.width <= _UNIFORM_WIDTH
+            for lay in lays
+        ]
+        if not any(usable):
+            break
+        groups = [m for m, u in zip(groups, usable, strict=True) if u]
+        lays = [lay for lay, u in zip(lays, usable, strict=True) if u]
+        rest = _uniform_round(buf, pre, groups, lays, tag_ids, out)
+        if not rest:
+            break
+        groups = rest
+    out.tags = list(tag_ids)
+    return out
+
+
+def _uniform_round(
+    buf: Buffer,
+    pre: _Prefix,
+    groups: list[np.ndarray],
+    lays: list[Layout],
+    tag_ids: dict[str, int],
+    out: _Uniform,
+) -> list[np.ndarray]:
+    """One round of :func:`_uniform_pass`: ``groups`` (record indices, representative first)
+    with their layouts. Fills ``out``; returns, per group, the records that did not match."""
+    width = -(-max(lay.width for lay in lays) // 64) * 64  # whole 8-word rows: see below
+    order = np.concatenate(groups) if len(groups) > 1 else groups[0]
+    mat = _row_matrix(buf, pre.suffix[order], width)
+    words = mat.view("<u8")
+    nwords = width // 8
+    ok = np.empty(len(order), dtype=bool)
+    value = np.zeros(len(order), dtype=np.float64)
+    has_row = np.zeros(len(order), dtype=bool)
+    tag = np.zeros(len(order), dtype=np.int32)
+    tensor = np.zeros(len(order), dtype=bool)
+    rest = []
+    at = 0
+    for members, lay in zip(groups, lays, strict=True):
+        a, at = at, at + len(members)
+        assert lay.mask is not None
+        mask = np.zeros(nwords, dtype=np.uint64)
+        mask[: lay.width // 8] = lay.mask.view("<u8")
+        rows = words[a:at] & mask
+        good = _rows_equal(rows, rows[:1])
+        ok[a:at] = good
+        if lay.decls:
+            out.decls.append((int(members[0]), lay))
+        if lay.slots:
+            slot = lay.slots[0]
+            value[a:at] = _values(mat[a:at], slot)
+            has_row[a:at] = good
+            tag[a:at] = tag_ids.setdefault(slot.tag, len(tag_ids))
+            tensor[a:at] = slot.is_tensor
+        if not good.all():
+            rest.append(members[~good])
+    out.handled[order] = ok
+    out.has_row[order] = has_row
+    out.value[order] = value
+    out.tag[order] = tag
+    out.tensor[order] = tensor
+    return rest
+
+
+def _flat_values(flat: np.ndarray, at: np.ndarray, kind: str) -> np.ndarray:
+    size = _KIND_SIZE[kind]
+    view = np.ndarray((len(flat) - size + 1,), dtype=f"V{size}", buffer=flat, strides=(1,))
+    raw = view[at].view(_KIND_DTYPE[kind])
+    if kind == "bf16":
+        return (raw.astype(np.uint32) << np.uint32(16)).view(np.float32).astype(np.float64)
+    return raw.astype(np.float64)
+
+
 def _fast_groups(
     buf: Buffer, starts: np.ndarray, ends: np.ndarray, check: bool
-) -> tuple[_Prefix, list[_Group], list[int]]:
+) -> tuple[_Prefix, _Uniform, list[_Group], list[int]]:
     """Records taken by layout templates, and the ones left for protobuf."""
     pre = _prefix(buf, starts, ends)
+    codes, firsts = _first_groups(pre, ends)
+    uniform = _uniform_pass(buf, pre, starts, ends, codes, firsts, check)
     groups: list[_Group] = []
     slow: list[int] = []
-    for first in _first_groups(pre, ends):
+    if uniform.handled.all():
+        return pre, uniform, groups, slow
+    for first in firsts:
+        first = first[~uniform.handled[first]]
+        if not len(first):
+            continue
         todo: list[tuple[np.ndarray, int]] = [(first, 0)]
         while todo:
             members, depth = todo.pop()
@@ -742,17 +896,17 @@ def _fast_groups(
             if depth >= _MAX_DEPTH:
                 slow.extend(rest.tolist())
                 continue
-            codes, uniq = pd.factorize(sc.rest_hash)
+            sub_codes, uniq = pd.factorize(sc.rest_hash)
             if len(uniq) > 64 and not _same_positions(buf, pre, ends, rest, lay):
                 # the rest differs in bytes that are data for this layout, so the hash split
                 # would be too fine: peel the next layout off instead
                 todo.append((rest, depth + 1))
                 continue
-            order = np.argsort(codes, kind="stable")
-            bounds = np.cumsum(np.bincount(codes, minlength=len(uniq)))[:-1]
+            order = np.argsort(sub_codes, kind="stable")
+            bounds = np.cumsum(np.bincount(sub_codes, minlength=len(uniq)))[:-1]
             for m in reversed(np.split(rest[order], bounds)):
                 todo.append((m, depth + 1))
-    return pre, groups, slow
+    return pre, uniform, groups, slow
 
 
 def _same_positions(
@@ -764,21 +918,106 @@ def _same_positions(
     return other is not None and np.array_equal(other.mask, lay.mask)
 
 
+_DECODE_CHUNK = 1 << 18  # records decoded at a time: bounds the temporary arrays
+
+
 def decode_file(
-    buf: Buffer, starts: np.ndarray, ends: np.ndarray, *, fast: bool = True, check: bool = True
+    buf: Buffer,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    *,
+    fast: bool = True,
+    check: bool = True,
+    chunk: int = _DECODE_CHUNK,
 ) -> FileRows:
     """Decode records (payload byte ranges, in file order) into scalar rows.
 
     ``fast=False`` parses every record with protobuf (the reference). ``check`` validates each
-    layout representative against the reference (cheap: once per layout).
+    layout representative against the reference (cheap: once per layout, and layouts are cached
+    across files). Records are decoded ``chunk`` at a time so that the temporary arrays stay small
+    next to the file's bytes.
     """
+    n = len(starts)
+    if n <= chunk:
+        return _decode_chunk(buf, starts, ends, fast, check)
+    parts = [
+        _decode_chunk(buf, starts[a : a + chunk], ends[a : a + chunk], fast, check)
+        for a in range(0, n, chunk)
+    ]
+    tag_ids: dict[str, int] = {}
+    codes, decls, run_starts, hparams = [], {}, [], {}
+    offset = 0
+    for part in parts:
+        remap = np.array([tag_ids.setdefault(t, len(tag_ids)) for t in part.tags], dtype=np.int32)
+        codes.append(remap[part.tag] if len(part.tag) else part.tag)
+        for t, plugin in part.decls.items():
+            decls.setdefault(t, plugin)
+        run_starts.extend((offset + at, st) for at, st in part.starts)
+        hparams.update(part.hparams)
+        offset += len(part.tag)
+    out = FileRows(
+        tags=list(tag_ids),
+        tag=np.concatenate(codes),
+        step=np.concatenate([p.step for p in parts]),
+        value=np.concatenate([p.value for p in parts]),
+        wall=np.concatenate([p.wall for p in parts]),
+        tensor=np.concatenate([p.tensor for p in parts]),
+        decls=decls,
+        starts=run_starts,
+        hparams=hparams,
+        undecodable=sum(p.undecodable for p in parts),
+        fast_records=sum(p.fast_records for p in parts),
+        slow_records=sum(p.slow_records for p in parts),
+    )
+    return out
+
+
+def _decode_chunk(
+    buf: Buffer, starts: np.ndarray, ends: np.ndarray, fast: bool, check: bool
+) -> FileRows:
     nrec = len(starts)
-    nslots = np.zeros(nrec, dtype=np.int64)
     pre = None
+    uniform = None
     if fast:
-        pre, groups, slow = _fast_groups(buf, starts, ends, check)
+        pre, uniform, groups, slow = _fast_groups(buf, starts, ends, check)
     else:
         groups, slow = [], list(range(nrec))
+    first_decl: dict[str, tuple[int, int, str]] = {}
+
+    def declare(t: str, plugin: str, rec: int, k: int) -> None:
+        cur = first_decl.get(t)
+        if cur is None or (rec, k) < cur[:2]:
+            first_decl[t] = (rec, k, plugin)
+
+    if uniform is not None:
+        for rec, lay in uniform.decls:
+            for k, (t, plugin) in enumerate(lay.decls):
+                declare(t, plugin, rec, k)
+    for g in groups:
+        if len(g.members):
+            for k, (t, plugin) in enumerate(g.lay.decls):
+                declare(t, plugin, int(g.members[0]), k)
+    groups = [g for g in groups if g.lay.slots and len(g.members)]
+    if uniform is not None and not groups and not slow:
+        # every record was read in the one pass and holds at most one value: rows are the
+        # records that hold one, in order
+        assert pre is not None
+        has = uniform.has_row
+        return FileRows(
+            tags=uniform.tags,
+            tag=uniform.tag[has],
+            step=pre.step[has],
+            value=uniform.value[has],
+            wall=pre.wall[has],
+            tensor=uniform.tensor[has],
+            decls={t: v[2] for t, v in sorted(first_decl.items(), key=lambda kv: kv[1][:2])},
+            starts=[],
+            hparams={},
+            fast_records=nrec,
+        )
+    nslots = np.zeros(nrec, dtype=np.int64)
+    if uniform is not None:
+        nslots[uniform.has_row] = 1
     for g in groups:
         nslots[g.members] = len(g.lay.slots)
 
@@ -803,22 +1042,22 @@ def decode_file(
     value = np.empty(total, dtype=np.float64)
     wall = np.empty(total, dtype=np.float64)
     tensor = np.empty(total, dtype=bool)
-    first_decl: dict[str, tuple[int, int, str]] = {}
 
-    def declare(t: str, plugin: str, rec: int, k: int) -> None:
-        cur = first_decl.get(t)
-        if cur is None or (rec, k) < cur[:2]:
-            first_decl[t] = (rec, k, plugin)
+    if uniform is not None and uniform.has_row.any():
+        assert pre is not None
+        has = uniform.has_row
+        idx = pos[:-1][has]
+        remap = np.array([tag_ids.setdefault(t, len(tag_ids)) for t in uniform.tags], np.int32)
+        tag[idx] = remap[uniform.tag[has]]
+        step[idx] = pre.step[has]
+        value[idx] = uniform.value[has]
+        wall[idx] = pre.wall[has]
+        tensor[idx] = uniform.tensor[has]
+        del idx
 
     # one scatter per column for all groups (per-group scatters cost a numpy call each)
     idx_parts, tag_parts, step_parts, value_parts, wall_parts, tensor_parts = ([] for _ in range(6))
     for g in groups:
-        if not len(g.members):
-            continue
-        for k, (t, plugin) in enumerate(g.lay.decls):
-            declare(t, plugin, int(g.members[0]), k)
-        if not g.lay.slots:
-            continue
         if g.steps is None:
             assert pre is not None
             g.steps = pre.step[g.members]
@@ -861,16 +1100,7 @@ def decode_file(
             value[at + k] = x
             wall[at + k] = it.wall_time
             tensor[at + k] = is_t
-    # tag ids were handed out in no particular order: renumber by first appearance
     names = list(tag_ids)
-    if len(names) > 1 and total:
-        first = np.full(len(names), total, dtype=np.int64)
-        np.minimum.at(first, tag, np.arange(total, dtype=np.int64))
-        rank = np.argsort(first, kind="stable")
-        renum = np.empty(len(names), dtype=np.int32)
-        renum[rank] = np.arange(len(names), dtype=np.int32)
-        tag = renum[tag]
-        names = [names[i] for i in rank.tolist()]
     return FileRows(
         tags=names,
         tag=tag,

@@ -18,8 +18,9 @@ irregular or damaged.
 * **Length checksums** are affine in the 8 length bytes, so they are computed for many records at
   once from 8 lookup tables of 256 entries.
 * **Payload checksums** (:func:`verify_payloads`) use a property of CRC-32C: the checksum of
-  ``data || crc32c(data) as 4 LE bytes`` is the constant ``0x48674BC7`` whatever ``data`` is. In a
-  copy of a block of contiguous records, every record's 12-byte header is replaced by a constant
+  ``data || crc32c(data) as 4 LE bytes`` is the constant ``0x48674BC7`` whatever ``data`` is. In
+  the file's buffer (in place: the headers are not needed any more after the walk), every
+  record's 12-byte header is replaced by a constant
   that brings the CRC register back to its initial state and every stored checksum is unmasked;
   one native ``crc32c`` call over the block then yields the residue constant iff every record's
   checksum matches (a single bad record always changes the result; several bad records could only
@@ -48,7 +49,7 @@ _crc_extend = google_crc32c.extend
 MASK_DELTA = 0xA282EAD8
 HEADER = 12  # length (8) + length checksum (4)
 OVERHEAD = 16  # header + payload checksum
-PAD = 32  # zero bytes kept after the data so that fixed-width gathers never leave the buffer
+PAD = 136  # zero bytes after the data: fixed-width gathers (up to 128 bytes) stay inside
 RESIDUE = 0x48674BC7  # crc32c(data || crc32c(data) as LE u32), for any data
 
 _U64 = struct.Struct("<Q")
@@ -166,6 +167,7 @@ class Buffer:
         self.mv = memoryview(raw)
         self.u8 = raw
         self.rows: dict[int, np.ndarray] = {}  # strided (n, width) views, see _tbdecode
+        self.patched = False  # verify_payloads has rewritten the record headers
         n = len(raw)
 
         def view(dtype: str, width: int) -> np.ndarray:
@@ -264,6 +266,9 @@ def _resync(buf: Buffer, start: int) -> int | None:
     return None
 
 
+_MAX_SPEC = 1 << 16  # records predicted at once
+
+
 def walk(buf: Buffer) -> Framing:
     """Find every record of the file (see the module docstring for how, and why it is exact)."""
     raw, n = buf.raw, buf.size
@@ -274,7 +279,7 @@ def walk(buf: Buffer) -> Framing:
     recent: list[int] = []
     result = Framing(np.empty(0, np.int64), np.empty(0, np.int64))
     off = 0
-    k_spec = 256
+    k_spec = _MAX_SPEC  # optimistic: most files are regular
     scalar_budget = 8
 
     def flush() -> None:
@@ -347,10 +352,10 @@ def walk(buf: Buffer) -> Framing:
             off_parts.append(starts[:accepted])
             off = int(starts[accepted - 1]) + OVERHEAD + lens[(accepted - 1) % period]
         if accepted >= k_spec:
-            k_spec = min(k_spec * 2, 1 << 16)
+            k_spec = min(k_spec * 4, _MAX_SPEC)
             scalar_budget = 2
         else:  # the pattern changed (a step varint grew, another kind of event came in)
-            k_spec = max(256, min(1 << 16, 2 * accepted))
+            k_spec = _MAX_SPEC if accepted >= 1024 else max(256, 2 * accepted)
             scalar_budget = 8 if accepted >= 2 * period else min(scalar_budget * 2, 512)
     flush()
     if off_parts:
@@ -365,7 +370,11 @@ _BLOCK_BYTES = 1 << 20
 
 
 def verify_payloads(buf: Buffer, offsets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Boolean mask: which records' payload checksums match (see the module docstring)."""
+    """Boolean mask: which records' payload checksums match (see the module docstring).
+
+    The buffer's record headers and checksums are rewritten in place (that saves a copy of the
+    file); the payloads stay as they are, which is all the decoders read. Call it once per
+    buffer, after :func:`walk`."""
     nrec = len(offsets)
     ok = np.ones(nrec, dtype=bool)
     if nrec == 0:
@@ -384,25 +393,25 @@ def verify_payloads(buf: Buffer, offsets: np.ndarray, lengths: np.ndarray) -> np
             if 0 < c < seg_end - seg_start:
                 bounds.append(seg_start + c)
         bounds.append(seg_end)
-    prefix = _PREFIX12.view("V12")[0]
+    # patch the buffer in place (V12/V4 views: one item per record): each header becomes the
+    # constant prefix, each stored checksum is unmasked. The payloads are untouched.
+    assert not buf.patched, "verify_payloads rewrites the headers: call it once per buffer"
+    buf.patched = True
+    n = len(buf.u8)
+    v12 = np.ndarray((n - HEADER + 1,), dtype="V12", buffer=buf.u8, strides=(1,))
+    v4 = np.ndarray((n - 3,), dtype="V4", buffer=buf.u8, strides=(1,))
+    v12[offsets] = _PREFIX12.view("V12")[0]
+    foot = ends - 4
+    stored = v4[foot].view("<u4")
+    v4[foot] = unmask_array(stored).view("V4")
     for i, j in zip(bounds[:-1], bounds[1:], strict=True):
         if i >= j:
             continue
-        a = int(offsets[i])
-        b = int(ends[j - 1])
-        # a patched copy of the block; V12/V4 views make the scatters one item per record
-        block = buf.u8[a : b + HEADER].copy()
-        v12 = np.ndarray((b - a,), dtype="V12", buffer=block, strides=(1,))
-        v4 = np.ndarray((b - a,), dtype="V4", buffer=block, strides=(1,))
-        v12[offsets[i:j] - a] = prefix
-        foot = ends[i:j] - 4 - a
-        stored = v4[foot].view("<u4")
-        v4[foot] = unmask_array(stored).view("V4")
-        block = block[: b - a]
-        if _crc_extend(RESIDUE, block.tobytes()) == RESIDUE:
+        block = buf.bytes(int(offsets[i]), int(ends[j - 1]))
+        if _crc_extend(RESIDUE, block) == RESIDUE:
             continue
         for k in range(i, j):
             start = int(offsets[k]) + HEADER
             end = start + int(lengths[k])
-            ok[k] = mask(_crc(buf.bytes(start, end))) == int(stored[k - i])
+            ok[k] = mask(_crc(buf.bytes(start, end))) == int(stored[k])
     return ok

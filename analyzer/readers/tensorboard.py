@@ -112,13 +112,18 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
             f"(still being written?); the {nrec} complete record(s) before it were read"
         )
     ok = verify_payloads(buf, fr.offsets, fr.lengths)
-    nbad = int(nrec - ok.sum())
+    nbad = int(nrec - np.count_nonzero(ok))
     if nbad:
         msg = f"{nbad} record(s) with a bad checksum skipped"
         res.notes.append(f"{label}: {msg}")
         res.problem = res.problem or msg
-    starts = fr.payload_starts[ok]
-    ends = fr.payload_ends[ok]
+    starts, lengths = fr.payload_starts, fr.lengths
+    del fr  # keep few record-sized arrays alive next to the file's bytes
+    if nbad:
+        starts, lengths = starts[ok], lengths[ok]
+    del ok
+    ends = starts + lengths
+    del lengths
     rows = decode_file(buf, starts, ends, fast=fast)
     if rows.undecodable:
         msg = (
@@ -324,18 +329,14 @@ def _frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall) -> 
     the constructor skip aligning them."""
     n = len(code)
     index = pd.RangeIndex(n)
-    return pd.DataFrame(
-        {
-            "run": pd.Series(np.array([run], dtype=object).repeat(n), index, object, copy=False),
-            "tag": pd.Series(names[code], index, object, copy=False),
-            "step": np.asarray(step, dtype=np.int64),
-            "value": np.asarray(value, dtype=np.float64),
-            "wall_time": np.asarray(wall, dtype=np.float64),
-        },
-        index=index,
-        columns=COLUMNS,
-        copy=False,
-    )
+    columns = [
+        pd.Series(np.array([run], dtype=object).repeat(n), index, object, copy=False),
+        pd.Series(names[code], index, object, copy=False),
+        np.asarray(step, dtype=np.int64),
+        np.asarray(value, dtype=np.float64),
+        np.asarray(wall, dtype=np.float64),
+    ]
+    return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), index=index, copy=False)
 
 
 def assemble(
