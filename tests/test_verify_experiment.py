@@ -210,3 +210,11 @@ def test_output_folder_never_the_users_logs(tmp_path):
     assert (ours / MARKER).exists()
     (ours / "verify.json").write_text("{}")
     prepare_out(ours, logs)  # re-using our own folder is fine
+
+
+def test_compiled_is_what_the_experiment_returned_not_what_the_verifier_did():
+    spec = validate_result(
+        {"model": FakeModel(False), "train": xy(), "val": xy(), "compile": {"loss": "mse"}}
+    )
+    spec.model.optimizer = object()  # the verifier compiles it afterwards
+    assert not spec.compiled

@@ -139,17 +139,12 @@ class ExperimentSpec:
     compile: dict[str, Any] = field(default_factory=dict)
     hp_read: set[str] = field(default_factory=set)
     hp_defaults: dict[str, Any] = field(default_factory=dict)
+    compiled: bool = False  # whether experiment(hp) returned the model already compiled
 
     @property
     def arrays(self) -> bool:
         """True when train and val are (x, y) pairs rather than datasets."""
         return isinstance(self.train, tuple)
-
-    @property
-    def compiled(self) -> bool:
-        return bool(
-            getattr(self.model, "compiled", False) or getattr(self.model, "optimizer", None)
-        )
 
 
 def load_experiment(path: str | Path) -> Callable[[dict], dict]:
@@ -270,6 +265,7 @@ def validate_result(out: Any, tracked: TrackedHP | None = None) -> ExperimentSpe
         compile=comp,
         hp_read=set(tracked.read) if tracked is not None else set(),
         hp_defaults=dict(tracked.defaults) if tracked is not None else {},
+        compiled=_is_compiled(model),
     )
     if not spec.compiled and "loss" not in comp:
         raise ExperimentError(
@@ -277,6 +273,10 @@ def validate_result(out: Any, tracked: TrackedHP | None = None) -> ExperimentSpe
             'experiment(hp) or return "compile": {"loss": ..., "metrics": [...]}'
         )
     return spec
+
+
+def _is_compiled(model: Any) -> bool:
+    return bool(getattr(model, "compiled", False) or getattr(model, "optimizer", None))
 
 
 def _keys(keys: Iterable[str]) -> str:
