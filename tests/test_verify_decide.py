@@ -225,3 +225,69 @@ def test_missing_keys_and_control_pick():
     picks = {pick_control(["lower-lr"], random.Random(s)) for s in range(50)}
     assert "lower-lr" not in picks and len(picks) > 3
     assert pick_control(["lower-lr"], random.Random(0), allowed=["lower-lr"]) is None
+
+
+# --- outputs of a verification (no TensorFlow: built from recorded outcomes) --------------------
+
+
+def _result():
+    from analyzer.verify.remedies import change_for
+    from analyzer.verify.runner import Target, VerifyResult
+
+    base = [run("baseline", s, 0.4, ["overfitting"], curve=[1.0, 0.3, 0.35, 0.4]) for s in (0, 1)]
+    es = [run("early-stopping", s, 0.3, [], curve=[1.0, 0.3, 0.35]) for s in (0, 1)]
+    ctl = [run("raise-lr", s, math.nan, ["divergence"], curve=[1.0, math.inf]) for s in (0, 1)]
+    for r in base + es + ctl:
+        object.__setattr__(r, "seconds", 2.0)
+    verdicts = [
+        decide(base, es, remedy_id="early-stopping", target_kind="overfitting"),
+        decide(base, ctl, remedy_id="raise-lr", target_kind="overfitting", control=True),
+    ]
+    hp = {"learning_rate": 1e-3}
+    return VerifyResult(
+        experiment="exp.py",
+        out="/tmp/x",
+        epochs=4,
+        seeds=[0, 1],
+        metric="end",
+        target=Target("overfitting", "OVF001", "val loss rises", "baseline", ["early-stopping"]),
+        top="early-stopping",
+        control="raise-lr",
+        changes={k: change_for(k, hp, 4) for k in ("early-stopping", "raise-lr")},
+        not_applicable={"regularize": "the experiment never reads hp['l2']"},
+        runs=base + es + ctl,
+        verdicts=verdicts,
+        seconds=12.0,
+    )
+
+
+def test_result_text_json_html_and_exit_status():
+    import json
+
+    from analyzer.verify.cli import exit_status, render_text
+    from analyzer.verify.html import render_verify_html
+
+    res = _result()
+    assert [v.verdict for v in res.verdicts] == ["resolved", "worse"]
+    doc = json.loads(json.dumps(res.to_dict(), allow_nan=False))
+    assert doc["relative_time"] == 6.0 and doc["baseline_seconds"] == 2.0
+    assert doc["verdicts"][1]["control"] is True
+    text = render_text(res)
+    assert "early-stopping: RESOLVED" in text and "raise-lr (random control): WORSE" in text
+    assert "not applicable: regularize" in text
+    page = render_verify_html(res)
+    assert page.count("<svg") == 2 and "random control" in page and "<script" not in page
+    assert exit_status(res) == 0
+    res.verdicts.reverse()  # the first non-control verdict decides, whatever the order
+    assert exit_status(res) == 0
+    res.verdicts[1] = res.verdicts[0]
+    assert exit_status(res) == 1
+
+
+def test_overlay_svg_handles_non_finite_and_flat_curves():
+    from analyzer.verify.html import overlay_svg
+
+    a = RunOutcome("baseline", 0, (1.0, math.nan, 1.0, math.inf, 1.0))
+    svg = overlay_svg([a], [RunOutcome("r", 0, (1.0, 1.0))], "#00f")
+    assert svg.count("<polyline") == 4  # the baseline splits at each gap
+    assert "no finite" in overlay_svg([RunOutcome("b", 0, (math.nan,))], [], "#00f")
