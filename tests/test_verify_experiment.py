@@ -64,6 +64,7 @@ def test_import_failure_shows_the_cause(tmp_path):
     with pytest.raises(ExperimentError, match="failed to import") as e:
         load_experiment(p)
     assert "no_such_module_for_curvelint" in str(e.value)
+    assert "exec_module" not in str(e.value)  # only the user's frames
 
 
 def test_syntax_error(tmp_path):

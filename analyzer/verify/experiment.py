@@ -201,9 +201,18 @@ def load_experiment(path: str | Path) -> Callable[[dict], dict]:
     return fn
 
 
-def _tail(e: BaseException, lines: int = 6) -> str:
-    text = "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
-    return "\n".join("  " + ln for ln in text.splitlines()[-lines:])
+def _tail(e: BaseException, lines: int = 8) -> str:
+    """The error and the traceback frames of the user's code (not importlib's, not ours)."""
+    here = str(Path(__file__).resolve().parent)
+    frames = [
+        f
+        for f in traceback.extract_tb(e.__traceback__)
+        if not f.filename.startswith("<frozen") and not f.filename.startswith(here)
+    ]
+    text = "".join(traceback.format_list(frames)) + "".join(
+        traceback.format_exception_only(type(e), e)
+    )
+    return "\n".join("  " + ln for ln in text.rstrip().splitlines()[-lines:])
 
 
 def call_experiment(fn: Callable[[dict], dict], hp: Mapping[str, Any]) -> ExperimentSpec:
