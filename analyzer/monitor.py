@@ -63,6 +63,9 @@ CONFIDENCE_STEP = 0.2
 _FOLD = 256
 
 
+#: finding kinds announced only once two consecutive evaluations agree
+_DEBOUNCED = frozenset({"plateau", "oscillation", "overfitting", "undertrained"})
+
 class FindingTracker:
     """Remembers which findings were already reported; says which ones are new or worse.
 
@@ -250,6 +253,7 @@ class Monitor:
         self._last_cost = 0.0
         self._n_at_eval = 0  # updates recorded at the last evaluation
         self._run_report = None
+        self._previous_keys: set[tuple[str, str | None]] = set()
         self.evaluations = 0
 
     # ---- recording
@@ -339,7 +343,18 @@ class Monitor:
         cost = self._clock() - t
         self._spent += cost
         self._last_cost = cost
-        return self._tracker.new(self._run_report.findings)
+        findings = self._run_report.findings
+        # A live run is not finished: stuck, swinging or rising-validation evidence must hold for
+        # two looks in a row before it is announced (a run flat for its first epochs often starts
+        # moving, a validation bump often recedes), while
+        # divergence is announced at once. report() is not debounced.
+        keys = {(f.code, f.curve) for f in findings}
+        confirmed = [
+            f for f in findings
+            if f.kind not in _DEBOUNCED or (f.code, f.curve) in self._previous_keys
+        ]
+        self._previous_keys = keys
+        return self._tracker.new(confirmed)
 
     def check_now(self) -> list[Finding]:
         """Run the rules now (whatever the schedule) and return the new findings."""
