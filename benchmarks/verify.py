@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument(
+        "--controls",
+        type=int,
+        default=1,
+        help="random control remedies per experiment (more gives a steadier control rate)",
+    )
     ap.add_argument("--out", default="/tmp/curvelint-verify-bench")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     ap.add_argument("--only", metavar="NAME", help="only experiments whose file name contains NAME")
@@ -62,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
                 out=out,
                 seeds=tuple(range(args.seeds)),
                 epochs=args.epochs,
+                n_controls=args.controls,
             )
         )
         top, ctl = res.verdict_for(res.top), res.verdict_for(res.control)
+        ctls = [res.verdict_for(c) for c in res.controls]
         rows.append(
             {
                 "experiment": name,
@@ -77,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 "control": res.control,
                 "control_verdict": ctl.verdict if ctl else None,
                 "control_change": None if ctl is None else round(ctl.rel_change, 3),
+                "controls": {v.remedy: v.verdict for v in ctls if v is not None},
                 "seconds": round(res.seconds, 1),
                 "baseline_seconds": round(res.baseline_seconds(), 1),
                 "relative_time": round(res.seconds / res.baseline_seconds(), 2),
@@ -95,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     helped = [r for r in diagnosed if r["top_verdict"] in ("resolved", "improved")]
     ctl = [r for r in diagnosed if r["control"]]
     ctl_helped = [r for r in ctl if r["control_verdict"] in ("resolved", "improved")]
+    all_ctl = [v for r in diagnosed for v in r["controls"].values()]
+    all_ctl_helped = [v for v in all_ctl if v in ("resolved", "improved")]
     rel = [r["relative_time"] for r in rows]
     print()
     print(f"diagnosed problems with a testable top remedy: {len(diagnosed)}/{len(rows)}")
@@ -108,10 +119,15 @@ def main(argv: list[str] | None = None) -> int:
             f"random control resolved/improved:        {len(ctl_helped)}/{len(ctl)} "
             f"= {len(ctl_helped) / len(ctl):.0%}"
         )
+    if len(all_ctl) > len(ctl):
+        print(
+            f"all {len(all_ctl)} random controls resolved/improved: {len(all_ctl_helped)}/"
+            f"{len(all_ctl)} = {len(all_ctl_helped) / len(all_ctl):.0%}"
+        )
     if rel:
         print(
             f"verification wall time: {min(rel):.1f}x to {max(rel):.1f}x one baseline run "
-            f"(mean {sum(rel) / len(rel):.1f}x; {args.seeds} seeds x (baseline + top + control))"
+            f"(mean {sum(rel) / len(rel):.1f}x; {args.seeds} seeds x (baseline + top + {args.controls} control))"
         )
     print(f"total {time.monotonic() - t0:.0f}s")
     if args.json:

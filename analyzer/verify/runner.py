@@ -75,6 +75,7 @@ class Plan:
     remedies: Sequence[str] = ()
     run: Path | None = None
     control: bool = True
+    n_controls: int = 1  # random control remedies (the benchmark uses more for a steadier rate)
     max_minutes: float | None = None
     metric: str = "end"
     min_effect: float = 0.02
@@ -112,6 +113,7 @@ class VerifyResult:
     target: Target | None
     top: str | None
     control: str | None
+    controls: list[str] = field(default_factory=list)
     changes: dict[str, Change] = field(default_factory=dict)
     not_applicable: dict[str, str] = field(default_factory=dict)
     runs: list[RunOutcome] = field(default_factory=list)
@@ -139,6 +141,7 @@ class VerifyResult:
             "target": self.target.to_dict() if self.target else None,
             "top_remedy": self.top,
             "control": self.control,
+            "controls": list(self.controls),
             "changes": {k: c.to_dict() for k, c in self.changes.items()},
             "not_applicable": dict(self.not_applicable),
             "verdicts": [v.to_dict() for v in self.verdicts],
@@ -506,24 +509,26 @@ def verify(plan: Plan, stream: TextIO | None = None) -> VerifyResult:
         return True
 
     remedies = [r for r in remedies if applicable(r)]
-    control = None
-    if plan.control and remedies:
+    controls: list[str] = []
+    if plan.control and plan.n_controls > 0 and remedies:
         rng = random.Random(zlib.crc32(Path(plan.experiment).name.encode()) ^ seeds[0])
         pool = [r for r in TESTABLE if r not in remedies]
         rng.shuffle(pool)
-        for r in pool:  # the first applicable one in a seeded random order
-            if applicable(r):
-                control = r
+        for r in pool:  # the first applicable ones in a seeded random order
+            if len(controls) >= plan.n_controls:
                 break
-            not_applicable.pop(r, None)
-        if control is None:
+            if applicable(r):
+                controls.append(r)
+            else:
+                not_applicable.pop(r, None)
+        if not controls:
             notes.append("no applicable remedy left for the random control")
-    arms = remedies + ([control] if control else [])
+    control = controls[0] if controls else None
+    arms = remedies + controls
     progress.total = len(seeds) * (1 + len(arms))
     for rid in arms:
-        progress.say(
-            f"{rid}{' (random control)' if rid == control else ''}: {changes[rid].description}"
-        )
+        tag = " (random control)" if rid in controls else ""
+        progress.say(f"{rid}{tag}: {changes[rid].description}")
 
     # 3. Remedied runs, seed by seed.
     runs = list(base_runs)
@@ -560,7 +565,7 @@ def verify(plan: Plan, stream: TextIO | None = None) -> VerifyResult:
             target_kind=target.kind,
             metric=plan.metric,
             min_effect=plan.min_effect,
-            control=rid == control,
+            control=rid in controls,
         )
         for rid in arms
     ]
@@ -573,6 +578,7 @@ def verify(plan: Plan, stream: TextIO | None = None) -> VerifyResult:
         target=target,
         top=top if top in changes else None,
         control=control,
+        controls=controls,
         changes=changes,
         not_applicable=not_applicable,
         runs=runs,
