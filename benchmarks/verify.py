@@ -34,6 +34,7 @@ EXPERIMENTS = {  # file -> the fault injected (for the table; the diagnosis is c
     "overfit_tiny.py": "big network on a tiny subset",
     "lr_too_low.py": "learning rate far too low",
     "unnormalized.py": "unscaled inputs",
+    "dead_lr_too_high.py": "learning rate so high the ReLUs die (looks like a plateau)",
 }
 
 
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", metavar="NAME", help="only experiments whose file name contains NAME")
     args = ap.parse_args(argv)
 
+    from analyzer.verify.cli import write_outputs
     from analyzer.verify.runner import Plan, verify
 
     rows = []
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 n_controls=args.controls,
             )
         )
+        write_outputs(res)  # verify.json and verify.html next to the logs
         top, ctl = res.verdict_for(res.top), res.verdict_for(res.control)
         ctls = [res.verdict_for(c) for c in res.controls]
         rows.append(

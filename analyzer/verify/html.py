@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from .decide import RunOutcome
 
-W, H, PAD = 520, 220, 40
+W, H, PAD, LEFT = 560, 220, 40, 64
 COLORS = {"baseline": "#888", "remedy": "#1f6fd1", "control": "#c2410c"}
 VERDICT_CLASS = {
     "resolved": "good",
@@ -45,7 +45,7 @@ def overlay_svg(base: Sequence[RunOutcome], rem: Sequence[RunOutcome], color: st
         yhi = ylo + 1.0
 
     def xy(i: int, v: float) -> str:
-        x = PAD + (W - 2 * PAD) * i / xmax
+        x = LEFT + (W - LEFT - PAD) * i / xmax
         y = H - PAD + (2 * PAD - H) * (f(v) - ylo) / (yhi - ylo)
         return f"{x:.1f},{y:.1f}"
 
@@ -67,12 +67,12 @@ def overlay_svg(base: Sequence[RunOutcome], rem: Sequence[RunOutcome], color: st
                 f"<title>{title}</title></polyline>"
             )
     axis = (
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#999"/>'
-        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="#999"/>'
-        f'<text x="{PAD}" y="{H - PAD + 16}" font-size="11">0</text>'
+        f'<line x1="{LEFT}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#999"/>'
+        f'<line x1="{LEFT}" y1="{PAD}" x2="{LEFT}" y2="{H - PAD}" stroke="#999"/>'
+        f'<text x="{LEFT}" y="{H - PAD + 16}" font-size="11">0</text>'
         f'<text x="{W - PAD}" y="{H - PAD + 16}" font-size="11" text-anchor="end">{xmax} epochs</text>'
-        f'<text x="{PAD - 4}" y="{PAD + 4}" font-size="11" text-anchor="end">{_fmt(hi)}</text>'
-        f'<text x="{PAD - 4}" y="{H - PAD}" font-size="11" text-anchor="end">{_fmt(lo)}</text>'
+        f'<text x="{LEFT - 4}" y="{PAD + 4}" font-size="11" text-anchor="end">{_fmt(hi)}</text>'
+        f'<text x="{LEFT - 4}" y="{H - PAD}" font-size="11" text-anchor="end">{_fmt(lo)}</text>'
         f'<text x="{W / 2}" y="{PAD - 12}" font-size="11" text-anchor="middle">'
         f"validation loss{' (log scale)' if logy else ''}</text>"
     )
