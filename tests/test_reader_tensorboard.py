@@ -655,6 +655,29 @@ def test_fast_decoder_equals_protobuf_decoder_record_by_record(tmp_path):
         assert a.undecodable == x.undecodable == 0
 
 
+def test_mostly_unique_records_do_not_build_a_layout_each(tmp_path, monkeypatch):
+    from analyzer.readers import _tbdecode
+
+    built = []
+    original = _tbdecode.build_layout
+
+    def counting(p, **kw):
+        built.append(len(p))
+        return original(p, **kw)
+
+    monkeypatch.setattr(_tbdecode, "build_layout", counting)
+    # text summaries of 600 different lengths: 600 groups of one record each
+    events = [
+        Event(wall_time=1.0, step=s, summary=text_v2.text_pb("note", "x" * s)) for s in range(600)
+    ]
+    events += [simple(s, 2.0, loss=float(s)) for s in range(600)]
+    write(tmp_path / "events.out.tfevents.1.h", events)
+    fast = read_dir(tmp_path)
+    assert len(built) < 100
+    assert [s for s, _ in rows(fast)["loss"]] == list(range(600))
+    assert fast.frame.equals(read_dir(tmp_path, fast=False).frame)
+
+
 # --- framing internals ----------------------------------------------------------------------------
 def test_walk_matches_a_plain_loop_on_irregular_files(tmp_path):
     rng = np.random.default_rng(3)

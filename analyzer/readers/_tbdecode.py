@@ -5,16 +5,21 @@ Two decoders give the same answer:
 * :func:`event_items` — the reference: parse the record with the protobuf classes the
   ``tensorboard`` package ships and take the scalars out of it. Used for every record that the fast
   path does not handle, and to check the fast path.
-* :func:`decode_file` — the fast path, by *layout templates*. Records of one file are grouped by
-  payload length and by the length of the step varint. For a group, one representative record is
-  parsed by a tiny protobuf walker (:func:`build_layout`) that notes where the variable data is
-  (``wall_time``: 8 bytes, ``step``: a varint, each scalar: 4 or 8 bytes, the contents of values it
-  skips such as images or histograms) and checked against :func:`event_items`. Every other record
-  of the group whose remaining ("structural") bytes are identical to the representative's — compared
-  as 64-bit words with numpy — has exactly the same protobuf structure with other data in those
-  slots, so its wall time, step and values are gathered at fixed offsets for all such records at
-  once. Records that differ are split by a hash of their structural bytes and get their own
-  representative; what is still left after a few rounds goes through :func:`event_items`.
+* :func:`decode_file` — the fast path, by *layout templates*. Nearly every event starts
+  ``09 <wall_time: 8 bytes> 10 <step varint>``; that prefix is decoded for all records at once
+  (the varint with 64-bit word arithmetic). What follows (the *suffix*: the summary) is grouped by
+  length. For each group, one representative record is parsed by a tiny protobuf walker
+  (:func:`build_layout`) that notes where the variable data is (each scalar: 2, 4 or 8 bytes; the
+  contents of values it skips, such as images or histograms) and is checked once against
+  :func:`event_items` (validated layouts are cached, also across files). Every other record of the
+  group whose remaining ("structural") bytes equal the representative's — compared as 64-bit
+  words, a few numpy operations per group over a matrix of all suffixes — has exactly the same
+  protobuf structure with other data in those slots, so its value is read at the same offset.
+  Records that differ (another tag of the same length) get up to two more rounds with a new
+  representative, then a per-group comparison with a split by a hash of their structural bytes;
+  what is still left goes through :func:`event_items`. A walker that does not recognise
+  something (a session log, hparams, two values of a oneof, a field twice, a tensor with a shape)
+  gives up and lets protobuf decide, so the fast path is an optimisation, never a second opinion.
 
 What counts as a scalar (both paths): ``simple_value`` (TF1, PyTorch, tensorboardX), and a tensor
 with one element of a numeric dtype (``tensor_content`` or ``float_val``/``double_val``/... as TF2,
@@ -707,14 +712,44 @@ def _remember(kind: int, suffix: bytes, lay: Layout) -> None:
     _cache_size += 1
 
 
+class _Budget:
+    """How many new layouts a chunk may still build for groups of a few records. Building and
+    checking a layout costs more than parsing a few records with protobuf, so a file of mostly
+    unique records (text summaries of every length, say) is not made slower than protobuf."""
+
+    SMALL = 4  # a group of fewer records is "small"
+
+    def __init__(self, builds: int = 64):
+        self.builds = builds
+
+    def allows(self, size: int) -> bool:
+        if size >= self.SMALL:
+            return True
+        if self.builds > 0:
+            self.builds -= 1
+            return True
+        return False
+
+
 def _layout_for(
-    buf: Buffer, pre: _Prefix, starts: np.ndarray, ends: np.ndarray, rep: int, check: bool
+    buf: Buffer,
+    pre: _Prefix,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    rep: int,
+    check: bool,
+    budget: _Budget,
+    size: int,
 ) -> Layout | None:
+    """The validated layout of record ``rep`` (from the cache when its structure was seen
+    before), or None: the record goes to protobuf."""
     kind = int(pre.kind[rep] == 2)
     suffix = buf.bytes(int(pre.suffix[rep]), int(ends[rep]))
     lay = _cached_layout(kind, suffix)
     if lay is not None:
         return lay
+    if not budget.allows(size):
+        return None
     lay = build_layout(suffix, suffix=not kind)
     if lay is None:
         return None
@@ -754,6 +789,7 @@ def _uniform_pass(
     codes: np.ndarray,
     firsts: list[np.ndarray],
     check: bool,
+    budget: _Budget,
 ) -> _Uniform:
     """Compare every record with its group's representative with a few array operations per
     group (one gather of all suffixes, in group order) and read the value of single-value
@@ -772,7 +808,9 @@ def _uniform_pass(
     tag_ids: dict[str, int] = {}
     groups = firsts
     for _round in range(_UNIFORM_ROUNDS):
-        lays = [_layout_for(buf, pre, starts, ends, int(m[0]), check) for m in groups]
+        lays = [
+            _layout_for(buf, pre, starts, ends, int(m[0]), check, budget, len(m)) for m in groups
+        ]
         usable = [
             lay is not None
             and lay.step is None
@@ -856,7 +894,8 @@ def _fast_groups(
     """Records taken by layout templates, and the ones left for protobuf."""
     pre = _prefix(buf, starts, ends)
     codes, firsts = _first_groups(pre, ends)
-    uniform = _uniform_pass(buf, pre, starts, ends, codes, firsts, check)
+    budget = _Budget()
+    uniform = _uniform_pass(buf, pre, starts, ends, codes, firsts, check, budget)
     groups: list[_Group] = []
     slow: list[int] = []
     if uniform.handled.all():
@@ -869,7 +908,7 @@ def _fast_groups(
         while todo:
             members, depth = todo.pop()
             rep = int(members[0])
-            lay = _layout_for(buf, pre, starts, ends, rep, check)
+            lay = _layout_for(buf, pre, starts, ends, rep, check, budget, len(members))
             if lay is None:
                 slow.append(rep)
                 if len(members) > 1:
