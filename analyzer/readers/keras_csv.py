@@ -21,10 +21,7 @@ import pandas as pd
 from .base import ReadResult
 from .tables import (
     SEP_NAMES,
-    STEP_NAMES,
-    choose_step,
-    find_column,
-    make_step_choice,
+    epoch_or_step,
     no_numeric_error,
     read_files,
     read_table,
@@ -38,11 +35,7 @@ FORMAT = "keras-csv"
 
 def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
     table = read_table(path)
-    epoch_col = find_column(table, ["epoch"])
-    if epoch_col is not None and table.columns[epoch_col].n_present:
-        step = make_step_choice(table, epoch_col)
-    else:
-        step = choose_step(table, STEP_NAMES)
+    step = epoch_or_step(table)
     wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
     prefix = tag_prefix(path, base)
     tags = [(prefix + n, n) for n in table.numeric() if n not in (step.column, wt_col)]

@@ -747,6 +747,14 @@ def change_points(values: np.ndarray) -> np.ndarray:
     return keep
 
 
+def epoch_or_step(table: Table) -> StepChoice:
+    """The ``epoch`` column when it holds values (Keras, Ultralytics), else the usual step choice."""
+    epoch_col = find_column(table, ["epoch"])
+    if epoch_col is not None and table.columns[epoch_col].n_present:
+        return make_step_choice(table, epoch_col)
+    return choose_step(table, STEP_NAMES)
+
+
 def make_step_choice(table: Table, column: str) -> StepChoice:
     """Use ``column`` as the step as it is (no steadiness check): rows without a value are
     dropped, values are rounded to whole numbers (with a note if any were not)."""

@@ -18,10 +18,7 @@ import pandas as pd
 
 from .base import ReadResult
 from .tables import (
-    STEP_NAMES,
-    choose_step,
-    find_column,
-    make_step_choice,
+    epoch_or_step,
     no_numeric_error,
     read_files,
     read_sidecar_hparams,
@@ -35,11 +32,7 @@ FORMAT = "ultralytics-csv"
 
 def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
     table = read_table(path)
-    epoch_col = find_column(table, ["epoch"])
-    if epoch_col is not None and table.columns[epoch_col].n_present:
-        step = make_step_choice(table, epoch_col)
-    else:
-        step = choose_step(table, STEP_NAMES)
+    step = epoch_or_step(table)
     prefix = tag_prefix(path, base)
     tags = [(prefix + n, n) for n in table.numeric() if n != step.column]
     if not tags:
