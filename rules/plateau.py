@@ -65,6 +65,22 @@ NAME = "loss-plateau"
 KIND = "plateau"
 
 
+def _finding(curve, start, end, confidence, message, evidence, remedies) -> Finding:
+    return Finding(
+        code=CODE,
+        name=NAME,
+        kind=KIND,
+        severity="warning",
+        curve=curve,
+        start_step=start,
+        end_step=end,
+        confidence=clamp01(confidence),
+        message=message,
+        evidence=evidence,
+        remedies=tuple(remedies),
+    )
+
+
 def check(
     curves: CurveSet,
     *,
@@ -173,21 +189,7 @@ def check(
             if chance_k:
                 remedies.append(R.class_weights())
         evidence["pattern"] = "stuck-near-start"
-        return [
-            Finding(
-                code=CODE,
-                name=NAME,
-                kind=KIND,
-                severity="warning",
-                curve=c.tag,
-                start_step=L.first_step,
-                end_step=L.last_step,
-                confidence=clamp01(conf),
-                message=msg,
-                evidence=evidence,
-                remedies=tuple(remedies),
-            )
-        ]
+        return [_finding(c.tag, L.first_step, L.last_step, clamp01(conf), msg, evidence, remedies)]
 
     if at_chance and not metric_great:
         evidence["chance_classes"] = at_chance
@@ -205,21 +207,7 @@ def check(
             R.raise_lr(lr),
             R.class_weights(),
         ]
-        return [
-            Finding(
-                code=CODE,
-                name=NAME,
-                kind=KIND,
-                severity="warning",
-                curve=c.tag,
-                start_step=since,
-                end_step=L.last_step,
-                confidence=0.8,
-                message=msg,
-                evidence=evidence,
-                remedies=tuple(remedies),
-            )
-        ]
+        return [_finding(c.tag, since, L.last_step, 0.8, msg, evidence, remedies)]
 
     converged_by_schedule = lr_decayed(curves)
     if (
@@ -247,19 +235,5 @@ def check(
             R.normalize_inputs(),
             R.switch_optimizer(lr),
         ]
-        return [
-            Finding(
-                code=CODE,
-                name=NAME,
-                kind=KIND,
-                severity="warning",
-                curve=c.tag,
-                start_step=since,
-                end_step=L.last_step,
-                confidence=clamp01(conf),
-                message=msg,
-                evidence=evidence,
-                remedies=tuple(remedies),
-            )
-        ]
+        return [_finding(c.tag, since, L.last_step, clamp01(conf), msg, evidence, remedies)]
     return []
