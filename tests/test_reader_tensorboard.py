@@ -655,6 +655,20 @@ def test_fast_decoder_equals_protobuf_decoder_record_by_record(tmp_path):
         assert a.undecodable == x.undecodable == 0
 
 
+def test_results_do_not_share_memory_with_the_next_read(tmp_path):
+    # the reader reuses its read buffer for small files: nothing it returns may point into it
+    a = write(
+        tmp_path / "a" / "events.out.tfevents.1.h", [simple(s, 1.0, x=float(s)) for s in range(50)]
+    )
+    b = write(
+        tmp_path / "b" / "events.out.tfevents.1.h", [simple(s, 2.0, y=-float(s)) for s in range(80)]
+    )
+    first = tb.read("a", [a], a.parent)
+    tb.read("b", [b], b.parent)
+    assert first.frame.equals(tb.read("a", [a], a.parent).frame)
+    assert rows(first) == {"x": [(s, float(s)) for s in range(50)]}
+
+
 def test_mostly_unique_records_do_not_build_a_layout_each(tmp_path, monkeypatch):
     from analyzer.readers import _tbdecode
 

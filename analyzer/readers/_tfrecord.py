@@ -184,12 +184,16 @@ class Buffer:
         self.f64 = view("<f8", 8)
 
     @classmethod
-    def from_file(cls, path: Path) -> Buffer:
-        """Read the whole file once (no zero-filling pass: numpy's empty + readinto)."""
+    def from_file(cls, path: Path, *, reuse: bool = False) -> Buffer:
+        """Read the whole file once (no zero-filling pass: numpy's empty + readinto).
+
+        ``reuse``: for files up to 8 MB, read into this thread's reusable array; the buffer is
+        then only valid until the next ``from_file(..., reuse=True)`` in the same thread (the
+        reader's own use: nothing it returns points into the buffer)."""
         with open(path, "rb") as fh:
             size = fh.seek(0, 2)
             fh.seek(0)
-            raw = _scratch(size + PAD)
+            raw = _scratch(size + PAD) if reuse else np.empty(size + PAD, dtype=np.uint8)
             got = 0
             while got < size:
                 k = fh.readinto(memoryview(raw)[got:size])

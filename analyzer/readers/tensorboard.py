@@ -76,7 +76,7 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
     label = label or path.name
     res = FileResult(path, None)
     try:
-        buf = Buffer.from_file(path)
+        buf = Buffer.from_file(path, reuse=True)
     except OSError as exc:
         res.skipped = f"cannot be read: {exc.strerror or exc}"
         res.problem = res.skipped
