@@ -376,7 +376,7 @@ def walk(buf: Buffer) -> Framing:
             k_spec = min(k_spec * 4, _MAX_SPEC)
             scalar_budget = 2
         else:  # the pattern changed (a step varint grew, another kind of event came in)
-            k_spec = _MAX_SPEC if accepted >= 1024 else max(256, 2 * accepted)
+            k_spec = _MAX_SPEC if accepted >= 256 else max(256, 2 * accepted)
             scalar_budget = 8 if accepted >= 2 * period else min(scalar_budget * 2, 512)
     flush()
     if off_parts:
