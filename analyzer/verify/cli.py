@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .experiment import ExperimentError
     from .runner import Plan, TensorFlowMissing, VerifyError, require_tf, verify
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off stderr
     try:
         require_tf()
     except TensorFlowMissing as e:
