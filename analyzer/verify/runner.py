@@ -376,6 +376,7 @@ def train_one(
         args: dict[str, Any] = {"x": x, "y": y, "validation_data": val}
     else:
         val = spec.val
+        fit.setdefault("shuffle", False)  # a dataset shuffles itself; Keras would warn
         args = {"x": spec.train, "validation_data": val}
     t0 = time.monotonic()
     hist = model.fit(**args, epochs=epochs, verbose=0, callbacks=callbacks, **fit)
