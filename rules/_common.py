@@ -225,15 +225,16 @@ def flat_since(L: Levels, *, rel_band: float = 0.05) -> int:
 
 
 def chance_level(initial: float, final: float, *, tol: float = 0.1) -> int | None:
-    """If ``final`` sits within ``tol`` (relative) of ln(k) for the class count k suggested by the
-    starting loss (a classifier starts near ln(k)), return k."""
-    if not (np.isfinite(initial) and 0.3 < initial < 12.0):
+    """If the loss sits at ln(k) — a classifier predicting uniform probabilities over k classes —
+    return k. k comes from the stuck (final) level, which a uniform predictor reaches exactly; the
+    start, which random weights put near but usually above ln(k), must be within ``tol`` of it."""
+    if not (np.isfinite(initial) and np.isfinite(final) and 0.3 < final < 12.0):
         return None
-    k = int(round(np.exp(initial)))
-    if k < 2 or k > 100000:
+    k = int(round(np.exp(final)))
+    if k < 2:
         return None
     ref = np.log(k)
-    if abs(initial - ref) <= tol * ref and abs(final - ref) <= tol * ref:
+    if abs(final - ref) <= 0.02 * ref and abs(initial - ref) <= tol * ref:
         return k
     return None
 
