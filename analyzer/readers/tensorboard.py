@@ -185,8 +185,11 @@ def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
         rows = res.rows
         if rows is None:
             continue
-        remap = np.array([tag_ids.setdefault(t, len(tag_ids)) for t in rows.tags], dtype=np.int32)
-        parts["tag"].append(remap[rows.tag] if len(rows.tag) else rows.tag)
+        remap = [tag_ids.setdefault(t, len(tag_ids)) for t in rows.tags]
+        if remap == list(range(len(remap))):  # the first file, or files with the same tags
+            parts["tag"].append(rows.tag)
+        else:
+            parts["tag"].append(np.array(remap, dtype=np.int32)[rows.tag])
         for k in ("step", "value", "wall", "tensor"):
             parts[k].append(getattr(rows, k))
         starts.extend((offset + at, s) for at, s in rows.starts)
@@ -197,11 +200,9 @@ def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
     if not offset:
         z = np.empty(0)
         return _Folder(tags, np.empty(0, np.int32), np.empty(0, np.int64), z, z, [])
-    tag = np.concatenate(parts["tag"])
-    step = np.concatenate(parts["step"])
-    value = np.concatenate(parts["value"])
-    wall = np.concatenate(parts["wall"])
-    tensor = np.concatenate(parts["tensor"])
+    tag, step, value, wall, tensor = (
+        _cat(parts[k]) for k in ("tag", "step", "value", "wall", "tensor")
+    )
     notes: list[str] = []
     where = folder or "run folder"
     keep = np.ones(len(tag), dtype=bool)
@@ -235,7 +236,7 @@ def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
                 f"{int(stale.sum())} point(s) logged before it at or after that step were dropped "
                 "(replaced by the resumed session)"
             )
-    if not keep.all():
+    if notes:  # something was dropped
         tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
     return _Folder(tags, tag, step, value, wall, notes)
 
