@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--datasets", default="1run,200runs", help="comma list: 1run,200runs")
     ap.add_argument("--styles", default="tf1,tf2", help="comma list: tf1,tf2")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma list of " + ",".join(TOOLS))
-    ap.add_argument("--repeat", type=int, default=1, help="best of N for curvelint and bare-walk")
+    ap.add_argument("--repeat", type=int, default=3, help="best of N for curvelint and bare-walk")
     ap.add_argument("--keep", type=Path, help="write the data sets here and keep them")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
     ap.add_argument("--worker", nargs=2, metavar=("TOOL", "FOLDER"), help=argparse.SUPPRESS)
@@ -304,11 +304,16 @@ def main(argv: list[str] | None = None) -> int:
                     f"written in {time.perf_counter() - t:.1f} s",
                     flush=True,
                 )
+                # the fast tools take turns, so that a busy spell on the machine hits them alike
+                runs: dict[str, list[dict]] = {t: [] for t in tools}
+                for _rep in range(args.repeat):
+                    for tool in tools:
+                        if tool in SLOW_TOOLS and runs[tool]:
+                            continue
+                        runs[tool].append(measure(tool, folder))
                 for tool in tools:
-                    reps = args.repeat if tool not in SLOW_TOOLS else 1
-                    runs = [measure(tool, folder) for _ in range(reps)]
-                    ok = [r for r in runs if "error" not in r]
-                    res = min(ok, key=lambda r: r["seconds"]) if ok else runs[0]
+                    ok = [r for r in runs[tool] if "error" not in r]
+                    res = min(ok, key=lambda r: r["seconds"]) if ok else runs[tool][0]
                     res.update(dataset=f"{name}-{style}", tool=tool, events=events)
                     results.append(res)
                     print(f"#   {tool}: {res.get('seconds', float('nan')):.2f} s", flush=True)
