@@ -33,6 +33,15 @@ Restarts:
   session replaces the earlier points with step >= its first step). TensorBoard itself only does
   this for files without ``file_version`` >= 2; curvelint does it always, because a resumed run
   that did not write ``SessionLog.START`` (Keras, PyTorch) otherwise shows two overlapping curves.
+  (:func:`assemble` hands only the tags whose step goes back to ``apply_restarts``; the result is
+  the same as for the whole table, tested.)
+
+Damage, per file: a truncated last record (a file still being written) -> the complete records
+are read, plus a note; a bad payload checksum -> that record is skipped and counted in a note; a
+corrupt length field -> the walk resynchronises on the next valid record (note); an empty file ->
+a note; bytes that hold no valid record at all (not an event file) -> the file is in
+:attr:`ReadResult.skipped`. :class:`ReadError` is raised only when no file gave a single scalar
+and something was wrong; a run of valid files without scalars gives an empty frame and a note.
 """
 
 from __future__ import annotations
