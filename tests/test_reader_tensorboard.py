@@ -669,6 +669,23 @@ def test_results_do_not_share_memory_with_the_next_read(tmp_path):
     assert rows(first) == {"x": [(s, float(s)) for s in range(50)]}
 
 
+def test_many_tags_of_one_length_stay_on_the_fast_path(tmp_path):
+    tags = [f"layer_{i:03d}/grad_norm" for i in range(300)]
+    events = [
+        Event(wall_time=1.0 + s, step=s, summary=Summary(value=[Value(tag=t, simple_value=s + i)]))
+        for s in range(20)
+        for i, t in enumerate(tags)
+    ]
+    p = write(tmp_path / "events.out.tfevents.1.h", events)
+    buf = Buffer.from_file(p)
+    fr = walk(buf)
+    decoded = decode_file(buf, fr.payload_starts, fr.payload_ends)
+    assert decoded.slow_records == 0
+    got = rows(read_dir(tmp_path))
+    assert len(got) == 300 and got["layer_007/grad_norm"] == [(s, float(s + 7)) for s in range(20)]
+    assert read_dir(tmp_path).frame.equals(read_dir(tmp_path, fast=False).frame)
+
+
 def test_mostly_unique_records_do_not_build_a_layout_each(tmp_path, monkeypatch):
     from analyzer.readers import _tbdecode
 
