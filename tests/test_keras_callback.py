@@ -1,5 +1,6 @@
 """Keras callback: the decisions (fake model, fast) and a real Keras training (slow)."""
 
+import importlib.util
 import math
 import os
 import sys
@@ -152,7 +153,10 @@ def test_clear_import_error_without_keras(monkeypatch):
 
 @pytest.mark.slow
 def test_real_keras_training(tmp_path):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
+    if importlib.util.find_spec("tensorflow") is None:
+        # Keras 3 without TensorFlow: use the torch backend. With TensorFlow installed, keep the
+        # default backend — Keras fixes it at first import for the whole test session.
+        os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras")
     from analyzer.integrations.keras import CurvelintCallback
 
