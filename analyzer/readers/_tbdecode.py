@@ -891,8 +891,8 @@ def _split(members: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
     positions of its layout: other tags of the same length land in one group each. A split into
     many small groups means the layout differs (data where the representative has structure);
     then the records stay together and the next round takes the first as representative."""
-    if len(members) < 2:
-        return [members]
+    if len(members) < 2 or _rows_equal(rows, rows[:1]).all():
+        return [members]  # the usual case: one other tag
     codes, uniq = pd.factorize(_row_hash(rows))
     if len(uniq) == 1:
         return [members]
