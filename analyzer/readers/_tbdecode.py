@@ -903,15 +903,6 @@ def _split(members: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
     return np.split(members[order], bounds)
 
 
-def _flat_values(flat: np.ndarray, at: np.ndarray, kind: str) -> np.ndarray:
-    size = _KIND_SIZE[kind]
-    view = np.ndarray((len(flat) - size + 1,), dtype=f"V{size}", buffer=flat, strides=(1,))
-    raw = view[at].view(_KIND_DTYPE[kind])
-    if kind == "bf16":
-        return (raw.astype(np.uint32) << np.uint32(16)).view(np.float32).astype(np.float64)
-    return raw.astype(np.float64)
-
-
 def _fast_groups(
     buf: Buffer, starts: np.ndarray, ends: np.ndarray, check: bool
 ) -> tuple[_Prefix, _Uniform, list[_Group], list[int]]:
