@@ -32,15 +32,7 @@ TAG_COLUMNS = ("tag", "metric", "name", "key")
 def _options(select, ignore, rule_options, train_loss, val_loss):
     from .engine import Options
 
-    opts = Options(
-        select=list(select or []),
-        ignore=list(ignore or []),
-        rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
-        train_loss=train_loss,
-        val_loss=val_loss,
-    )
-    opts.rules()  # unknown codes -> KeyError listing the known ones
-    return opts
+    return Options.build(select, ignore, rule_options, train_loss, val_loss)
 
 
 def _column_points(values: np.ndarray) -> np.ndarray:

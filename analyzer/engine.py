@@ -29,6 +29,27 @@ class Options:
     train_loss: str | None = None
     val_loss: str | None = None
 
+    @classmethod
+    def build(
+        cls,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        rule_options: Mapping[str, Mapping[str, Any]] | None = None,
+        train_loss: str | None = None,
+        val_loss: str | None = None,
+    ) -> Options:
+        """Options from the keyword arguments of the Python API; unknown rule codes raise
+        KeyError listing the known ones."""
+        opts = cls(
+            select=list(select or []),
+            ignore=list(ignore or []),
+            rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
+            train_loss=train_loss,
+            val_loss=val_loss,
+        )
+        opts.rules()
+        return opts
+
     def rules(self) -> list[rule_registry.Rule]:
         chosen = rule_registry.select(self.select, self.ignore)
         for key in self.rule_options:
@@ -164,12 +185,5 @@ def check(
     val_loss: str | None = None,
 ) -> Report:
     """Read every run under ``paths`` and diagnose it. The Python twin of ``curvelint check``."""
-    options = Options(
-        select=list(select or []),
-        ignore=list(ignore or []),
-        rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
-        train_loss=train_loss,
-        val_loss=val_loss,
-    )
-    options.rules()
+    options = Options.build(select, ignore, rule_options, train_loss, val_loss)
     return analyze(load(paths, train_loss=train_loss, val_loss=val_loss), options)

@@ -228,14 +228,8 @@ class Monitor:
             raise ValueError(f"every must be >= 1 or None, not {every!r}")
         if max_points < 16:
             raise ValueError(f"max_points must be at least 16, not {max_points!r}")
-        self.options = Options(
-            select=list(select or []),
-            ignore=list(ignore or []),
-            rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
-            train_loss=train_loss,
-            val_loss=val_loss,
-        )
-        self.options.rules()  # unknown codes fail here, not in the middle of training
+        # unknown codes fail here, not in the middle of training
+        self.options = Options.build(select, ignore, rule_options, train_loss, val_loss)
         self.every = every
         self.budget = float(budget)
         self.max_points = int(max_points)
