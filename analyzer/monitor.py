@@ -66,6 +66,7 @@ _FOLD = 256
 #: finding kinds announced only once two consecutive evaluations agree
 _DEBOUNCED = frozenset({"plateau", "oscillation", "overfitting", "undertrained"})
 
+
 class FindingTracker:
     """Remembers which findings were already reported; says which ones are new or worse.
 
@@ -344,7 +345,8 @@ class Monitor:
         # divergence is announced at once. report() is not debounced.
         keys = {(f.code, f.curve) for f in findings}
         confirmed = [
-            f for f in findings
+            f
+            for f in findings
             if f.kind not in _DEBOUNCED or (f.code, f.curve) in self._previous_keys
         ]
         self._previous_keys = keys

@@ -36,7 +36,10 @@ def reduced(name: str) -> dict:
                 "roles": r["roles"],
                 "verdict": r["verdict"],
                 "findings": [
-                    {k: f[k] for k in ("code", "kind", "severity", "curve", "start_step", "end_step")}
+                    {
+                        k: f[k]
+                        for k in ("code", "kind", "severity", "curve", "start_step", "end_step")
+                    }
                     for f in r["findings"]
                 ],
             }
