@@ -291,3 +291,18 @@ def test_overlay_svg_handles_non_finite_and_flat_curves():
     svg = overlay_svg([a], [RunOutcome("r", 0, (1.0, 1.0))], "#00f")
     assert svg.count("<polyline") == 4  # the baseline splits at each gap
     assert "no finite" in overlay_svg([RunOutcome("b", 0, (math.nan,))], [], "#00f")
+
+
+def test_verification_section_in_the_main_report():
+    from analyzer.findings import Report
+    from analyzer.report.html import render_html
+    from analyzer.verify.html import verify_section
+
+    res = _result()
+    res.experiment = "<script>alert(1)</script>.py"
+    page = render_html(Report(version="t"), None, verification=verify_section(res))
+    section = page[page.index('id="verification"') : page.index('id="skipped"')]
+    assert "Verification" in section and section.count("<svg") == 2
+    assert "early-stopping" in section and "resolved" in section
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in section
+    assert 'id="verification"' not in render_html(Report(version="t"), None)

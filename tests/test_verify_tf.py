@@ -87,6 +87,8 @@ def test_cli_writes_logs_json_and_html(tmp_path, capsys):
     assert json.loads((out / "verify.json").read_text())["verdicts"] == doc["verdicts"]
     page = (out / "verify.html").read_text()
     assert "<svg" in page and "clip-gradients" in page and "Verification" in page
+    report = (out / "report.html").read_text()  # the main report with a Verification section
+    assert 'id="verification"' in report and "clip-gradients" in report
     logged = load([out / "logs" / "baseline" / "s0"])
     assert len(logged.runs) == 1 and logged.runs[0].val is not None
     assert len(logged.runs[0].val) == 8

@@ -323,10 +323,14 @@ def _sort_value(x: Any) -> str:
     return "" if v is None else repr(v)
 
 
-def render_html(report: Report, result: Any = None, *, title: str | None = None) -> str:
+def render_html(
+    report: Report, result: Any = None, *, title: str | None = None, verification: str | None = None
+) -> str:
     """The whole report as one HTML document (str). ``result`` is the LoadResult the report came
     from (its runs give the curves for the charts, its roots the header); without it the page has
-    everything but the charts."""
+    everything but the charts. ``verification``: the fragment from
+    :func:`analyzer.verify.html.verify_section` (built with every user text escaped), shown as a
+    "Verification" section."""
     runs_by_id = {r.id: r for r in getattr(result, "runs", None) or []}
     roots = [str(p) for p in getattr(result, "roots", None) or []]
     views = [_run_view(i, rr, runs_by_id.get(rr.run)) for i, rr in enumerate(report.runs)]
@@ -369,6 +373,8 @@ def render_html(report: Report, result: Any = None, *, title: str | None = None)
         css=Markup(css),  # our own static file, not user data
         js=Markup(js),  # idem; its hash is in the CSP
         csp=csp,
+        # built by analyzer.verify.html with html.escape on every text from the user's files
+        verification=Markup(verification) if verification else None,
     )
 
 

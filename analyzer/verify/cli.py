@@ -104,7 +104,9 @@ def render_text(result: Any) -> str:
         lines.append(f"note: {n}")
     b = result.baseline_seconds()
     rel = f" ({result.seconds / b:.1f}x one baseline run)" if b and not math.isnan(b) else ""
-    lines.append(f"\n{result.seconds:.0f}s{rel}; logs, verify.json and verify.html in {result.out}")
+    lines.append(
+        f"\n{result.seconds:.0f}s{rel}; logs, verify.json, verify.html and report.html in {result.out}"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -113,13 +115,30 @@ def _f(x: float) -> str:
 
 
 def write_outputs(result: Any) -> tuple[Path, Path]:
-    """verify.json and verify.html in the output folder."""
-    from .html import render_verify_html
+    """verify.json and verify.html in the output folder, and report.html: the diagnosis of every
+    trained run (baseline and remedies) with the verification as a section of the main report."""
+    from .html import render_verify_html, verify_section
 
     out = Path(result.out)
     j, h = out / "verify.json", out / "verify.html"
     j.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     h.write_text(render_verify_html(result), encoding="utf-8")
+    try:
+        from ..engine import analyze
+        from ..report.html import render_html
+        from ..runs import load
+
+        loaded = load(out)
+        if loaded.runs:
+            page = render_html(
+                analyze(loaded),
+                loaded,
+                title="curvelint verify — " + Path(str(result.experiment)).name,
+                verification=verify_section(result),
+            )
+            (out / "report.html").write_text(page, encoding="utf-8")
+    except Exception as e:  # the stand-alone page is already written; say why the report is not
+        result.notes.append(f"report.html not written: {type(e).__name__}: {e}")
     return j, h
 
 

@@ -82,8 +82,9 @@ def overlay_svg(base: Sequence[RunOutcome], rem: Sequence[RunOutcome], color: st
     )
 
 
-def render_verify_html(result) -> str:
-    """The page for a :class:`~analyzer.verify.runner.VerifyResult`."""
+def verify_section(result) -> str:
+    """The verification as an HTML fragment (every text from the user's files escaped), for the
+    "Verification" section of the main report and for the stand-alone page."""
     base = [r for r in result.runs if r.arm == "baseline"]
     t = result.target
     rows, charts = [], []
@@ -116,17 +117,7 @@ def render_verify_html(result) -> str:
     diag = (
         f"<p><b>Diagnosis</b> ({html.escape(t.source)}): {html.escape(t.message)}</p>" if t else ""
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>curvelint verify — {html.escape(result.experiment)}</title>
-<style>
-body{{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
-table{{border-collapse:collapse}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
-.good{{color:#15803d;font-weight:600}}.bad{{color:#b91c1c;font-weight:600}}.meh{{color:#666}}
-.muted{{color:#777;font-size:12px}}section{{margin:1.5em 0}}
-</style></head><body>
-<h1>Verification</h1>
+    return f"""<h2>Verification</h2>
 <p>Experiment <code>{html.escape(result.experiment)}</code>, {result.epochs} epochs,
 seeds {", ".join(map(str, result.seeds))}, metric: {html.escape(result.metric)} validation loss,
 {result.seconds:.0f}s in total.</p>
@@ -137,5 +128,21 @@ seeds {", ".join(map(str, result.seeds))}, metric: {html.escape(result.metric)} 
 {"".join(charts)}
 {f"<h2>Not applicable</h2><ul>{na}</ul>" if na else ""}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+"""
+
+
+def render_verify_html(result) -> str:
+    """The stand-alone page for a :class:`~analyzer.verify.runner.VerifyResult`."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>curvelint verify — {html.escape(result.experiment)}</title>
+<style>
+body{{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
+table{{border-collapse:collapse}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
+.good{{color:#15803d;font-weight:600}}.bad{{color:#b91c1c;font-weight:600}}.meh{{color:#666}}
+.muted{{color:#777;font-size:12px}}section{{margin:1.5em 0}}
+</style></head><body>
+{verify_section(result)}
 </body></html>
 """
