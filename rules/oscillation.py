@@ -3,12 +3,19 @@
 What it detects
 ---------------
 Sustained swings of the training loss (the validation loss when no training loss is logged)
-around its trend: a zig-zag from one point to the next, slow waves with a dominant period, or
-bounces so large that the curve's level is unclear. The residual from a robust trend is measured
-as a fraction of the loss level (scale-free), compared with the curve's own point-to-point noise
-(swings must stand out from it), the curve must climb back up about as much as it falls, and the
-swings must be there in the second half of the run. Isolated spikes, periodic spikes at epoch boundaries, a fast
-early descent and learning-rate step drops are not oscillation.
+around its trend, in the second half of the run, found in either of two ways:
+
+* regular swings of the logged curve — a zig-zag from one point to the next, waves with a
+  dominant period, or swings that stand out from the curve's own point-to-point noise — where
+  the curve climbs back up about as much as it falls, over at least two full cycles;
+* bouncing at the evaluation cadence — the training loss averaged between validation points
+  (epoch means when it is logged per iteration) swings by a large fraction of its level, and the
+  validation loss swings too (minibatch noise in the training loss, however large near zero,
+  does not move the validation loss; a real swing of the weights does).
+
+Amplitudes are fractions of the loss level (scale-free). Swings that die out, or keep growing
+(a run diverging, DIV002), are not reported. Isolated spikes, periodic spikes at epoch
+boundaries, a fast early descent and learning-rate step drops are not oscillation.
 
 Why it matters
 --------------
