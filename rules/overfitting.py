@@ -13,7 +13,8 @@ between validation and training loss grew.
 Why it matters
 --------------
 The model has started to memorise the training set; every step after the best checkpoint makes it
-worse on new data. If the training loss rises too, the run is diverging instead (DIV002).
+worse on new data. If the training loss rises too, or turns NaN/inf, the run is diverging
+instead (DIV002, DIV001) and this rule stays silent.
 
 What to do
 ----------
