@@ -56,21 +56,25 @@ NAME = "loss-oscillation"
 KIND = "oscillation"
 
 
-def _white_sigma(steps, values) -> float:
-    """Point-to-point noise of the whole curve in the working space oscillation() uses: MAD of
-    second differences (blind to slopes and level steps) of the same bin medians."""
+def _work(steps, values) -> tuple[np.ndarray, np.ndarray]:
+    """The curve in the working space oscillation() uses: every point, and its bin medians."""
     prep = prepare(steps, values)
-    _, w, _ = bin_medians(prep.steps, prep.work, max_points=2000)
+    _, binned, _ = bin_medians(prep.steps, prep.work, max_points=2000)
+    return prep.work, binned
+
+
+def _white_sigma(w: np.ndarray) -> float:
+    """Point-to-point noise of the (binned, working-space) curve ``w``: MAD of second differences,
+    blind to slopes and level steps."""
     if w.size < 5:
         return 0.0
     return float(mad_sigma(np.diff(w, n=2)) / np.sqrt(6.0))
 
 
-def _alternations(steps, values) -> int:
-    """How many times the curve crosses from clearly above its running median to clearly below
-    (or back): excursions smaller than half the typical swing do not count."""
-    prep = prepare(steps, values)
-    _, w, _ = bin_medians(prep.steps, prep.work, max_points=2000)
+def _alternations(w: np.ndarray) -> int:
+    """How many times the (binned, working-space) curve ``w`` crosses from clearly above its
+    running median to clearly below (or back): excursions smaller than half the typical swing
+    do not count."""
     if w.size < 6:
         return 0
     r = w - rolling_median(w, window=auto_window(w.size, frac=0.3, minimum=5))
@@ -156,11 +160,11 @@ def check(
         and np.isfinite(o.amplitude_rel_level)
         and o.amplitude_rel_level >= min_amplitude
     ):
-        white = 1.645 * _white_sigma(seg_s, seg_v)
+        work, binned = _work(seg_s, seg_v)
+        white = 1.645 * _white_sigma(binned)
         excess = o.amplitude / white if white > 0 else float("inf")
         # a swing goes up as well as down: a staircase or a noisy descent mostly goes down
-        w = prepare(seg_s, seg_v).work
-        d = np.diff(w)
+        d = np.diff(work)
         down = float(-d[d < 0].sum())
         up_down = float(d[d > 0].sum() / down) if down > 0 else float("inf")
         zigzag = bool(
@@ -170,7 +174,7 @@ def check(
         )
         waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
         swings = excess >= min_excess
-        cycles = _alternations(seg_s, seg_v) / 2.0
+        cycles = _alternations(binned) / 2.0
         structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
     use_bounce = False
     if bounce is not None and bounce[0] >= min_bounce and np.isfinite(bounce[2]):
