@@ -68,6 +68,26 @@ def _finite_count(c) -> int:
     return int(np.isfinite(c.values).sum()) if c is not None else 0
 
 
+def _apply_deference(findings: list[Finding], chosen: list[rule_registry.Rule]) -> list[Finding]:
+    """Drop the findings of a rule that declares ``DEFERS_TO`` (problem kinds) when a finding of
+    such a kind, warning or worse, starts before the end of its step range: e.g. the growing
+    swings of a run that diverges are part of the divergence, not a separate oscillation."""
+    defers = {r.code: tuple(getattr(r.module, "DEFERS_TO", ())) for r in chosen}
+    out = []
+    for f in findings:
+        kinds = defers.get(f.code, ())
+        superseded = any(
+            g.kind in kinds
+            and g is not f
+            and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
+            and (g.start_step is None or f.end_step is None or g.start_step <= f.end_step)
+            for g in findings
+        )
+        if not superseded:
+            out.append(f)
+    return out
+
+
 def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[str, list[Finding]]:
     """Apply the selected rules to one run's curves: (verdict, findings sorted worst first)."""
     options = options or Options()
@@ -87,6 +107,7 @@ def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[st
             continue
         for f in produced:
             findings.append(replace(f, run=curves.run))
+    findings = _apply_deference(findings, options.rules())
     if errors:
         findings.append(
             Finding(

@@ -3,19 +3,28 @@
 What it detects
 ---------------
 Sustained swings of the training loss (the validation loss when no training loss is logged)
-around its trend, in the second half of the run, found in either of two ways:
+around its trend, found in any of three ways:
 
-* regular swings of the logged curve — a zig-zag from one point to the next, waves with a
-  dominant period, or swings that stand out from the curve's own point-to-point noise — where
-  the curve climbs back up about as much as it falls, over at least two full cycles;
-* bouncing at the evaluation cadence — the training loss averaged between validation points
-  (epoch means when it is logged per iteration) swings by a large fraction of its level, and the
-  validation loss swings too (minibatch noise in the training loss, however large near zero,
-  does not move the validation loss; a real swing of the weights does).
+* regular swings of the logged curve in the second half of the run — a zig-zag from one point
+  to the next, waves with a dominant period, or swings that stand out from the curve's own
+  point-to-point noise — where the curve climbs back up about as much as it falls, over at
+  least two full cycles;
+* bouncing at the evaluation cadence in the second half — the training loss averaged between
+  validation points (epoch means when it is logged per iteration; runs of ~sqrt(n) points when
+  there is no validation loss) swings by a large fraction of its level, measured in log space
+  so a swing is relative to where the loss is at the time;
+* an episode — the same bouncing lasts for at least half of the run, even if the loss settles
+  (or collapses, as a model that finally memorises its training set) before the end; the
+  finding says until which step.
 
-Amplitudes are fractions of the loss level (scale-free). Swings that die out, or keep growing
-(a run diverging, DIV002), are not reported. Isolated spikes, periodic spikes at epoch
-boundaries, a fast early descent and learning-rate step drops are not oscillation.
+A swing must also be real and matter: beyond the sampling noise of the averaged minibatch
+losses (their standard error), and either shown by the validation loss (minibatch noise in the
+training loss, however large near zero, does not move the validation loss; a real swing of the
+weights does) or a visible fraction of the loss's overall scale (not 1e-4 wiggles after a drop
+from 1.0). Amplitudes are fractions of the loss level (scale-free). Swings that die out early,
+or that keep growing as a run diverges (a DIV001/DIV002 finding that starts before the swings
+end takes precedence), are not reported. Isolated spikes, periodic spikes at epoch boundaries,
+a fast early descent and learning-rate step drops are not oscillation.
 
 Why it matters
 --------------
@@ -44,16 +53,18 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
-from analyzer.trends.oscillation import oscillation
+from analyzer.trends.oscillation import oscillation, swing_episode
 from analyzer.trends.prep import bin_medians, prepare
 from analyzer.trends.smoothing import auto_window, mad_sigma, rolling_median
 
 from . import _remedies as R
-from ._common import clamp01, epoch_level, fmt, last_lr, max_lr, pct
+from ._common import clamp01, epoch_means, fmt, last_lr, max_lr, pct
 
 CODE = "OSC001"
 NAME = "loss-oscillation"
 KIND = "oscillation"
+#: a divergence that starts before the swings end explains them (see analyzer.engine)
+DEFERS_TO = ("divergence",)
 
 
 def _work(steps, values) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +108,9 @@ def _bounce(steps, values):
         return None
     half = steps >= steps[0] + 0.5 * (steps[-1] - steps[0]) if len(steps) >= 16 else slice(None)
     s, v = steps[half], values[half]
-    o = oscillation(s, v, min_points=6)
+    # swings of a loss are relative to where it is at the time: measure them in log space (a
+    # linear residual divided by the final level overstates the swings of a falling curve)
+    o = oscillation(s, v, min_points=6, space="log" if (v > 0).all() else "auto")
     if o.insufficient or not np.isfinite(o.amplitude_rel_level):
         return None
     level = float(np.median(v[-max(3, len(v) // 5) :]))
@@ -112,6 +125,43 @@ def _bounce(steps, values):
     )
 
 
+def _rel_scale(amp_rel_level: float, seg: np.ndarray, whole: np.ndarray) -> float:
+    """A swing of ``amp_rel_level`` (fraction of the segment's final level) as a fraction of the
+    curve's overall scale (the larger of its start and final levels)."""
+    level = float(np.median(seg[-max(3, len(seg) // 5) :]))
+    start = float(np.median(whole[:3]))
+    scale = max(abs(start), abs(level))
+    return amp_rel_level * abs(level) / scale if scale > 0 else 0.0
+
+
+def _episode(
+    s, v, rel_se, val, *, min_bounce, min_fraction, min_val_bounce, min_scale, min_sampling_excess
+):
+    """The swing episode of the evaluation-cadence curve (s, v) when it covers at least
+    ``min_fraction`` of the run and passes the same tests as a second-half bounce: beyond the
+    sampling noise of interval means, and shown by the validation loss over the same steps or a
+    visible fraction of the loss's overall scale."""
+    ep = swing_episode(s, v, min_amplitude=min_bounce)
+    if ep is None or ep.fraction < min_fraction:
+        return None
+    inside = (s >= ep.start) & (s <= ep.end)
+    if rel_se is not None:
+        se = rel_se[inside]
+        se = se[np.isfinite(se)]
+        if se.size and ep.amplitude_rel_level < min_sampling_excess * 1.645 * float(np.median(se)):
+            return None
+    level = float(np.median(v[inside]))
+    scale = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-3:]))), abs(level))
+    material = scale > 0 and ep.amplitude_rel_level * abs(level) / scale >= min_scale
+    val_swings = False
+    if val is not None:
+        vs, vv = _finite(val)
+        w = (vs >= ep.start) & (vs <= ep.end)
+        vep = swing_episode(vs[w], vv[w], min_amplitude=min_val_bounce) if w.sum() >= 8 else None
+        val_swings = vep is not None and vep.fraction >= 0.5
+    return ep if (material or val_swings) else None
+
+
 def check(
     curves: CurveSet,
     *,
@@ -124,23 +174,31 @@ def check(
     min_scale: float = 0.03,
     min_val_bounce: float = 0.1,
     max_growth: float = 4.0,
+    min_sampling_excess: float = 2.0,
+    min_episode: float = 0.5,
 ) -> list[Finding]:
     """``min_amplitude``: swing (semi-amplitude) as a fraction of the loss level below which
     nothing is reported; ``min_up_down``: the curve's rises must add up to at least this share of
-    its falls (a staircase or a noisy descent mostly falls); ``min_excess``: swings must be this many times what white
-    noise of the curve's point-to-point size would give; ``min_persistence``: late/early amplitude
-    ratio below which the swing is considered to have died out; ``min_cycles``: how many full
-    up-and-down swings (each beyond half the amplitude) must be seen; ``min_bounce``: on the
-    evaluation-cadence curve, swings this large relative to the level count without a regular
-    structure, provided the validation loss swings by at least ``min_val_bounce`` of its level
-    too (or, with no validation loss, the swings are at least ``min_scale`` of the loss's overall
-    scale) and their amplitude does not grow more than ``max_growth`` times over the run."""
+    its falls (a staircase or a noisy descent mostly falls); ``min_excess``: swings must be this
+    many times what white noise of the curve's point-to-point size would give;
+    ``min_persistence``: late/early amplitude ratio (second half) below which the swing is
+    considered to have died out; ``min_cycles``: how many full up-and-down swings (each beyond
+    half the amplitude) must be seen; ``min_bounce``: on the evaluation-cadence curve, swings this
+    large relative to the level count without a regular structure; ``min_val_bounce``: the
+    validation loss swinging this much confirms them; ``min_scale``: without that confirmation
+    the swings must be at least this fraction of the loss's overall scale; ``max_growth``: swings
+    whose amplitude grows more than this many times are a run diverging;
+    ``min_sampling_excess``: swings of interval means must be this many times their sampling
+    noise; ``min_episode``: share of the run an episode of bouncing must cover."""
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
     # (a) bouncing: the loss at the evaluation cadence (epoch means when training is logged per
     # iteration) swings by a large fraction of its level and of its overall scale
-    es, ev = epoch_level(c, curves.val) if c is curves.train else _finite(c)
+    if c is curves.train:
+        es, ev, rel_se = epoch_means(c, curves.val)
+    else:
+        (es, ev), rel_se = _finite(c), None
     bounce = _bounce(es, ev)
     # (b) regular swings of the raw curve that stand out from its point-to-point noise
     steps, values = _finite(c)
@@ -155,6 +213,7 @@ def check(
     zigzag = waves = False
     excess = up_down = float("nan")
     cycles = 0.0
+    material_raw = False
     if (
         not o.insufficient
         and np.isfinite(o.amplitude_rel_level)
@@ -176,28 +235,62 @@ def check(
         swings = excess >= min_excess
         cycles = _alternations(binned) / 2.0
         structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
-    use_bounce = False
-    if bounce is not None and bounce[0] >= min_bounce and np.isfinite(bounce[2]):
-        if c is curves.train and curves.val is not None:
-            # a real swing of the weights moves the validation loss too; minibatch noise in the
-            # training loss (however large near zero) does not
-            vb = _bounce(*_finite(curves.val))
-            use_bounce = vb is not None and vb[0] >= min_val_bounce
-        else:
-            use_bounce = bounce[1] >= min_scale
+        material_raw = _rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale
+    # Is a swing real and does it matter? A real swing of the weights moves the validation loss
+    # too, while minibatch noise in the training loss (however large near zero) does not.
+    # Without a swinging validation loss, the training loss's own swings must be a visible
+    # fraction of its overall scale (not 1e-4 wiggles after a drop from 1.0) and, when they are
+    # averages of a few sampled minibatch losses, well beyond the sampling noise of those averages.
+    val_swings = False
+    if c is curves.train and curves.val is not None:
+        vb = _bounce(*_finite(curves.val))
+        val_swings = vb is not None and vb[0] >= min_val_bounce
+    sampling = float("nan")
+    if rel_se is not None and bounce is not None:
+        late = rel_se[-len(bounce[3]) :]
+        late = late[np.isfinite(late)]
+        sampling = 1.645 * float(np.median(late)) if late.size else float("nan")
+    beyond_sampling = bounce is not None and not (
+        np.isfinite(sampling) and bounce[0] < min_sampling_excess * sampling
+    )
+    use_bounce = (
+        bounce is not None
+        and bounce[0] >= min_bounce
+        and np.isfinite(bounce[2])
+        and beyond_sampling
+        and (val_swings or bounce[1] >= min_scale)
         # swings that keep growing are a run diverging (DIV002), not an oscillation
-        use_bounce = use_bounce and bounce[2] < max_growth
-    if not (structured or use_bounce):
-        return []
-    if use_bounce and not structured:
+        and bounce[2] < max_growth
+    )
+    structured = structured and (val_swings or material_raw)
+    if structured:
+        amp, persistence = float(o.amplitude_rel_level), o.amplitude_ratio_late_early
+        o_period = o.period
+    elif use_bounce:
         amp, persistence = bounce[0], bounce[2]
         seg_s = bounce[3]
         o_period = None
-    else:
-        amp, persistence = float(o.amplitude_rel_level), o.amplitude_ratio_late_early
-        o_period = o.period
-    if np.isfinite(persistence) and persistence < min_persistence:
-        return []  # the swings died out: the run settled
+    if (structured or use_bounce) and np.isfinite(persistence) and persistence < min_persistence:
+        structured = use_bounce = False  # the swings died out in the second half
+    # (c) an episode: the loss at the evaluation cadence swung for most of the run, and may
+    # have settled (or collapsed) before the end
+    episode = None
+    if not (structured or use_bounce):
+        episode = _episode(
+            es,
+            ev,
+            rel_se,
+            curves.val if c is curves.train else None,
+            min_bounce=min_bounce,
+            min_fraction=min_episode,
+            min_val_bounce=min_val_bounce,
+            min_scale=min_scale,
+            min_sampling_excess=min_sampling_excess,
+        )
+        if episode is None:
+            return []
+        amp, persistence, o_period = episode.amplitude_rel_level, float("nan"), None
+        seg_s = es[(es >= episode.start) & (es <= episode.end)]
     if structured and zigzag:
         pattern = "zig-zag"
         period = 2.0 * float(np.median(np.diff(seg_s))) if len(seg_s) > 1 else None
@@ -207,8 +300,13 @@ def check(
         pattern, period = "irregular", o_period if (structured and o.periodic) else None
     lr = last_lr(curves) or max_lr(curves)
     per = f", period ~{fmt(period)} steps" if period else ""
+    verb = "oscillates"
+    if episode is not None:
+        verb = f"oscillated over {pct(episode.fraction)} of the run" + (
+            "" if episode.at_end else f", until step {fmt(episode.end)}"
+        )
     msg = (
-        f"{c.tag} oscillates ({pattern}{per}): swings of ±{pct(amp)} of its level around the "
+        f"{c.tag} {verb} ({pattern}{per}): swings of ±{pct(amp)} of its level around the "
         f"trend"
         + (
             f", {excess:.1f}x its point-to-point noise"
@@ -245,6 +343,7 @@ def check(
                 "cycles": cycles,
                 "periodic_false_alarm": o.false_alarm if not o.insufficient else None,
                 "amplitude_late_over_early": persistence,
+                "episode_fraction": episode.fraction if episode is not None else None,
                 "lr": lr,
             },
             remedies=(

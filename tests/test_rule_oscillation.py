@@ -47,3 +47,81 @@ def test_oscillation_that_dies_out_is_not_reported():
     t = np.arange(1, 201)
     v = 0.5 + np.exp(-t / 40) + 0.3 * np.exp(-t / 15) * np.sin(2 * np.pi * t / 10)
     assert oscillation.check(cs(train=(t, v))) == []
+
+
+def _bouncing_then_collapse(n=60, until=0.6, seed=0):
+    """Per-epoch training loss that bounces irregularly by a factor ~3 for the first ``until``
+    of the run, then collapses smoothly by decades (a model that finally memorises)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    k = int(until * n)
+    bounce = 0.3 * np.exp(rng.normal(0, 0.7, k))
+    after = bounce[-1] * np.exp(-np.arange(1, n - k + 1) / 3.0)
+    return t, np.r_[bounce, after], k
+
+
+def test_swings_for_most_of_the_run_then_collapse_is_an_episode():
+    t, v, k = _bouncing_then_collapse()
+    f = oscillation.check(cs(train=(t, v)))
+    assert [x.code for x in f] == ["OSC001"]
+    ev = f[0].evidence
+    assert 0.45 <= ev["episode_fraction"] <= 0.65
+    assert f[0].start_step <= 10 and k - 8 <= f[0].end_step <= k + 2
+    assert "until step" in f[0].message
+
+
+def test_short_early_instability_is_not_an_episode():
+    t, v, _ = _bouncing_then_collapse(until=0.25)
+    assert oscillation.check(cs(train=(t, v))) == []
+
+
+def test_log_space_wiggles_at_a_negligible_level_are_not_oscillation():
+    # a loss that fell five decades wiggles by a factor of 3 around 1e-4: invisible on the
+    # loss's own scale, and the validation loss is smooth
+    t = np.arange(150)
+    v = np.exp(-t / 12.0) * np.exp(0.6 * np.sin(2 * np.pi * t / 15))
+    val = 0.7 + 0.004 * t
+    assert oscillation.check(cs(train=(t, v), val=(t, val))) == []
+
+
+def test_sampling_noise_of_interval_means_is_not_oscillation():
+    # per-iteration loss, heavy-tailed minibatch noise, only a few logged points per epoch:
+    # the epoch means jump around, but no more than an average of 6 such samples does
+    rng = np.random.default_rng(7)
+    per_epoch, epochs = 6, 40
+    s = np.arange(per_epoch * epochs)
+    v = 0.3 * np.exp(rng.normal(0, 1.2, s.size))
+    vs = np.arange(per_epoch - 1, s.size, per_epoch)
+    val = 0.35 * np.exp(rng.normal(0, 0.05, vs.size))
+    assert oscillation.check(cs(train=(s, v), val=(vs, val))) == []
+    # the same epoch means logged once per epoch (nothing to average) swing for real
+    ok = oscillation.check(cs(train=(vs, v.reshape(epochs, per_epoch).mean(1)), val=(vs, val)))
+    assert [x.code for x in ok] == ["OSC001"]
+
+
+def test_epoch_means_standard_error():
+    from rules._common import epoch_means
+
+    from .helpers import curve
+
+    s = np.arange(12)
+    v = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], dtype=float)
+    es, m, se = epoch_means(curve(s, v), curve([3, 7, 11], [1.0, 1.0, 1.0]))
+    assert list(es) == [3, 7, 11] and np.allclose(m, [2.5, 6.5, 10.5])
+    # sd of (1,2,3,4) is 1.29, over sqrt(4), relative to the mean
+    assert np.allclose(se, np.std([1, 2, 3, 4], ddof=1) / 2 / m)
+    # logged at the evaluation cadence: nothing averaged, no sampling error
+    assert epoch_means(curve(s, v), curve(s, v))[2] is None
+
+
+def test_swings_of_a_diverging_run_defer_to_divergence():
+    from analyzer.engine import analyze_curves
+
+    t = np.arange(120)
+    trend = np.where(t < 60, 1.0 * np.exp(-t / 15), np.exp(-4) * np.exp((t - 60) / 8.0))
+    v = trend * (1 + 0.3 * (-1) ** t)
+    _, findings = analyze_curves(cs(train=(t, v)))
+    kinds = {f.kind for f in findings if f.severity != "info"}
+    assert "divergence" in kinds and "oscillation" not in kinds
+    # on its own, the rule does see the zig-zag
+    assert [f.code for f in oscillation.check(cs(train=(t, v)))] == ["OSC001"]

@@ -103,3 +103,25 @@ def test_short_and_constant_inputs_are_flagged():
     assert o.insufficient and o.reason and o.period is None
     c = oscillation(np.arange(50), np.full(50, 0.7))
     assert not c.periodic and c.amplitude == 0.0
+
+
+def test_swing_episode_finds_where_a_curve_swings():
+    from analyzer.trends import swing_episode
+
+    t = np.arange(300, dtype=float)
+    base = 0.2 + 2.0 * np.exp(-t / 30)
+    swing = np.where((t >= 90) & (t < 240), 0.3, 0.0) * np.sin(2 * np.pi * t / 12)
+    ep = swing_episode(t, base * np.exp(swing), min_amplitude=0.15)
+    assert ep is not None and not ep.at_end
+    assert abs(ep.start - 90) <= 15 and abs(ep.end - 240) <= 15
+    assert abs(ep.fraction - 150 / 299) <= 0.1
+    # 1.645 robust sigmas of a sinusoid of 0.3 (natural log): 1.72 * 0.3 -> e^0.52 - 1 = 0.68
+    assert 0.4 <= ep.amplitude_rel_level <= 0.8
+    # to the end
+    late = np.where(t >= 150, 0.3, 0.0) * np.sin(2 * np.pi * t / 12)
+    ep = swing_episode(t, base * np.exp(late), min_amplitude=0.15)
+    assert ep is not None and ep.at_end and abs(ep.start - 150) <= 15
+    # a clean decay and a smaller swing have no episode
+    assert swing_episode(t, base, min_amplitude=0.15) is None
+    assert swing_episode(t, base * np.exp(0.05 * np.sin(t)), min_amplitude=0.15) is None
+    assert swing_episode(t[:5], base[:5], min_amplitude=0.15) is None

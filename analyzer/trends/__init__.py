@@ -16,10 +16,12 @@ from .oscillation import (
     Oscillation,
     Spike,
     Spikes,
+    SwingEpisode,
     detect_spikes,
     gls_power,
     oscillation,
     spike_period,
+    swing_episode,
 )
 from .plateau import PlateauEvidence, plateau_evidence
 from .prep import (
@@ -74,6 +76,8 @@ __all__ = [
     "mad_sigma",
     "noise_scale",
     "oscillation",
+    "swing_episode",
+    "SwingEpisode",
     "pelt",
     "plateau_evidence",
     "prepare",

@@ -296,6 +296,78 @@ def oscillation(
     )
 
 
+@dataclass(frozen=True)
+class SwingEpisode:
+    """The longest stretch of a curve over which it keeps swinging around its trend by at least
+    a given fraction of its level. ``start``/``end`` are steps, ``fraction`` the share of the
+    curve's step span it covers, ``amplitude_rel_level`` the median local swing over it
+    (semi-amplitude as a fraction of the local level), ``at_end`` whether it lasts to the last
+    point."""
+
+    start: float
+    end: float
+    fraction: float
+    amplitude_rel_level: float
+    at_end: bool
+
+
+def swing_episode(
+    steps: np.ndarray,
+    values: np.ndarray,
+    *,
+    min_amplitude: float,
+    trend_fraction: float = 0.3,
+    local_fraction: float = 0.15,
+    min_points: int = 8,
+) -> SwingEpisode | None:
+    """Find where a curve swings: detrend with a wide centred rolling median (``trend_fraction``
+    of the points; it keeps monotone descents and level steps), measure the local swing as 1.645
+    robust sigmas (rolling MAD over ``local_fraction`` of the points) of the residual — half its
+    5%-95% range for irregular swings; a pure sinusoid reads ~1.7x its semi-amplitude — and return the longest run of points whose local swing is
+    at least ``min_amplitude`` of the local level. Positive curves are measured in log space, so
+    a swing is relative to where the curve is at the time. None when there are fewer than
+    ``min_points`` finite points or no point swings enough."""
+    v = np.asarray(values, dtype=float)
+    s = np.asarray(steps, dtype=float)
+    fin = np.isfinite(v) & np.isfinite(s)
+    s, v = s[fin], v[fin]
+    if s.size < min_points:
+        return None
+    log = bool((v > 0).all())
+    w = np.log10(v) if log else v
+    m = w.size
+    trend = rolling_median(w, window=auto_window(m, frac=trend_fraction, minimum=5))
+    r = w - trend
+    k = auto_window(m, frac=local_fraction, minimum=5)
+    dev = np.abs(r - rolling_median(r, window=k))
+    local = 1.645 * MAD_TO_SIGMA * ndimage.median_filter(dev, size=k, mode="nearest")
+    if log:
+        rel = np.power(10.0, local) - 1.0
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(trend != 0, local / np.abs(trend), np.inf)
+    on = rel >= min_amplitude
+    if not on.any():
+        return None
+    # longest run of consecutive swinging points
+    edges = np.diff(np.r_[0, on.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    i = int(np.argmax(s[ends] - s[starts]))
+    a, b = int(starts[i]), int(ends[i])
+    # the rolling windows shrink to nothing at the edges, so a swing that lasts to the end of
+    # the curve fades out over the last half-window: count that as reaching the end
+    if b >= m - 1 - k // 2:
+        b = m - 1
+    span = float(s[-1] - s[0]) or 1.0
+    return SwingEpisode(
+        start=float(s[a]),
+        end=float(s[b]),
+        fraction=float((s[b] - s[a]) / span),
+        amplitude_rel_level=float(np.median(rel[a : int(ends[i]) + 1])),
+        at_end=b == m - 1,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Spikes
 
