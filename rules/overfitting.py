@@ -62,7 +62,8 @@ def check(
     ``min_noise_units``: ... and in noise sigmas; ``min_metric_rise``: for a validation metric, the
     worsening as a fraction of the improvement it had made; ``train_tolerance``: how much the
     training loss may rise after the best point (fraction of its level) and still count as
-    "not getting worse"."""
+    "not getting worse"; a rise beyond it disqualifies when it is significant (3 noise sigmas)
+    or, on a very noisy curve, when it exceeds five times the tolerance."""
     use_metric = curves.val is None
     c = curves.val if not use_metric else curves.val_metric
     if c is None:
@@ -130,8 +131,12 @@ def check(
             abs(t_best) if T.positive and t_best else max(abs(T.initial - T.best), 1e-12)
         )
         evidence["train_change_after_best"] = t_change
-        if t_change > train_tolerance and T.units(t_best, T.final) > 3:
-            return []  # both rise: that is divergence, not overfitting
+        if t_change > train_tolerance and (
+            T.units(t_best, T.final) > 3 or t_change > 5 * train_tolerance
+        ):
+            # both rise: that is divergence, or a run too unstable to call the training loss
+            # "improving" (a rise of a quarter is not "flat", however noisy the curve)
+            return []
         tv = np.asarray(curves.train.values, dtype=float)
         if not np.isfinite(tv[np.asarray(curves.train.steps) > L.best_step]).all():
             return []  # the training loss blew up to NaN/inf: divergence (DIV001), not overfitting

@@ -58,3 +58,18 @@ def test_scale_free():
             cs(train=(p.train_steps, p.train_values * k), val=(p.val_steps, p.val_values * k))
         )
         assert [x.code for x in f] == ["OVF001"]
+
+
+def test_val_rise_while_a_very_noisy_train_loss_also_rises_is_not_overfitting():
+    # the training loss bounces by a factor of 3 and its smoothed level ends ~50% above where
+    # it was at the validation minimum: not significant in its own noise, but not "improving"
+    rng = np.random.default_rng(3)
+    t = np.arange(60)
+    train_trend = np.where(t < 30, 100 * np.exp(-t / 10), 5.0 * (1 + 0.5 * (t - 30) / 30))
+    train = train_trend * np.exp(rng.normal(0, 0.6, t.size))
+    val = np.where(t < 30, 80 * np.exp(-t / 10), 4.0 * (1 + 3.0 * (t - 30) / 30))
+    assert overfitting.check(cs(train=(t, train), val=(t, val))) == []
+    # the same validation rise while the training loss keeps falling is overfitting
+    falling = np.where(t < 30, 100 * np.exp(-t / 10), 5.0 * np.exp(-(t - 30) / 15))
+    falling = falling * np.exp(rng.normal(0, 0.6, t.size))
+    assert [f.code for f in overfitting.check(cs(train=(t, falling), val=(t, val)))] == ["OVF001"]
