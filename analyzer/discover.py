@@ -11,7 +11,8 @@ Grouping rules
   TF1 estimators' ``model_dir/eval``, and PyTorch ``add_scalars`` sub-folders (a folder with event
   files directly below a folder with event files, and no folders of its own).
 * ``metrics.csv`` (Lightning), ``results.csv`` (Ultralytics) and ``trainer_state.json`` (Hugging Face)
-  name their folder's run; other tables and JSON-lines files are runs named by their own path.
+  name their folder's run (when the folder also holds event files with the same scalars, as
+  Ultralytics writes, the run is read once, from the event files); other tables and JSON-lines files are runs named by their own path.
   Hugging Face ``checkpoint-N/trainer_state.json`` copies are prefixes of the final state: only the
   most complete one is read.
 * An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run.
@@ -306,6 +307,19 @@ def discover(path: str | os.PathLike) -> Discovery:
             claimed.add(f)
             names_folder = name in ("metrics.csv", "results.csv") and d != root
             rid = run_id(d) if names_folder else w.rel(f)
+            if names_folder and any(
+                r.run == rid and r.format == "tensorboard" and r.base == d for r in out.runs
+            ):
+                # Ultralytics (and Lightning with both loggers) write the same scalars to event
+                # files and to this table: one run, read once
+                out.skipped.append(
+                    Skipped(
+                        w.rel(f),
+                        "same run as the TensorBoard event files in this folder (read from those;"
+                        " pass this file's path to read it instead)",
+                    )
+                )
+                continue
             if any(r.run == rid for r in out.runs):
                 rid = w.rel(f)
             out.runs.append(RunSource(rid, fmt, d, [f]))

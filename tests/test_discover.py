@@ -126,3 +126,15 @@ def test_run_at_root_is_named_after_folder(tmp_path):
     root = tmp_path / "myrun"
     touch(root / "events.out.tfevents.1.h")
     assert [r.run for r in discover(root).runs] == ["myrun"]
+
+
+def test_table_beside_event_files_of_the_same_run_is_read_once(tmp_path):
+    # Ultralytics writes results.csv and event files with the same scalars into one folder
+    touch(tmp_path / "runs/train/exp/events.out.tfevents.1.h")
+    (tmp_path / "runs/train/exp/results.csv").write_text("epoch,train/box_loss\n0,0.1\n1,0.09\n")
+    d = discover(tmp_path)
+    assert [(r.run, r.format) for r in d.runs] == [("runs/train/exp", "tensorboard")]
+    assert [s.path for s in d.skipped if "same run" in s.reason] == ["runs/train/exp/results.csv"]
+    # a table alone still names its folder's run
+    (tmp_path / "runs/train/exp/events.out.tfevents.1.h").unlink()
+    assert [r.run for r in discover(tmp_path).runs] == ["runs/train/exp"]

@@ -27,8 +27,6 @@ EXPECTED = {
     # Ultralytics: box/obj/cls components, no total
     "Grafit-Kil__helmet-detection-yolov5/runs/train/exp": YOLO,
     "Grafit-Kil__helmet-detection-yolov5/runs/train/exp2": YOLO,
-    "Grafit-Kil__helmet-detection-yolov5/runs/train/exp/results.csv": YOLO,
-    "Grafit-Kil__helmet-detection-yolov5/runs/train/exp2/results.csv": YOLO,
     "HCDescamps__cv-image-classification/lightning_logs/mnist_cnn/version_0": (
         "train_loss",
         "val_loss",
