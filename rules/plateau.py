@@ -43,6 +43,7 @@ import numpy as np
 
 from analyzer.curves import Curve, CurveSet
 from analyzer.findings import Finding
+from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
 from ._common import (
@@ -155,6 +156,19 @@ def check(
     if metric_best is not None:
         evidence["best_" + curves.val_metric.tag] = metric_best
 
+    # Steady progress: it removed a real share of its start and is still falling at a quarter
+    # or more of the run's average rate, the whole run significantly downward. That is slow
+    # progress (a short fine-tune from a trained model, a long decay), not a loss stuck at its
+    # initial value or flattened out, however small the share removed so far.
+    steady = False
+    if (
+        np.isfinite(removed)
+        and removed >= 0.5 * stuck_fraction
+        and -t.rel_per_run >= 0.25 * removed
+    ):
+        steady = trend_test(L.prep.steps, L.prep.values).p_decreasing < 0.05
+        evidence["steady_progress"] = steady
+    stuck = stuck and not steady
     if stuck and not metric_great:
         still_moving = t.p_decreasing < 0.05 and t.rel_per_run < 0
         conf = 0.6 + 0.4 * clamp01(1.0 - removed / stuck_fraction) if np.isfinite(removed) else 0.6
@@ -214,6 +228,7 @@ def check(
     converged_by_schedule = lr_decayed(curves)
     if (
         high
+        and not steady
         and not improving_now
         and flat_frac >= min_flat_fraction
         and not metric_great

@@ -62,3 +62,16 @@ def test_flat_at_ln3_after_a_big_first_drop_is_chance():
 def test_rising_loss_is_not_a_plateau():
     s = signals.divergence(n=100, onset_fraction=0.05, nan_fraction=1.0, growth_steps=40, seed=8)
     assert plateau.check(cs(train=(s.steps, s.values))) == []
+
+
+def test_steady_slow_progress_is_not_a_plateau():
+    # a short fine-tune from a trained model: only 16% removed, but falling at every epoch
+    t = np.arange(1, 11)
+    v = np.array([0.978, 0.92, 0.899, 0.877, 0.866, 0.852, 0.844, 0.835, 0.824, 0.827])
+    assert plateau.check(cs(train=(t, v))) == []
+    # the same share removed early, then flat for the rest of the run: stuck
+    t = np.arange(40)
+    rng = np.random.default_rng(0)
+    flat = np.r_[np.linspace(1.0, 0.84, 6), np.full(34, 0.84)] * (1 + rng.normal(0, 0.003, 40))
+    f = plateau.check(cs(train=(t, flat)))
+    assert [x.code for x in f] == ["PLT001"] and f[0].evidence.get("steady_progress") is not True
