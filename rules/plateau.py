@@ -9,7 +9,9 @@ level that is still a large fraction of where it started, or it sits flat exactl
 for a small class count C (a classifier predicting uniform probabilities). All measures are ratios of the curve's
 own levels and slopes, so the loss's scale does not matter. A loss that flattens after a decaying
 learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau; one
-that is still clearly falling is reported by PLT002 instead. A training loss logged per iteration
+that is still clearly falling is reported by PLT002 instead, and so is one making steady slow
+progress (a short fine-tune from a trained model that removes 15% and is still going down at
+every evaluation is not stuck). A training loss logged per iteration
 is judged at the validation cadence (averaged between evaluations), so minibatch noise is not
 mistaken for a trend or its absence.
 
