@@ -13,7 +13,10 @@ Why it is cheap
     since the first update, so a slow training loop is checked at every step and a fast one
     every few seconds;
     ``every=N`` checks every N updates instead (deterministic, for tests and replays). The first
-    non-finite value of a curve triggers an evaluation at once: divergence is never delayed.
+    non-finite value of a curve triggers an evaluation at once: divergence to NaN/inf is never
+    delayed. Findings about a run's shape (plateau, oscillation, overfitting, and a training
+    loss that surged less than 10x and is still below its start) are announced once two
+    consecutive evaluations agree, since a live run often recovers from a bump.
 
 Why memory stays bounded
     Each curve keeps at most ``max_points`` points. When a curve grows past that, its history is
@@ -65,6 +68,19 @@ _FOLD = 256
 
 #: finding kinds announced only once two consecutive evaluations agree
 _DEBOUNCED = frozenset({"plateau", "oscillation", "overfitting", "undertrained"})
+
+
+def _debounced(f: Finding) -> bool:
+    """Whether ``f`` must be seen at two consecutive evaluations before it is announced."""
+    if f.kind in _DEBOUNCED:
+        return True
+    if f.code == "DIV002":
+        ratio = f.evidence.get("ratio")
+        severe = f.evidence.get("ends_above_start") or (
+            isinstance(ratio, float) and math.isfinite(ratio) and ratio >= 10.0
+        )
+        return not severe
+    return False
 
 
 class FindingTracker:
@@ -341,13 +357,12 @@ class Monitor:
         findings = self._run_report.findings
         # A live run is not finished: stuck, swinging or rising-validation evidence must hold for
         # two looks in a row before it is announced (a run flat for its first epochs often starts
-        # moving, a validation bump often recedes), while
-        # divergence is announced at once. report() is not debounced.
+        # moving, a validation bump often recedes), and so must a moderate surge of the training
+        # loss (a noisy small-batch loss doubles and comes back); non-finite values and explosions
+        # past 10x or above the starting level are announced at once. report() is not debounced.
         keys = {(f.code, f.curve) for f in findings}
         confirmed = [
-            f
-            for f in findings
-            if f.kind not in _DEBOUNCED or (f.code, f.curve) in self._previous_keys
+            f for f in findings if not _debounced(f) or (f.code, f.curve) in self._previous_keys
         ]
         self._previous_keys = keys
         return self._tracker.new(confirmed)

@@ -7,7 +7,9 @@ and does not come back down before the end of the run: an explosion, a sustained
 spike the run never recovers from. The rise is measured as a ratio of loss levels (scale-free)
 and must be well beyond the curve's own noise and a material part of the progress made.
 Only the *training* loss is judged here: a validation loss that rises while the training loss
-keeps falling is overfitting (OVF001), not divergence.
+keeps falling is overfitting (OVF001), not divergence. When validation losses were logged after
+the onset, they must have got worse too: a surge of a noisy training loss (small batches) that
+leaves the validation loss as good as before is not the weights being thrown off.
 
 Why it matters
 --------------
@@ -44,17 +46,40 @@ NAME = "loss-explosion"
 KIND = "divergence"
 
 
+def _val_change(val, onset: int) -> float | None:
+    """Relative change of the validation loss after ``onset`` (median of the evaluations from
+    there on) over its best before it; +inf when it turned non-finite; None when it cannot tell
+    (no validation loss, none logged before or after the onset, or a non-positive loss)."""
+    if val is None or not len(val):
+        return None
+    s = np.asarray(val.steps)
+    v = np.asarray(val.values, dtype=float)
+    before, after = v[s < onset], v[s >= onset]
+    if not after.size or not np.isfinite(before).any():
+        return None
+    if not np.isfinite(after).all():
+        return float("inf")
+    best = float(np.nanmin(before))
+    if best <= 0 or (after <= 0).any():
+        return None
+    return float(np.median(after) / best - 1.0)
+
+
 def check(
     curves: CurveSet,
     *,
     min_ratio: float = 2.0,
     min_noise_units: float = 5.0,
     min_progress_fraction: float = 0.1,
+    min_val_rise: float = 0.1,
 ) -> list[Finding]:
     """``min_ratio``: final/best level that counts as an explosion (for positive losses);
     ``min_noise_units``: the rise must exceed this many noise sigmas; ``min_progress_fraction``:
     ... and this fraction of the progress made from the start to the best level, unless the loss
-    ends above where it started."""
+    ends above where it started; ``min_val_rise``: when validation losses were logged after the
+    onset, their median must be at least this fraction above the best validation loss before it
+    (a training-loss surge that leaves the validation loss as good as it was is noise, not
+    weights thrown out of the good region)."""
     c = curves.train
     if c is None:
         return []
@@ -90,6 +115,9 @@ def check(
     sustained = float(np.mean(v[post] >= depart)) if post.any() else 0.0
     if sustained < 0.6:
         return []
+    val_change = _val_change(curves.val, onset)
+    if val_change is not None and val_change < min_val_rise:
+        return []  # the weights were not thrown off: the validation loss did not get worse
     lr = last_lr(curves) or max_lr(curves)
     log_ratio = np.log10(ratio) if np.isfinite(ratio) else 1.0
     conf = clamp01(0.5 + 0.5 * min(1.0, log_ratio / 1.0) * sustained)

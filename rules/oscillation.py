@@ -6,8 +6,8 @@ Sustained swings of the training loss (the validation loss when no training loss
 around its trend, found in any of three ways:
 
 * regular swings of the logged curve in the second half of the run — a zig-zag from one point
-  to the next, waves with a dominant period, or swings that stand out from the curve's own
-  point-to-point noise — where the curve climbs back up about as much as it falls, over at
+  to the next (at the evaluation cadence: between minibatches it is noise), waves with a
+  dominant period, or swings that stand out from the curve's own point-to-point noise — where the curve climbs back up about as much as it falls, over at
   least two full cycles;
 * bouncing at the evaluation cadence in the second half — the training loss averaged between
   validation points (epoch means when it is logged per iteration; runs of ~sqrt(n) points when
@@ -226,8 +226,11 @@ def check(
         d = np.diff(work)
         down = float(-d[d < 0].sum())
         up_down = float(d[d > 0].sum() / down) if down > 0 else float("inf")
+        # a zig-zag from one point to the next is a swing of the weights only at the evaluation
+        # cadence; between consecutive minibatches of a denser log it is minibatch noise
         zigzag = bool(
-            np.isfinite(o.lag1_autocorr)
+            rel_se is None
+            and np.isfinite(o.lag1_autocorr)
             and o.lag1_autocorr <= -0.4
             and o.amplitude_rel_level >= 2 * min_amplitude
         )

@@ -1,3 +1,5 @@
+import numpy as np
+
 from analyzer.trends import signals
 from rules import explosion
 
@@ -46,3 +48,20 @@ def test_unrecovered_spike_is_divergence():
     f = explosion.check(cs(train=(s.steps, v)))
     assert [x.code for x in f] == ["DIV002"]
     assert abs(f[0].start_step - s.steps[150]) <= 3
+
+
+def test_train_surge_the_validation_loss_does_not_share_is_not_divergence():
+    s = signals.exp_decay(n=200, seed=8)
+    v = s.values.copy()
+    v[170:] *= 3  # the training loss triples for the last 30 steps
+    vs = s.steps[::10]
+    improving = 1.2 * np.interp(vs, s.steps, s.values)  # validation keeps improving
+    assert explosion.check(cs(train=(s.steps, v), val=(vs, improving))) == []
+    worse = improving.copy()
+    worse[vs >= s.steps[170]] *= 2.5  # ... or gets worse with it: the weights were thrown off
+    f = explosion.check(cs(train=(s.steps, v), val=(vs, worse)))
+    assert [x.code for x in f] == ["DIV002"]
+    # a validation loss that turned NaN confirms it too
+    nan = improving.copy()
+    nan[vs >= s.steps[170]] = np.nan
+    assert [x.code for x in explosion.check(cs(train=(s.steps, v), val=(vs, nan)))] == ["DIV002"]
