@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,11 +80,41 @@ def smooth_frac(n: int) -> float:
     return 0.08
 
 
+#: levels() of the curves seen last: every rule of a run summarises the same curves, so the
+#: smoothing is done once per curve. Keyed by object identity; the entry keeps the curve itself
+#: alive so an id cannot be reused while it is cached.
+_LEVELS_CACHE: OrderedDict[tuple[int, float], tuple[Curve, Levels | None]] = OrderedDict()
+_LEVELS_CACHE_SIZE = 16
+_LEVELS_LOCK = threading.Lock()
+
+
 def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
     """Summarise a curve; ``sign=-1`` turns a higher-is-better metric into a lower-is-better one.
 
-    None when there are fewer than :data:`MIN_POINTS` finite points.
+    None when there are fewer than :data:`MIN_POINTS` finite points. Cached for the last few
+    curves (curves are immutable).
     """
+    key = (id(curve), float(sign))
+    with _LEVELS_LOCK:
+        hit = _LEVELS_CACHE.get(key)
+        if hit is not None and hit[0] is curve:
+            _LEVELS_CACHE.move_to_end(key)
+            return hit[1]
+    out = _levels(curve, sign)
+    if out is not None:  # shared between rules: nobody may change it in place
+        p = out.prep
+        for a in (out.smooth, p.steps, p.values, p.work, p.all_steps, p.all_values, p.finite):
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+    with _LEVELS_LOCK:
+        _LEVELS_CACHE[key] = (curve, out)
+        _LEVELS_CACHE.move_to_end(key)
+        while len(_LEVELS_CACHE) > _LEVELS_CACHE_SIZE:
+            _LEVELS_CACHE.popitem(last=False)
+    return out
+
+
+def _levels(curve: Curve, sign: float) -> Levels | None:
     prep = prepare(curve.steps, sign * np.asarray(curve.values, dtype=float))
     if prep.n < MIN_POINTS:
         return None
