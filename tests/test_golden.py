@@ -58,3 +58,22 @@ if __name__ == "__main__":
     for name in RUNS:
         (GOLDEN / f"{name}.json").write_text(json.dumps(reduced(name), indent=2) + "\n")
         print("wrote", name)
+
+
+@pytest.mark.parametrize("labelled_set", ["training", "holdout"])
+def test_every_labelled_run_is_read_and_analysed_without_rule_errors(labelled_set):
+    from analyzer.engine import check
+
+    base = ROOT / "fixtures" / labelled_set
+    labels = json.loads((base / "labels.json").read_text())
+    report = check(base)
+    seen = {r.run.split("/", 1)[0] for r in report.runs}
+    assert set(labels) <= seen
+    assert not [f for r in report.runs for f in r.findings if f.code == "CLI000"]
+    # a run labelled with problems is never "insufficient-data"
+    by_folder = {r.run.split("/", 1)[0]: r for r in report.runs}
+    assert not [
+        n
+        for n, lab in labels.items()
+        if lab["kinds"] and by_folder[n].verdict == "insufficient-data"
+    ]
