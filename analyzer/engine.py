@@ -69,18 +69,16 @@ def _finite_count(c) -> int:
 
 
 def _apply_deference(findings: list[Finding], chosen: list[rule_registry.Rule]) -> list[Finding]:
-    """Drop the findings of a rule that declares ``DEFERS_TO`` (problem kinds) when a finding of
-    such a kind, warning or worse, starts before the end of its step range: e.g. the growing
-    swings of a run that diverges are part of the divergence, not a separate oscillation."""
+    """Drop the findings of a rule that declares ``DEFERS_TO`` (problem kinds) when the run has a
+    finding of such a kind, warning or worse: e.g. the swings of a run that diverges (growing
+    as it blows up, or before it turns NaN) are part of the divergence, not a separate
+    oscillation."""
     defers = {r.code: tuple(getattr(r.module, "DEFERS_TO", ())) for r in chosen}
     out = []
     for f in findings:
         kinds = defers.get(f.code, ())
         superseded = any(
-            g.kind in kinds
-            and g is not f
-            and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
-            and (g.start_step is None or f.end_step is None or g.start_step <= f.end_step)
+            g.kind in kinds and g is not f and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
             for g in findings
         )
         if not superseded:

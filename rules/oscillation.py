@@ -22,8 +22,8 @@ losses (their standard error), and either shown by the validation loss (minibatc
 training loss, however large near zero, does not move the validation loss; a real swing of the
 weights does) or a visible fraction of the loss's overall scale (not 1e-4 wiggles after a drop
 from 1.0). Amplitudes are fractions of the loss level (scale-free). Swings that die out early,
-or that keep growing as a run diverges (a DIV001/DIV002 finding that starts before the swings
-end takes precedence), are not reported. Isolated spikes, periodic spikes at epoch boundaries,
+or that keep growing as a run diverges, are not reported, and a run that diverges (DIV001/DIV002)
+is reported as that: its swings are part of the divergence. Isolated spikes, periodic spikes at epoch boundaries,
 a fast early descent and learning-rate step drops are not oscillation.
 
 Why it matters
@@ -63,7 +63,7 @@ from ._common import clamp01, epoch_means, fmt, last_lr, max_lr, pct
 CODE = "OSC001"
 NAME = "loss-oscillation"
 KIND = "oscillation"
-#: a divergence that starts before the swings end explains them (see analyzer.engine)
+#: a divergence of the run explains its swings (see analyzer.engine)
 DEFERS_TO = ("divergence",)
 
 

@@ -125,3 +125,14 @@ def test_swings_of_a_diverging_run_defer_to_divergence():
     assert "divergence" in kinds and "oscillation" not in kinds
     # on its own, the rule does see the zig-zag
     assert [f.code for f in oscillation.check(cs(train=(t, v)))] == ["OSC001"]
+
+
+def test_swings_before_a_run_turns_nan_defer_to_divergence():
+    from analyzer.engine import analyze_curves
+
+    t = np.arange(120)
+    v = (0.5 + np.exp(-t / 10)) * (1 + 0.3 * (-1) ** t)
+    v[110:] = np.nan
+    _, findings = analyze_curves(cs(train=(t, v)))
+    assert {f.code for f in findings if f.severity != "info"} == {"DIV001"}
+    assert [f.code for f in oscillation.check(cs(train=(t, v)))] == ["OSC001"]
