@@ -14,8 +14,8 @@ around its trend, found in any of three ways:
   there is no validation loss) swings by a large fraction of its level, measured in log space
   so a swing is relative to where the loss is at the time;
 * an episode — the same bouncing lasts for at least half of the run, even if the loss settles
-  (or collapses, as a model that finally memorises its training set) before the end; the
-  finding says until which step.
+  (or collapses, as a model that finally memorises its training set) before the end, and is a
+  visible fraction of the loss's overall scale; the finding says until which step.
 
 A swing must also be real and matter: beyond the sampling noise of the averaged minibatch
 losses (their standard error), and either shown by the validation loss (minibatch noise in the
@@ -134,13 +134,11 @@ def _rel_scale(amp_rel_level: float, seg: np.ndarray, whole: np.ndarray) -> floa
     return amp_rel_level * abs(level) / scale if scale > 0 else 0.0
 
 
-def _episode(
-    s, v, rel_se, val, *, min_bounce, min_fraction, min_val_bounce, min_scale, min_sampling_excess
-):
+def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_excess):
     """The swing episode of the evaluation-cadence curve (s, v) when it covers at least
-    ``min_fraction`` of the run and passes the same tests as a second-half bounce: beyond the
-    sampling noise of interval means, and shown by the validation loss over the same steps or a
-    visible fraction of the loss's overall scale."""
+    ``min_fraction`` of the run, is beyond the sampling noise of interval means, and is a
+    visible fraction of the loss's overall scale (an episode that may have ended before the end
+    of the run must be big to matter; swings of a loss already near zero do not)."""
     ep = swing_episode(s, v, min_amplitude=min_bounce)
     if ep is None or ep.fraction < min_fraction:
         return None
@@ -153,13 +151,7 @@ def _episode(
     level = float(np.median(v[inside]))
     scale = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-3:]))), abs(level))
     material = scale > 0 and ep.amplitude_rel_level * abs(level) / scale >= min_scale
-    val_swings = False
-    if val is not None:
-        vs, vv = _finite(val)
-        w = (vs >= ep.start) & (vs <= ep.end)
-        vep = swing_episode(vs[w], vv[w], min_amplitude=min_val_bounce) if w.sum() >= 8 else None
-        val_swings = vep is not None and vep.fraction >= 0.5
-    return ep if (material or val_swings) else None
+    return ep if material else None
 
 
 def check(
@@ -283,10 +275,8 @@ def check(
             es,
             ev,
             rel_se,
-            curves.val if c is curves.train else None,
             min_bounce=min_bounce,
             min_fraction=min_episode,
-            min_val_bounce=min_val_bounce,
             min_scale=min_scale,
             min_sampling_excess=min_sampling_excess,
         )

@@ -125,3 +125,23 @@ def test_swing_episode_finds_where_a_curve_swings():
     assert swing_episode(t, base, min_amplitude=0.15) is None
     assert swing_episode(t, base * np.exp(0.05 * np.sin(t)), min_amplitude=0.15) is None
     assert swing_episode(t[:5], base[:5], min_amplitude=0.15) is None
+
+
+@pytest.mark.parametrize("n", [40, 55, 56, 57, 110, 121])
+def test_perfect_zigzag_is_measured_whatever_its_length(n):
+    # a rolling median alone follows one side of a period-2 zig-zag for half of the window sizes
+    t = np.arange(n, dtype=float)
+    v = 1.0 + 0.2 * (-1.0) ** t
+    o = oscillation(t, v, min_points=8)
+    assert o.amplitude == pytest.approx(0.2, rel=0.1)
+    assert o.lag1_autocorr < -0.8
+
+
+def test_swing_episode_is_not_split_by_a_short_lull():
+    from analyzer.trends import swing_episode
+
+    t = np.arange(200, dtype=float)
+    rng = np.random.default_rng(0)
+    on = (t < 60) | ((t >= 66) & (t < 140))
+    ep = swing_episode(t, np.exp(0.4 * rng.normal(size=200) * on), min_amplitude=0.15)
+    assert ep is not None and ep.start <= 10 and 125 <= ep.end <= 140

@@ -176,6 +176,17 @@ def _peak(
     return _Peak(period, power, fap, T / period, amp, r2, coef)
 
 
+def _trend(x: np.ndarray, window: int) -> np.ndarray:
+    """Wide centred rolling median of ``x``: the mean of the medians over ``window`` and
+    ``window + 2`` points. Both keep monotone descents and level steps exactly; averaging them
+    puts the trend of a period-2 zig-zag on its midline (a single odd window follows one side of
+    a perfect zig-zag, depending on the parity of its half-width, and leaves no residual)."""
+    a = rolling_median(x, window=window)
+    if x.size < window + 2:
+        return a
+    return 0.5 * (a + rolling_median(x, window=window + 2))
+
+
 def _half_range(r: np.ndarray) -> float:
     q05, q95 = np.quantile(r, [0.05, 0.95])
     return float((q95 - q05) / 2.0)
@@ -207,7 +218,7 @@ def oscillation(
     m = bs.size
     W = auto_window(m, frac=max_period_fraction, minimum=5)
     h = W // 2
-    trend = rolling_median(bw, window=W)
+    trend = _trend(bw, W)
     resid = bw - trend
     lo, hi = (h, m - h) if m - 2 * h >= max(8, m // 3) else (0, m)
     x, r = bs[lo:hi], resid[lo:hi]
@@ -235,7 +246,7 @@ def oscillation(
         for _ in range(2):
             om = 2 * np.pi / pk.period
             sine = pk.coef[0] * np.cos(om * bs) + pk.coef[1] * np.sin(om * bs)
-            trend = rolling_median(bw - sine, window=W)
+            trend = _trend(bw - sine, W)
             resid = bw - trend
             r = resid[lo:hi] - np.median(resid[lo:hi])
             new_pk = _peak(x, r, p_min, p_max, max_frequencies)
@@ -324,7 +335,8 @@ def swing_episode(
     of the points; it keeps monotone descents and level steps), measure the local swing as 1.645
     robust sigmas (rolling MAD over ``local_fraction`` of the points) of the residual — half its
     5%-95% range for irregular swings; a pure sinusoid reads ~1.7x its semi-amplitude — and return the longest run of points whose local swing is
-    at least ``min_amplitude`` of the local level. Positive curves are measured in log space, so
+    at least ``min_amplitude`` of the local level (lulls shorter than the local window do not
+    split it). Positive curves are measured in log space, so
     a swing is relative to where the curve is at the time. None when there are fewer than
     ``min_points`` finite points or no point swings enough."""
     v = np.asarray(values, dtype=float)
@@ -336,7 +348,7 @@ def swing_episode(
     log = bool((v > 0).all())
     w = np.log10(v) if log else v
     m = w.size
-    trend = rolling_median(w, window=auto_window(m, frac=trend_fraction, minimum=5))
+    trend = _trend(w, auto_window(m, frac=trend_fraction, minimum=5))
     r = w - trend
     k = auto_window(m, frac=local_fraction, minimum=5)
     dev = np.abs(r - rolling_median(r, window=k))
@@ -349,9 +361,12 @@ def swing_episode(
     on = rel >= min_amplitude
     if not on.any():
         return None
-    # longest run of consecutive swinging points
+    # longest run of swinging points; a lull shorter than the local window is within the
+    # resolution of the local measure and does not split an episode
     edges = np.diff(np.r_[0, on.astype(np.int8), 0])
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    keep = np.r_[True, starts[1:] - ends[:-1] - 1 > k]
+    starts, ends = starts[keep], np.r_[ends[np.flatnonzero(keep)[1:] - 1], ends[-1]]
     i = int(np.argmax(s[ends] - s[starts]))
     a, b = int(starts[i]), int(ends[i])
     # the rolling windows shrink to nothing at the edges, so a swing that lasts to the end of
