@@ -53,9 +53,9 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
-from analyzer.trends.oscillation import oscillation, swing_episode
+from analyzer.trends.oscillation import median_trend, oscillation, swing_episode
 from analyzer.trends.prep import bin_medians, prepare
-from analyzer.trends.smoothing import auto_window, mad_sigma, rolling_median
+from analyzer.trends.smoothing import auto_window, mad_sigma
 
 from . import _remedies as R
 from ._common import clamp01, epoch_means, fmt, last_lr, max_lr, pct
@@ -88,7 +88,7 @@ def _alternations(w: np.ndarray) -> int:
     do not count."""
     if w.size < 6:
         return 0
-    r = w - rolling_median(w, window=auto_window(w.size, frac=0.3, minimum=5))
+    r = w - median_trend(w, auto_window(w.size, frac=0.3, minimum=5))
     q05, q95 = np.quantile(r, [0.05, 0.95])
     band = 0.25 * (q95 - q05)
     signs = np.sign(r[np.abs(r) > band])

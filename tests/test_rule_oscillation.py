@@ -136,3 +136,13 @@ def test_swings_before_a_run_turns_nan_defer_to_divergence():
     _, findings = analyze_curves(cs(train=(t, v)))
     assert {f.code for f in findings if f.severity != "info"} == {"DIV001"}
     assert [f.code for f in oscillation.check(cs(train=(t, v)))] == ["OSC001"]
+
+
+def test_short_noisy_zigzag_is_named_a_zigzag():
+    rng = np.random.default_rng(1)
+    e = np.arange(30)
+    train = 0.6 + 0.15 * (-1.0) ** e + 0.05 * rng.normal(size=30)
+    val = 0.7 + 0.12 * (-1.0) ** (e + 1) + 0.05 * rng.normal(size=30)
+    f = oscillation.check(cs(train=(e, train), val=(e, val)))
+    assert [x.code for x in f] == ["OSC001"] and f[0].evidence["pattern"] == "zig-zag"
+    assert f[0].evidence["period"] == 2.0

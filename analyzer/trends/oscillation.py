@@ -176,7 +176,7 @@ def _peak(
     return _Peak(period, power, fap, T / period, amp, r2, coef)
 
 
-def _trend(x: np.ndarray, window: int) -> np.ndarray:
+def median_trend(x: np.ndarray, window: int) -> np.ndarray:
     """Wide centred rolling median of ``x``: the mean of the medians over ``window`` and
     ``window + 2`` points. Both keep monotone descents and level steps exactly; averaging them
     puts the trend of a period-2 zig-zag on its midline (a single odd window follows one side of
@@ -218,7 +218,7 @@ def oscillation(
     m = bs.size
     W = auto_window(m, frac=max_period_fraction, minimum=5)
     h = W // 2
-    trend = _trend(bw, W)
+    trend = median_trend(bw, W)
     resid = bw - trend
     lo, hi = (h, m - h) if m - 2 * h >= max(8, m // 3) else (0, m)
     x, r = bs[lo:hi], resid[lo:hi]
@@ -246,7 +246,7 @@ def oscillation(
         for _ in range(2):
             om = 2 * np.pi / pk.period
             sine = pk.coef[0] * np.cos(om * bs) + pk.coef[1] * np.sin(om * bs)
-            trend = _trend(bw - sine, W)
+            trend = median_trend(bw - sine, W)
             resid = bw - trend
             r = resid[lo:hi] - np.median(resid[lo:hi])
             new_pk = _peak(x, r, p_min, p_max, max_frequencies)
@@ -348,7 +348,7 @@ def swing_episode(
     log = bool((v > 0).all())
     w = np.log10(v) if log else v
     m = w.size
-    trend = _trend(w, auto_window(m, frac=trend_fraction, minimum=5))
+    trend = median_trend(w, auto_window(m, frac=trend_fraction, minimum=5))
     r = w - trend
     k = auto_window(m, frac=local_fraction, minimum=5)
     dev = np.abs(r - rolling_median(r, window=k))
