@@ -257,7 +257,14 @@ def check(
         # swings that keep growing are a run diverging (DIV002), not an oscillation
         and bounce[2] < max_growth
     )
-    structured = structured and (val_swings or material_raw)
+
+    def lasting(ratio: float) -> bool:  # the swings did not die out in the second half
+        return not (np.isfinite(ratio) and ratio < min_persistence)
+
+    structured = (
+        structured and (val_swings or material_raw) and lasting(o.amplitude_ratio_late_early)
+    )
+    use_bounce = use_bounce and lasting(bounce[2])
     if structured:
         amp, persistence = float(o.amplitude_rel_level), o.amplitude_ratio_late_early
         o_period = o.period
@@ -265,8 +272,6 @@ def check(
         amp, persistence = bounce[0], bounce[2]
         seg_s = bounce[3]
         o_period = None
-    if (structured or use_bounce) and np.isfinite(persistence) and persistence < min_persistence:
-        structured = use_bounce = False  # the swings died out in the second half
     # (c) an episode: the loss at the evaluation cadence swung for most of the run, and may
     # have settled (or collapsed) before the end
     episode = None
