@@ -247,36 +247,18 @@ def test_same_findings_as_offline_on_labelled_fixtures():
 
 
 def test_moderate_surge_is_announced_only_when_it_holds():
-    from analyzer.findings import Finding
     from analyzer.monitor import _debounced
 
-    def div(ratio, above_start=False):
+    def divergence(code, **evidence):
         return Finding(
-            code="DIV002",
-            name="loss-explosion",
-            kind="divergence",
-            severity="error",
-            curve="loss",
-            start_step=1,
-            end_step=2,
-            confidence=0.9,
-            message="",
-            evidence={"ratio": ratio, "ends_above_start": above_start},
-        )
+            code=code, name=code, kind="divergence", severity="error", curve="loss",
+            start_step=1, end_step=2, confidence=0.9, message="", evidence=evidence,
+        )  # fmt: skip
 
-    assert _debounced(div(2.5)) and not _debounced(div(40.0)) and not _debounced(div(2.5, True))
-    nan = Finding(
-        code="DIV001",
-        name="non-finite-loss",
-        kind="divergence",
-        severity="error",
-        curve="loss",
-        start_step=1,
-        end_step=2,
-        confidence=1.0,
-        message="",
-    )
-    assert not _debounced(nan)
+    assert _debounced(divergence("DIV002", ratio=2.5, ends_above_start=False))
+    assert not _debounced(divergence("DIV002", ratio=40.0, ends_above_start=False))
+    assert not _debounced(divergence("DIV002", ratio=2.5, ends_above_start=True))
+    assert not _debounced(divergence("DIV001"))
     # in a live run, a surge that holds is announced at the second evaluation in a row
     sig = S.exp_decay(n=120, seed=4)
     vals = sig.values.copy()
