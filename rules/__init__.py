@@ -8,6 +8,9 @@ of problem it reports, a docstring with the sections *What it detects*, *Why it 
     from rules import overfitting
     overfitting.check(curves, min_rise=3.0)
 
+A module may also set ``DEFERS_TO`` (problem kinds): the engine then drops its findings when the
+run has a finding of such a kind, warning or worse (OSC001 defers to divergence).
+
 Adding a rule is adding a module here and its name to ``MODULES``.
 """
 
