@@ -303,9 +303,10 @@ def check(
         verb = f"oscillated over {pct(episode.fraction)} of the run" + (
             "" if episode.at_end else f", until step {fmt(episode.end)}"
         )
+    # a swing measured in log space is multiplicative: past +50% say "a factor of x"
+    size = f"by a factor of ~{1 + amp:.1f}" if amp >= 0.5 else f"of ±{pct(amp)} of its level"
     msg = (
-        f"{c.tag} {verb} ({pattern}{per}): swings of ±{pct(amp)} of its level around the "
-        f"trend"
+        f"{c.tag} {verb} ({pattern}{per}): swings {size} around the trend"
         + (
             f", {excess:.1f}x its point-to-point noise"
             if structured and np.isfinite(excess)
