@@ -91,7 +91,8 @@ def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[st
     options = options or Options()
     findings: list[Finding] = []
     errors: list[str] = []
-    for rule in options.rules():
+    chosen = options.rules()
+    for rule in chosen:
         opts = options.options_for(rule)
         try:
             produced = rule.run(curves, **opts)
@@ -105,7 +106,7 @@ def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[st
             continue
         for f in produced:
             findings.append(replace(f, run=curves.run))
-    findings = _apply_deference(findings, options.rules())
+    findings = _apply_deference(findings, chosen)
     if errors:
         findings.append(
             Finding(

@@ -113,13 +113,9 @@ def _bounce(steps, values):
     o = oscillation(s, v, min_points=6, space="log" if (v > 0).all() else "auto")
     if o.insufficient or not np.isfinite(o.amplitude_rel_level):
         return None
-    level = float(np.median(v[-max(3, len(v) // 5) :]))
-    start = float(np.median(values[:3]))
-    scale = max(abs(start), abs(level))
-    amp_abs = o.amplitude_rel_level * abs(level)
     return (
         float(o.amplitude_rel_level),
-        amp_abs / scale if scale > 0 else 0.0,
+        _rel_scale(o.amplitude_rel_level, v, values),
         o.amplitude_ratio_late_early,
         s,
     )
@@ -134,6 +130,17 @@ def _rel_scale(amp_rel_level: float, seg: np.ndarray, whole: np.ndarray) -> floa
     return amp_rel_level * abs(level) / scale if scale > 0 else 0.0
 
 
+def _sampling_noise(rel_se, where) -> float:
+    """The swing (1.645 sigma, relative to the level) that sampling noise alone gives interval
+    means at ``where`` (an index or mask into ``rel_se``): 1.645 times their median relative
+    standard error. 0 when there is none (nothing was averaged, or no interval had 2 points)."""
+    if rel_se is None:
+        return 0.0
+    se = rel_se[where]
+    se = se[np.isfinite(se)]
+    return 1.645 * float(np.median(se)) if se.size else 0.0
+
+
 def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_excess):
     """The swing episode of the evaluation-cadence curve (s, v) when it covers at least
     ``min_fraction`` of the run, is beyond the sampling noise of interval means, and is a
@@ -143,11 +150,8 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
     if ep is None or ep.fraction < min_fraction:
         return None
     inside = (s >= ep.start) & (s <= ep.end)
-    if rel_se is not None:
-        se = rel_se[inside]
-        se = se[np.isfinite(se)]
-        if se.size and ep.amplitude_rel_level < min_sampling_excess * 1.645 * float(np.median(se)):
-            return None
+    if ep.amplitude_rel_level < min_sampling_excess * _sampling_noise(rel_se, inside):
+        return None
     level = float(np.median(v[inside]))
     scale = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-3:]))), abs(level))
     material = scale > 0 and ep.amplitude_rel_level * abs(level) / scale >= min_scale
@@ -240,13 +244,8 @@ def check(
     if c is curves.train and curves.val is not None:
         vb = _bounce(*_finite(curves.val))
         val_swings = vb is not None and vb[0] >= min_val_bounce
-    sampling = float("nan")
-    if rel_se is not None and bounce is not None:
-        late = rel_se[-len(bounce[3]) :]
-        late = late[np.isfinite(late)]
-        sampling = 1.645 * float(np.median(late)) if late.size else float("nan")
     beyond_sampling = bounce is not None and not (
-        np.isfinite(sampling) and bounce[0] < min_sampling_excess * sampling
+        bounce[0] < min_sampling_excess * _sampling_noise(rel_se, slice(-len(bounce[3]), None))
     )
     use_bounce = (
         bounce is not None
