@@ -12,7 +12,8 @@ Grouping rules
   files directly below a folder with event files, and no folders of its own).
 * ``metrics.csv`` (Lightning), ``results.csv`` (Ultralytics) and ``trainer_state.json`` (Hugging Face)
   name their folder's run (when the folder also holds event files with the same scalars, as
-  Ultralytics writes, the run is read once, from the event files); other tables and JSON-lines files are runs named by their own path.
+  Ultralytics writes, the run is read once, from the event files); other tables and JSON-lines
+  files are runs named by their own path.
   Hugging Face ``checkpoint-N/trainer_state.json`` copies are prefixes of the final state: only the
   most complete one is read.
 * An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run.

@@ -7,8 +7,8 @@ around its trend, found in any of three ways:
 
 * regular swings of the logged curve in the second half of the run — a zig-zag from one point
   to the next (at the evaluation cadence: between minibatches it is noise), waves with a
-  dominant period, or swings that stand out from the curve's own point-to-point noise — where the curve climbs back up about as much as it falls, over at
-  least two full cycles;
+  dominant period, or swings that stand out from the curve's own point-to-point noise — where
+  the curve climbs back up about as much as it falls, over at least two full cycles;
 * bouncing at the evaluation cadence in the second half — the training loss averaged between
   validation points (epoch means when it is logged per iteration; runs of ~sqrt(n) points when
   there is no validation loss) swings by a large fraction of its level, measured in log space
@@ -23,8 +23,8 @@ training loss, however large near zero, does not move the validation loss; a rea
 weights does) or a visible fraction of the loss's overall scale (not 1e-4 wiggles after a drop
 from 1.0). Amplitudes are fractions of the loss level (scale-free). Swings that die out early,
 or that keep growing as a run diverges, are not reported, and a run that diverges (DIV001/DIV002)
-is reported as that: its swings are part of the divergence. Isolated spikes, periodic spikes at epoch boundaries,
-a fast early descent and learning-rate step drops are not oscillation.
+is reported as that: its swings are part of the divergence. Isolated spikes, periodic spikes at
+epoch boundaries, a fast early descent and learning-rate step drops are not oscillation.
 
 Why it matters
 --------------

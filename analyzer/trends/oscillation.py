@@ -334,11 +334,11 @@ def swing_episode(
     """Find where a curve swings: detrend with a wide centred rolling median (``trend_fraction``
     of the points; it keeps monotone descents and level steps), measure the local swing as 1.645
     robust sigmas (rolling MAD over ``local_fraction`` of the points) of the residual — half its
-    5%-95% range for irregular swings; a pure sinusoid reads ~1.7x its semi-amplitude — and return the longest run of points whose local swing is
-    at least ``min_amplitude`` of the local level (lulls shorter than the local window do not
-    split it). Positive curves are measured in log space, so
-    a swing is relative to where the curve is at the time. None when there are fewer than
-    ``min_points`` finite points or no point swings enough."""
+    5%-95% range for irregular swings; a pure sinusoid reads ~1.7x its semi-amplitude — and
+    return the longest run of points whose local swing is at least ``min_amplitude`` of the
+    local level (lulls shorter than the local window do not split it). Positive curves are
+    measured in log space, so a swing is relative to where the curve is at the time. None when
+    there are fewer than ``min_points`` finite points or no point swings enough."""
     v = np.asarray(values, dtype=float)
     s = np.asarray(steps, dtype=float)
     fin = np.isfinite(v) & np.isfinite(s)
