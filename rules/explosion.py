@@ -125,7 +125,7 @@ def check(
     msg = (
         f"{c.tag} explodes: best {fmt(L.best)} at step {L.best_step:,}, then rises to "
         f"{fmt(L.final)}"
-        + (f" ({ratio:.1f}x)" if np.isfinite(ratio) else "")
+        + (f" ({fmt(ratio)}x)" if np.isfinite(ratio) else "")
         + f" from step {onset:,} and does not recover"
         + (" — it ends above where it started" if ends_above_start else "")
     )

@@ -83,7 +83,7 @@ def span_decades(values: np.ndarray) -> float:
     if v.size < 2 or np.any(v <= 0):
         return float("nan")
     lo, hi = np.quantile(v, [0.01, 0.99])
-    return float(np.log10(hi / lo))
+    return float(np.log10(hi) - np.log10(lo))  # no overflow when hi/lo exceeds the float range
 
 
 def choose_log_space(values: np.ndarray, *, min_decades: float = DEFAULT_MIN_DECADES) -> bool:
