@@ -76,7 +76,7 @@ def _apply_deference(findings: list[Finding], chosen: list[rule_registry.Rule]) 
     defers = {r.code: tuple(getattr(r.module, "DEFERS_TO", ())) for r in chosen}
     out = []
     for f in findings:
-        kinds = defers.get(f.code, ())
+        kinds = defers.get(f.code, ()) + tuple(f.defers_to)
         superseded = any(
             g.kind in kinds and g is not f and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
             for g in findings

@@ -65,6 +65,9 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     remedies: tuple[Remedy, ...] = ()
     run: str = ""
+    #: problem kinds that, when the same run has a finding of one (warning or worse), explain
+    #: this finding away (the engine then drops it); adds to the rule module's DEFERS_TO
+    defers_to: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.severity not in SEVERITY_RANK:

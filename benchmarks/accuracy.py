@@ -34,17 +34,72 @@ def run_folder(run_id: str) -> str:
     return run_id.split("/", 1)[0]
 
 
+def real_log_labels(real: Path) -> dict[str, dict]:
+    """The labels of ``../shared/real-logs/LABELS.tsv`` as labels.json entries keyed by label id,
+    with the files each label names; ``unclear`` runs are not scored."""
+    out = {}
+    lines = (real / "LABELS.tsv").read_text().splitlines()
+    head = lines[0].split("\t")
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        row = dict(zip(head, line.split("\t"), strict=False))
+        label = row["label"].strip()
+        if label == "unclear":
+            continue
+        kinds = [] if label == "healthy" else [k for k in label.split(";") if k]
+        out[row["id"]] = {"kinds": kinds, "uncertain": [], "paths": row["paths"].split(";")}
+    return out
+
+
+def match_real_runs(labels: dict[str, dict], report, real: Path) -> dict[str, str | None]:
+    """Label id -> curvelint run id: the run that read one of the label's files, else the run
+    whose folder holds them (a results.csv read from the event files beside it)."""
+    by_file = {}
+    for r in report.runs:
+        for f in r.files:
+            by_file[str(Path(f).resolve())] = r.run
+    out = {}
+    for lid, lab in labels.items():
+        hit = None
+        for rel in lab["paths"]:
+            hit = by_file.get(str((real / rel).resolve()))
+            if hit:
+                break
+        if hit is None:
+            folders = {str(Path(rel).parent) for rel in lab["paths"]}
+            names = folders | set(lab["paths"])
+            cands = [
+                r.run
+                for r in report.runs
+                if any(f == r.run or f.startswith(r.run + "/") for f in names)
+            ]
+            hit = max(cands, key=len) if cands else None
+        out[lid] = hit
+    return out
+
+
 def evaluate(fixtures: Path, *, lenient: bool = False, report=None) -> dict:
     """Score curvelint against the labels. ``lenient``: a kind the labeller marked ``uncertain``
     for a run counts neither as a false alarm nor as a hit."""
-    labels = json.loads((fixtures / "labels.json").read_text())
+    real = (fixtures / "LABELS.tsv").is_file()
+    labels = (
+        real_log_labels(fixtures) if real else json.loads((fixtures / "labels.json").read_text())
+    )
     t0 = time.perf_counter()
     report = report if report is not None else check(fixtures)
     elapsed = time.perf_counter() - t0
-    predicted: dict[str, set[str]] = {}
+    found: dict[str, set[str]] = {}
     for r in report.runs:
         kinds = {f.kind for f in r.findings if f.severity in ("warning", "error")}
-        predicted.setdefault(run_folder(r.run), set()).update(kinds & set(PROBLEM_KINDS))
+        found.setdefault(r.run if real else run_folder(r.run), set()).update(
+            kinds & set(PROBLEM_KINDS)
+        )
+    if real:
+        runs = match_real_runs(labels, report, fixtures)
+        predicted = {lid: found[rid] for lid, rid in runs.items() if rid is not None}
+    else:
+        predicted = found
     missing = sorted(set(labels) - set(predicted))
     rows = {}
     for kind in PROBLEM_KINDS:
@@ -124,39 +179,66 @@ def print_set(name: str, strict: dict, lenient: dict) -> None:
     print()
 
 
+#: The labelled sets, in the order they are printed, and whether rules were ever tuned on them.
+#: A frozen set is scored, never studied: once a rule is changed because of one of its runs it
+#: becomes a development set and a new frozen set must be made.
+SETS = {
+    "training": ("fixtures/training", "development", "generator 1, labeller 1"),
+    "holdout": ("fixtures/holdout", "development", "generator 1, labeller 2"),
+    "holdout2": ("fixtures/holdout2", "frozen", "generator 1, labeller 3"),
+    "real-logs": ("../shared/real-logs", "development", "public runs, shared labels"),
+    "gen2": ("fixtures/gen2", "development", "generator 2, labeller 4"),
+    "gen3": ("fixtures/gen3", "frozen", "generator 3, labeller 5"),
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         "--fixtures",
         action="append",
-        help="a labelled set (repeatable); default: fixtures/training, holdout and holdout2",
+        help="a labelled set (repeatable): a folder with labels.json, or ../shared/real-logs "
+        "(LABELS.tsv); default: every set of SETS that is present",
     )
+    ap.add_argument("--set", action="append", choices=sorted(SETS), help="only this named set")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("-q", "--quiet", action="store_true", help="summary table only")
     args = ap.parse_args()
-    sets = args.fixtures or [
-        str(ROOT / "fixtures" / name) for name in ("training", "holdout", "holdout2")
-    ]
+    if args.fixtures:
+        sets = {Path(d).name: (Path(d), "?", "") for d in args.fixtures}
+    else:
+        sets = {
+            name: (ROOT / rel, tuned, origin)
+            for name, (rel, tuned, origin) in SETS.items()
+            if (not args.set or name in args.set) and (ROOT / rel).is_dir()
+        }
     out = {}
-    for d in sets:
-        strict = evaluate(Path(d))
-        lenient = evaluate(Path(d), lenient=True, report=strict.pop("report"))
+    for name, (d, tuned, origin) in sets.items():
+        d = d.resolve()
+        strict = evaluate(d)
+        lenient = evaluate(d, lenient=True, report=strict.pop("report"))
         lenient.pop("report")
-        out[Path(d).name] = {"strict": strict, "lenient": lenient}
+        out[name] = {"strict": strict, "lenient": lenient, "use": tuned, "origin": origin}
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
-    for name, res in out.items():
-        print_set(name, res["strict"], res["lenient"])
-    if len(out) > 1:
-        print("summary       strict macro-F1  healthy FA    lenient macro-F1  healthy FA")
+    if not args.quiet:
         for name, res in out.items():
-            s, le = res["strict"], res["lenient"]
-            print(
-                f"{name:<13} {s['macro_f1']:>15.3f}  {s['healthy_false_alarms']:>3}/{s['healthy_runs']:<3}"
-                f" {100 * s['healthy_false_alarm_rate']:>4.0f}%  {le['macro_f1']:>15.3f}"
-                f"  {le['healthy_false_alarms']:>3}/{le['healthy_runs']:<3}"
-                f" {100 * le['healthy_false_alarm_rate']:>4.0f}%"
-            )
+            print_set(f"{name} ({res['use']}; {res['origin']})", res["strict"], res["lenient"])
+    kinds = list(PROBLEM_KINDS)
+    print(
+        f"{'set':<10} {'use':<12} {'runs':>4} {'macro-F1':>8} "
+        + " ".join(f"{k[:5]:>5}" for k in kinds)
+        + f" {'healthy FA':>11} {'lenient':>8}"
+    )
+    for name, res in out.items():
+        s, le = res["strict"], res["lenient"]
+        print(
+            f"{name:<10} {res['use']:<12} {s['runs']:>4} {s['macro_f1']:>8.3f} "
+            + " ".join(f"{s['kinds'][k]['f1']:>5.2f}" for k in kinds)
+            + f" {s['healthy_false_alarms']:>3}/{s['healthy_runs']:<3} {100 * s['healthy_false_alarm_rate']:>3.0f}%"
+            + f" {le['macro_f1']:>8.3f}"
+        )
     return 0
 
 

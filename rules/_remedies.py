@@ -3,6 +3,8 @@ run's own numbers. Rules pick and rank remedies from here according to their evi
 
 from __future__ import annotations
 
+import re
+
 from analyzer.findings import Remedy
 
 
@@ -122,6 +124,41 @@ def early_stopping(
             "if val_loss < best - 1e-4:\n    best, bad = val_loss, 0\n"
             "    torch.save(model.state_dict(), 'best.pt')\n"
             f"else:\n    bad += 1\n    if bad >= {patience}: break  # then model.load_state_dict(torch.load('best.pt'))"
+        ),
+    )
+
+
+def checkpoint_on_metric(metric: str, direction: str | None) -> Remedy:
+    """Keep the checkpoint that is best on the validation *metric*, for runs whose loss turns
+    worse while the metric still improves (stopping at the best loss would cost metric points)."""
+    mode = "max" if direction != "min" else "min"
+    bare = metric
+    for prefix in ("eval_", "val_", "validation_", "valid_", "val/", "eval/", "validation/"):
+        if bare.lower().startswith(prefix):
+            bare = bare[len(prefix) :]
+            break
+    keras_name = "val_" + bare
+    var = re.sub(r"\W", "_", bare) or "metric"
+    better = "greater" if mode == "max" else "lower"
+    return Remedy(
+        "checkpoint-on-metric",
+        f"Keep the checkpoint with the best {metric}, not the lowest validation loss",
+        f"{metric} still improves after the validation loss turned up (the model grows "
+        "over-confident on the examples it gets wrong, which costs loss but not accuracy); "
+        "stopping at the loss minimum would throw that improvement away. Select the checkpoint, "
+        f"and tune regularisation, on the metric ({better} is better).",
+        keras=(
+            f"keras.callbacks.ModelCheckpoint('best.keras', monitor='{keras_name}', mode='{mode}', "
+            "save_best_only=True)"
+        ),
+        pytorch=(
+            "# Hugging Face Trainer:\n"
+            "TrainingArguments(..., eval_strategy='steps', save_strategy='steps',\n"
+            f"    load_best_model_at_end=True, metric_for_best_model='{bare}', "
+            f"greater_is_better={mode == 'max'})\n"
+            "# plain PyTorch: save when the metric improves\n"
+            f"if {var} {'>' if mode == 'max' else '<'} best_{var}:\n"
+            f"    best_{var} = {var}; torch.save(model.state_dict(), 'best.pt')"
         ),
     )
 

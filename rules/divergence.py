@@ -41,7 +41,30 @@ NAME = "non-finite-loss"
 KIND = "divergence"
 
 
-def check(curves: CurveSet) -> list[Finding]:
+def _isolated(v: np.ndarray, bad: np.ndarray, max_fraction: float) -> bool:
+    """Few non-finite points (at most ``max_fraction`` of the curve, or one), none next to
+    another, the last point finite, and the finite values after each at the level of those
+    before it (the median of the next five at most twice that of the previous five)."""
+    idx = np.flatnonzero(bad)
+    if idx.size > max(1, int(max_fraction * v.size)) or bad[-1] or idx[0] == 0:
+        return False
+    if idx.size > 1 and np.any(np.diff(idx) == 1):
+        return False
+    for i in idx:
+        before = v[:i][np.isfinite(v[:i])][-5:]
+        after = v[i + 1 :][np.isfinite(v[i + 1 :])][:5]
+        if not before.size or not after.size:
+            return False
+        b, a = float(np.median(before)), float(np.median(after))
+        if not (a <= 2.0 * b if b > 0 else a <= b + abs(b)):
+            return False
+    return True
+
+
+def check(curves: CurveSet, *, max_isolated_fraction: float = 0.02) -> list[Finding]:
+    """``max_isolated_fraction``: up to this share of a curve's points (or one point) may be
+    non-finite, each alone and followed by values at the earlier level, and be reported as an
+    isolated glitch (severity info) rather than a divergence."""
     findings = []
     primary = {id(c) for c in (curves.train, curves.val) if c is not None}
     for c in curves.losses():
@@ -64,6 +87,7 @@ def check(curves: CurveSet) -> list[Finding]:
         last_ok = float(before[-1]) if before.size else None
         recovered = after > 0 and bool(np.isfinite(v[-1]))
         is_primary = id(c) in primary
+        isolated = recovered and _isolated(v, bad, max_isolated_fraction)
         msg = (
             f"{c.tag} becomes {'/'.join(kinds)} at step {first:,}"
             + (
@@ -73,6 +97,12 @@ def check(curves: CurveSet) -> list[Finding]:
             )
             + f"; {n_bad} of {len(v)} points are non-finite"
             + ("; later values are finite again" if recovered else "")
+            + (
+                " at the level they had before: an isolated glitch (one bad batch or evaluation), "
+                "not a divergence"
+                if isolated
+                else ""
+            )
         )
         lr = last_lr(curves)
         remedies = [R.lower_lr(lr), R.clip_gradients(), R.check_numerics()]
@@ -83,7 +113,11 @@ def check(curves: CurveSet) -> list[Finding]:
                 code=CODE,
                 name=NAME,
                 kind=KIND,
-                severity="error" if is_primary or not recovered else "warning",
+                severity="info"
+                if isolated
+                else "error"
+                if is_primary or not recovered
+                else "warning",
                 curve=c.tag,
                 start_step=first,
                 end_step=int(c.steps[-1]),
@@ -97,6 +131,7 @@ def check(curves: CurveSet) -> list[Finding]:
                     "last_finite_value": last_ok,
                     "finite_after": after,
                     "recovered": recovered,
+                    "isolated": isolated,
                 },
                 remedies=tuple(remedies),
             )

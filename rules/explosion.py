@@ -65,6 +65,47 @@ def _val_change(val, onset: int) -> float | None:
     return float(np.median(after) / best - 1.0)
 
 
+def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
+    """The validation loss jumps by orders of magnitude above its best so far and stays there:
+    the weights were thrown off even if the training loss (a running mean, or computed in
+    training mode) hides it. Overfitting raises a validation loss gradually and by tens of
+    percent; this is an abrupt jump of ``min_jump`` times or more between two evaluations to a
+    level at least ``min_jump`` times the best before it (``min_ratio`` times when it rose
+    gradually), held by at least 70% of the evaluations after it."""
+    if val is None or len(val) < 3:
+        return None
+    s = np.asarray(val.steps)
+    v = np.asarray(val.values, dtype=float)
+    fin = np.isfinite(v)
+    s, v = s[fin], v[fin]
+    if v.size < 3 or not (v > 0).all():
+        return None
+    best_before = np.minimum.accumulate(v)
+    for i in range(1, v.size):
+        base = best_before[i - 1]
+        ratio_here = v[i] / base
+        if ratio_here < min_jump:
+            continue
+        later = v[i:]
+        if np.mean(later >= min_jump * base) < 0.7:
+            continue
+        level = float(np.median(later))
+        ratio = level / base
+        jump = v[i] / v[i - 1]
+        if ratio >= min_ratio or (jump >= min_jump and ratio >= min_jump):
+            return {
+                "onset_step": int(s[i]),
+                "best_value": float(base),
+                "best_step": int(s[:i][np.argmin(v[:i])]),
+                "level_after": level,
+                "ratio": ratio,
+                "jump": float(jump),
+                "evaluations_after": int(later.size),
+            }
+        return None
+    return None
+
+
 def check(
     curves: CurveSet,
     *,
@@ -72,6 +113,8 @@ def check(
     min_noise_units: float = 5.0,
     min_progress_fraction: float = 0.1,
     min_val_rise: float = 0.1,
+    min_val_blowup: float = 100.0,
+    min_val_jump: float = 10.0,
 ) -> list[Finding]:
     """``min_ratio``: final/best level that counts as an explosion (for positive losses);
     ``min_noise_units``: the rise must exceed this many noise sigmas; ``min_progress_fraction``:
@@ -79,7 +122,27 @@ def check(
     ends above where it started; ``min_val_rise``: when validation losses were logged after the
     onset, their median must be at least this fraction above the best validation loss before it
     (a training-loss surge that leaves the validation loss as good as it was is noise, not
-    weights thrown out of the good region)."""
+    weights thrown out of the good region); ``min_val_blowup`` and ``min_val_jump``: the
+    validation loss alone diverges when it jumps ``min_val_jump`` times or more between two
+    evaluations to a level ``min_val_jump`` times its best so far (or rises to ``min_val_blowup``
+    times it) and stays there, whatever the training loss does."""
+    found = _train_explosion(
+        curves,
+        min_ratio=min_ratio,
+        min_noise_units=min_noise_units,
+        min_progress_fraction=min_progress_fraction,
+        min_val_rise=min_val_rise,
+    )
+    if found:
+        return found
+    vb = _val_blowup(curves.val, min_ratio=min_val_blowup, min_jump=min_val_jump)
+    return [_val_finding(curves, vb)] if vb is not None else []
+
+
+def _train_explosion(
+    curves: CurveSet, *, min_ratio, min_noise_units, min_progress_fraction, min_val_rise
+) -> list[Finding]:
+    """The training loss rises far above its best and stays there (the checks of ``check``)."""
     c = curves.train
     if c is None:
         return []
@@ -160,3 +223,41 @@ def check(
             ),
         )
     ]
+
+
+def _val_finding(curves: CurveSet, vb: dict) -> Finding:
+    val = curves.val
+    lr = last_lr(curves) or max_lr(curves)
+    train = curves.train
+    note = ""
+    if train is not None:
+        tv = np.asarray(train.values, dtype=float)
+        tail = tv[np.asarray(train.steps) >= vb["onset_step"]]
+        if tail.size and np.isfinite(tail).all():
+            note = f" while {train.tag} looks normal"
+    msg = (
+        f"{val.tag} blows up at step {vb['onset_step']:,}: from its best {fmt(vb['best_value'])} "
+        f"to ~{fmt(vb['level_after'])} ({fmt(vb['ratio'])}x) and stays there{note}; the weights "
+        "were thrown off (a rise of orders of magnitude is divergence, not overfitting)"
+    )
+    return Finding(
+        code=CODE,
+        name=NAME,
+        kind=KIND,
+        severity="error",
+        curve=val.tag,
+        start_step=vb["onset_step"],
+        end_step=int(val.steps[-1]),
+        confidence=clamp01(
+            0.6 + 0.2 * min(1.0, np.log10(vb["ratio"]) / 4.0) + 0.2 * (vb["jump"] >= 10)
+        ),
+        message=msg,
+        evidence={**vb, "curve_role": "val", "pattern": "validation-blow-up"},
+        remedies=(
+            R.lower_lr(lr),
+            R.clip_gradients(),
+            R.warmup(lr),
+            R.restore_best(vb["best_step"]),
+            R.check_numerics(),
+        ),
+    )

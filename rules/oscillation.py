@@ -53,7 +53,7 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
-from analyzer.trends.oscillation import median_trend, oscillation, swing_episode
+from analyzer.trends.oscillation import cadence_swings, median_trend, oscillation, swing_episode
 from analyzer.trends.prep import bin_medians, prepare
 from analyzer.trends.smoothing import auto_window, mad_sigma
 
@@ -158,6 +158,61 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
     return ep if material else None
 
 
+def _val_zigzag(val, *, lr, min_amplitude, min_reversals, min_fraction) -> Finding | None:
+    """The validation loss zig-zags at its evaluation cadence. It is computed on a fixed set, so
+    it carries no minibatch sampling noise: consecutive evaluations that swing by a visible
+    fraction of the level, back and forth over a sizeable part of the run, are the weights
+    swinging, whatever the trend underneath (falling, flat or rising)."""
+    if val is None:
+        return None
+    s, v = _finite(val)
+    cs = cadence_swings(s, v, window_fraction=min_fraction)
+    if cs is None or cs.amplitude < min_amplitude or cs.reversals < min_reversals:
+        return None
+    if cs.fraction < min_fraction:
+        return None
+    size = (
+        f"by a factor of ~{1 + cs.amplitude:.1f}"
+        if cs.amplitude >= 0.5
+        else f"by ±{pct(cs.amplitude)} of its level"
+    )
+    msg = (
+        f"{val.tag} zig-zags from one evaluation to the next {size} between steps "
+        f"{fmt(cs.start)} and {fmt(cs.end)} ({pct(cs.reversals)} of its moves reverse direction);"
+        " a validation loss has no minibatch noise, so these are the weights swinging"
+        + (f"; lr={fmt(lr)}" if lr else "")
+    )
+    conf = clamp01(
+        0.5
+        + 0.3 * clamp01((cs.amplitude - min_amplitude) / (3 * min_amplitude))
+        + 0.2 * clamp01((cs.reversals - min_reversals) / (1 - min_reversals))
+    )
+    return Finding(
+        code=CODE,
+        name=NAME,
+        kind=KIND,
+        severity="warning",
+        curve=val.tag,
+        start_step=int(cs.start),
+        end_step=int(cs.end),
+        confidence=conf,
+        message=msg,
+        evidence={
+            "pattern": "validation-zig-zag",
+            "amplitude_rel_level": cs.amplitude,
+            "reversal_share": cs.reversals,
+            "window_fraction": cs.fraction,
+            "window_points": cs.points,
+        },
+        remedies=(
+            R.lower_lr(lr, factor=3.0 if cs.amplitude < 0.3 else 10.0),
+            R.lr_schedule(lr),
+            R.bigger_batch(lr),
+            R.clip_gradients(),
+        ),
+    )
+
+
 def check(
     curves: CurveSet,
     *,
@@ -172,6 +227,9 @@ def check(
     max_growth: float = 4.0,
     min_sampling_excess: float = 2.0,
     min_episode: float = 0.5,
+    min_val_zigzag: float = 0.1,
+    min_val_reversals: float = 0.5,
+    min_val_fraction: float = 0.25,
 ) -> list[Finding]:
     """``min_amplitude``: swing (semi-amplitude) as a fraction of the loss level below which
     nothing is reported; ``min_up_down``: the curve's rises must add up to at least this share of
@@ -185,7 +243,54 @@ def check(
     the swings must be at least this fraction of the loss's overall scale; ``max_growth``: swings
     whose amplitude grows more than this many times are a run diverging;
     ``min_sampling_excess``: swings of interval means must be this many times their sampling
-    noise; ``min_episode``: share of the run an episode of bouncing must cover."""
+    noise; ``min_episode``: share of the run an episode of bouncing must cover;
+    ``min_val_zigzag``: the validation loss zig-zagging from one evaluation to the next by this
+    fraction of its level (median over its most swinging stretch) is an oscillation by itself,
+    when at least ``min_val_reversals`` of its moves there change direction and the stretch
+    covers ``min_val_fraction`` of the run."""
+    found = _swings(
+        curves,
+        min_amplitude=min_amplitude,
+        min_up_down=min_up_down,
+        min_excess=min_excess,
+        min_persistence=min_persistence,
+        min_cycles=min_cycles,
+        min_bounce=min_bounce,
+        min_scale=min_scale,
+        min_val_bounce=min_val_bounce,
+        max_growth=max_growth,
+        min_sampling_excess=min_sampling_excess,
+        min_episode=min_episode,
+    )
+    if found:
+        return found
+    zz = _val_zigzag(
+        curves.val,
+        lr=last_lr(curves) or max_lr(curves),
+        min_amplitude=min_val_zigzag,
+        min_reversals=min_val_reversals,
+        min_fraction=min_val_fraction,
+    )
+    return [zz] if zz is not None else []
+
+
+def _swings(
+    curves: CurveSet,
+    *,
+    min_amplitude,
+    min_up_down,
+    min_excess,
+    min_persistence,
+    min_cycles,
+    min_bounce,
+    min_scale,
+    min_val_bounce,
+    max_growth,
+    min_sampling_excess,
+    min_episode,
+) -> list[Finding]:
+    """Swings of the training loss (the validation loss when no training loss is logged): the
+    regular-swing, bouncing and episode paths described in the module docstring."""
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []

@@ -37,6 +37,8 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
+from analyzer.trends.extremum import level_shift
+from analyzer.trends.oscillation import median_trend
 
 from . import _remedies as R
 from ._common import clamp01, fmt, levels, pct
@@ -44,10 +46,38 @@ from ._common import clamp01, fmt, levels, pct
 CODE = "OVF001"
 NAME = "val-loss-rising"
 KIND = "overfitting"
+#: a validation loss blown up by orders of magnitude is divergence (DIV002), not overfitting
+DEFERS_TO = ("divergence",)
 
 
 def _interp_smooth(L, at: np.ndarray) -> np.ndarray:
     return np.interp(at, L.steps, L.smooth)
+
+
+def _metric_gain_after(metric, onset: int) -> tuple[float, float] | None:
+    """(metric around ``onset``, metric over the last third after it) when a validation metric
+    with a direction keeps improving after the loss's onset: the median of the evaluations in
+    the last third of the run is better than the median of the three evaluations nearest the
+    onset by more than the metric's own point-to-point noise. None otherwise."""
+    if metric.direction not in ("max", "min"):
+        return None
+    s = np.asarray(metric.steps, dtype=float)
+    v = np.asarray(metric.values, dtype=float)
+    fin = np.isfinite(v)
+    s, v = s[fin], v[fin]
+    if v.size < 5:
+        return None
+    sign = 1.0 if metric.direction == "max" else -1.0
+    i = int(np.argmin(np.abs(s - onset)))
+    at = float(np.median(v[max(0, i - 1) : i + 2]))
+    late_mask = (s > onset) & (s >= s[-1] - (s[-1] - s[0]) / 3)
+    if late_mask.sum() < 2:
+        return None
+    late = float(np.median(v[late_mask]))
+    noise = float(np.median(np.abs(np.diff(v)))) if v.size > 2 else 0.0
+    if sign * (late - at) > max(noise, 1e-12):
+        return at, late
+    return None
 
 
 def check(
@@ -57,13 +87,19 @@ def check(
     min_noise_units: float = 3.0,
     min_metric_rise: float = 0.2,
     train_tolerance: float = 0.05,
+    max_late_fraction: float = 1 / 3,
+    max_p_value: float = 0.05,
 ) -> list[Finding]:
     """``min_rise``: rise of the validation loss above its best, as a fraction of the best level;
     ``min_noise_units``: ... and in noise sigmas; ``min_metric_rise``: for a validation metric, the
     worsening as a fraction of the improvement it had made; ``train_tolerance``: how much the
     training loss may rise after the best point (fraction of its level) and still count as
     "not getting worse"; a rise beyond it disqualifies when it is significant (3 noise sigmas)
-    or, on a very noisy curve, when it exceeds five times the tolerance."""
+    or, on a very noisy curve, when it exceeds five times the tolerance; ``max_late_fraction``
+    and ``max_p_value``: a validation loss too noisy for the rise to stand out point by point
+    still counts when its minimum comes before the last ``max_late_fraction`` of the run and the
+    evaluations of that last part are higher than those around the minimum by ``min_rise``, with
+    a one-sided Mann-Whitney p-value of at most ``max_p_value``."""
     use_metric = curves.val is None
     c = curves.val if not use_metric else curves.val_metric
     if c is None:
@@ -72,36 +108,60 @@ def check(
     L = levels(c, sign=sign)
     if L is None:
         return []
-    after = L.steps > L.best_step
-    if after.sum() < 2:
-        return []
-    rise = L.final - L.best
-    if rise <= 0:
-        return []
-    if use_metric:
-        progress = L.initial - L.best
-        material = progress > 0 and rise >= min_metric_rise * progress
-        rel = rise / progress if progress > 0 else float("inf")
-    else:
-        scale = abs(L.best) if L.positive else max(abs(L.initial - L.best), 1e-12)
-        rel = rise / scale if scale > 0 else float("inf")
-        material = rel >= min_rise
-    noise_units = (
-        L.units(L.best, L.final) if sign > 0 else rise / L.noise if L.noise > 0 else float("inf")
-    )
+    best_step, best, final, smooth = L.best_step, L.best, L.final, L.smooth
+    after = L.steps > best_step
+    rise = final - best
+    material, rel, noise_units = False, 0.0, 0.0
+    if after.sum() >= 2 and rise > 0:
+        if use_metric:
+            progress = L.initial - best
+            material = progress > 0 and rise >= min_metric_rise * progress
+            rel = rise / progress if progress > 0 else float("inf")
+        else:
+            scale = abs(best) if L.positive else max(abs(L.initial - best), 1e-12)
+            rel = rise / scale if scale > 0 else float("inf")
+            material = rel >= min_rise
+        noise_units = (
+            L.units(best, final) if sign > 0 else rise / L.noise if L.noise > 0 else float("inf")
+        )
+    shift = None
     if not (material and noise_units >= min_noise_units):
-        return []
+        # A noisy validation loss: single evaluations swing too much for the end to stand out,
+        # but the level of the last third can still be clearly above the level around an early
+        # minimum (two groups of points compared, not two points).
+        if use_metric or not L.positive:
+            return []
+        # where the minimum is: the lowest point of a heavy running median (a quarter of the
+        # evaluations wide) before the last part, so that single low evaluations do not decide
+        x = L.prep.values
+        w = max(3, (L.n // 4) | 1)
+        trend = median_trend(x, w)
+        head = L.steps <= L.first_step + (1.0 - max_late_fraction) * L.span
+        if head.sum() < 2:
+            return []
+        ib = int(np.argmin(np.where(head, trend, np.inf)))
+        shift = level_shift(L.steps, x, ib, late_fraction=max_late_fraction)
+        if not (
+            shift is not None
+            and shift.relative >= min_rise
+            and shift.p_value <= max_p_value
+            and shift.above_share >= 0.7
+        ):
+            return []
+        best_step, best, final, smooth = int(L.steps[ib]), shift.best_level, shift.late_level, trend
+        rise, rel = final - best, shift.relative
+        noise_units = float("nan")
     v = L.prep.values
-    post = L.steps > L.best_step
-    onset_mask = post & (L.smooth >= L.best + 0.25 * rise)
+    post = L.steps > best_step
+    onset_mask = post & (smooth >= best + 0.25 * rise)
     onset = int(L.steps[np.argmax(onset_mask)]) if onset_mask.any() else int(L.steps[post][0])
     # lasting: after the onset, most evaluations stay clearly above the best level
     after_onset = L.steps >= onset
     if after_onset.sum() < 2:
         return []
-    threshold = max(
-        L.above(L.best, 2.0) if sign > 0 else L.best + 2.0 * L.noise, L.best + 0.1 * rise
-    )
+    threshold = max(L.above(best, 2.0) if sign > 0 else best + 2.0 * L.noise, best + 0.1 * rise)
+    if shift is not None:  # noisy: above the level around the minimum is enough
+        threshold = shift.best_level
     sustained = float(np.mean(v[after_onset] >= threshold))
     if sustained < 0.7:
         return []
@@ -113,8 +173,8 @@ def check(
     evidence = {
         "best_step": ckpt_step,
         "best_value": sign * ckpt_value,
-        "smoothed_best_step": L.best_step,
-        "final_value": sign * L.final,
+        "smoothed_best_step": best_step,
+        "final_value": sign * final,
         "onset_step": onset,
         "rise": rise,
         "relative_rise": rel,
@@ -123,14 +183,23 @@ def check(
         "evaluations": L.n,
         "evaluations_after_best": int(post.sum()),
     }
+    if shift is not None:
+        evidence["late_level"] = shift.late_level
+        evidence["level_around_best"] = shift.best_level
+        evidence["late_vs_best_p_value"] = shift.p_value
     train_note = ""
     T = levels(curves.train) if curves.train is not None else None
     if T is not None:
-        t_best = float(_interp_smooth(T, np.array([L.best_step]))[0])
+        t_best = float(_interp_smooth(T, np.array([best_step]))[0])
         t_change = (T.final - t_best) / (
             abs(t_best) if T.positive and t_best else max(abs(T.initial - T.best), 1e-12)
         )
         evidence["train_change_after_best"] = t_change
+        if shift is not None and t_change > -min_rise:
+            # the noisy path asks more: a level shift of a noisy validation loss is overfitting
+            # only while the training loss clearly keeps falling (else it is the noise of an
+            # unstable run, e.g. a learning rate too high)
+            return []
         if t_change > train_tolerance and (
             T.units(t_best, T.final) > 3 or t_change > 5 * train_tolerance
         ):
@@ -138,11 +207,11 @@ def check(
             # "improving" (a rise of a quarter is not "flat", however noisy the curve)
             return []
         tv = np.asarray(curves.train.values, dtype=float)
-        if not np.isfinite(tv[np.asarray(curves.train.steps) > L.best_step]).all():
+        if not np.isfinite(tv[np.asarray(curves.train.steps) > best_step]).all():
             return []  # the training loss blew up to NaN/inf: divergence (DIV001), not overfitting
         if not use_metric:
-            gap_best = L.best - t_best
-            gap_end = L.final - T.final
+            gap_best = best - t_best
+            gap_end = final - T.final
             evidence["gap_at_best"] = gap_best
             evidence["gap_at_end"] = gap_end
             evidence["gap_growth"] = gap_end - gap_best
@@ -155,21 +224,36 @@ def check(
         word = "drops" if sign < 0 else "rises"
         msg = (
             f"{what} {word} from its best {fmt(sign * ckpt_value)} at step {ckpt_step:,} to "
-            f"{fmt(sign * L.final)} ({pct(rel)} of the improvement it had made lost){train_note}"
+            f"{fmt(sign * final)} ({pct(rel)} of the improvement it had made lost){train_note}"
         )
     else:
         msg = (
-            f"{what} rises from its best {fmt(ckpt_value)} (step {ckpt_step:,}) to {fmt(L.final)}"
-            f" ({pct(rel)} above the smoothed minimum){train_note}; best checkpoint at step "
+            f"{what} rises from its best {fmt(ckpt_value)} (step {ckpt_step:,}) to {fmt(final)}"
+            f" ({pct(rel)} above the {'level around its' if shift else 'smoothed'} minimum)"
+            f"{train_note}; best checkpoint at step "
             f"{ckpt_step:,}"
+        )
+    metric_note, metric_gain = "", None
+    if not use_metric and curves.val_metric is not None:
+        metric_gain = _metric_gain_after(curves.val_metric, onset)
+    if metric_gain is not None:
+        m = curves.val_metric
+        evidence["metric_still_improves"] = m.tag
+        evidence["metric_at_onset"], evidence["metric_late"] = metric_gain
+        metric_note = (
+            f"; {m.tag} still improves ({fmt(metric_gain[0])} → {fmt(metric_gain[1])}), so the "
+            "model is not getting worse on the metric: keep the checkpoint that is best on it"
         )
     conf = clamp01(
         0.45
-        + 0.25 * clamp01((noise_units - min_noise_units) / 10.0)
+        + 0.25
+        * clamp01((noise_units - min_noise_units) / 10.0 if np.isfinite(noise_units) else 0.5)
         + 0.2 * clamp01(rel / (3 * (min_metric_rise if use_metric else min_rise)))
         + 0.1 * sustained
     )
     if T is None:
+        if shift is not None:
+            return []  # noisy, and no training loss to show the model is still fitting
         conf *= 0.8
     n_after = int(post.sum())
     patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
@@ -179,6 +263,12 @@ def check(
         R.augment(),
         R.smaller_model(),
     )
+    if metric_gain is not None:
+        msg += metric_note
+        remedies = (
+            R.checkpoint_on_metric(curves.val_metric.tag, curves.val_metric.direction),
+            *remedies[1:],
+        )
     return [
         Finding(
             code=CODE,

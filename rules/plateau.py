@@ -41,6 +41,8 @@ starting loss.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from analyzer.curves import Curve, CurveSet
@@ -70,8 +72,9 @@ NAME = "loss-plateau"
 KIND = "plateau"
 
 
-def _finding(curve, start, end, confidence, message, evidence, remedies) -> Finding:
+def _finding(curve, start, end, confidence, message, evidence, remedies, defers_to=()) -> Finding:
     return Finding(
+        defers_to=tuple(defers_to),
         code=CODE,
         name=NAME,
         kind=KIND,
@@ -86,6 +89,82 @@ def _finding(curve, start, end, confidence, message, evidence, remedies) -> Find
     )
 
 
+def _constant_since(steps: np.ndarray, values: np.ndarray, band: float) -> int | None:
+    """The first step of the trailing stretch over which every value lies within ``band``
+    (relative) of the last one, or None when the last two values already differ by more."""
+    last = values[-1]
+    if not np.isfinite(last) or last == 0:
+        return None
+    off = np.abs(values / last - 1.0) > band
+    if off[-2:].any():
+        return None
+    i = np.flatnonzero(off)
+    return int(steps[i[-1] + 1]) if i.size else int(steps[0])
+
+
+def _leading_transient(values: np.ndarray, ratio: float) -> int:
+    """How many of the first finite points (at most two) are a transient: each at least
+    ``ratio`` times the median of the points that follow it (a blow-up inside the first logged
+    interval, or a first value logged before the weights settled). 0 when there is none."""
+    v = values[np.isfinite(values)]
+    m = 0
+    while m < 2 and v.size - m >= 6:
+        ref = float(np.median(v[m + 1 : m + 1 + max(3, v.size // 10)]))
+        if ref > 0 and v[m] >= ratio * ref:
+            m += 1
+        else:
+            break
+    return m
+
+
+#: tags of losses that are not a classifier's cross-entropy: no "chance level ln(C)" for them
+_REGRESSION = re.compile(
+    r"(mse|mae|rmse|msle|mape|smape|l1|l2|huber|smooth|regress|squared|absolute|r2|"
+    r"reconstruct|recon|mel|psnr|ssim|dice|iou|ctc|kl|kld|elbo|perplexity|ppl)",
+    re.IGNORECASE,
+)
+_ACCURACY = re.compile(r"(acc|accuracy|top1|top_1|top-1)", re.IGNORECASE)
+_CLASS_KEYS = ("num_classes", "n_classes", "nclasses", "num_labels", "n_labels", "classes")
+
+
+def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -> int | None:
+    """The class count C when ``final`` sits at ln(C), a classifier predicting uniform
+    probabilities, and the run corroborates C: the loss is not named like a regression or other
+    non-cross-entropy loss, and either the loss started near ln(C) (untrained weights predict
+    nearly uniform probabilities), the run's hyperparameters give C classes, or an accuracy
+    logged by the run is no better than 1.5/C. None otherwise: a level that merely equals ln(C)
+    for some C is a coincidence for an MAE or MSE."""
+    if _REGRESSION.search(tag):
+        return None
+    small = final_at_chance(final)  # 2 <= C <= 10, within 1%
+    from_start = chance_level(initial, final)  # any C, the start near ln(C) as well
+    if small is not None and from_start == small:
+        return small
+    for k in (small, from_start):
+        if k is not None and _corroborated(curves, k):
+            return k
+    return None
+
+
+def _corroborated(curves: CurveSet, k: int) -> bool:
+    """The run's own files say it has ``k`` classes, or an accuracy it logs is at chance."""
+    hp = curves.hparams if isinstance(curves.hparams, dict) else {}
+    for key in _CLASS_KEYS:
+        try:
+            if hp.get(key) is not None and int(float(hp[key])) == k:
+                return True
+        except (TypeError, ValueError):
+            pass
+    for m in (curves.val_metric, curves.train_metric):
+        if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
+            continue
+        v = np.asarray(m.values, dtype=float)
+        v = v[np.isfinite(v)]
+        if v.size and 0.0 <= float(np.median(v[-max(1, v.size // 3) :])) <= 1.5 / k:
+            return True
+    return False
+
+
 def check(
     curves: CurveSet,
     *,
@@ -93,11 +172,17 @@ def check(
     high_fraction: float = 0.3,
     min_flat_fraction: float = 0.5,
     improving_rate: float = 0.1,
+    min_transient: float = 100.0,
+    constant_band: float = 1e-3,
 ) -> list[Finding]:
     """``stuck_fraction``: a loss that removed less than this fraction of its starting value is
     stuck near its start; ``high_fraction``: a flat loss still above this fraction of its start is
     "high"; ``min_flat_fraction``: share of the run it must have been flat for; ``improving_rate``:
-    a tail still falling by at least this fraction of its level per run length is not flat."""
+    a tail still falling by at least this fraction of its level per run length is not flat;
+    ``min_transient``: a first point (or two) this many times the level after it is a blow-up
+    inside the first logged interval, and progress is measured from the level after it;
+    ``constant_band``: a loss whose values all stay within this fraction of its last value for
+    ``min_flat_fraction`` of the run or more has stopped learning."""
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
@@ -106,6 +191,12 @@ def check(
         es, ev = epoch_level(c, curves.val)
         if len(es) >= MIN_POINTS and len(es) < len(c):
             c = Curve(c.tag, c.role, c.direction, es, ev)
+    transient = _leading_transient(np.asarray(c.values, dtype=float), min_transient)
+    if transient:
+        # a blow-up inside the first logged interval: progress is judged from the level after it
+        fin = np.isfinite(c.values)
+        keep = np.flatnonzero(fin)[transient:]
+        c = Curve(c.tag, c.role, c.direction, c.steps[keep], c.values[keep])
     L = levels(c)
     if L is None:
         return []
@@ -137,8 +228,8 @@ def check(
         removed = float("nan")
         stuck = abs(L.initial - L.final) < 3.0 * L.noise and not improving_now
         high = False
-    chance_k = chance_level(L.initial, L.final)
-    at_chance = None if improving_now or flat_frac < min_flat_fraction else final_at_chance(L.final)
+    chance_k = plausible_chance(curves, c.tag, L.initial, L.final)
+    at_chance = None if improving_now or flat_frac < min_flat_fraction else chance_k
 
     evidence = {
         "initial_value": L.initial,
@@ -152,6 +243,8 @@ def check(
         "plateau_level": L.final,
         "points": L.n,
     }
+    if transient:
+        evidence["initial_transient_points"] = transient
     if chance_k:
         evidence["chance_classes"] = chance_k
         evidence["chance_level"] = float(np.log(chance_k))
@@ -228,6 +321,33 @@ def check(
         return [_finding(c.tag, since, L.last_step, 0.8, msg, evidence, remedies)]
 
     converged_by_schedule = lr_decayed(curves)
+    const_since = _constant_since(L.prep.steps, L.prep.values, constant_band)
+    const_frac = (L.last_step - const_since) / L.span if const_since is not None else 0.0
+    if (
+        const_frac >= min_flat_fraction
+        and L.positive
+        and L.final >= 1e-3 * L.initial
+        and not converged_by_schedule
+        and not metric_great
+    ):
+        # learning stopped: the loss repeats the same value to several digits for most of the
+        # run (dead units, a constant prediction); a converged loss still moves in its last digits
+        evidence["pattern"] = "constant"
+        evidence["constant_since_step"] = const_since
+        evidence["constant_band"] = constant_band
+        msg = (
+            f"{c.tag} is constant at {L.final:.6g} (within ±{pct(constant_band)}) since step "
+            f"{const_since:,} ({pct(const_frac)} of the run): learning has stopped"
+            + (f", {pct(1.0 - removed)} of its starting value" if np.isfinite(removed) else "")
+        )
+        remedies = [
+            R.check_labels(),
+            R.fix_activations(),
+            R.raise_lr(lr),
+            R.normalize_inputs(),
+            R.switch_optimizer(lr),
+        ]
+        return [_finding(c.tag, const_since, L.last_step, 0.85, msg, evidence, remedies)]
     if (
         high
         and not steady
@@ -254,5 +374,11 @@ def check(
             R.normalize_inputs(),
             R.switch_optimizer(lr),
         ]
-        return [_finding(c.tag, since, L.last_step, clamp01(conf), msg, evidence, remedies)]
+        # a loss that swings around a flat level is at its noise floor, not stuck: that is an
+        # oscillation (OSC001), and this finding gives way to it
+        return [
+            _finding(
+                c.tag, since, L.last_step, clamp01(conf), msg, evidence, remedies, ("oscillation",)
+            )
+        ]
     return []

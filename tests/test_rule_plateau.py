@@ -50,12 +50,29 @@ def test_short_curve_says_nothing():
     assert plateau.check(cs(train=([0, 1, 2], [1.0, 1.0, 1.0]))) == []
 
 
-def test_flat_at_ln3_after_a_big_first_drop_is_chance():
+def test_flat_at_ln3_after_a_blow_up_in_the_first_interval_is_chance():
+    # the first value is ~900x the rest: progress is judged from the level after it, which
+    # starts (and stays) at ln(3), so the class count is corroborated by the start
+    t = np.arange(1, 200)
+    v = 1.0986 + 0.002 * np.sin(t) + 1000 * (t == 1)
+    f = plateau.check(cs(train=(t, v)))
+    assert [(x.code, x.evidence["pattern"], x.evidence["chance_classes"]) for x in f] == [
+        ("PLT001", "stuck-near-start", 3)
+    ]
+    assert "ln(3)" in f[0].message
+
+
+def test_flat_at_ln3_after_a_big_first_drop_is_a_plateau_but_no_chance_claim_alone():
+    # 100x drop in the first interval, then flat at 1.0986: nothing says it has 3 classes
     t = np.arange(1, 200)
     v = 1.0986 + 0.002 * np.sin(t) + 100 * (t == 1)
     f = plateau.check(cs(train=(t, v)))
-    assert [(x.code, x.evidence["pattern"], x.evidence["chance_classes"]) for x in f] == [
-        ("PLT001", "flat-at-chance", 3)
+    assert [x.code for x in f] == ["PLT001"] and "chance_classes" not in f[0].evidence
+    # ... unless an accuracy logged by the run is at chance too
+    acc = 0.33 + 0.01 * np.sin(t)
+    f = plateau.check(cs(train=(t, v), val_metric=(t, acc)))
+    assert [(x.evidence["pattern"], x.evidence["chance_classes"]) for x in f] == [
+        ("flat-at-chance", 3)
     ]
 
 

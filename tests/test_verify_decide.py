@@ -162,6 +162,8 @@ def _catalog_ids():
         args = [None for p in params if p.default is inspect.Parameter.empty]
         if name == "early_stopping":
             args = [None, None, 5]
+        if name == "checkpoint_on_metric":
+            args = ["val_accuracy", "max"]
         ids.add(fn(*args).id)
     return ids
 

@@ -10,13 +10,15 @@ decade are analysed in log10 space unless ``space`` says otherwise; every result
 
 from .asymptote import AsymptoteFit, fit_asymptote
 from .changepoint import ChangePoints, Segment, change_points, pelt
-from .extremum import BestPoint, best_point
+from .extremum import BestPoint, LevelShift, best_point, level_shift
 from .gap import GapTrend, generalization_gap
 from .oscillation import (
+    CadenceSwings,
     Oscillation,
     Spike,
     Spikes,
     SwingEpisode,
+    cadence_swings,
     detect_spikes,
     gls_power,
     oscillation,
@@ -50,8 +52,10 @@ from .smoothing import (
 __all__ = [
     "AsymptoteFit",
     "BestPoint",
+    "CadenceSwings",
     "ChangePoints",
     "GapTrend",
+    "LevelShift",
     "Oscillation",
     "PlateauEvidence",
     "Prepared",
@@ -63,6 +67,7 @@ __all__ = [
     "auto_window",
     "best_point",
     "bin_medians",
+    "cadence_swings",
     "change_points",
     "choose_log_space",
     "detect_spikes",
@@ -70,6 +75,7 @@ __all__ = [
     "ema",
     "fit_asymptote",
     "generalization_gap",
+    "level_shift",
     "gls_power",
     "lowess",
     "lowess_variance_factor",

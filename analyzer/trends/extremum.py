@@ -177,3 +177,61 @@ def best_point(
         n=n,
         log_space=prep.log_space,
     )
+
+
+@dataclass(frozen=True)
+class LevelShift:
+    """How the end of a curve compares with the stretch around its minimum.
+
+    ``best_level`` is the median of the ``window`` points nearest the minimum, ``late_level`` the
+    median of the points in the last ``late_fraction`` of the run (after that window);
+    ``relative`` is ``late_level / best_level - 1``; ``p_value`` the one-sided Mann-Whitney
+    p-value that the late points are larger than those around the minimum (a comparison of two
+    groups of points, so a curve whose single points are noisy can still show a significant
+    shift of its level); ``above_share`` the share of late points above ``best_level``."""
+
+    best_level: float
+    late_level: float
+    relative: float
+    p_value: float
+    above_share: float
+    best_step: float
+    late_points: int
+
+
+def level_shift(
+    steps: np.ndarray,
+    values: np.ndarray,
+    best_index: int,
+    *,
+    late_fraction: float = 1 / 3,
+    window: int | None = None,
+) -> LevelShift | None:
+    """Compare the level of the last ``late_fraction`` of a positive curve with the level around
+    its minimum at ``best_index`` (an index into the finite points). None when fewer than three
+    points are late, or the late stretch overlaps the minimum's window."""
+    s = np.asarray(steps, dtype=float)
+    v = np.asarray(values, dtype=float)
+    fin = np.isfinite(v) & np.isfinite(s)
+    s, v = s[fin], v[fin]
+    n = v.size
+    if n < 6 or not 0 <= best_index < n:
+        return None
+    k = window or max(3, int(round(n / 8)))
+    lo = max(0, min(best_index - k // 2, n - k))
+    around = slice(lo, lo + k)
+    late = (s >= s[-1] - late_fraction * (s[-1] - s[0])) & (np.arange(n) >= lo + k)
+    if late.sum() < 3:
+        return None
+    b = float(np.median(v[around]))
+    e = float(np.median(v[late]))
+    p = float(stats.mannwhitneyu(v[late], v[around], alternative="greater").pvalue)
+    return LevelShift(
+        best_level=b,
+        late_level=e,
+        relative=e / b - 1.0 if b > 0 else float("inf"),
+        p_value=p,
+        above_share=float(np.mean(v[late] > b)),
+        best_step=float(s[best_index]),
+        late_points=int(late.sum()),
+    )

@@ -25,6 +25,7 @@ UNTESTABLE: dict[str, str] = {
     "class-imbalance": "class weights depend on the labels; set them in the experiment",
     "augment-data": "augmentation depends on the data; add it in the experiment",
     "fix-activations": "activations and initialisers are architecture choices in the experiment",
+    "checkpoint-on-metric": "selects which checkpoint to keep; the training curves stay the same",
 }
 
 

@@ -1,0 +1,187 @@
+"""The shapes ../shared/LABELS-SPEC.md names, each checked through the whole rule set (engine
+deference included), at several loss scales and evaluation cadences: a verdict must not depend on
+the loss's units or on how often the run was evaluated."""
+
+import numpy as np
+import pytest
+
+from analyzer.curves import Curve, CurveSet
+from analyzer.engine import analyze_curves
+
+from .helpers import cs
+
+SCALES = (1e-5, 1.0, 1e5)
+
+
+def kinds(curves: CurveSet) -> set[str]:
+    _, findings = analyze_curves(curves)
+    return {f.kind for f in findings if f.severity in ("warning", "error")}
+
+
+def findings_of(curves: CurveSet, code: str):
+    _, findings = analyze_curves(curves)
+    return [f for f in findings if f.code == code]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("n_eval", [12, 40, 150])
+def test_validation_zigzag_at_evaluation_cadence_is_oscillation(scale, n_eval):
+    # val swings +-35% from one evaluation to the next over a falling trend; train is smooth
+    rng = np.random.default_rng(n_eval)
+    e = np.arange(n_eval)
+    trend = 0.3 + 0.7 * np.exp(-e / (n_eval / 4))
+    val = trend * np.where(e % 2, 1.35, 1 / 1.35) * np.exp(rng.normal(0, 0.03, n_eval))
+    train = 0.25 + 0.75 * np.exp(-e / (n_eval / 4))
+    got = findings_of(cs(train=(e, scale * train), val=(e, scale * val)), "OSC001")
+    assert got and got[0].curve == "val_loss"
+    assert got[0].evidence["pattern"] == "validation-zig-zag"
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_smooth_or_mildly_noisy_validation_is_not_oscillation(scale):
+    rng = np.random.default_rng(5)
+    e = np.arange(60)
+    trend = 0.3 + 0.7 * np.exp(-e / 12)
+    val = trend * np.exp(rng.normal(0, 0.03, 60))  # +-3% evaluation noise
+    train = 0.25 + 0.75 * np.exp(-e / 12)
+    assert kinds(cs(train=(e, scale * train), val=(e, scale * val))) == set()
+
+
+def test_one_spike_in_the_validation_loss_is_not_oscillation():
+    e = np.arange(40)
+    val = 0.3 + 0.7 * np.exp(-e / 8)
+    val[20] *= 6
+    train = 0.25 + 0.75 * np.exp(-e / 8)
+    assert "oscillation" not in kinds(cs(train=(e, train), val=(e, val)))
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_swinging_at_the_noise_floor_is_oscillation_not_plateau(scale):
+    # falls to its floor (half the start), then swings +-40% around it for the rest of the run
+    e = np.arange(60)
+    trend = 0.5 + 0.5 * np.exp(-e / 3)
+    swing = np.where(e > 8, np.where(e % 2, 1.4, 1 / 1.4), 1.0)
+    val = trend * swing
+    train = trend * 0.95 * np.exp(np.random.default_rng(2).normal(0, 0.02, 60))
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert "oscillation" in got and "plateau" not in got
+
+
+@pytest.mark.parametrize("level", [np.log(2), np.log(10), 0.37])
+@pytest.mark.parametrize("blowup", [1e2, 1e4])
+def test_stuck_after_a_blow_up_in_the_first_interval_is_a_plateau(level, blowup):
+    rng = np.random.default_rng(3)
+    e = np.arange(50)
+    train = level * (1 + rng.normal(0, 2e-4, 50))
+    train[0] = blowup * level
+    got = findings_of(cs(train=(e, train), val=(e, train * 1.001)), "PLT001")
+    assert got, "a loss that sits at one level after a first-interval blow-up is stuck"
+    assert got[0].evidence.get("initial_transient_points") == 1
+
+
+def test_fast_first_epoch_then_steady_progress_is_not_a_plateau():
+    # raw-target regression: the first epoch's mean is 200x the second, then it keeps learning
+    e = np.arange(40)
+    train = 50 * np.exp(-e / 10) + 2.0
+    train[0] = 1e4
+    val = train[1:].min() * 1.1 + 50 * np.exp(-e / 10)
+    assert "plateau" not in kinds(cs(train=(e, train), val=(e, val)))
+
+
+def test_constant_to_several_digits_is_a_plateau():
+    e = np.arange(80)
+    train = np.r_[np.linspace(9.0, 4.2, 20), np.full(60, 4.1873)]
+    assert "plateau" in kinds(cs(train=(e, train)))
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("ratio", [1e2, 1e6, 1e20])
+def test_validation_blown_up_alone_is_divergence_not_overfitting(scale, ratio):
+    e = np.arange(30)
+    train = 0.2 + 0.8 * np.exp(-e / 6)
+    val = 0.3 + 0.7 * np.exp(-e / 6)
+    val[12:] *= ratio * np.exp(np.random.default_rng(1).normal(0, 0.2, 18))
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert "divergence" in got and "overfitting" not in got
+
+
+def test_gradual_overfitting_rise_is_not_divergence():
+    e = np.arange(40)
+    train = 0.05 + np.exp(-e / 6)
+    val = 0.4 + 0.6 * np.exp(-e / 5) + np.maximum(0, e - 12) * 0.06  # 0.4 -> ~2.0, gradual
+    got = kinds(cs(train=(e, train), val=(e, val)))
+    assert got == {"overfitting"}
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("seed", range(4))
+def test_mild_noisy_overfitting_is_found(scale, seed):
+    # val bottoms out early, then sits ~40% higher with +-8% noise while train keeps falling
+    rng = np.random.default_rng(seed)
+    e = np.arange(30)
+    base = 0.3 + 0.7 * np.exp(-e / 3)
+    val = base * (1 + 0.4 * np.clip((e - 8) / 6, 0, 1)) * np.exp(rng.normal(0, 0.08, 30))
+    train = 0.05 + 0.9 * np.exp(-e / 6)
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert "overfitting" in got
+
+
+def test_noisy_flat_validation_with_falling_train_is_not_overfitting():
+    rng = np.random.default_rng(9)
+    e = np.arange(30)
+    val = (0.3 + 0.7 * np.exp(-e / 3)) * np.exp(rng.normal(0, 0.06, 30))
+    train = 0.05 + 0.9 * np.exp(-e / 6)
+    assert "overfitting" not in kinds(cs(train=(e, train), val=(e, val)))
+
+
+def test_one_isolated_nan_is_not_divergence():
+    e = np.arange(40)
+    train = 0.1 + np.exp(-e / 8)
+    train[17] = np.nan
+    got = findings_of(cs(train=(e, train)), "DIV001")
+    assert got and got[0].severity == "info" and got[0].evidence["isolated"]
+    assert "divergence" not in kinds(cs(train=(e, train)))
+
+
+def test_nan_that_persists_is_divergence():
+    e = np.arange(40)
+    train = 0.1 + np.exp(-e / 8)
+    train[30:] = np.nan
+    assert "divergence" in kinds(cs(train=(e, train)))
+
+
+@pytest.mark.parametrize("tag", ["mae", "val_mae", "loss_mse", "huber_loss"])
+def test_no_chance_level_for_regression_losses(tag):
+    # an MAE that happens to sit at ln(76) = 4.33 has no chance level
+    e = np.arange(40)
+    v = np.full(40, np.log(76)) * (1 + np.random.default_rng(0).normal(0, 1e-3, 40))
+    c = CurveSet(run="t", train=Curve.of(e, v, tag=tag))
+    _, findings = analyze_curves(c)
+    assert not any("ln(" in f.message for f in findings)
+
+
+def test_chance_level_claimed_when_the_start_agrees():
+    e = np.arange(40)
+    v = np.log(10) * (1 + np.random.default_rng(0).normal(0, 5e-4, 40))
+    got = findings_of(cs(train=(e, v)), "PLT001")
+    assert got and got[0].evidence.get("chance_classes") == 10
+
+
+def test_rising_val_loss_with_improving_metric_says_so_and_checkpoints_on_the_metric():
+    e = np.arange(20)
+    train = 0.05 + np.exp(-e / 4)
+    val = 0.4 + 0.6 * np.exp(-e / 2) + np.maximum(0, e - 6) * 0.03
+    acc = 0.6 + 0.06 * (1 - np.exp(-e / 8))
+    got = findings_of(cs(train=(e, train), val=(e, val), val_metric=(e, acc)), "OVF001")
+    assert got and "still improves" in got[0].message
+    assert got[0].remedies[0].id == "checkpoint-on-metric"
+    assert "val_accuracy" in got[0].remedies[0].keras and "mode='max'" in got[0].remedies[0].keras
+
+
+def test_rising_val_loss_with_falling_metric_keeps_early_stopping_first():
+    e = np.arange(20)
+    train = 0.05 + np.exp(-e / 4)
+    val = 0.4 + 0.6 * np.exp(-e / 2) + np.maximum(0, e - 6) * 0.03
+    acc = 0.7 - 0.004 * np.maximum(0, e - 6)
+    got = findings_of(cs(train=(e, train), val=(e, val), val_metric=(e, acc)), "OVF001")
+    assert got and got[0].remedies[0].id == "early-stopping"
