@@ -4,7 +4,9 @@ What it detects
 ---------------
 The first step at which a loss (training, validation, or any other logged loss such as a
 component) becomes NaN or infinite, how many points are non-finite, and whether the curve ever
-comes back to finite values.
+comes back to finite values. A lone non-finite point (or a few, up to 2% of the curve, each
+alone) followed by values at the level they had before is reported as an isolated glitch with
+severity info: one bad batch or evaluation, not a divergence.
 
 Why it matters
 --------------

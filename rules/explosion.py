@@ -6,8 +6,11 @@ A training loss that, after reaching its best (smoothed) level, rises to several
 and does not come back down before the end of the run: an explosion, a sustained climb, or a
 spike the run never recovers from. The rise is measured as a ratio of loss levels (scale-free)
 and must be well beyond the curve's own noise and a material part of the progress made.
-Only the *training* loss is judged here: a validation loss that rises while the training loss
-keeps falling is overfitting (OVF001), not divergence. When validation losses were logged after
+The *validation* loss diverges on its own when it jumps by 10x or more between two
+evaluations to at least 10x its best so far (or climbs to 100x it) and stays there, whatever the
+training loss shows (a running mean or a training-mode loss can hide weights that blew up); a
+validation loss that rises by tens of percent while the training loss keeps falling is
+overfitting (OVF001), not divergence. When validation losses were logged after
 the onset, they must have got worse too: a surge of a noisy training loss (small batches) that
 leaves the validation loss as good as before is not the weights being thrown off.
 

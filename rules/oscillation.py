@@ -15,7 +15,16 @@ around its trend, found in any of three ways:
   so a swing is relative to where the loss is at the time;
 * an episode — the same bouncing lasts for at least half of the run, even if the loss settles
   (or collapses, as a model that finally memorises its training set) before the end, and is a
-  visible fraction of the loss's overall scale; the finding says until which step.
+  visible fraction of the loss's overall scale; the finding says until which step;
+* a validation zig-zag — when none of the above holds for the training loss, the validation
+  loss zig-zags from one evaluation to the next by 10% of its level or more (the median over
+  its most swinging quarter of the run, measured in log space from second differences, so a
+  falling, flat or rising trend reads zero), with at least half of its moves reversing
+  direction. A validation loss is computed on a fixed set, so it has no minibatch sampling
+  noise: such swings are the weights swinging. One spike or one level step cannot make a
+  quarter of the run swing. The swings must also show on a linear plot (at least 3% of the
+  larger of the curve's starting level and its level there): wiggles of a loss that converged
+  to a small fraction of its start show only on a log scale and are not reported.
 
 A swing must also be real and matter: beyond the sampling noise of the averaged minibatch
 losses (their standard error), and either shown by the validation loss (minibatch noise in the
@@ -158,7 +167,9 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
     return ep if material else None
 
 
-def _val_zigzag(val, *, lr, min_amplitude, min_reversals, min_fraction) -> Finding | None:
+def _val_zigzag(
+    val, *, lr, min_amplitude, min_reversals, min_fraction, min_scale
+) -> Finding | None:
     """The validation loss zig-zags at its evaluation cadence. It is computed on a fixed set, so
     it carries no minibatch sampling noise: consecutive evaluations that swing by a visible
     fraction of the level, back and forth over a sizeable part of the run, are the weights
@@ -170,6 +181,14 @@ def _val_zigzag(val, *, lr, min_amplitude, min_reversals, min_fraction) -> Findi
     if cs is None or cs.amplitude < min_amplitude or cs.reversals < min_reversals:
         return None
     if cs.fraction < min_fraction:
+        return None
+    # visible on a linear plot too: wiggles of a curve that has converged to a small fraction of
+    # where it started show only on a log scale, and are not what anyone calls oscillation
+    inside = (s >= cs.start) & (s <= cs.end)
+    level = float(np.median(v[inside]))
+    scale = max(float(np.median(v[:3])), level)
+    visible = cs.amplitude * level / scale if scale > 0 else 0.0
+    if visible < min_scale:
         return None
     size = (
         f"by a factor of ~{1 + cs.amplitude:.1f}"
@@ -203,6 +222,7 @@ def _val_zigzag(val, *, lr, min_amplitude, min_reversals, min_fraction) -> Findi
             "reversal_share": cs.reversals,
             "window_fraction": cs.fraction,
             "window_points": cs.points,
+            "amplitude_rel_scale": visible,
         },
         remedies=(
             R.lower_lr(lr, factor=3.0 if cs.amplitude < 0.3 else 10.0),
@@ -270,6 +290,7 @@ def check(
         min_amplitude=min_val_zigzag,
         min_reversals=min_val_reversals,
         min_fraction=min_val_fraction,
+        min_scale=min_scale,
     )
     return [zz] if zz is not None else []
 

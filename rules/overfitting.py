@@ -10,6 +10,15 @@ works with as few as five evaluations: there is no patience counter that short r
 It reports the best checkpoint (step and value), the onset of the rise, and how much the gap
 between validation and training loss grew.
 
+A validation loss too noisy for its end to stand out point by point is compared as two groups
+of evaluations: those around its minimum (located on a running median a quarter of the run wide,
+before the last third) and those of the last third. The last third must sit 10% or more higher,
+with a one-sided Mann-Whitney p-value of at most 0.05, while the training loss falls by 10% or
+more over the same time: mild, noisy overfitting. A rise of orders of magnitude is divergence
+(DIV002), and this rule then stays silent. When a validation metric (accuracy, F1...) keeps
+improving after the loss turned up, the message says so and the first remedy is to keep the
+checkpoint that is best on the metric: stopping at the loss minimum would cost metric points.
+
 Why it matters
 --------------
 The model has started to memorise the training set; every step after the best checkpoint makes it

@@ -47,6 +47,15 @@ def test_smooth_or_mildly_noisy_validation_is_not_oscillation(scale):
     assert kinds(cs(train=(e, scale * train), val=(e, scale * val))) == set()
 
 
+def test_late_wiggles_of_a_converged_validation_loss_are_not_oscillation():
+    # 2.3 -> 0.005, then +-20% wiggles: visible on a log scale only
+    e = np.arange(60)
+    trend = 0.005 + 2.3 * np.exp(-e / 4)
+    val = trend * np.where(e > 30, np.where(e % 2, 1.2, 1 / 1.2), 1.0)
+    train = 0.8 * trend
+    assert "oscillation" not in kinds(cs(train=(e, train), val=(e, val)))
+
+
 def test_one_spike_in_the_validation_loss_is_not_oscillation():
     e = np.arange(40)
     val = 0.3 + 0.7 * np.exp(-e / 8)
