@@ -26,6 +26,10 @@ around its trend, found in any of three ways:
   larger of the curve's starting level and its level there): wiggles of a loss that converged
   to a small fraction of its start show only on a log scale and are not reported.
 
+A run of adversarial training (a GAN: generator and discriminator losses, no loss minimised
+jointly) has no training loss; its generator's and discriminator's losses are judged the same
+way, and their bouncing at the evaluation cadence is reported as the oscillation of the run.
+
 A swing must also be real and matter: beyond the sampling noise of the averaged minibatch
 losses (their standard error), and either shown by the validation loss (minibatch noise in the
 training loss, however large near zero, does not move the validation loss; a real swing of the
@@ -57,6 +61,9 @@ spikes at every epoch start that vanish within a few steps.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -165,6 +172,18 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
     scale = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-3:]))), abs(level))
     material = scale > 0 and ep.amplitude_rel_level * abs(level) / scale >= min_scale
     return ep if material else None
+
+
+def _adversarial(curves: CurveSet) -> list:
+    """The generator's loss, then the discriminator's, of a run that logs both (GAN)."""
+    gen, disc = [], []
+    for c in curves.other_losses:
+        words = set(re.findall(r"[a-z]+", c.tag.lower()))
+        if words & {"gen", "generator"}:
+            gen.append(c)
+        elif words & {"disc", "discriminator", "critic"}:
+            disc.append(c)
+    return gen + disc if gen and disc else []
 
 
 def _val_zigzag(
@@ -284,6 +303,35 @@ def check(
     )
     if found:
         return found
+    if curves.train is None and curves.val is None:
+        # adversarial training (a GAN): no loss is minimised jointly, so there is no training
+        # loss; the generator's and discriminator's losses bouncing at the evaluation cadence
+        # (averaged over runs of ~sqrt(n) minibatches) is the oscillation to report
+        for adv in _adversarial(curves):
+            found = _swings(
+                replace(curves, train=adv),
+                min_amplitude=min_amplitude,
+                min_up_down=min_up_down,
+                min_excess=min_excess,
+                min_persistence=min_persistence,
+                min_cycles=min_cycles,
+                min_bounce=min_bounce,
+                min_scale=min_scale,
+                min_val_bounce=min_val_bounce,
+                max_growth=max_growth,
+                min_sampling_excess=min_sampling_excess,
+                min_episode=min_episode,
+            )
+            if found:
+                f = found[0]
+                return [
+                    replace(
+                        f,
+                        message=f.message + " (adversarial training: the generator and "
+                        "discriminator are not settling)",
+                        evidence={**f.evidence, "adversarial": True},
+                    )
+                ]
     zz = _val_zigzag(
         curves.val,
         lr=last_lr(curves) or max_lr(curves),

@@ -194,3 +194,31 @@ def test_rising_val_loss_with_falling_metric_keeps_early_stopping_first():
     acc = 0.7 - 0.004 * np.maximum(0, e - 6)
     got = findings_of(cs(train=(e, train), val=(e, val), val_metric=(e, acc)), "OVF001")
     assert got and got[0].remedies[0].id == "early-stopping"
+
+
+def test_bouncing_adversarial_losses_are_oscillation():
+    # a GAN: no training loss, generator and discriminator losses per batch; the generator's
+    # loss swings by a factor ~2 between stretches of batches for most of the run
+    rng = np.random.default_rng(4)
+    n = 400
+    b = np.arange(n)
+    gen = (2.0 + 0.8 * np.sin(2 * np.pi * b / 40)) * np.exp(rng.normal(0, 0.3, n))
+    disc = (0.8 - 0.3 * np.sin(2 * np.pi * b / 40)) * np.exp(rng.normal(0, 0.3, n))
+    c = CurveSet(
+        run="gan",
+        other_losses=(Curve.of(b, gen, tag="Gen Loss"), Curve.of(b, disc, tag="Disc Loss")),
+    )
+    got = findings_of(c, "OSC001")
+    assert got and got[0].evidence.get("adversarial") and got[0].curve == "Gen Loss"
+
+
+def test_steady_adversarial_losses_are_not_oscillation():
+    rng = np.random.default_rng(4)
+    b = np.arange(400)
+    gen = 2.0 * np.exp(rng.normal(0, 0.1, 400))
+    disc = 0.7 * np.exp(rng.normal(0, 0.1, 400))
+    c = CurveSet(
+        run="gan",
+        other_losses=(Curve.of(b, gen, tag="Gen Loss"), Curve.of(b, disc, tag="Disc Loss")),
+    )
+    assert findings_of(c, "OSC001") == []
