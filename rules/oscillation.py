@@ -26,6 +26,11 @@ around its trend, found in any of three ways:
   larger of the curve's starting level and its level there): wiggles of a loss that converged
   to a small fraction of its start show only on a log scale and are not reported.
 
+Swings by a factor of two or more around the trend (x2 and /2) count as visible whatever the
+curve's starting scale (on a log plot they stand out at any level) when no validation loss says
+otherwise: a training loss bouncing near zero while the validation loss stays smooth is the
+minibatch noise of a memorised training set.
+
 A run of adversarial training (a GAN: generator and discriminator losses, no loss minimised
 jointly) has no training loss; its generator's and discriminator's losses are judged the same
 way, and their bouncing at the evaluation cadence is reported as the oscillation of the run.
@@ -81,6 +86,9 @@ NAME = "loss-oscillation"
 KIND = "oscillation"
 #: a divergence of the run explains its swings (see analyzer.engine)
 DEFERS_TO = ("divergence",)
+#: swings by this factor minus one around the trend (x2 and /2) are visible on any log plot and
+#: matter at any level: they need not also be a visible fraction of the curve's starting scale
+FACTOR_SWING = 1.0
 
 
 def _work(steps, values) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +165,7 @@ def _sampling_noise(rel_se, where) -> float:
     return 1.645 * float(np.median(se)) if se.size else 0.0
 
 
-def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_excess):
+def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_excess, factor_ok):
     """The swing episode of the evaluation-cadence curve (s, v) when it covers at least
     ``min_fraction`` of the run, is beyond the sampling noise of interval means, and is a
     visible fraction of the loss's overall scale (an episode that may have ended before the end
@@ -170,7 +178,10 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
         return None
     level = float(np.median(v[inside]))
     scale = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-3:]))), abs(level))
-    material = scale > 0 and ep.amplitude_rel_level * abs(level) / scale >= min_scale
+    material = scale > 0 and (
+        ep.amplitude_rel_level * abs(level) / scale >= min_scale
+        or (factor_ok and ep.amplitude_rel_level >= FACTOR_SWING)
+    )
     return ep if material else None
 
 
@@ -207,7 +218,7 @@ def _val_zigzag(
     level = float(np.median(v[inside]))
     scale = max(float(np.median(v[:3])), level)
     visible = cs.amplitude * level / scale if scale > 0 else 0.0
-    if visible < min_scale:
+    if visible < min_scale and cs.amplitude < FACTOR_SWING:
         return None
     size = (
         f"by a factor of ~{1 + cs.amplitude:.1f}"
@@ -363,6 +374,10 @@ def _swings(
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
+    # with no validation loss to show that the weights swing, swings by a factor of two are
+    # material at any level; with one, a training loss bouncing near zero while the validation
+    # loss stays smooth is minibatch noise of a memorised training set
+    no_val = curves.val is None or c is curves.val
     # (a) bouncing: the loss at the evaluation cadence (epoch means when training is logged per
     # iteration) swings by a large fraction of its level and of its overall scale
     if c is curves.train:
@@ -408,7 +423,9 @@ def _swings(
         swings = excess >= min_excess
         cycles = _alternations(binned) / 2.0
         structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
-        material_raw = _rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale
+        material_raw = _rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale or (
+            no_val and o.amplitude_rel_level >= FACTOR_SWING
+        )
     # Is a swing real and does it matter? A real swing of the weights moves the validation loss
     # too, while minibatch noise in the training loss (however large near zero) does not.
     # Without a swinging validation loss, the training loss's own swings must be a visible
@@ -426,7 +443,7 @@ def _swings(
         and bounce[0] >= min_bounce
         and np.isfinite(bounce[2])
         and beyond_sampling
-        and (val_swings or bounce[1] >= min_scale)
+        and (val_swings or bounce[1] >= min_scale or (no_val and bounce[0] >= FACTOR_SWING))
         # swings that keep growing are a run diverging (DIV002), not an oscillation
         and bounce[2] < max_growth
     )
@@ -457,6 +474,7 @@ def _swings(
             min_fraction=min_episode,
             min_scale=min_scale,
             min_sampling_excess=min_sampling_excess,
+            factor_ok=no_val,
         )
         if episode is None:
             return []
