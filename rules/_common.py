@@ -232,7 +232,8 @@ def tail(L: Levels, *, fraction: float = 1 / 3) -> Tail | None:
 
     def per_run(slope: float) -> float:
         if sr.log_space:
-            return float(10.0 ** (slope * L.span) - 1.0)
+            with np.errstate(over="ignore"):  # a curve climbing 300+ decades per run: inf
+                return float(np.power(10.0, slope * L.span) - 1.0)
         return float(slope * L.span / abs(sr.level)) if sr.level else 0.0
 
     p_dec = tt.p_decreasing if np.isfinite(tt.p_decreasing) else 1.0

@@ -222,3 +222,12 @@ def test_steady_adversarial_losses_are_not_oscillation():
         other_losses=(Curve.of(b, gen, tag="Gen Loss"), Curve.of(b, disc, tag="Disc Loss")),
     )
     assert findings_of(c, "OSC001") == []
+
+
+def test_a_loss_climbing_hundreds_of_decades_does_not_break_the_rules():
+    # a run that blows up to 1e300 and then NaN: every rule must still answer
+    e = np.arange(20)
+    train = np.r_[np.geomspace(1.0, 0.03, 6), np.geomspace(1.0, 1e300, 8), np.full(6, np.nan)]
+    _, findings = analyze_curves(cs(train=(e, train), val=(e, train * 1.5)))
+    assert not [f for f in findings if f.code == "CLI000"]
+    assert "divergence" in {f.kind for f in findings}
