@@ -40,6 +40,7 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
+from analyzer.trends.extremum import blowup_onset
 
 from . import _remedies as R
 from ._common import clamp01, fmt, last_lr, levels, max_lr
@@ -81,32 +82,20 @@ def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
     v = np.asarray(val.values, dtype=float)
     fin = np.isfinite(v)
     s, v = s[fin], v[fin]
-    if v.size < 3 or not (v > 0).all():
+    i = blowup_onset(v, min_jump=min_jump, min_ratio=min_ratio)
+    if i is None:
         return None
-    best_before = np.minimum.accumulate(v)
-    for i in range(1, v.size):
-        base = best_before[i - 1]
-        ratio_here = v[i] / base
-        if ratio_here < min_jump:
-            continue
-        later = v[i:]
-        if np.mean(later >= min_jump * base) < 0.7:
-            continue
-        level = float(np.median(later))
-        ratio = level / base
-        jump = v[i] / v[i - 1]
-        if ratio >= min_ratio or (jump >= min_jump and ratio >= min_jump):
-            return {
-                "onset_step": int(s[i]),
-                "best_value": float(base),
-                "best_step": int(s[:i][np.argmin(v[:i])]),
-                "level_after": level,
-                "ratio": ratio,
-                "jump": float(jump),
-                "evaluations_after": int(later.size),
-            }
-        return None
-    return None
+    base = float(np.min(v[:i]))
+    level = float(np.median(v[i:]))
+    return {
+        "onset_step": int(s[i]),
+        "best_value": base,
+        "best_step": int(s[:i][np.argmin(v[:i])]),
+        "level_after": level,
+        "ratio": level / base,
+        "jump": float(v[i] / v[i - 1]),
+        "evaluations_after": int(v.size - i),
+    }
 
 
 def check(

@@ -17,14 +17,16 @@ around its trend, found in any of three ways:
   (or collapses, as a model that finally memorises its training set) before the end, and is a
   visible fraction of the loss's overall scale; the finding says until which step;
 * a validation zig-zag — when none of the above holds for the training loss, the validation
-  loss zig-zags from one evaluation to the next by 10% of its level or more (the median over
-  its most swinging quarter of the run, measured in log space from second differences, so a
-  falling, flat or rising trend reads zero), with at least half of its moves reversing
-  direction. A validation loss is computed on a fixed set, so it has no minibatch sampling
+  loss zig-zags from one evaluation to the next by 13% of its level or more at two thirds of
+  the points of its most swinging quarter of the run (each turning point's swing measured in
+  log space from its second difference; points where the curve keeps going one way count as
+  no swing, so a falling, flat or rising trend reads zero), with at least half of its moves
+  reversing direction. A validation loss is computed on a fixed set, so it has no minibatch sampling
   noise: such swings are the weights swinging. One spike or one level step cannot make a
   quarter of the run swing. The swings must also show on a linear plot (at least 3% of the
-  larger of the curve's starting level and its level there): wiggles of a loss that converged
-  to a small fraction of its start show only on a log scale and are not reported.
+  larger of the curve's starting level and its level there) or be large (x1.5 and /1.5):
+  wiggles of a loss that converged to a small fraction of its start show only on a log scale
+  and are not reported.
 
 Swings by a factor of two or more around the trend (x2 and /2) count as visible whatever the
 curve's starting scale (on a log plot they stand out at any level) when no validation loss says
@@ -89,6 +91,8 @@ DEFERS_TO = ("divergence",)
 #: swings by this factor minus one around the trend (x2 and /2) are visible on any log plot and
 #: matter at any level: they need not also be a visible fraction of the curve's starting scale
 FACTOR_SWING = 1.0
+#: the same for the validation loss's own zig-zag (no minibatch noise in it): x1.5 and /1.5
+VAL_FACTOR_SWING = 0.5
 
 
 def _work(steps, values) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +222,7 @@ def _val_zigzag(
     level = float(np.median(v[inside]))
     scale = max(float(np.median(v[:3])), level)
     visible = cs.amplitude * level / scale if scale > 0 else 0.0
-    if visible < min_scale and cs.amplitude < FACTOR_SWING:
+    if visible < min_scale and cs.amplitude < VAL_FACTOR_SWING:
         return None
     size = (
         f"by a factor of ~{1 + cs.amplitude:.1f}"
@@ -277,7 +281,7 @@ def check(
     max_growth: float = 4.0,
     min_sampling_excess: float = 2.0,
     min_episode: float = 0.5,
-    min_val_zigzag: float = 0.1,
+    min_val_zigzag: float = 0.13,
     min_val_reversals: float = 0.5,
     min_val_fraction: float = 0.25,
 ) -> list[Finding]:
@@ -295,7 +299,8 @@ def check(
     ``min_sampling_excess``: swings of interval means must be this many times their sampling
     noise; ``min_episode``: share of the run an episode of bouncing must cover;
     ``min_val_zigzag``: the validation loss zig-zagging from one evaluation to the next by this
-    fraction of its level (median over its most swinging stretch) is an oscillation by itself,
+    fraction of its level (at two thirds of its turning points in its most swinging stretch) is
+    an oscillation by itself,
     when at least ``min_val_reversals`` of its moves there change direction and the stretch
     covers ``min_val_fraction`` of the run."""
     found = _swings(

@@ -42,11 +42,13 @@ val_loss ``0.90, 0.52, 0.41, 0.38, 0.37, 0.375, 0.366`` — wiggles within noise
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
-from analyzer.trends.extremum import level_shift
+from analyzer.trends.extremum import blowup_onset, level_shift
 from analyzer.trends.oscillation import median_trend
 
 from . import _remedies as R
@@ -55,12 +57,51 @@ from ._common import clamp01, fmt, levels, pct
 CODE = "OVF001"
 NAME = "val-loss-rising"
 KIND = "overfitting"
-#: a validation loss blown up by orders of magnitude is divergence (DIV002), not overfitting
-DEFERS_TO = ("divergence",)
 
 
 def _interp_smooth(L, at: np.ndarray) -> np.ndarray:
     return np.interp(at, L.steps, L.smooth)
+
+
+def _before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
+    """The curves cut just before the run diverges: the first NaN/inf of the training or
+    validation loss, or the step where the validation loss blows up by orders of magnitude
+    (DIV001/DIV002 report those; overfitting is judged on what came before). The curves as they
+    are when nothing diverges; None when too few evaluations come before the divergence."""
+    cut = None
+    for c in (curves.train, curves.val):
+        if c is None:
+            continue
+        bad = ~np.isfinite(np.asarray(c.values, dtype=float))
+        if bad.any():
+            step = int(np.asarray(c.steps)[np.argmax(bad)])
+            cut = step if cut is None else min(cut, step)
+    if curves.val is not None:
+        v = np.asarray(curves.val.values, dtype=float)
+        fin = np.isfinite(v)
+        i = blowup_onset(v[fin])
+        if i is not None:
+            step = int(np.asarray(curves.val.steps)[fin][i])
+            cut = step if cut is None else min(cut, step)
+    if cut is None:
+        return curves
+
+    def before(c):
+        if c is None:
+            return None
+        keep = np.asarray(c.steps) < cut
+        return replace(c, steps=np.asarray(c.steps)[keep], values=np.asarray(c.values)[keep])
+
+    out = replace(
+        curves,
+        train=before(curves.train),
+        val=before(curves.val),
+        val_metric=before(curves.val_metric),
+    )
+    judged = out.val if out.val is not None else out.val_metric
+    if judged is None or len(judged) < min_points:
+        return None
+    return out
 
 
 def _metric_gain_after(metric, onset: int) -> tuple[float, float] | None:
@@ -98,6 +139,7 @@ def check(
     train_tolerance: float = 0.05,
     max_late_fraction: float = 1 / 3,
     max_p_value: float = 0.05,
+    min_points_before_divergence: int = 8,
 ) -> list[Finding]:
     """``min_rise``: rise of the validation loss above its best, as a fraction of the best level;
     ``min_noise_units``: ... and in noise sigmas; ``min_metric_rise``: for a validation metric, the
@@ -108,7 +150,13 @@ def check(
     and ``max_p_value``: a validation loss too noisy for the rise to stand out point by point
     still counts when its minimum comes before the last ``max_late_fraction`` of the run and the
     evaluations of that last part are higher than those around the minimum by ``min_rise``, with
-    a one-sided Mann-Whitney p-value of at most ``max_p_value``."""
+    a one-sided Mann-Whitney p-value of at most ``max_p_value``;
+    ``min_points_before_divergence``: a run that diverges (a loss turns NaN/inf, or the
+    validation loss blows up by orders of magnitude) is judged on the part before that, when the
+    validation loss has at least this many evaluations there; otherwise not at all."""
+    curves = _before_divergence(curves, min_points=min_points_before_divergence)
+    if curves is None:
+        return []
     use_metric = curves.val is None
     c = curves.val if not use_metric else curves.val_metric
     if c is None:
@@ -215,9 +263,6 @@ def check(
             # both rise: that is divergence, or a run too unstable to call the training loss
             # "improving" (a rise of a quarter is not "flat", however noisy the curve)
             return []
-        tv = np.asarray(curves.train.values, dtype=float)
-        if not np.isfinite(tv[np.asarray(curves.train.steps) > best_step]).all():
-            return []  # the training loss blew up to NaN/inf: divergence (DIV001), not overfitting
         if not use_metric:
             gap_best = best - t_best
             gap_end = final - T.final

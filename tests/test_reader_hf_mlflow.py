@@ -135,6 +135,22 @@ def test_jsonl_nested_nan_bad_lines_and_step_fill(tmp_path):
     assert "'phase'" in notes and "'flag'" in notes
 
 
+def test_jsonl_numbers_written_as_strings(tmp_path):
+    # loggers that serialise str(loss) write "nan" / "0.5": they are numbers, not text
+    p = write(
+        tmp_path / "log.jsonl",
+        '{"epoch": 0, "loss": 0.9, "phase": "train"}\n'
+        '{"epoch": 1, "loss": "0.5", "phase": "train"}\n'
+        '{"epoch": 2, "loss": "nan", "phase": "train"}\n'
+        '{"epoch": 3, "loss": "-Infinity", "phase": "eval"}\n',
+    )
+    res = reader_for("jsonl").read("run", [p], tmp_path)
+    steps, values = series(res, "loss")
+    assert steps == [0, 1, 2, 3] and values[:2] == [0.9, 0.5]
+    assert math.isnan(values[2]) and values[3] == -math.inf
+    assert "'phase'" in " | ".join(res.notes)
+
+
 def test_jsonl_without_step_key_uses_line_order(tmp_path):
     # several records per epoch: epoch is no step, the line order is
     lines = [json.dumps({"loss": 1.0 / (i + 1), "epoch": i // 3}) for i in range(6)]

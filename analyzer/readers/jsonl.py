@@ -63,6 +63,20 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
+def _number_text(v: Any) -> float | None:
+    """A number written as a string ("0.51", "nan", "inf", "-Infinity"), as loggers that
+    serialise ``str(loss)`` or Python's NaN do; None for any other string."""
+    if not isinstance(v, str) or len(v) > 40:
+        return None
+    t = v.strip()
+    if not t or t == _NAN_MARK:
+        return None
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
 def table_from_records(
     path: Path, records: list[dict[str, Any]], sep: str = "/", nested: bool | None = None
 ) -> tuple[Table, dict[str, int]]:
@@ -89,7 +103,11 @@ def table_from_records(
             values = np.full(len(obj), np.nan)
             if is_num.any():
                 values[is_num] = obj[is_num].astype(np.float64).to_numpy()
-            present = is_num | is_nan
+            parsed = [_number_text(v) for v in obj]
+            is_text = (~is_num) & np.array([x is not None for x in parsed], dtype=bool)
+            if is_text.any():
+                values[is_text] = [x for x, t in zip(parsed, is_text, strict=True) if t]
+            present = is_num | is_nan | is_text
             other = int((obj.notna().to_numpy() & ~present).sum())
             if other:
                 skipped[str(name)] = other

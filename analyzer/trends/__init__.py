@@ -10,7 +10,7 @@ decade are analysed in log10 space unless ``space`` says otherwise; every result
 
 from .asymptote import AsymptoteFit, fit_asymptote
 from .changepoint import ChangePoints, Segment, change_points, pelt
-from .extremum import BestPoint, LevelShift, best_point, level_shift
+from .extremum import BestPoint, LevelShift, best_point, blowup_onset, level_shift
 from .gap import GapTrend, generalization_gap
 from .oscillation import (
     CadenceSwings,
@@ -67,6 +67,7 @@ __all__ = [
     "auto_window",
     "best_point",
     "bin_medians",
+    "blowup_onset",
     "cadence_swings",
     "change_points",
     "choose_log_space",

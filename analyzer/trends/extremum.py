@@ -235,3 +235,30 @@ def level_shift(
         best_step=float(s[best_index]),
         late_points=int(late.sum()),
     )
+
+
+def blowup_onset(
+    values: np.ndarray, *, min_jump: float = 10.0, min_ratio: float = 100.0, hold: float = 0.7
+) -> int | None:
+    """Index of the first finite point of a positive curve at which it blows up for good: it is
+    at least ``min_jump`` times the lowest value before it, at least ``hold`` of the points from
+    there on stay that high, and their median is ``min_ratio`` times that lowest value, or
+    ``min_jump`` times it when the point itself jumped ``min_jump`` times above the one before
+    (abrupt, not a gradual rise). Indexes refer to the finite points; None when there is none."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 3 or not (v > 0).all():
+        return None
+    lowest = np.minimum.accumulate(v)
+    for i in range(1, v.size):
+        base = lowest[i - 1]
+        if v[i] < min_jump * base:
+            continue
+        later = v[i:]
+        if np.mean(later >= min_jump * base) < hold:
+            continue
+        ratio = float(np.median(later)) / base
+        if ratio >= min_ratio or (v[i] / v[i - 1] >= min_jump and ratio >= min_jump):
+            return i
+        return None
+    return None

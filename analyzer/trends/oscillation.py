@@ -387,12 +387,15 @@ def swing_episode(
 class CadenceSwings:
     """How much a curve zig-zags from one logged point to the next, in its most swinging stretch.
 
-    ``amplitude`` is the median over that stretch of the local zig-zag (half of each second
-    difference's size, as a fraction of the level: a curve alternating between ``t*(1+a)`` and
-    ``t/(1+a)`` around a smooth trend ``t`` reads ``a``; a straight or exponential trend reads 0);
-    ``reversals`` the share of consecutive moves in the stretch that change direction (about 2/3
-    for white noise, 1 for a zig-zag, near 0 for a smooth curve); ``start``/``end`` are steps and
-    ``fraction`` the share of the run the stretch covers."""
+    Each point where the curve turns (a local peak or trough between its two neighbours) gets a
+    swing of half its second difference, as a fraction of the level (a curve alternating between
+    ``t*(1+a)`` and ``t/(1+a)`` around a smooth trend ``t`` reads ``a`` at every point); a point
+    where the curve keeps going one way gets 0, so a falling, flat or rising trend reads zero
+    however curved it is. ``amplitude`` is a high quantile (two thirds) of those swings over the
+    stretch: most points there swing at least that much. ``reversals`` is the share of
+    consecutive moves in the stretch that change direction (about 2/3 for white noise, 1 for a
+    zig-zag, near 0 for a smooth curve); ``start``/``end`` are steps and ``fraction`` the share
+    of the run the stretch covers."""
 
     amplitude: float
     reversals: float
@@ -408,13 +411,14 @@ def cadence_swings(
     *,
     window_fraction: float = 0.25,
     min_window: int = 7,
+    quantile: float = 2 / 3,
 ) -> CadenceSwings | None:
-    """The stretch of at least ``window_fraction`` of the points (and ``min_window`` second
-    differences) over which a positive curve zig-zags most, measured in log space so that a
-    swing is relative to where the curve is at the time. A median over the window, so one
-    isolated spike (three large second differences) or one level step (two) cannot make a
-    stretch swing. None for fewer than ``min_window + 2`` finite points or a curve that is not
-    positive."""
+    """The stretch of at least ``window_fraction`` of the points (and ``min_window`` turning
+    points or not) over which a positive curve zig-zags most, measured in log space so that a
+    swing is relative to where the curve is at the time. The ``quantile`` of the swings in a
+    window of seven or more: one isolated spike (one peak, and at most one trough beside it) or
+    one level step cannot make a stretch swing. None for fewer than ``min_window + 2`` finite
+    points or a curve that is not positive."""
     v = np.asarray(values, dtype=float)
     s = np.asarray(steps, dtype=float)
     fin = np.isfinite(v) & np.isfinite(s)
@@ -423,18 +427,19 @@ def cadence_swings(
         return None
     x = np.log(v)
     d1 = np.diff(x)
-    z = np.abs(np.diff(d1)) / 4.0  # z[j] belongs to point j + 1
+    turns = d1[:-1] * d1[1:] < 0
+    z = np.where(turns, np.abs(np.diff(d1)) / 4.0, 0.0)  # z[j] belongs to point j + 1
     m = z.size
     w = min(m, max(min_window, int(np.ceil(window_fraction * m))))
-    med = np.median(np.lib.stride_tricks.sliding_window_view(z, w), axis=1)
-    i = int(np.argmax(med))
+    level = np.quantile(np.lib.stride_tricks.sliding_window_view(z, w), quantile, axis=1)
+    i = int(np.argmax(level))
     rev = d1[i : i + w + 1]
-    turns = float(np.mean(rev[:-1] * rev[1:] < 0)) if rev.size > 1 else 0.0
+    share = float(np.mean(rev[:-1] * rev[1:] < 0)) if rev.size > 1 else 0.0
     a, b = i, i + w + 1  # points i .. i+w+1 take part in the window's second differences
     span = float(s[-1] - s[0]) or 1.0
     return CadenceSwings(
-        amplitude=float(np.expm1(med[i])),
-        reversals=turns,
+        amplitude=float(np.expm1(level[i])),
+        reversals=share,
         start=float(s[a]),
         end=float(s[b]),
         fraction=float((s[b] - s[a]) / span),
