@@ -13,10 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: set -> (lowest strict macro-F1, highest healthy false-alarm rate)
 FLOORS = {
+    # frozen: never tuned on (first measured at 0.871 and 0.807)
     "holdout2": (0.80, 0.10),
-    "real-logs": (0.55, 0.10),
-    "training": (0.88, 0.12),
-    "holdout": (0.84, 0.12),
+    "gen3": (0.76, 0.16),
+    # development
+    "real-logs": (0.80, 0.10),
+    "training": (0.90, 0.12),
+    "holdout": (0.87, 0.10),
+    "gen2": (0.84, 0.10),
 }
 
 

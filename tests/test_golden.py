@@ -60,7 +60,7 @@ if __name__ == "__main__":
         print("wrote", name)
 
 
-@pytest.mark.parametrize("labelled_set", ["training", "holdout", "holdout2"])
+@pytest.mark.parametrize("labelled_set", ["training", "holdout", "holdout2", "gen2", "gen3"])
 def test_every_labelled_run_is_read_and_analysed_without_rule_errors(labelled_set):
     from analyzer.engine import check
 
