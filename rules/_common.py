@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyzer.curves import Curve
+from analyzer.curves import Curve, CurveSet
+from analyzer.trends.extremum import blowup_onset
 from analyzer.trends.prep import Prepared, prepare
 from analyzer.trends.smoothing import effective_noise, noise_scale, robust_smooth
 
@@ -337,3 +338,54 @@ def epoch_means(
     with np.errstate(divide="ignore", invalid="ignore"):
         rel_se = np.where((n > 1) & (means != 0), np.sqrt(var / n) / np.abs(means), np.nan)
     return vs[ok], means, rel_se
+
+
+def before_divergence(
+    curves: CurveSet, *, min_points: int, blowup: float | None = None
+) -> CurveSet | None:
+    """The curves cut just before the run diverges: the first NaN/inf of the training or
+    validation loss, the step where the validation loss blows up by orders of magnitude, or where
+    the training loss leaves for good a level ``blowup`` times its best so far (DIV001/DIV002
+    report those; LABELS-SPEC judges the other kinds on what came before). The curves as they
+    are when nothing diverges; None when too few evaluations (``min_points``) come before."""
+    cut = None
+    for c in (curves.train, curves.val):
+        if c is None:
+            continue
+        bad = ~np.isfinite(np.asarray(c.values, dtype=float))
+        if bad.any():
+            step = int(np.asarray(c.steps)[np.argmax(bad)])
+            cut = step if cut is None else min(cut, step)
+    if curves.val is not None:
+        v = np.asarray(curves.val.values, dtype=float)
+        fin = np.isfinite(v)
+        i = blowup_onset(v[fin])
+        if i is not None:
+            step = int(np.asarray(curves.val.steps)[fin][i])
+            cut = step if cut is None else min(cut, step)
+    if blowup is not None and curves.train is not None:
+        v = np.asarray(curves.train.values, dtype=float)
+        fin = np.isfinite(v)
+        i = blowup_onset(v[fin], min_jump=blowup, min_ratio=blowup, hold=0.9)
+        if i is not None:
+            step = int(np.asarray(curves.train.steps)[fin][i])
+            cut = step if cut is None else min(cut, step)
+    if cut is None:
+        return curves
+
+    def before(c):
+        if c is None:
+            return None
+        keep = np.asarray(c.steps) < cut
+        return replace(c, steps=np.asarray(c.steps)[keep], values=np.asarray(c.values)[keep])
+
+    out = replace(
+        curves,
+        train=before(curves.train),
+        val=before(curves.val),
+        val_metric=before(curves.val_metric),
+    )
+    judged = next((x for x in (out.val, out.val_metric, out.train) if x is not None), None)
+    if judged is None or len(judged) < min_points:
+        return None
+    return out

@@ -4,7 +4,9 @@ What it detects
 ---------------
 A training loss that, after reaching its best (smoothed) level, rises to several times that level
 and does not come back down before the end of the run: an explosion, a sustained climb, or a
-spike the run never recovers from. The rise is measured as a ratio of loss levels (scale-free)
+spike the run never recovers from. A loss that made real progress (its best a fifth or more below
+its start) and gives all of it back, ending above where it started, diverges too even when that
+is less than twice its best. The rise is measured as a ratio of loss levels (scale-free)
 and must be well beyond the curve's own noise and a material part of the progress made.
 The *validation* loss diverges on its own when it jumps by 10x or more between two
 evaluations to at least 10x its best so far (or climbs to 100x it) and stays there, whatever the
@@ -149,9 +151,12 @@ def _train_explosion(
     if rise <= 0:
         return []
     progress = max(L.initial - L.best, 0.0)
-    if L.positive:
+    # a loss that is never negative (per-batch losses can be exactly 0) has meaningful ratios
+    if L.positive or (L.best > 0 and bool(np.all(L.prep.values >= 0))):
         ratio = L.final / L.best
-        big_enough = ratio >= min_ratio
+        # ... and "gave back all its progress" is a divergence even below min_ratio: it made
+        # real progress (its best a fifth or more below the start) and ends above its start
+        big_enough = ratio >= min_ratio or (L.final >= L.initial and L.best <= 0.8 * L.initial)
     else:
         ratio = float("nan")
         big_enough = rise >= max(progress, abs(L.best)) * (min_ratio - 1.0)

@@ -42,17 +42,15 @@ val_loss ``0.90, 0.52, 0.41, 0.38, 0.37, 0.375, 0.366`` — wiggles within noise
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
-from analyzer.trends.extremum import blowup_onset, level_shift
+from analyzer.trends.extremum import level_shift
 from analyzer.trends.oscillation import median_trend
 
 from . import _remedies as R
-from ._common import clamp01, fmt, levels, pct
+from ._common import before_divergence, clamp01, fmt, levels, pct
 
 CODE = "OVF001"
 NAME = "val-loss-rising"
@@ -61,47 +59,6 @@ KIND = "overfitting"
 
 def _interp_smooth(L, at: np.ndarray) -> np.ndarray:
     return np.interp(at, L.steps, L.smooth)
-
-
-def _before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
-    """The curves cut just before the run diverges: the first NaN/inf of the training or
-    validation loss, or the step where the validation loss blows up by orders of magnitude
-    (DIV001/DIV002 report those; overfitting is judged on what came before). The curves as they
-    are when nothing diverges; None when too few evaluations come before the divergence."""
-    cut = None
-    for c in (curves.train, curves.val):
-        if c is None:
-            continue
-        bad = ~np.isfinite(np.asarray(c.values, dtype=float))
-        if bad.any():
-            step = int(np.asarray(c.steps)[np.argmax(bad)])
-            cut = step if cut is None else min(cut, step)
-    if curves.val is not None:
-        v = np.asarray(curves.val.values, dtype=float)
-        fin = np.isfinite(v)
-        i = blowup_onset(v[fin])
-        if i is not None:
-            step = int(np.asarray(curves.val.steps)[fin][i])
-            cut = step if cut is None else min(cut, step)
-    if cut is None:
-        return curves
-
-    def before(c):
-        if c is None:
-            return None
-        keep = np.asarray(c.steps) < cut
-        return replace(c, steps=np.asarray(c.steps)[keep], values=np.asarray(c.values)[keep])
-
-    out = replace(
-        curves,
-        train=before(curves.train),
-        val=before(curves.val),
-        val_metric=before(curves.val_metric),
-    )
-    judged = out.val if out.val is not None else out.val_metric
-    if judged is None or len(judged) < min_points:
-        return None
-    return out
 
 
 def _metric_gain_after(metric, onset: int) -> tuple[float, float] | None:
@@ -154,7 +111,7 @@ def check(
     ``min_points_before_divergence``: a run that diverges (a loss turns NaN/inf, or the
     validation loss blows up by orders of magnitude) is judged on the part before that, when the
     validation loss has at least this many evaluations there; otherwise not at all."""
-    curves = _before_divergence(curves, min_points=min_points_before_divergence)
+    curves = before_divergence(curves, min_points=min_points_before_divergence)
     if curves is None:
         return []
     use_metric = curves.val is None

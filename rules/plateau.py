@@ -15,7 +15,9 @@ loss not named like a regression loss (MSE, MAE, Huber...) whose class count C t
 corroborates: the loss started near ln(C) too, its hyperparameters give C classes, or an
 accuracy it logs is at chance; otherwise the level is just a level. A loss that flattened early
 at a high level while it swings around that level is at its noise floor: that is reported as an
-oscillation (OSC001), not as a plateau. A loss that flattens after a decaying
+oscillation (OSC001), not as a plateau. A loss that blew up to twice its best or more and then
+sat within 10% of one level for the last quarter of the run or more is stuck after a blow-up:
+a divergence (DIV002) and a plateau at once, as LABELS-SPEC describes it. A loss that flattens after a decaying
 learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau; one
 that is still clearly falling is reported by PLT002 instead, and so is one making steady slow
 progress (a short fine-tune from a trained model that removes 15% and is still going down at
@@ -95,6 +97,34 @@ def _finding(curve, start, end, confidence, message, evidence, remedies, defers_
         evidence=evidence,
         remedies=tuple(remedies),
     )
+
+
+def _stuck_after_blowup(L, *, min_ratio: float, min_fraction: float) -> tuple[int, float] | None:
+    """(first step of the stuck stretch, final level / best level) when a positive curve, after
+    its best level, rose to ``min_ratio`` times it or more for good and then sat still: its
+    smoothed values stay within 10% of the final level for the last ``min_fraction`` of the run
+    or more, with no significant fall back towards the best (a blow-up the run never recovers
+    from, stuck at a constant). None otherwise."""
+    if not L.positive or L.best <= 0 or L.final < min_ratio * L.best:
+        return None
+    sm, steps = L.smooth, L.steps
+    ib = int(np.argmin(sm))
+    above = sm >= min_ratio * L.best
+    above[: ib + 1] = False
+    stays = np.flip(np.logical_and.accumulate(np.flip(above)))
+    if not stays.any():
+        return None
+    onset = int(np.argmax(stays))
+    off = np.abs(sm / L.final - 1.0) > 0.1
+    off[:onset] = True
+    i = np.flatnonzero(off)
+    start = int(i[-1] + 1) if i.size else onset
+    if start >= L.n - 2 or (steps[-1] - steps[start]) < min_fraction * L.span:
+        return None
+    seg_s, seg_v = L.prep.steps[start:], L.prep.values[start:]
+    if seg_s.size >= 4 and trend_test(seg_s, seg_v).p_decreasing < 0.01:
+        return None  # still coming back down: recovering, not stuck
+    return int(steps[start]), float(L.final / L.best)
 
 
 def _constant_since(steps: np.ndarray, values: np.ndarray, band: float) -> int | None:
@@ -182,6 +212,8 @@ def check(
     improving_rate: float = 0.1,
     min_transient: float = 100.0,
     constant_band: float = 1e-3,
+    min_blowup_ratio: float = 2.0,
+    min_stuck_fraction: float = 0.25,
 ) -> list[Finding]:
     """``stuck_fraction``: a loss that removed less than this fraction of its starting value is
     stuck near its start; ``high_fraction``: a flat loss still above this fraction of its start is
@@ -190,7 +222,10 @@ def check(
     ``min_transient``: a first point (or two) this many times the level after it is a blow-up
     inside the first logged interval, and progress is measured from the level after it;
     ``constant_band``: a loss whose values all stay within this fraction of its last value for
-    ``min_flat_fraction`` of the run or more has stopped learning."""
+    ``min_flat_fraction`` of the run or more has stopped learning; ``min_blowup_ratio`` and
+    ``min_stuck_fraction``: a loss that rose to this many times its best and then sat within 10%
+    of one level for this share of the run or more is stuck after a blow-up (a divergence,
+    DIV002, and a plateau at once)."""
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
@@ -225,6 +260,31 @@ def check(
         and metric_best >= 0.97
     )
 
+    blown = _stuck_after_blowup(L, min_ratio=min_blowup_ratio, min_fraction=min_stuck_fraction)
+    if blown is not None:
+        since, ratio = blown
+        frac = (L.last_step - since) / L.span
+        msg = (
+            f"{c.tag} is stuck at ~{fmt(L.final)} since step {since:,} ({pct(frac)} of the run), "
+            f"{fmt(ratio)}x its best {fmt(L.best)} (step {L.best_step:,}) before it blew up: the "
+            "weights were thrown into a region they do not leave"
+        )
+        evidence = {
+            "pattern": "stuck-after-blow-up",
+            "best_value": L.best,
+            "best_step": L.best_step,
+            "plateau_level": L.final,
+            "flat_since_step": since,
+            "flat_fraction": frac,
+            "ratio_to_best": ratio,
+        }
+        remedies = [
+            R.restore_best(L.best_step),
+            R.lower_lr(lr),
+            R.clip_gradients(),
+            R.warmup(lr),
+        ]
+        return [_finding(c.tag, since, L.last_step, 0.75, msg, evidence, remedies)]
     if L.positive and L.initial > 0:
         removed = 1.0 - L.final / L.initial
         if removed < -stuck_fraction:

@@ -231,3 +231,49 @@ def test_a_loss_climbing_hundreds_of_decades_does_not_break_the_rules():
     _, findings = analyze_curves(cs(train=(e, train), val=(e, train * 1.5)))
     assert not [f for f in findings if f.code == "CLI000"]
     assert "divergence" in {f.kind for f in findings}
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_blow_up_then_stuck_far_above_the_best_is_divergence_and_plateau(scale):
+    # 0.5 -> 0.014, a spike, then ~0.69 (ln 2) with noise for the rest of the run
+    rng = np.random.default_rng(7)
+    e = np.arange(60)
+    train = np.r_[0.01 + 0.5 * np.exp(-np.arange(15) / 3), [150.0], np.full(44, 0.69)]
+    train = train * np.exp(rng.normal(0, 0.05, 60))
+    val = train * 1.1
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert {"divergence", "plateau"} <= got
+    p = findings_of(cs(train=(e, scale * train), val=(e, scale * val)), "PLT001")
+    assert p[0].evidence["pattern"] == "stuck-after-blow-up"
+
+
+def test_blow_up_that_recovers_is_not_a_plateau():
+    e = np.arange(60)
+    train = np.r_[
+        0.01 + 0.5 * np.exp(-np.arange(15) / 3), [150.0], 0.6 * np.exp(-np.arange(44) / 5) + 0.02
+    ]
+    got = findings_of(cs(train=(e, train), val=(e, train * 1.1)), "PLT001")
+    assert not got or got[0].evidence.get("pattern") != "stuck-after-blow-up"
+
+
+def test_giving_back_all_progress_is_divergence_below_twice_the_best():
+    # 1.9 -> ~1.1 (zig-zagging), then jumps to 2.34 (above its start) and stays: 1.9x its best
+    e = np.arange(24)
+    rng = np.random.default_rng(2)
+    train = np.r_[1.9, 1.25 + 0.04 * np.where(np.arange(13) % 2, 1, -1), np.full(10, 2.34)]
+    train = train * np.exp(rng.normal(0, 0.003, 24))
+    got = findings_of(cs(train=(e, train)), "DIV002")
+    assert got and got[0].evidence["ends_above_start"]
+
+
+def test_a_loss_with_exact_zeros_still_has_ratios():
+    # per-batch losses that are sometimes exactly 0, then a blow-up to ~0.7 that stays
+    rng = np.random.default_rng(3)
+    n = 600
+    v = np.r_[
+        0.5 * np.exp(-np.arange(200) / 30) + 0.03 * rng.random(200),
+        0.7 + 0.05 * rng.normal(size=400),
+    ]
+    v[rng.choice(200, 20, replace=False) + 100] = 0.0
+    got = findings_of(cs(train=(np.arange(n), v)), "DIV002")
+    assert got, "a non-negative loss rising 10x above its best is an explosion"
