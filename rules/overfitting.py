@@ -8,7 +8,9 @@ keeps falling or stays flat. "Clearly" means beyond the validation curve's own n
 material fraction of its level; "lastingly" means most evaluations after the best stay worse. It
 works with as few as five evaluations: there is no patience counter that short runs cannot fill.
 It reports the best checkpoint (step and value), the onset of the rise, and how much the gap
-between validation and training loss grew.
+between validation and training loss grew. The best point must come before the last third of the
+run (with fewer than 12 evaluations, at least three must follow it): a turn in the last third is
+too late to tell from noise.
 
 A validation loss too noisy for its end to stand out point by point is compared as two groups
 of evaluations: those around its minimum (located on a running median a quarter of the run wide,
@@ -138,6 +140,13 @@ def check(
         noise_units = (
             L.units(best, final) if sign > 0 else rise / L.noise if L.noise > 0 else float("inf")
         )
+    # LABELS-SPEC: the minimum comes before the last third of the run (a rise that starts in
+    # the last third is too late to tell from noise or a schedule); with few evaluations it
+    # must at least leave three of them after it
+    early = best_step <= L.first_step + (1.0 - max_late_fraction) * L.span or (
+        L.n < 12 and int(np.sum(L.steps > best_step)) >= 3
+    )
+    material = material and early
     shift = None
     if not (material and noise_units >= min_noise_units):
         # A noisy validation loss: single evaluations swing too much for the end to stand out,

@@ -277,3 +277,14 @@ def test_a_loss_with_exact_zeros_still_has_ratios():
     v[rng.choice(200, 20, replace=False) + 100] = 0.0
     got = findings_of(cs(train=(np.arange(n), v)), "DIV002")
     assert got, "a non-negative loss rising 10x above its best is an explosion"
+
+
+def test_a_rise_that_starts_in_the_last_third_is_not_overfitting():
+    # val falls for 80% of the run, then turns up 30%: too late to call (LABELS-SPEC)
+    e = np.arange(50)
+    train = 0.05 + np.exp(-e / 10)
+    val = 0.3 + 0.7 * np.exp(-e / 10) + np.where(e > 40, (e - 40) * 0.012, 0)
+    assert "overfitting" not in kinds(cs(train=(e, train), val=(e, val)))
+    # the same rise after a minimum at 40% of the run is overfitting
+    val2 = 0.3 + 0.7 * np.exp(-e / 5) + np.where(e > 20, (e - 20) * 0.006, 0)
+    assert "overfitting" in kinds(cs(train=(e, train), val=(e, val2)))
