@@ -63,7 +63,6 @@ from . import _remedies as R
 from ._common import (
     MIN_POINTS,
     best_metric,
-    chance_level,
     clamp01,
     epoch_level,
     final_at_chance,
@@ -169,30 +168,54 @@ def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -
     """The class count C when ``final`` sits at ln(C), a classifier predicting uniform
     probabilities, and the run corroborates C: the loss is not named like a regression or other
     non-cross-entropy loss, and either the loss started near ln(C) (untrained weights predict
-    nearly uniform probabilities), the run's hyperparameters give C classes, or an accuracy
-    logged by the run is no better than 1.5/C. None otherwise: a level that merely equals ln(C)
-    for some C is a coincidence for an MAE or MSE."""
+    nearly uniform probabilities) and C <= 10, the run's hyperparameters give C classes, or
+    (C <= 10) an accuracy logged by the run is no better than 1.5/C. None otherwise: a level
+    that merely equals ln(C) for some C is a coincidence for an MAE or MSE, and for C above 10
+    any level is close to some ln(C)."""
     if _REGRESSION.search(tag):
         return None
+    # the start pins C when it lies within half the gap to the neighbouring class counts (an
+    # untrained classifier predicts nearly uniform probabilities), and the loss is still there
+    # (up to 10 classes: beyond, ln(C) lie so close together that any level pins some C)
+    k0 = _pinned_classes(initial)
+    if k0 is not None and k0 <= 10 and abs(final - np.log(k0)) <= 0.02 * np.log(k0):
+        return k0
     small = final_at_chance(final)  # 2 <= C <= 10, within 1%
-    from_start = chance_level(initial, final)  # any C, the start near ln(C) as well
-    if small is not None and from_start == small:
+    if small is not None and _corroborated(curves, small):
         return small
-    for k in (small, from_start):
-        if k is not None and _corroborated(curves, k):
-            return k
+    # more classes: only when the run's own files say how many
+    k = _declared_classes(curves)
+    if k is not None and k >= 2 and abs(final - np.log(k)) <= 0.02 * np.log(k):
+        return k
     return None
+
+
+def _declared_classes(curves: CurveSet) -> int | None:
+    hp = curves.hparams if isinstance(curves.hparams, dict) else {}
+    for key in _CLASS_KEYS:
+        try:
+            if hp.get(key) is not None:
+                return int(float(hp[key]))
+        except (TypeError, ValueError):
+            pass
+    return None
+
+
+def _pinned_classes(level: float) -> int | None:
+    """C when ``level`` is ln(C) to within half the gap to ln(C-1) and ln(C+1), else None."""
+    if not (np.isfinite(level) and 0.3 < level < 12.0):
+        return None
+    k = int(round(np.exp(level)))
+    if k < 2:
+        return None
+    half_gap = 0.5 * min(np.log(k + 1) - np.log(k), np.log(k) - np.log(k - 1) if k > 2 else 1.0)
+    return k if abs(level - np.log(k)) <= half_gap else None
 
 
 def _corroborated(curves: CurveSet, k: int) -> bool:
     """The run's own files say it has ``k`` classes, or an accuracy it logs is at chance."""
-    hp = curves.hparams if isinstance(curves.hparams, dict) else {}
-    for key in _CLASS_KEYS:
-        try:
-            if hp.get(key) is not None and int(float(hp[key])) == k:
-                return True
-        except (TypeError, ValueError):
-            pass
+    if _declared_classes(curves) == k:
+        return True
     for m in (curves.val_metric, curves.train_metric):
         if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
             continue

@@ -288,3 +288,21 @@ def test_a_rise_that_starts_in_the_last_third_is_not_overfitting():
     # the same rise after a minimum at 40% of the run is overfitting
     val2 = 0.3 + 0.7 * np.exp(-e / 5) + np.where(e > 20, (e - 20) * 0.006, 0)
     assert "overfitting" in kinds(cs(train=(e, train), val=(e, val2)))
+
+
+def test_no_chance_claim_from_a_level_that_only_matches_some_large_class_count():
+    e = np.arange(40)
+    rng = np.random.default_rng(1)
+    # 26 classes creeping from ln(26) to 3.16 (close to ln(24)), and an MSE sitting at 6.68
+    for v in (np.linspace(3.27, 3.16, 40), np.full(40, 6.6808)):
+        v = v * (1 + rng.normal(0, 1e-4, 40))
+        _, findings = analyze_curves(CurveSet(run="t", train=Curve.of(e, v, tag="Loss/train")))
+        assert not any("ln(" in f.message for f in findings), [f.message for f in findings]
+
+
+def test_chance_claim_for_many_classes_when_the_run_declares_them():
+    e = np.arange(40)
+    v = np.log(26) * (1 + np.random.default_rng(1).normal(0, 1e-4, 40))
+    c = CurveSet(run="t", train=Curve.of(e, v, tag="loss"), hparams={"num_classes": 26})
+    got = findings_of(c, "PLT001")
+    assert got and got[0].evidence.get("chance_classes") == 26
