@@ -300,11 +300,9 @@ def check(
     noise; ``min_episode``: share of the run an episode of bouncing must cover;
     ``min_val_zigzag``: the validation loss zig-zagging from one evaluation to the next by this
     fraction of its level (at two thirds of its turning points in its most swinging stretch) is
-    an oscillation by itself,
-    when at least ``min_val_reversals`` of its moves there change direction and the stretch
-    covers ``min_val_fraction`` of the run."""
-    found = _swings(
-        curves,
+    an oscillation by itself, when at least ``min_val_reversals`` of its moves there change
+    direction and the stretch covers ``min_val_fraction`` of the run."""
+    swing_options = dict(
         min_amplitude=min_amplitude,
         min_up_down=min_up_down,
         min_excess=min_excess,
@@ -317,6 +315,7 @@ def check(
         min_sampling_excess=min_sampling_excess,
         min_episode=min_episode,
     )
+    found = _swings(curves, **swing_options)
     if found:
         return found
     if curves.train is None and curves.val is None:
@@ -324,20 +323,7 @@ def check(
         # loss; the generator's and discriminator's losses bouncing at the evaluation cadence
         # (averaged over runs of ~sqrt(n) minibatches) is the oscillation to report
         for adv in _adversarial(curves):
-            found = _swings(
-                replace(curves, train=adv),
-                min_amplitude=min_amplitude,
-                min_up_down=min_up_down,
-                min_excess=min_excess,
-                min_persistence=min_persistence,
-                min_cycles=min_cycles,
-                min_bounce=min_bounce,
-                min_scale=min_scale,
-                min_val_bounce=min_val_bounce,
-                max_growth=max_growth,
-                min_sampling_excess=min_sampling_excess,
-                min_episode=min_episode,
-            )
+            found = _swings(replace(curves, train=adv), **swing_options)
             if found:
                 f = found[0]
                 return [
