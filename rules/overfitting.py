@@ -285,9 +285,11 @@ def check(
     )
     if metric_gain is not None:
         msg += metric_note
+        # first keep the checkpoint that is best on the metric; stopping at the loss minimum
+        # stays on the list, second (it is what the metric-blind alternative does)
         remedies = (
             R.checkpoint_on_metric(curves.val_metric.tag, curves.val_metric.direction),
-            *remedies[1:],
+            *remedies,
         )
     return [
         Finding(

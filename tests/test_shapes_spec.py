@@ -183,7 +183,7 @@ def test_rising_val_loss_with_improving_metric_says_so_and_checkpoints_on_the_me
     acc = 0.6 + 0.06 * (1 - np.exp(-e / 8))
     got = findings_of(cs(train=(e, train), val=(e, val), val_metric=(e, acc)), "OVF001")
     assert got and "still improves" in got[0].message
-    assert got[0].remedies[0].id == "checkpoint-on-metric"
+    assert [r.id for r in got[0].remedies[:2]] == ["checkpoint-on-metric", "early-stopping"]
     assert "val_accuracy" in got[0].remedies[0].keras and "mode='max'" in got[0].remedies[0].keras
 
 
