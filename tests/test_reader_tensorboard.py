@@ -906,3 +906,19 @@ def test_benchmark_data_reads_the_same_with_curvelint_and_the_accumulator(tmp_pa
         assert len(ours) == len(theirs) == events == 400
         assert read_speed.read_bare_walk(folder) == events + 1
         assert sorted(ours["value"]) == sorted(theirs["value"])
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_empty_records_and_records_without_summary_are_skipped(tmp_path, fast):
+    # an Event with only wall_time and step, and an empty payload, among normal scalars: the fast
+    # decoder once divided by zero on them and lost the whole file
+    evs = []
+    for i in range(200):
+        evs.append(simple(i, wall=1.0 + i, loss=1.0 / (i + 1)))
+        if i % 10 == 0:
+            evs += [Event(wall_time=2.0 + i, step=i), b""]
+    write(tmp_path / "events.out.tfevents.1.x", evs)
+    res = read_dir(tmp_path, fast=fast)
+    got = rows(res)["loss"]
+    assert len(got) == 200 and got[-1] == (199, f32(1 / 200))
+    assert not [n for n in res.notes if "internal error" in n]

@@ -758,8 +758,8 @@ def _layout_for(
     if not budget.allows(size):
         return None
     lay = build_layout(suffix, suffix=not kind)
-    if lay is None:
-        return None
+    if lay is None or lay.width == 0:
+        return None  # nothing to compare (an empty record, or wall_time/step only): protobuf
     if check:
         payload = buf.bytes(int(starts[rep]), int(ends[rep]))
         if not _layout_agrees(lay, suffix, payload, int(pre.step[rep]), float(pre.wall[rep])):
