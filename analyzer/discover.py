@@ -130,22 +130,32 @@ class _Walker:
             r = p.as_posix()
         return r
 
-    def walk(self, d: Path) -> None:
+    def walk(self, top: Path) -> None:
+        """List every folder below ``top``, depth first in name order, with an explicit stack
+        (a tree nested thousands deep must not exhaust Python's recursion limit)."""
+        stack = [top]
+        while stack:
+            subdirs = self._visit(stack.pop())
+            stack.extend(
+                s for s in reversed(subdirs) if s.name not in ("__pycache__", "node_modules")
+            )
+
+    def _visit(self, d: Path) -> list[Path]:
         try:
             st = d.stat()
         except OSError as e:
             self.skipped.append(Skipped(self.rel(d), f"cannot open folder: {e.strerror or e}"))
-            return
+            return []
         key = (st.st_dev, st.st_ino)
         if key in self.seen:
             self.skipped.append(Skipped(self.rel(d), "symlink loop or folder already visited"))
-            return
+            return []
         self.seen.add(key)
         try:
             entries = sorted(os.scandir(d), key=lambda e: _natural_key(e.name))
         except OSError as e:
             self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {e.strerror or e}"))
-            return
+            return []
         files: list[Path] = []
         subdirs: list[Path] = []
         for e in entries:
@@ -162,13 +172,14 @@ class _Walker:
                 subdirs.append(p)
             elif is_file:
                 files.append(p)
-            elif e.is_symlink():
+            elif e.is_symlink() and not os.path.exists(e.path):
                 self.skipped.append(Skipped(self.rel(p), "broken symlink"))
+            else:
+                self.skipped.append(
+                    Skipped(self.rel(p), "not a regular file (a FIFO, socket or device): not read")
+                )
         self.dirs[d] = (files, subdirs)
-        for s in subdirs:
-            if s.name == "__pycache__" or s.name == "node_modules":
-                continue
-            self.walk(s)
+        return subdirs
 
 
 def is_event_file(p: Path) -> bool:
@@ -243,7 +254,7 @@ def discover(path: str | os.PathLike) -> Discovery:
                 Path(dp) / fn
                 for dp, dns, fns in os.walk(metrics_dir)
                 for fn in sorted(fns)
-                if not fn.startswith(".")
+                if not fn.startswith(".") and os.path.isfile(os.path.join(dp, fn))
             ]
             out.runs.append(RunSource(run_id(d), "mlflow", d, sorted(metric_files)))
             claimed.update(metric_files)

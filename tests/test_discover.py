@@ -138,3 +138,29 @@ def test_table_beside_event_files_of_the_same_run_is_read_once(tmp_path):
     # a table alone still names its folder's run
     (tmp_path / "runs/train/exp/events.out.tfevents.1.h").unlink()
     assert [r.run for r in discover(tmp_path).runs] == ["runs/train/exp"]
+
+
+def test_folders_nested_a_thousand_deep(tmp_path):
+    # discovery once recursed per folder level: RecursionError and exit 1
+    d = tmp_path
+    for _ in range(1000):  # os.makedirs and Path.mkdir(parents=True) recurse too
+        d = d / "a"
+        os.mkdir(d)
+    (d / "history.csv").write_bytes(b"epoch,loss\n0,1.0\n1,0.5\n")
+    found = discover(tmp_path)
+    assert len(found.runs) == 1 and found.runs[0].run.count("a/") >= 999
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifos_are_listed_as_skipped_and_never_opened(tmp_path):
+    # a FIFO as an MLflow metric file once hung the read for ever
+    run = tmp_path / "mlruns/0/abc123"
+    touch(run / "meta.yaml", b"name: x\n")
+    touch(run / "metrics/loss", b"1700000000000 1.0 0\n")
+    os.mkfifo(run / "metrics/val_loss")
+    os.mkfifo(tmp_path / "training.log")
+    d = discover(tmp_path)
+    assert [len(r.files) for r in d.runs] == [1]
+    reasons = {s.path: s.reason for s in d.skipped}
+    for p in ("mlruns/0/abc123/metrics/val_loss", "training.log"):
+        assert "not a regular file" in reasons[p]
