@@ -260,3 +260,19 @@ def test_mlflow_nothing_usable(tmp_path):
     with pytest.raises(ReadError) as e:
         reader_for("mlflow").read("r", [bad], run)
     assert e.value.path == str(bad)
+
+
+def test_trainer_state_steps_beyond_int64_and_deep_nesting(tmp_path):
+    # once an "internal error" that lost the whole file (OverflowError / RecursionError)
+    hist = [{"loss": 1.0 / i, "epoch": i / 10, "step": 10 * i} for i in range(1, 30)]
+    hist += [{"loss": 0.01, "step": 10**19}, {"loss": 0.02, "step": 10**400}]
+    p = write(tmp_path / "a" / "trainer_state.json", json.dumps({"log_history": hist}))
+    res = reader_for("hf-trainer-state").read("run", [p], p.parent)
+    steps, values = series(res, "loss")
+    assert steps == [10 * i for i in range(1, 30)] and values[-1] == pytest.approx(1 / 29)
+    assert "2 log entr(ies) with a step beyond 64-bit integers dropped" in " | ".join(res.notes)
+    deep = write(
+        tmp_path / "b" / "trainer_state.json", '{"log_history": ' + "[" * 5000 + "]" * 5000 + "}"
+    )
+    with pytest.raises(ReadError, match="nested too deeply"):
+        reader_for("hf-trainer-state").read("run", [deep], deep.parent)

@@ -419,3 +419,21 @@ def test_long_format_metric_value_columns(tmp_path):
     assert series(res, "loss") == ([0, 10], [1.0, 0.5])
     assert series(res, "acc") == ([0, 10], [0.1, 0.3])
     assert set(res.frame["tag"]) == {"loss", "acc"}
+
+
+def test_epoch_beyond_int64_is_dropped_with_a_note(tmp_path):
+    # once cast to -9223372036854775808: a wrong "fractions" note and a fake restart that
+    # dropped every earlier row
+    p = tmp_path / "history.csv"
+    p.write_text(
+        "epoch,loss\n" + "".join(f"{i},{1 / (i + 1)}\n" for i in range(20)) + "1e19,0.01\n"
+    )
+    res = read(p)
+    steps, _ = series(res, "loss")
+    assert steps == list(range(20))
+    notes = " | ".join(res.notes)
+    assert (
+        "does not fit a 64-bit step" in notes
+        and "fractions" not in notes
+        and "restart" not in notes
+    )

@@ -42,6 +42,14 @@ class ReadResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def step_ok(values: np.ndarray) -> np.ndarray:
+    """Mask of the values that can be a step: finite and inside int64 (a logged 1e19 cannot,
+    and casting it would wrap to a negative step that looks like a restart)."""
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(v) & (np.abs(v) < 9.2e18)
+
+
 def empty_frame() -> pd.DataFrame:
     return make_frame("", [], [], [], [])
 

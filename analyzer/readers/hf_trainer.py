@@ -54,10 +54,17 @@ def _is_summary(entry: dict[str, Any]) -> bool:
     return "train_runtime" in entry or "total_flos" in entry
 
 
+#: steps are int64; a logged step outside this range cannot be one (float bounds, exclusive)
+_INT64_MIN, _INT64_MAX = -(2.0**63), 2.0**63 - 1024
+
+
 def _number(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
-    return float(v)
+    try:
+        return float(v)
+    except OverflowError:  # an integer beyond any float (JSON allows 10**400)
+        return math.inf if v > 0 else -math.inf
 
 
 def frame_from_state(
@@ -82,6 +89,7 @@ def frame_from_state(
     epoch_seen: set[int] = set()
     last_step = 0
     no_step = 0
+    too_big = 0
     skipped_keys: dict[str, int] = {}
     for entry in history:
         if not isinstance(entry, dict):
@@ -89,6 +97,9 @@ def frame_from_state(
         if any(isinstance(v, dict) for v in entry.values()):
             entry = flatten(entry, "/")  # e.g. per-class metrics logged as a dict
         st = _number(entry.get("step"))
+        if st is not None and not math.isnan(st) and not _INT64_MIN <= st <= _INT64_MAX:
+            too_big += 1  # a step no int64 holds (1e19, 1e30): that entry is dropped
+            continue
         if st is None or not math.isfinite(st):
             no_step += 1
             step = last_step
@@ -120,6 +131,10 @@ def frame_from_state(
             values.append(x)
     if no_step:
         result.notes.append(f"{name}: {no_step} log entr(ies) without 'step' took the step before")
+    if too_big:
+        result.notes.append(
+            f"{name}: {too_big} log entr(ies) with a step beyond 64-bit integers dropped"
+        )
     if skipped_keys:
         result.notes.append(
             f"{name}: non-numeric key(s) {', '.join(map(repr, skipped_keys))} skipped"
@@ -140,6 +155,8 @@ def _load(path: Path) -> dict[str, Any]:
         state = json.loads(_decode(raw))  # NaN / Infinity bare tokens are accepted
     except ValueError as e:
         raise ReadError(path, f"not valid JSON ({e})") from e
+    except RecursionError as e:
+        raise ReadError(path, "JSON nested too deeply to be a trainer state") from e
     if not isinstance(state, dict):
         raise ReadError(path, f"a JSON {type(state).__name__}, not a trainer state object")
     return state

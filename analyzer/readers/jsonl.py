@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult
+from .base import ReadError, ReadResult, step_ok
 from .tables import (
     EPOCH_NAMES,
     STEP_NAMES,
@@ -138,11 +138,11 @@ def _choose_json_step(table: Table) -> StepChoice:
         if name is None:
             continue
         c = table.columns[name]
-        v = c.values[c.present & np.isfinite(c.values)]
+        v = c.values[c.present & step_ok(c.values)]
         if len(v) == 0:
             continue
         if np.all(np.abs(v - np.round(v)) < 1e-9) and want not in EPOCH_NAMES | {"batch"}:
-            rows = c.present & np.isfinite(c.values)
+            rows = c.present & step_ok(c.values)
             return StepChoice(np.round(np.where(rows, c.values, 0)).astype(np.int64), rows, name)
     return choose_step(table)
 

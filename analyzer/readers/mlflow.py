@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
 from .tables import _decode, _yaml_scalar, load_yaml
 
 FORMAT = "mlflow"
@@ -67,7 +67,7 @@ def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, b
     steps = pd.to_numeric(step_s.where(step_s != "", "0"), errors="coerce").to_numpy(
         dtype=np.float64
     )
-    ok = np.isfinite(ts) & (~np.isnan(vals) | is_nan) & np.isfinite(steps)
+    ok = np.isfinite(ts) & (~np.isnan(vals) | is_nan) & step_ok(steps)
     n_lines = sum(1 for ln in text.splitlines() if ln.strip())
     bad = n_lines - int(ok.sum())
     return (

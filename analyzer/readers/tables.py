@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
 
 SNIFF_BYTES = 64 * 1024
 SIDE_FILE_MAX_BYTES = 1024 * 1024  # hparams side files larger than this are not configs
@@ -666,7 +666,7 @@ def choose_step(
     for want in prefer:
         for name in by_norm.get(want, []):
             c = table.columns[name]
-            rows = c.present & np.isfinite(c.values)
+            rows = c.present & step_ok(c.values)
             v = c.values[rows]
             if len(v) == 0 or rows.sum() < 0.5 * table.n_rows:
                 rejected.append(f"{name!r} is mostly empty")
@@ -761,8 +761,15 @@ def make_step_choice(table: Table, column: str) -> StepChoice:
     c = table.columns[column]
     rows = c.present & np.isfinite(c.values)
     notes = []
-    if rows.sum() < table.n_rows:
-        notes.append(f"{int(table.n_rows - rows.sum())} row(s) without a {column!r} value dropped")
+    huge = rows & ~step_ok(c.values)
+    if huge.any():
+        rows &= ~huge
+        notes.append(
+            f"{int(huge.sum())} row(s) whose {column!r} does not fit a 64-bit step dropped"
+        )
+    if rows.sum() + huge.sum() < table.n_rows:
+        missing = int(table.n_rows - rows.sum() - huge.sum())
+        notes.append(f"{missing} row(s) without a {column!r} value dropped")
     v = np.where(rows, c.values, 0.0)
     if not is_integral(v[rows]) and rows.any():
         notes.append(f"column {column!r} holds fractions; rounded to whole steps")
@@ -777,7 +784,7 @@ def wall_time_column(
     for name, c in table.columns.items():
         if name in skip or norm_name(name) not in WALL_TIME_NAMES:
             continue
-        v = c.values[c.present & np.isfinite(c.values)]
+        v = c.values[c.present & step_ok(c.values)]
         if len(v) and np.median(v) > 1e11:
             return name, np.where(c.present, c.values / 1000.0, np.nan)
         if len(v) and np.median(v) > 1e8:
