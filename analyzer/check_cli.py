@@ -67,9 +67,10 @@ def add_check_parsers(sub, add_common) -> None:
 
 
 def cmd_check(args) -> int:
-    from .cli import UsageError, _write, load_or_fail
+    from .cli import UsageError, _write, check_output, load_or_fail
     from .config import ConfigError, find_config, load_config
     from .engine import Options, analyze
+    from .report.text import escape_controls
 
     try:
         cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
@@ -102,6 +103,8 @@ def cmd_check(args) -> int:
     fail_on = args.fail_on or cfg.get("fail-on", "warning")
     fmt = args.format or cfg.get("format", "text")
 
+    out_path = args.output or ("curvelint-report.html" if fmt == "html" else None)
+    check_output(out_path, args.paths)
     result = load_or_fail(args)
     try:
         report = analyze(result, options)
@@ -114,16 +117,19 @@ def cmd_check(args) -> int:
         from .report.html import render_html
 
         out = args.output or "curvelint-report.html"
-        Path(out).write_text(render_html(report, result), encoding="utf-8")
+        _write(render_html(report, result), out)
         print(f"curvelint: wrote {out} ({len(report.runs)} run(s))", file=sys.stderr)
     else:
         from .report.text import render_text
 
         _write(render_text(report, verbose=args.verbose), args.output)
     if not result.runs:
-        print(f"curvelint: nothing readable under {', '.join(args.paths)}", file=sys.stderr)
+        print(
+            escape_controls(f"curvelint: nothing readable under {', '.join(args.paths)}"),
+            file=sys.stderr,
+        )
         for s in result.skipped[:10]:
-            print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
+            print(escape_controls(f"  skipped {s.path}: {s.reason}"), file=sys.stderr)
         return EXIT_USAGE
     worst = report.max_severity()
     if args.exit_zero:

@@ -64,9 +64,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_output(output: str | None, inputs: Sequence[str]) -> None:
+    """Refuse, before any work, an output path that cannot be written or that is one of the
+    logs being read; warn when it lies inside a log folder (curvelint never writes there on its
+    own). Raises UsageError (exit 2) with a one-line reason."""
+    if not output:
+        return
+    out = Path(output)
+    if out.is_dir():
+        raise UsageError(f"-o {output}: is a folder; give a file name")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise UsageError(f"-o {output}: the folder {parent} does not exist")
+    target = out.resolve()
+    for i in inputs:
+        src = Path(i).resolve()
+        if target == src or (src.is_dir() and out.exists() and src in target.parents):
+            raise UsageError(
+                f"-o {output}: refusing to overwrite a file under the logs being read ({i})"
+            )
+        if src.is_dir() and src in target.parents:
+            print(
+                f"curvelint: warning: writing {output} inside the log folder {i}",
+                file=sys.stderr,
+            )
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
     else:
         sys.stdout.write(text)
 
@@ -116,7 +145,9 @@ def render_curves_text(result, all_skipped: bool = False) -> str:
                 lines.append(f"  {reason}: {', '.join(paths[:2])}{more}")
             lines.append("  (--all-skipped lists every one)")
     lines.append(f"{len(result.runs)} run(s) read, {len(result.skipped)} path(s) skipped")
-    return "\n".join(lines) + "\n"
+    from .report.text import escape_controls
+
+    return "\n".join(escape_controls(line) for line in lines) + "\n"
 
 
 def load_or_fail(args):
@@ -129,6 +160,7 @@ def load_or_fail(args):
 
 
 def cmd_curves(args) -> int:
+    check_output(args.output, args.paths)
     result = load_or_fail(args)
     if args.format == "json":
         doc = {

@@ -353,7 +353,9 @@ def format_finding(f: Finding) -> str:
             else f" step {f.start_step:,}"
         )
     curve = f" [{f.curve}]" if f.curve else ""
-    return f"{f.run}: {f.code} {f.severity} {f.name}{curve}{where}: {f.message}"
+    from .report.text import escape_controls
+
+    return escape_controls(f"{f.run}: {f.code} {f.severity} {f.name}{curve}{where}: {f.message}")
 
 
 def run_hook(cmd: str, f: Finding, err: Callable[[str], None]) -> None:
@@ -450,7 +452,9 @@ def cmd_watch(args) -> int:
         raise UsageError("--interval must be positive")
 
     def err(msg: str) -> None:
-        print(f"curvelint: {msg}", file=sys.stderr, flush=True)
+        from .report.text import escape_controls
+
+        print(escape_controls(f"curvelint: {msg}"), file=sys.stderr, flush=True)
 
     if not Path(args.logdir).exists():
         if args.once:

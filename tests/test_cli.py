@@ -110,3 +110,35 @@ def test_rules_and_rule_docs(capsys):
     out = capsys.readouterr().out
     assert "Why it matters" in out and "min_rise" in out
     assert main(["rule", "XX999"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_output_paths_that_cannot_be_written_exit_2_with_one_line(logdir, tmp_path, capsys, fmt):
+    for bad, why in (
+        (tmp_path, "is a folder"),
+        (tmp_path / "missing" / "r.out", "does not exist"),
+        (logdir / "good" / "training.log", "refusing to overwrite"),
+    ):
+        before = (logdir / "good" / "training.log").read_bytes()
+        assert main(["check", str(logdir), "--format", fmt, "-o", str(bad), "--exit-zero"]) == 2
+        err = capsys.readouterr().err
+        assert why in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert (logdir / "good" / "training.log").read_bytes() == before
+
+
+def test_output_inside_the_log_folder_is_written_with_a_warning(logdir, capsys):
+    out = logdir / "report.json"
+    assert main(["check", str(logdir), "--format", "json", "-o", str(out), "--exit-zero"]) == 0
+    assert "inside the log folder" in capsys.readouterr().err and out.exists()
+
+
+def test_control_characters_in_names_are_escaped_in_text_output(tmp_path, capsys):
+    t = np.arange(10)
+    evil = "run\x1b]0;pwned\x07\nFAKE: DIV001 [error]"
+    write_keras_csv(tmp_path / evil / "training.log", np.exp(-t / 3), np.exp(-t / 3) + 0.1)
+    for cmd in (["check", str(tmp_path), "--exit-zero"], ["curves", str(tmp_path)]):
+        assert main(cmd) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\x07" not in out
+        assert not any(line.startswith("FAKE") for line in out.splitlines())
+        assert "\\x1b]0;pwned\\x07\\nFAKE" in out

@@ -147,8 +147,14 @@ def test_folders_nested_a_thousand_deep(tmp_path):
         d = d / "a"
         os.mkdir(d)
     (d / "history.csv").write_bytes(b"epoch,loss\n0,1.0\n1,0.5\n")
-    found = discover(tmp_path)
-    assert len(found.runs) == 1 and found.runs[0].run.count("a/") >= 999
+    try:
+        found = discover(tmp_path)
+        assert len(found.runs) == 1 and found.runs[0].run.count("a/") >= 999
+    finally:  # shutil.rmtree (pytest's clean-up of old temp folders) recurses per level too
+        (d / "history.csv").unlink()
+        while d != tmp_path:
+            d.rmdir()
+            d = d.parent
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")

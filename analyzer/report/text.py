@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from ..findings import Report
@@ -15,6 +16,21 @@ def _steps(f) -> str:
     if f.end_step is None or f.end_step == f.start_step:
         return f"step {f.start_step:,}"
     return f"steps {f.start_step:,}–{f.end_step:,}"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(line: str) -> str:
+    """A line of text output with its control characters shown, not obeyed: a newline in a
+    folder name cannot forge a line, an escape sequence in a tag cannot clear the screen or
+    retitle the window (``\\n``, ``\\x1b`` ...). Tabs are kept."""
+
+    def show(m: re.Match) -> str:
+        c = m.group(0)
+        return {"\n": "\\n", "\r": "\\r"}.get(c, f"\\x{ord(c):02x}") if c != "\t" else c
+
+    return _CONTROL.sub(show, line)
 
 
 def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1) -> str:
@@ -57,4 +73,4 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
     if report.skipped:
         parts.append(f"{len(report.skipped)} path(s) skipped (see --format json)")
     lines.append("; ".join(parts))
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape_controls(line) for line in lines) + "\n"
