@@ -1,5 +1,6 @@
 """Run discovery: grouping files into runs, ids, skipped files."""
 
+import json
 import os
 
 import pytest
@@ -170,3 +171,13 @@ def test_fifos_are_listed_as_skipped_and_never_opened(tmp_path):
     reasons = {s.path: s.reason for s in d.skipped}
     for p in ("mlruns/0/abc123/metrics/val_loss", "training.log"):
         assert "not a regular file" in reasons[p]
+
+
+def test_hf_copy_with_the_latest_step_wins_not_the_biggest(tmp_path):
+    # a checkpoint copy padded with long entries is bigger than the final state, which is newer
+    big = {"global_step": 500, "log_history": [{"loss": 1.0, "step": 500, "note": "x" * 5000}]}
+    final = {"global_step": 900, "log_history": [{"loss": 0.5, "step": 900}]}
+    touch(tmp_path / "out/checkpoint-500/trainer_state.json", json.dumps(big).encode())
+    touch(tmp_path / "out/trainer_state.json", json.dumps(final).encode())
+    d = discover(tmp_path)
+    assert [r.files[0].parent.name for r in d.runs] == ["out"]
