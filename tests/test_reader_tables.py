@@ -437,3 +437,40 @@ def test_epoch_beyond_int64_is_dropped_with_a_note(tmp_path):
         and "fractions" not in notes
         and "restart" not in notes
     )
+
+
+GOOD = "epoch,loss,val_loss\n" + "".join(f"{i},{1 / (i + 1)},{1.1 / (i + 1)}\n" for i in range(20))
+
+
+@pytest.mark.parametrize(
+    "name, data, note",
+    [
+        # what a crash while writing leaves: the rows before it are good
+        ("nul-tail", GOOD.encode() + b"\x00" * 4096, "NUL byte(s) at the end"),
+        # an unbalanced quote once swallowed the rest of the file into one cell
+        ("quote", (GOOD + '20,"0.05,0.06\n21,0.04,0.05\n').encode(), "holds text"),
+    ],
+)
+def test_damaged_csv_keeps_its_good_rows(tmp_path, name, data, note):
+    p = tmp_path / name / "history.csv"
+    p.parent.mkdir()
+    p.write_bytes(data)
+    res = read(p)
+    steps, values = series(res, "loss")
+    assert steps[:20] == list(range(20)) and values[19] == pytest.approx(1 / 20)
+    assert note in " | ".join(res.notes)
+
+
+def test_very_wide_tables_and_very_long_names_are_read(tmp_path):
+    # 10,000 columns, or a 100 KB column name: the first line alone filled the sniffing window
+    wide = tmp_path / "wide.csv"
+    head = ",".join(["epoch", "loss"] + [f"m{i}" for i in range(10000)])
+    rows = "".join(",".join([str(i), str(1 / (i + 1))] + ["0.5"] * 10000) + "\n" for i in range(20))
+    wide.write_text(head + "\n" + rows)
+    long = tmp_path / "long.csv"
+    long.write_text(
+        "epoch,loss," + "x" * 100_000 + "\n" + "".join(f"{i},{1 / (i + 1)},1\n" for i in range(20))
+    )
+    for p in (wide, long):
+        steps, _ = series(read(p), "loss")
+        assert steps == list(range(20))

@@ -31,6 +31,8 @@ import pandas as pd
 from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
 
 SNIFF_BYTES = 64 * 1024
+#: how far sniffing reads on when the first lines are very long
+SNIFF_MAX_BYTES = 16 * 2**20
 SIDE_FILE_MAX_BYTES = 1024 * 1024  # hparams side files larger than this are not configs
 # cells that mean "nothing logged here"
 MISSING_TOKENS = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "none", "<NA>", "#N/A", "-"]
@@ -100,8 +102,18 @@ def _normalise_newlines(text: str) -> str:
     return text
 
 
+def _strip_nul_tail(raw: bytes) -> tuple[bytes, int]:
+    """The bytes without a run of NULs at the end (what a crash while writing leaves behind)
+    and how many were removed."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw, 0  # UTF-16: NUL bytes are half of every character
+    kept = raw.rstrip(b"\x00")
+    return kept, len(raw) - len(kept)
+
+
 def _binary_reason(raw: bytes) -> str | None:
     """Say why a byte string is not text, or None when it is text."""
+    raw, _ = _strip_nul_tail(raw)
     sample = raw[:SNIFF_BYTES]
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None  # UTF-16 text
@@ -253,9 +265,17 @@ def sniff(path: Path) -> tuple[str | None, str]:
     try:
         with open(path, "rb") as fh:
             raw = fh.read(SNIFF_BYTES)
+            # very long lines (thousands of columns, huge names): read on until a few whole
+            # lines are in, up to a bound
+            while raw.count(b"\n") < 4 and len(raw) < SNIFF_MAX_BYTES:
+                more = fh.read(len(raw))
+                if not more:
+                    break
+                raw += more
             truncated = bool(fh.read(1))
     except OSError as e:
         return None, f"cannot read: {e.strerror or e}"
+    raw, _ = _strip_nul_tail(raw)
     if not raw:
         return None, "empty file (0 bytes)"
     why = _binary_reason(raw)
@@ -344,7 +364,13 @@ def _parse_block(
     )
     if layout.sep == " ":
         kwargs.pop("skipinitialspace")
-    df = pd.read_csv(io.StringIO(block), **kwargs)
+    try:
+        df = pd.read_csv(io.StringIO(block), **kwargs)
+    except pd.errors.ParserError:
+        # an unbalanced quote swallows the rest of the file as one cell: read quotes as plain
+        # characters instead, so every row before (and after) it keeps its numbers
+        kwargs["quoting"] = csv.QUOTE_NONE
+        df = pd.read_csv(io.StringIO(block), **kwargs)
     n_lines = block.count("\n") + (0 if block.endswith("\n") else 1) - 1
     if n_lines > len(df):  # blank lines or lines pandas skipped: count exactly
         n_lines = sum(1 for ln in block.split("\n") if ln.strip()) - 1
@@ -438,6 +464,7 @@ def read_table(path: Path) -> Table:
         raise ReadError(path, f"cannot read: {e.strerror or e}") from e
     if not raw:
         raise ReadError(path, "empty file (0 bytes)")
+    raw, nul_tail = _strip_nul_tail(raw)
     why = _binary_reason(raw)
     if why:
         raise ReadError(path, why)
@@ -465,6 +492,10 @@ def read_table(path: Path) -> Table:
             raise ReadError(path, "looks like prose, not a table")
         raise ReadError(path, "no header line with numeric rows below it")
     notes: list[str] = []
+    if nul_tail:
+        notes.append(
+            f"{nul_tail} NUL byte(s) at the end of the file ignored (a crash while writing?)"
+        )
     header_offset = head_offsets[layout.header_index]
     if layout.header_index > 0:
         skipped = "; ".join(repr(ln.strip()[:60]) for ln in head_lines[: layout.header_index][:3])
