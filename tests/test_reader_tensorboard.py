@@ -922,3 +922,27 @@ def test_empty_records_and_records_without_summary_are_skipped(tmp_path, fast):
     got = rows(res)["loss"]
     assert len(got) == 200 and got[-1] == (199, f32(1 / 200))
     assert not [n for n in res.notes if "internal error" in n]
+
+
+def test_a_lying_length_with_a_valid_checksum_is_resynchronised_over(tmp_path):
+    # a length of 2**40 whose own checksum is valid, followed by 27 KB of good records: the
+    # read once ended there as "a partial record (still being written?)"
+    first = write(
+        tmp_path / "a" / "events.out.tfevents.1.h",
+        [simple(s, 1.0, loss=float(s)) for s in range(3)],
+    )
+    later = write(
+        tmp_path / "b" / "events.out.tfevents.1.h",
+        [simple(s, 1.0, loss=float(s)) for s in range(10, 800)],
+        version=False,
+    )
+    head = struct.pack("<Q", 2**40)
+    blob = first.read_bytes() + head + struct.pack("<I", masked_crc(head)) + later.read_bytes()
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "events.out.tfevents.1.h").write_bytes(blob)
+    res = read_dir(d)
+    steps = [s for s, _ in rows(res)["loss"]]
+    assert steps == [0, 1, 2, *range(10, 800)]
+    note = " ".join(res.notes)
+    assert "resynchronised" in note and "partial record" not in note

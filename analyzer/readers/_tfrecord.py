@@ -329,8 +329,17 @@ def walk(buf: Buffer) -> Framing:
                 recent.clear()
                 break
             if off + OVERHEAD + length > n:
-                result.partial_at = off
-                off = n
+                # past the end: the last record still being written, or a length that lies
+                # (with a valid checksum of the lie) in front of intact records: resync as for
+                # a bad length checksum when a valid record follows
+                nxt = _resync(buf, off + 1)
+                if nxt is None:
+                    result.partial_at = off
+                    off = n
+                else:
+                    result.corrupt_regions.append((off, nxt))
+                    off = nxt
+                    recent.clear()
                 break
             s_offs.append(off)
             recent.append(length)
