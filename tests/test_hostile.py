@@ -1,0 +1,48 @@
+"""Seeded fuzzing of the readers and the CLI with damaged files (benchmarks/hostile.py): no
+exception escapes, no read hangs, no value comes back that the file does not hold, and every
+intact event record before the damage is returned."""
+
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _hostile():
+    spec = importlib.util.spec_from_file_location("hostile", ROOT / "benchmarks" / "hostile.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_damaged_files_never_crash_hang_or_invent_values(seed):
+    res = _hostile().run(cases=60, seed=seed, limit=20.0)
+    examples = res.pop("_examples")
+    for kind, counts in res.items():
+        assert counts["tried"] == 60
+        assert counts["crash"] == counts["hang"] == counts["wrong"] == 0, (kind, examples)
+
+
+def test_check_on_a_folder_of_damaged_files_exits_0_1_or_2(tmp_path, capsys):
+    h = _hostile()
+    rng = random.Random(7)
+    events, _ = h.event_file(60)
+    originals = {
+        "events.out.tfevents.1.h": events,
+        "history.csv": h.csv_file(),
+        "trainer_state.json": h.trainer_state(),
+    }
+    for i in range(12):
+        for name, data in originals.items():
+            d = tmp_path / f"run{i}-{name.split('.')[0]}"
+            d.mkdir()
+            (d / name).write_bytes(h.mutate(data, rng)[0])
+    for fmt in ("text", "json"):
+        assert main(["check", str(tmp_path), "--format", fmt]) in (0, 1, 2)
+    capsys.readouterr()
