@@ -50,6 +50,7 @@ from analyzer.curves import CurveSet
 from analyzer.findings import Finding
 from analyzer.trends.extremum import level_shift
 from analyzer.trends.oscillation import median_trend
+from analyzer.trends.prep import bin_medians
 
 from . import _remedies as R
 from ._common import before_divergence, clamp01, fmt, levels, pct
@@ -156,13 +157,16 @@ def check(
             return []
         # where the minimum is: the lowest point of a heavy running median (a quarter of the
         # evaluations wide) before the last part, so that single low evaluations do not decide
+        # (on at most 2,000 bin medians: a quarter-wide running median is quadratic otherwise)
         x = L.prep.values
-        w = max(3, (L.n // 4) | 1)
-        trend = median_trend(x, w)
-        head = L.steps <= L.first_step + (1.0 - max_late_fraction) * L.span
+        bs, bx, _ = bin_medians(L.steps, x, max_points=2000)
+        w = max(3, (bx.size // 4) | 1)
+        trend = median_trend(bx, w)
+        head = bs <= L.first_step + (1.0 - max_late_fraction) * L.span
         if head.sum() < 2:
             return []
         ib = int(np.argmin(np.where(head, trend, np.inf)))
+        ib = min(int(np.searchsorted(L.steps, bs[ib])), L.n - 1)
         shift = level_shift(L.steps, x, ib, late_fraction=max_late_fraction)
         if not (
             shift is not None

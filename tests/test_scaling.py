@@ -1,0 +1,48 @@
+"""Analysis cost grows linearly with the points of a curve: a run four times as long takes
+about four times as long (timings as ratios within one process, never absolute seconds)."""
+
+import time
+
+import numpy as np
+
+from analyzer.curves import Curve, CurveSet
+from analyzer.engine import analyze_curves
+from analyzer.trends.smoothing import rolling_median
+
+
+def _run(n: int) -> CurveSet:
+    s = np.arange(n)
+    v = (0.3 + np.exp(-s / (n / 5))) * np.exp(np.random.default_rng(0).normal(0, 0.3, n))
+    # validation at every step: a 40,000-evaluation validation loss is what a run evaluated
+    # every 100 steps for 4M steps logs
+    return CurveSet(
+        run="x",
+        train=Curve.of(s, 0.8 * v),
+        val=Curve.of(s, v, tag="val_loss", role="val_loss"),
+    )
+
+
+def _best_of(f, k=3) -> float:
+    out = []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        f()
+        out.append(time.perf_counter() - t0)
+    return min(out)
+
+
+def test_rolling_median_with_a_quarter_wide_window_is_linear():
+    # its shrinking edge windows were computed one np.median at a time: quadratic
+    x1 = np.random.default_rng(1).normal(size=20_000)
+    x4 = np.random.default_rng(1).normal(size=80_000)
+    t1 = _best_of(lambda: rolling_median(x1, window=5_000))
+    t4 = _best_of(lambda: rolling_median(x4, window=20_000))
+    assert t4 / t1 < 8, (t1, t4)
+
+
+def test_analysis_of_a_run_four_times_as_long_costs_about_four_times_as_much():
+    small, large = _run(10_000), _run(40_000)
+    analyze_curves(small)  # warm caches and imports
+    t1 = _best_of(lambda: analyze_curves(small), k=2)
+    t4 = _best_of(lambda: analyze_curves(large), k=2)
+    assert t4 / t1 < 8, (t1, t4)
