@@ -66,10 +66,11 @@ class _EventFile:
     hparams: dict[str, Any] = field(default_factory=dict)
     bad_records: int = 0
     damaged_at: int | None = None
+    skipped_bytes: int = 0
     resets: int = 0
 
     def reset(self) -> None:
-        self.offset, self.head, self.damaged_at = 0, b"", None
+        self.offset, self.head, self.damaged_at, self.skipped_bytes = 0, b"", None, 0
         for lst in (self.tag, self.step, self.value, self.wall, self.tensor, self.starts):
             lst.clear()
         self.decls.clear()
@@ -82,7 +83,7 @@ class _EventFile:
         import numpy as np
 
         from .readers._tbdecode import parse_event
-        from .readers._tfrecord import masked_crc
+        from .readers._tfrecord import Buffer, _resync, masked_crc
 
         try:
             st = self.path.stat()
@@ -104,17 +105,28 @@ class _EventFile:
             data = fh.read(st.st_size - self.offset)
         pos, n = 0, len(data)
         before = len(self.tag)
+        buf = None
         while pos + _HEADER <= n:
             head = data[pos : pos + 8]
             (length,) = _U64.unpack(head)
             (lcrc,) = _U32.unpack_from(data, pos + 8)
-            if masked_crc(head) != lcrc:
-                # not a record boundary: damaged file (or a header still being written)
-                self.damaged_at = self.offset + pos
-                break
+            bad_length = masked_crc(head) != lcrc
             end = pos + _HEADER + length + 4
-            if end > n:
-                break  # half-written record: next poll
+            if bad_length or end > n:
+                # a damaged length field, a length that lies, or a record still being written:
+                # resynchronise as the batch reader does, on the next offset whose length and
+                # payload checksums are both valid; with none yet, wait for the next poll
+                if buf is None:
+                    buf = Buffer.from_bytes(data)
+                nxt = _resync(buf, pos + 1)
+                if nxt is None:
+                    if bad_length:
+                        self.damaged_at = self.offset + pos
+                    break
+                self.damaged_at = self.offset + pos
+                self.skipped_bytes += nxt - pos
+                pos = nxt
+                continue
             payload = data[pos + _HEADER : pos + _HEADER + length]
             (pcrc,) = _U32.unpack_from(data, end - 4)
             pos = end
@@ -258,7 +270,12 @@ class Watcher:
             hparams.update(ef.hparams)
             if ef.bad_records:
                 notes.append(f"{ef.path.name}: {ef.bad_records} damaged record(s) skipped")
-            if ef.damaged_at is not None:
+            if ef.skipped_bytes:
+                notes.append(
+                    f"{ef.path.name}: corrupt record length; skipped {ef.skipped_bytes:,} "
+                    "byte(s) and resynchronised"
+                )
+            if ef.damaged_at is not None and ef.damaged_at >= ef.offset:
                 notes.append(f"{ef.path.name}: unreadable from byte {ef.damaged_at:,}")
         root = self._display_root()
         files = []

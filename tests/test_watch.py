@@ -251,3 +251,29 @@ w.close()
     text = "".join(out_lines)
     assert text.count("DIV001") == 1
     assert "live: DIV001" in text
+
+
+@pytest.mark.parametrize("damage", ["bad-length-crc", "lying-length"])
+def test_watch_resynchronises_over_a_corrupt_length_like_check(tmp_path, damage):
+    # watch once stopped for good at a corrupt length field that check reads past
+    import struct
+
+    from analyzer.readers._tfrecord import masked_crc
+    from analyzer.runs import load
+
+    recs = [
+        frame_record(scalar_event(s, loss=1.0 / (s + 1)).SerializeToString()) for s in range(600)
+    ]
+    if damage == "bad-length-crc":
+        bad = struct.pack("<Q", 123) + b"\0\0\0\0"
+    else:  # a length far past the end, with a valid checksum of that lie
+        head = struct.pack("<Q", 2**40)
+        bad = head + struct.pack("<I", masked_crc(head))
+    path = tmp_path / "run" / "events.out.tfevents.1.host"
+    path.parent.mkdir()
+    path.write_bytes(b"".join(recs[:250]) + bad + b"".join(recs[250:]))
+    ef = _EventFile(path)
+    ef.poll()
+    batch = load(tmp_path).runs[0].frame
+    assert ef.step == list(range(600)) == sorted(batch[batch["tag"] == "loss"]["step"].tolist())
+    assert ef.skipped_bytes == len(bad)
