@@ -474,3 +474,16 @@ def test_very_wide_tables_and_very_long_names_are_read(tmp_path):
     for p in (wide, long):
         steps, _ = series(read(p), "loss")
         assert steps == list(range(20))
+
+
+def test_ragged_rows_keep_the_good_rows_and_are_noted(tmp_path):
+    lines = GOOD.splitlines()
+    lines[6] += ",9,9"  # too many cells
+    lines[9] = "8,0.11"  # too few
+    lines.insert(12, "garbage line without commas")
+    p = tmp_path / "history.csv"
+    p.write_text("\n".join(lines) + "\n")
+    res = read(p)
+    steps, _ = series(res, "loss")
+    assert steps == [s for s in range(20) if s != 5]
+    assert "wrong number of cells" in " | ".join(res.notes)
