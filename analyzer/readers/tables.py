@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import re
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -364,13 +365,16 @@ def _parse_block(
     )
     if layout.sep == " ":
         kwargs.pop("skipinitialspace")
-    try:
-        df = pd.read_csv(io.StringIO(block), **kwargs)
-    except pd.errors.ParserError:
-        # an unbalanced quote swallows the rest of the file as one cell: read quotes as plain
-        # characters instead, so every row before (and after) it keeps its numbers
-        kwargs["quoting"] = csv.QUOTE_NONE
-        df = pd.read_csv(io.StringIO(block), **kwargs)
+    # pandas warns about rows of the wrong length on stderr; they are counted and noted below
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        try:
+            df = pd.read_csv(io.StringIO(block), **kwargs)
+        except pd.errors.ParserError:
+            # an unbalanced quote swallows the rest of the file as one cell: read quotes as
+            # plain characters instead, so every row before (and after) it keeps its numbers
+            kwargs["quoting"] = csv.QUOTE_NONE
+            df = pd.read_csv(io.StringIO(block), **kwargs)
     n_lines = block.count("\n") + (0 if block.endswith("\n") else 1) - 1
     if n_lines > len(df):  # blank lines or lines pandas skipped: count exactly
         n_lines = sum(1 for ln in block.split("\n") if ln.strip()) - 1
@@ -379,7 +383,9 @@ def _parse_block(
     if has_nan_tokens:
         raw_kwargs = dict(kwargs, na_values=None, na_filter=False, dtype=str)
         raw_kwargs.pop("low_memory")
-        raw_str = pd.read_csv(io.StringIO(block), **raw_kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            raw_str = pd.read_csv(io.StringIO(block), **raw_kwargs)
     names: list[str] = []
     cols: dict[str, Column] = {}
     for j, col in enumerate(df.columns):
