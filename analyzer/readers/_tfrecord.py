@@ -317,29 +317,23 @@ def walk(buf: Buffer) -> Framing:
                 off = n
                 break
             length = unpack_u64(raw, off)[0]
-            if _masked_len_crc(length) != unpack_u32(raw, off + 8)[0]:
+            bad_length = _masked_len_crc(length) != unpack_u32(raw, off + 8)[0]
+            if bad_length or off + OVERHEAD + length > n:
+                # a damaged length field, or one past the end of the file: the last record
+                # still being written, or a length that lies (with a valid checksum of the lie)
+                # in front of intact records; resync on the next valid record when there is one
                 nxt = _resync(buf, off + 1)
-                if nxt is None:
+                if nxt is not None:
+                    result.corrupt_regions.append((off, nxt))
+                    off = nxt
+                elif bad_length:
                     result.corrupt_regions.append((off, n))
                     result.stopped_at = off
                     off = n
                 else:
-                    result.corrupt_regions.append((off, nxt))
-                    off = nxt
-                recent.clear()
-                break
-            if off + OVERHEAD + length > n:
-                # past the end: the last record still being written, or a length that lies
-                # (with a valid checksum of the lie) in front of intact records: resync as for
-                # a bad length checksum when a valid record follows
-                nxt = _resync(buf, off + 1)
-                if nxt is None:
                     result.partial_at = off
                     off = n
-                else:
-                    result.corrupt_regions.append((off, nxt))
-                    off = nxt
-                    recent.clear()
+                recent.clear()
                 break
             s_offs.append(off)
             recent.append(length)
