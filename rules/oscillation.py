@@ -3,7 +3,7 @@
 What it detects
 ---------------
 Sustained swings of the training loss (the validation loss when no training loss is logged)
-around its trend, found in any of three ways:
+around its trend, found in any of four ways:
 
 * regular swings of the logged curve in the second half of the run — a zig-zag from one point
   to the next (at the evaluation cadence: between minibatches it is noise), waves with a
@@ -21,8 +21,8 @@ around its trend, found in any of three ways:
   the points of its most swinging quarter of the run (each turning point's swing measured in
   log space from its second difference; points where the curve keeps going one way count as
   no swing, so a falling, flat or rising trend reads zero), with at least half of its moves
-  reversing direction. A validation loss is computed on a fixed set, so it has no minibatch sampling
-  noise: such swings are the weights swinging. One spike or one level step cannot make a
+  reversing direction. A validation loss is computed on a fixed set, so it has no minibatch
+  sampling noise: such swings are the weights swinging. One spike or one level step cannot make a
   quarter of the run swing. The swings must also show on a linear plot (at least 3% of the
   larger of the curve's starting level and its level there) or be large (x1.5 and /1.5):
   wiggles of a loss that converged to a small fraction of its start show only on a log scale
