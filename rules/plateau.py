@@ -7,23 +7,23 @@ never moved far from its starting value (flat from the start, or still at chance
 for a classifier), or it dropped a little and then flattened early, for most of the run, at a
 level that is still a large fraction of where it started, or it sits flat exactly at ``ln(C)``
 for a small class count C (a classifier predicting uniform probabilities), or it repeats the
-same value to several digits (within 0.1%) for at least half of the run. All measures are
-ratios of the curve's own levels and slopes, so the loss's scale does not matter. When the first
-logged value (or two) is 100x or more the level after it, a blow-up inside the first logged
-interval, progress is judged from the level after it. "Chance level ln(C)" is claimed only for a
-loss not named like a regression loss (MSE, MAE, Huber...) whose class count C the run
-corroborates: the loss started near ln(C) too, its hyperparameters give C classes, or an
-accuracy it logs is at chance; otherwise the level is just a level. A loss that flattened early
-at a high level while it swings around that level is at its noise floor: that is reported as an
-oscillation (OSC001), not as a plateau. A loss that blew up to twice its best or more and then
-sat within 10% of one level for the last quarter of the run or more is stuck after a blow-up:
-a divergence (DIV002) and a plateau at once, as LABELS-SPEC describes it. A loss that flattens after a decaying
-learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau; one
-that is still clearly falling is reported by PLT002 instead, and so is one making steady slow
-progress (a short fine-tune from a trained model that removes 15% and is still going down at
-every evaluation is not stuck). A training loss logged per iteration
-is judged at the validation cadence (averaged between evaluations), so minibatch noise is not
-mistaken for a trend or its absence.
+same value to several digits (within 0.1%) for at least half of the run. All measures are ratios
+of the curve's own levels and slopes, so the loss's scale does not matter. When the first logged
+value (or two) is 100x or more the level after it, a blow-up inside the first logged interval,
+progress is judged from the level after it. "Chance level ln(C)" is claimed only for a loss not
+named like a regression loss (MSE, MAE, Huber...) whose class count C the run corroborates: the
+loss started near ln(C) too, its hyperparameters give C classes, or an accuracy it logs is at
+chance; otherwise the level is just a level. A loss that flattened early at a high level while
+it swings around that level is at its noise floor: that is reported as an oscillation (OSC001),
+not as a plateau. A loss that blew up to twice its best or more and then sat within 10% of one
+level for the last quarter of the run or more is stuck after a blow-up: a divergence (DIV002)
+and a plateau at once, as LABELS-SPEC describes it. A loss that flattens after a decaying
+learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau;
+one that is still clearly falling is reported by PLT002 instead, and so is one making steady
+slow progress (a short fine-tune from a trained model that removes 15% and is still going down
+at every evaluation is not stuck). A training loss logged per iteration is judged at the
+validation cadence (averaged between evaluations), so minibatch noise is not mistaken for a
+trend or its absence.
 
 Why it matters
 --------------
