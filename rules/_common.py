@@ -258,21 +258,6 @@ def flat_since(L: Levels, *, rel_band: float = 0.05) -> int:
     return int(L.steps[min(last_out + 1, L.n - 1)])
 
 
-def chance_level(initial: float, final: float, *, tol: float = 0.1) -> int | None:
-    """If the loss sits at ln(k) — a classifier predicting uniform probabilities over k classes —
-    return k. k comes from the stuck (final) level, which a uniform predictor reaches exactly; the
-    start, which random weights put near but usually above ln(k), must be within ``tol`` of it."""
-    if not (np.isfinite(initial) and np.isfinite(final) and 0.3 < final < 12.0):
-        return None
-    k = int(round(np.exp(final)))
-    if k < 2:
-        return None
-    ref = np.log(k)
-    if abs(final - ref) <= 0.02 * ref and abs(initial - ref) <= tol * ref:
-        return k
-    return None
-
-
 def final_at_chance(final: float, *, max_classes: int = 10, tol: float = 0.01) -> int | None:
     """If ``final`` is within ``tol`` (relative) of ln(k) for a class count 2 <= k <= max_classes,
     return k: a cross-entropy stuck there is a classifier predicting uniform probabilities. Larger
@@ -340,38 +325,28 @@ def epoch_means(
     return vs[ok], means, rel_se
 
 
-def before_divergence(
-    curves: CurveSet, *, min_points: int, blowup: float | None = None
-) -> CurveSet | None:
+def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     """The curves cut just before the run diverges: the first NaN/inf of the training or
-    validation loss, the step where the validation loss blows up by orders of magnitude, or where
-    the training loss leaves for good a level ``blowup`` times its best so far (DIV001/DIV002
-    report those; LABELS-SPEC judges the other kinds on what came before). The curves as they
-    are when nothing diverges; None when too few evaluations (``min_points``) come before."""
-    cut = None
+    validation loss, or the step where the validation loss blows up by orders of magnitude
+    (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
+    curves as they are when nothing diverges; None when fewer than ``min_points`` evaluations
+    of the validation loss (or metric) come before."""
+    cuts = []
     for c in (curves.train, curves.val):
         if c is None:
             continue
         bad = ~np.isfinite(np.asarray(c.values, dtype=float))
         if bad.any():
-            step = int(np.asarray(c.steps)[np.argmax(bad)])
-            cut = step if cut is None else min(cut, step)
+            cuts.append(int(np.asarray(c.steps)[np.argmax(bad)]))
     if curves.val is not None:
         v = np.asarray(curves.val.values, dtype=float)
         fin = np.isfinite(v)
         i = blowup_onset(v[fin])
         if i is not None:
-            step = int(np.asarray(curves.val.steps)[fin][i])
-            cut = step if cut is None else min(cut, step)
-    if blowup is not None and curves.train is not None:
-        v = np.asarray(curves.train.values, dtype=float)
-        fin = np.isfinite(v)
-        i = blowup_onset(v[fin], min_jump=blowup, min_ratio=blowup, hold=0.9)
-        if i is not None:
-            step = int(np.asarray(curves.train.steps)[fin][i])
-            cut = step if cut is None else min(cut, step)
-    if cut is None:
+            cuts.append(int(np.asarray(curves.val.steps)[fin][i]))
+    if not cuts:
         return curves
+    cut = min(cuts)
 
     def before(c):
         if c is None:
@@ -385,7 +360,7 @@ def before_divergence(
         val=before(curves.val),
         val_metric=before(curves.val_metric),
     )
-    judged = next((x for x in (out.val, out.val_metric, out.train) if x is not None), None)
+    judged = out.val if out.val is not None else out.val_metric
     if judged is None or len(judged) < min_points:
         return None
     return out

@@ -183,12 +183,13 @@ def best_point(
 class LevelShift:
     """How the end of a curve compares with the stretch around its minimum.
 
-    ``best_level`` is the median of the ``window`` points nearest the minimum, ``late_level`` the
-    median of the points in the last ``late_fraction`` of the run (after that window);
-    ``relative`` is ``late_level / best_level - 1``; ``p_value`` the one-sided Mann-Whitney
-    p-value that the late points are larger than those around the minimum (a comparison of two
-    groups of points, so a curve whose single points are noisy can still show a significant
-    shift of its level); ``above_share`` the share of late points above ``best_level``."""
+    ``best_level`` is the median of the points nearest the minimum (an eighth of them, at least
+    three), ``late_level`` the median of the points in the last ``late_fraction`` of the run
+    (after that window); ``relative`` is ``late_level / best_level - 1``; ``p_value`` the
+    one-sided Mann-Whitney p-value that the late points are larger than those around the
+    minimum (a comparison of two groups of points, so a curve whose single points are noisy can
+    still show a significant shift of its level); ``above_share`` the share of late points
+    above ``best_level``."""
 
     best_level: float
     late_level: float
@@ -205,7 +206,6 @@ def level_shift(
     best_index: int,
     *,
     late_fraction: float = 1 / 3,
-    window: int | None = None,
 ) -> LevelShift | None:
     """Compare the level of the last ``late_fraction`` of a positive curve with the level around
     its minimum at ``best_index`` (an index into the finite points). None when fewer than three
@@ -217,7 +217,7 @@ def level_shift(
     n = v.size
     if n < 6 or not 0 <= best_index < n:
         return None
-    k = window or max(3, int(round(n / 8)))
+    k = max(3, int(round(n / 8)))
     lo = max(0, min(best_index - k // 2, n - k))
     around = slice(lo, lo + k)
     late = (s >= s[-1] - late_fraction * (s[-1] - s[0])) & (np.arange(n) >= lo + k)
