@@ -73,10 +73,9 @@ def check_output(output: str | None, inputs: Sequence[str]) -> None:
     out = Path(output)
     if out.is_dir():
         raise UsageError(f"-o {output}: is a folder; give a file name")
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"-o {output}: the folder {parent} does not exist")
     target = out.resolve()
+    if not target.parent.is_dir():
+        raise UsageError(f"-o {output}: the folder {target.parent} does not exist")
     for i in inputs:
         src = Path(i).resolve()
         if target == src or (src.is_dir() and out.exists() and src in target.parents):

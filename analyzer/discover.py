@@ -276,14 +276,18 @@ def discover(path: str | os.PathLike) -> Discovery:
                 owner = d.parent if re.fullmatch(r"checkpoint-\d+", d.name) else d
                 hf_groups.setdefault(owner, []).append(f)
     for owner, states in sorted(hf_groups.items(), key=lambda kv: _natural_key(kv[0].as_posix())):
-        best = max(
-            states,
-            key=lambda f: (
-                _hf_progress(f),
-                f.parent == owner,
-                _safe_size(f),
-                _natural_key(f.as_posix()),
-            ),
+        best = (
+            states[0]
+            if len(states) == 1  # nothing to choose: no need to parse it here
+            else max(
+                states,
+                key=lambda f: (
+                    _hf_progress(f),
+                    f.parent == owner,
+                    _safe_size(f),
+                    _natural_key(f.as_posix()),
+                ),
+            )
         )
         rid = run_id(owner)
         if any(r.run == rid for r in out.runs):

@@ -487,3 +487,11 @@ def test_ragged_rows_keep_the_good_rows_and_are_noted(tmp_path):
     steps, _ = series(res, "loss")
     assert steps == [s for s in range(20) if s != 5]
     assert "wrong number of cells" in " | ".join(res.notes)
+
+
+def test_a_file_of_nul_bytes_only_says_so(tmp_path):
+    p = tmp_path / "history.csv"
+    p.write_bytes(b"\x00" * 4096)
+    assert sniff_table(p) == (None, "only NUL bytes (a crash while writing?)")
+    with pytest.raises(ReadError, match="only NUL bytes"):
+        reader_for("keras-csv").read("run", [p], tmp_path)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
 from .tables import _decode, flatten, tag_prefix
 
 FORMAT = "hf-trainer-state"
@@ -52,10 +52,6 @@ _NOT_HPARAMS = {
 
 def _is_summary(entry: dict[str, Any]) -> bool:
     return "train_runtime" in entry or "total_flos" in entry
-
-
-#: steps are int64; a logged step outside this range cannot be one (float bounds, exclusive)
-_INT64_MIN, _INT64_MAX = -(2.0**63), 2.0**63 - 1024
 
 
 def _number(v: Any) -> float | None:
@@ -97,7 +93,7 @@ def frame_from_state(
         if any(isinstance(v, dict) for v in entry.values()):
             entry = flatten(entry, "/")  # e.g. per-class metrics logged as a dict
         st = _number(entry.get("step"))
-        if st is not None and not math.isnan(st) and not _INT64_MIN <= st <= _INT64_MAX:
+        if st is not None and not math.isnan(st) and not step_ok(np.float64(st)):
             too_big += 1  # a step no int64 holds (1e19, 1e30): that entry is dropped
             continue
         if st is None or not math.isfinite(st):

@@ -113,8 +113,7 @@ def _strip_nul_tail(raw: bytes) -> tuple[bytes, int]:
 
 
 def _binary_reason(raw: bytes) -> str | None:
-    """Say why a byte string is not text, or None when it is text."""
-    raw, _ = _strip_nul_tail(raw)
+    """Say why a byte string (its NUL tail already stripped) is not text, or None when it is."""
     sample = raw[:SNIFF_BYTES]
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None  # UTF-16 text
@@ -276,9 +275,11 @@ def sniff(path: Path) -> tuple[str | None, str]:
             truncated = bool(fh.read(1))
     except OSError as e:
         return None, f"cannot read: {e.strerror or e}"
-    raw, _ = _strip_nul_tail(raw)
     if not raw:
         return None, "empty file (0 bytes)"
+    raw, _ = _strip_nul_tail(raw)
+    if not raw:
+        return None, "only NUL bytes (a crash while writing?)"
     why = _binary_reason(raw)
     if why:
         return None, why
@@ -471,6 +472,8 @@ def read_table(path: Path) -> Table:
     if not raw:
         raise ReadError(path, "empty file (0 bytes)")
     raw, nul_tail = _strip_nul_tail(raw)
+    if not raw:
+        raise ReadError(path, "only NUL bytes (a crash while writing?)")
     why = _binary_reason(raw)
     if why:
         raise ReadError(path, why)
