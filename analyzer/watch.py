@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import struct
 import sys
 import time
 from collections.abc import Callable
@@ -41,9 +40,6 @@ if TYPE_CHECKING:
     from .findings import Finding, Report, RunReport
     from .runs import LoadResult, Run
 
-_HEADER = 12  # TFRecord: u64 length + masked crc32c of it
-_U64 = struct.Struct("<Q")
-_U32 = struct.Struct("<I")
 _HEAD_BYTES = 64  # bytes compared to detect a file replaced in place
 
 
@@ -83,7 +79,7 @@ class _EventFile:
         import numpy as np
 
         from .readers._tbdecode import parse_event
-        from .readers._tfrecord import Buffer, _resync, masked_crc
+        from .readers._tfrecord import Buffer, verify_payloads, walk
 
         try:
             st = self.path.stat()
@@ -103,37 +99,20 @@ class _EventFile:
                 return changed
             fh.seek(self.offset)
             data = fh.read(st.st_size - self.offset)
-        pos, n = 0, len(data)
+        # the batch reader's framing walk: the same checks and the same recovery (resync over a
+        # corrupt or lying length field); what is past its last complete record waits for the
+        # next poll
         before = len(self.tag)
-        buf = None
-        while pos + _HEADER <= n:
-            head = data[pos : pos + 8]
-            (length,) = _U64.unpack(head)
-            (lcrc,) = _U32.unpack_from(data, pos + 8)
-            bad_length = masked_crc(head) != lcrc
-            end = pos + _HEADER + length + 4
-            if bad_length or end > n:
-                # a damaged length field, a length that lies, or a record still being written:
-                # resynchronise as the batch reader does, on the next offset whose length and
-                # payload checksums are both valid; with none yet, wait for the next poll
-                if buf is None:
-                    buf = Buffer.from_bytes(data)
-                nxt = _resync(buf, pos + 1)
-                if nxt is None:
-                    if bad_length:
-                        self.damaged_at = self.offset + pos
-                    break
-                self.damaged_at = self.offset + pos
-                self.skipped_bytes += nxt - pos
-                pos = nxt
-                continue
-            payload = data[pos + _HEADER : pos + _HEADER + length]
-            (pcrc,) = _U32.unpack_from(data, end - 4)
-            pos = end
-            if masked_crc(payload) != pcrc:
-                self.bad_records += 1
-                continue
-            items = parse_event(payload)
+        buf = Buffer.from_bytes(data)
+        fr = walk(buf)
+        good = verify_payloads(buf, fr.offsets, fr.lengths) if len(fr.offsets) else []
+        for a, b in fr.corrupt_regions:
+            self.damaged_at = self.offset + a
+            if a != fr.stopped_at:
+                self.skipped_bytes += b - a
+        spans = zip(fr.payload_starts.tolist(), fr.payload_ends.tolist(), good, strict=True)
+        for start, end, ok in spans:
+            items = parse_event(data[start:end]) if ok else None
             if items is None:
                 self.bad_records += 1
                 continue
@@ -149,6 +128,7 @@ class _EventFile:
                 self.value.append(float(v))
                 self.wall.append(float(items.wall_time) or np.nan)
                 self.tensor.append(bool(is_tensor))
+        pos = next((x for x in (fr.stopped_at, fr.partial_at) if x is not None), len(data))
         if pos:
             if self.offset == 0:
                 self.head = data[: min(_HEAD_BYTES, pos)]
