@@ -12,20 +12,22 @@ between validation and training loss grew. The best point must come before the l
 run (with fewer than 12 evaluations, at least three must follow it): a turn in the last third is
 too late to tell from noise.
 
-A validation loss too noisy for its end to stand out point by point is compared as two groups
-of evaluations: those around its minimum (located on a running median a quarter of the run wide,
+A validation loss too noisy for its end to stand out point by point is compared as two groups of
+evaluations: those around its minimum (located on a running median a quarter of the run wide,
 before the last third) and those of the last third. The last third must sit 10% or more higher,
 with a one-sided Mann-Whitney p-value of at most 0.05, while the training loss falls by 10% or
 more over the same time: mild, noisy overfitting. A rise of orders of magnitude is divergence
-(DIV002), and this rule then stays silent. When a validation metric (accuracy, F1...) keeps
-improving after the loss turned up, the message says so and the first remedy is to keep the
-checkpoint that is best on the metric: stopping at the loss minimum would cost metric points.
+(DIV002), not overfitting: a run whose validation loss blows up, or whose losses turn NaN/inf,
+is judged only on the part before that (with at least 8 evaluations there). When a validation
+metric (accuracy, F1...) keeps improving after the loss turned up, the message says so and the
+first remedy is to keep the checkpoint that is best on the metric: stopping at the loss minimum
+would cost metric points.
 
 Why it matters
 --------------
 The model has started to memorise the training set; every step after the best checkpoint makes it
-worse on new data. If the training loss rises too, or turns NaN/inf, the run is diverging
-instead (DIV002, DIV001) and this rule stays silent.
+worse on new data. If the training loss rises too, the run is unstable or diverging (DIV002),
+and this rule stays silent; if a loss turns NaN/inf (DIV001), only the part before is judged.
 
 What to do
 ----------
