@@ -17,6 +17,8 @@ class Curve:
     steps: np.ndarray
     values: np.ndarray
     wall_time: np.ndarray | None = None
+    #: statistics computed from this curve, shared by the rules of a run (see rules._common)
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.steps)

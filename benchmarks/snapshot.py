@@ -70,7 +70,9 @@ def compare(a: Path, b: Path) -> int:
             print(f"{name:12} identical ({len(ra) - 1} runs)")
         else:
             differing += 1
-            print(f"{name:12} DIFFERS: {len(diff)} run(s), exit codes {'same' if rc_same else 'differ'}")
+            print(
+                f"{name:12} DIFFERS: {len(diff)} run(s), exit codes {'same' if rc_same else 'differ'}"
+            )
             for k in diff[:5]:
                 print(f"    {k}")
     return 1 if differing else 0

@@ -76,9 +76,17 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
-from analyzer.trends.oscillation import cadence_swings, median_trend, oscillation, swing_episode
+from analyzer.trends.oscillation import (
+    alternations,
+    bounce,
+    cadence_swings,
+    oscillation,
+    rel_scale,
+    sampling_noise,
+    swing_episode,
+    white_sigma,
+)
 from analyzer.trends.prep import bin_medians, prepare
-from analyzer.trends.smoothing import auto_window, mad_sigma
 
 from . import _remedies as R
 from ._common import clamp01, epoch_means, fmt, last_lr, max_lr, pct
@@ -102,71 +110,10 @@ def _work(steps, values) -> tuple[np.ndarray, np.ndarray]:
     return prep.work, binned
 
 
-def _white_sigma(w: np.ndarray) -> float:
-    """Point-to-point noise of the (binned, working-space) curve ``w``: MAD of second differences,
-    blind to slopes and level steps."""
-    if w.size < 5:
-        return 0.0
-    return float(mad_sigma(np.diff(w, n=2)) / np.sqrt(6.0))
-
-
-def _alternations(w: np.ndarray) -> int:
-    """How many times the (binned, working-space) curve ``w`` crosses from clearly above its
-    running median to clearly below (or back): excursions smaller than half the typical swing
-    do not count."""
-    if w.size < 6:
-        return 0
-    r = w - median_trend(w, auto_window(w.size, frac=0.3, minimum=5))
-    q05, q95 = np.quantile(r, [0.05, 0.95])
-    band = 0.25 * (q95 - q05)
-    signs = np.sign(r[np.abs(r) > band])
-    return int(np.count_nonzero(np.diff(signs) != 0)) if signs.size > 1 else 0
-
-
 def _finite(c):
     v = np.asarray(c.values, dtype=float)
     fin = np.isfinite(v)
     return np.asarray(c.steps)[fin], v[fin]
-
-
-def _bounce(steps, values):
-    """(amplitude / level, amplitude / overall scale, late/early ratio, segment steps) of the
-    second half of an evaluation-cadence curve, or None when it is too short."""
-    if len(steps) < 8:
-        return None
-    half = steps >= steps[0] + 0.5 * (steps[-1] - steps[0]) if len(steps) >= 16 else slice(None)
-    s, v = steps[half], values[half]
-    # swings of a loss are relative to where it is at the time: measure them in log space (a
-    # linear residual divided by the final level overstates the swings of a falling curve)
-    o = oscillation(s, v, min_points=6, space="log" if (v > 0).all() else "auto")
-    if o.insufficient or not np.isfinite(o.amplitude_rel_level):
-        return None
-    return (
-        float(o.amplitude_rel_level),
-        _rel_scale(o.amplitude_rel_level, v, values),
-        o.amplitude_ratio_late_early,
-        s,
-    )
-
-
-def _rel_scale(amp_rel_level: float, seg: np.ndarray, whole: np.ndarray) -> float:
-    """A swing of ``amp_rel_level`` (fraction of the segment's final level) as a fraction of the
-    curve's overall scale (the larger of its start and final levels)."""
-    level = float(np.median(seg[-max(3, len(seg) // 5) :]))
-    start = float(np.median(whole[:3]))
-    scale = max(abs(start), abs(level))
-    return amp_rel_level * abs(level) / scale if scale > 0 else 0.0
-
-
-def _sampling_noise(rel_se, where) -> float:
-    """The swing (1.645 sigma, relative to the level) that sampling noise alone gives interval
-    means at ``where`` (an index or mask into ``rel_se``): 1.645 times their median relative
-    standard error. 0 when there is none (nothing was averaged, or no interval had 2 points)."""
-    if rel_se is None:
-        return 0.0
-    se = rel_se[where]
-    se = se[np.isfinite(se)]
-    return 1.645 * float(np.median(se)) if se.size else 0.0
 
 
 def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_excess, factor_ok):
@@ -178,7 +125,7 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
     if ep is None or ep.fraction < min_fraction:
         return None
     inside = (s >= ep.start) & (s <= ep.end)
-    if ep.amplitude_rel_level < min_sampling_excess * _sampling_noise(rel_se, inside):
+    if ep.amplitude_rel_level < min_sampling_excess * sampling_noise(rel_se, inside):
         return None
     level = float(np.median(v[inside]))
     scale = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-3:]))), abs(level))
@@ -375,7 +322,7 @@ def _swings(
         es, ev, rel_se = epoch_means(c, curves.val)
     else:
         (es, ev), rel_se = _finite(c), None
-    bounce = _bounce(es, ev)
+    bnc = bounce(es, ev)
     # (b) regular swings of the raw curve that stand out from its point-to-point noise
     steps, values = _finite(c)
     if len(steps) >= 24:
@@ -396,7 +343,7 @@ def _swings(
         and o.amplitude_rel_level >= min_amplitude
     ):
         work, binned = _work(seg_s, seg_v)
-        white = 1.645 * _white_sigma(binned)
+        white = 1.645 * white_sigma(binned)
         excess = o.amplitude / white if white > 0 else float("inf")
         # a swing goes up as well as down: a staircase or a noisy descent mostly goes down
         d = np.diff(work)
@@ -412,9 +359,9 @@ def _swings(
         )
         waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
         swings = excess >= min_excess
-        cycles = _alternations(binned) / 2.0
+        cycles = alternations(binned) / 2.0
         structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
-        material_raw = _rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale or (
+        material_raw = rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale or (
             no_val and o.amplitude_rel_level >= FACTOR_SWING
         )
     # Is a swing real and does it matter? A real swing of the weights moves the validation loss
@@ -424,19 +371,19 @@ def _swings(
     # averages of a few sampled minibatch losses, well beyond the sampling noise of those averages.
     val_swings = False
     if c is curves.train and curves.val is not None:
-        vb = _bounce(*_finite(curves.val))
+        vb = bounce(*_finite(curves.val))
         val_swings = vb is not None and vb[0] >= min_val_bounce
-    beyond_sampling = bounce is not None and not (
-        bounce[0] < min_sampling_excess * _sampling_noise(rel_se, slice(-len(bounce[3]), None))
+    beyond_sampling = bnc is not None and not (
+        bnc[0] < min_sampling_excess * sampling_noise(rel_se, slice(-len(bnc[3]), None))
     )
     use_bounce = (
-        bounce is not None
-        and bounce[0] >= min_bounce
-        and np.isfinite(bounce[2])
+        bnc is not None
+        and bnc[0] >= min_bounce
+        and np.isfinite(bnc[2])
         and beyond_sampling
-        and (val_swings or bounce[1] >= min_scale or (no_val and bounce[0] >= FACTOR_SWING))
+        and (val_swings or bnc[1] >= min_scale or (no_val and bnc[0] >= FACTOR_SWING))
         # swings that keep growing are a run diverging (DIV002), not an oscillation
-        and bounce[2] < max_growth
+        and bnc[2] < max_growth
     )
 
     def lasting(ratio: float) -> bool:  # the swings did not die out in the second half
@@ -445,13 +392,13 @@ def _swings(
     structured = (
         structured and (val_swings or material_raw) and lasting(o.amplitude_ratio_late_early)
     )
-    use_bounce = use_bounce and lasting(bounce[2])
+    use_bounce = use_bounce and lasting(bnc[2])
     if structured:
         amp, persistence = float(o.amplitude_rel_level), o.amplitude_ratio_late_early
         o_period = o.period
     elif use_bounce:
-        amp, persistence = bounce[0], bounce[2]
-        seg_s = bounce[3]
+        amp, persistence = bnc[0], bnc[2]
+        seg_s = bnc[3]
         o_period = None
     # (c) an episode: the loss at the evaluation cadence swung for most of the run, and may
     # have settled (or collapsed) before the end
@@ -515,7 +462,7 @@ def _swings(
             message=msg,
             evidence={
                 "amplitude_rel_level": amp,
-                "amplitude_rel_scale": bounce[1] if bounce else None,
+                "amplitude_rel_scale": bnc[1] if bnc else None,
                 "period": period,
                 "pattern": pattern,
                 "excess_over_noise": excess,

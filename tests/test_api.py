@@ -11,7 +11,7 @@ import pytest
 
 import analyzer
 from analyzer import api
-from analyzer.trends import signals as S
+from tests import signals as S
 
 OVF_TRAIN = [2.3, 1.4, 1.0, 0.8, 0.7, 0.6, 0.55, 0.5, 0.46, 0.43]
 OVF_VAL = [2.2, 1.5, 1.2, 1.1, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2]

@@ -11,7 +11,7 @@ import pytest
 from analyzer import Monitor
 from analyzer.integrations import Controller
 from analyzer.integrations.keras import _keras, _make_class
-from analyzer.trends import signals as S
+from tests import signals as S
 
 
 class FakeOptimizer:

@@ -11,7 +11,7 @@ import pytest
 from analyzer import Monitor, check_frame
 from analyzer.findings import Finding
 from analyzer.monitor import FindingTracker, _Series
-from analyzer.trends import signals as S
+from tests import signals as S
 
 
 def _finding(code="PLT001", severity="warning", confidence=0.5, curve="loss"):

@@ -1,7 +1,7 @@
 import numpy as np
 
-from analyzer.trends import signals
 from rules import oscillation
+from tests import signals
 
 from .helpers import cs
 

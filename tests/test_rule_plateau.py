@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from analyzer.trends import signals
 from rules import plateau
+from tests import signals
 
 from .helpers import cs
 

@@ -1,5 +1,5 @@
-from analyzer.trends import signals
 from rules import plateau, still_improving
+from tests import signals
 
 from .helpers import cs
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from analyzer.trends import fit_asymptote
-from analyzer.trends import signals as sg
+from tests import signals as sg
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -1,63 +1,63 @@
+"""level_shift (the late level against the level around the minimum) and blowup_onset."""
+
 import numpy as np
 import pytest
 
-from analyzer.trends import best_point
-from analyzer.trends import signals as sg
+from analyzer.trends import blowup_onset, level_shift
 
 
-@pytest.mark.parametrize("n", [8, 10, 15, 30, 100])
-@pytest.mark.parametrize("seed", range(3))
-def test_minimum_found_and_rise_significant(n, seed):
-    s, v, truth = sg.overfitting_val(n=n, noise=0.01, seed=seed)
-    b = best_point(s, v)
-    assert abs(b.best_step - truth["best_step"]) <= max(2, 0.05 * n)
-    assert b.rise == pytest.approx(truth["rise"], rel=0.25)
-    assert b.significant
-    assert b.rise_p_value < 0.05 and b.rise_z > 1.645
-    assert b.rise_sigma > 3  # short curves: curvature inflates the diff-based noise (conservative)
-    assert 0 < b.rise_rel_gain < 1  # gave back part, not all, of the improvement
-    assert b.rise_rel_range == pytest.approx(truth["rise"] / (2.0 - truth["best_value"]), rel=0.3)
+def _noisy_rise(seed: int, rise: float, n: int = 60, noise: float = 0.08):
+    rng = np.random.default_rng(seed)
+    s = np.arange(n, dtype=float)
+    base = np.where(s < n / 4, 1.0 - 0.6 * s / (n / 4), 0.4 * (1 + rise * (s - n / 4) / (0.75 * n)))
+    return s, base * np.exp(rng.normal(0, noise, n))
 
 
-def test_noise_only_false_positive_rate_is_nominal():
-    for n in (8, 30):
-        hits = [best_point(*sg.flat(n=n, seed=seed)[:2]).significant for seed in range(200)]
-        assert np.mean(hits) <= 0.08
+@pytest.mark.parametrize("seed", range(5))
+def test_noisy_rise_after_the_minimum_is_a_significant_shift(seed):
+    s, v = _noisy_rise(seed, rise=0.5)
+    best = int(np.argmin(v[: len(v) // 2]))
+    ls = level_shift(s, v, best)
+    assert ls is not None
+    assert ls.p_value < 0.01
+    assert 0.2 < ls.relative < 0.8
+    assert ls.above_share > 0.8
 
 
-def test_monotone_decay_has_no_rise():
-    hits = [
-        best_point(*sg.exp_decay(n=30, noise=0.02, seed=seed)[:2]).significant for seed in range(30)
-    ]
-    assert sum(hits) <= 1
+def test_flat_after_the_minimum_is_no_shift_and_scale_free():
+    s, v = _noisy_rise(0, rise=0.0)
+    best = int(np.argmin(v[: len(v) // 2]))
+    a = level_shift(s, v, best)
+    b = level_shift(s, v * 1e-6, best)
+    assert a is not None and a.relative < 0.15
+    assert b is not None
+    assert b.relative == pytest.approx(a.relative) and b.p_value == pytest.approx(a.p_value)
 
 
-def test_max_mode_for_accuracy():
-    s, v, truth = sg.overfitting_val(n=30, noise=0.005, seed=1)
-    acc = 1.0 - v / 3.0
-    b = best_point(s, acc, mode="max")
-    assert abs(b.best_step - truth["best_step"]) <= 2
-    assert b.significant and b.rise > 0 and b.rise_orig > 0
-    assert b.best_value == pytest.approx(1 - truth["best_value"] / 3, abs=0.01)
+def test_level_shift_needs_late_points_apart_from_the_minimum():
+    s = np.arange(10, dtype=float)
+    v = np.linspace(1.0, 0.1, 10)
+    assert level_shift(s, v, 9) is None  # the minimum is at the end: nothing comes after it
+    assert level_shift(s[:5], v[:5], 2) is None  # too short
+    assert level_shift(s, v, 42) is None  # index out of range
 
 
-def test_scale_invariance():
-    s, v, _ = sg.overfitting_val(n=20, noise=0.01, seed=2)
-    a = best_point(s, v)
-    for factor in (1e-6, 1e6):
-        b = best_point(s, v * factor)
-        assert b.best_step == a.best_step
-        assert b.rise_rel_range == pytest.approx(a.rise_rel_range, rel=1e-6)
-        assert b.rise_rel_level == pytest.approx(a.rise_rel_level, rel=1e-6)
-        assert b.rise_sigma == pytest.approx(a.rise_sigma, rel=1e-6)
-        assert b.significant == a.significant
+def test_blowup_onset_abrupt_and_held():
+    v = np.r_[np.linspace(1.0, 0.2, 20), np.full(10, 1e6)]
+    assert blowup_onset(v) == 20
+    v[-3:] = np.nan  # non-finite points are skipped: indexes count finite points
+    assert blowup_onset(v) == 20
 
 
-def test_short_nan_and_constant_inputs():
-    assert best_point([1, 2, 3], [1.0, 0.5, 0.7]).insufficient
-    v = np.array([1.0, 0.8, np.nan, 0.7, np.nan])
-    assert best_point(np.arange(5), v).insufficient
-    c = best_point(np.arange(20), np.full(20, 0.25))
-    assert not c.insufficient and not c.significant and c.rise == 0
-    with pytest.raises(ValueError):
-        best_point([1, 2, 3, 4], [1.0, 2.0, 3.0, 4.0], mode="median")
+def test_blowup_onset_ignores_a_spike_that_recovers_and_gradual_drift():
+    spike = np.r_[np.linspace(1.0, 0.2, 20), [500.0], np.full(9, 0.2)]
+    assert blowup_onset(spike) is None
+    drift = np.linspace(0.5, 3.0, 30)  # 6x over the run: not orders of magnitude
+    assert blowup_onset(drift) is None
+    assert blowup_onset(np.r_[1.0, -1.0, 2.0]) is None  # not positive
+
+
+def test_blowup_onset_gradual_rise_by_orders_of_magnitude():
+    v = np.r_[np.linspace(1.0, 0.1, 10), np.logspace(0, 4, 20)]
+    i = blowup_onset(v)
+    assert i is not None and v[i] >= 10 * 0.1

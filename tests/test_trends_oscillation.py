@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from analyzer.trends import oscillation
-from analyzer.trends import signals as sg
 from analyzer.trends.oscillation import gls_power
+from tests import signals as sg
 
 
 def test_gls_power_matches_scipy():

@@ -6,15 +6,11 @@ import numpy as np
 import pytest
 
 import analyzer.trends as T
-from analyzer.trends import signals as sg
+from tests import signals as sg
 
 CURVE_FUNCS = [
     T.fit_asymptote,
     T.oscillation,
-    T.detect_spikes,
-    T.best_point,
-    T.change_points,
-    T.plateau_evidence,
     T.robust_slope,
     T.trend_test,
 ]
@@ -41,21 +37,14 @@ def test_awkward_inputs_never_raise(func, case):
         assert res.insufficient and res.reason
 
 
-def test_gap_awkward_inputs_never_raise():
-    for s, v in AWKWARD.values():
-        g = T.generalization_gap(s, v, s, v)
-        assert g.insufficient or g.n >= 4
-
-
 def test_nan_tail_is_ignored_but_located():
     s, v, truth = sg.divergence(n=200, onset_fraction=0.6, nan_fraction=0.8, seed=0)
     p = T.prepare(s, v)
     assert p.first_nonfinite_step == truth["first_nan_step"]
     assert p.n == int(np.sum(s < truth["first_nan_step"]))
     # the finite part still gets analysed
-    b = T.best_point(s, v)
-    assert not b.insufficient and b.significant
-    assert b.best_step <= truth["onset_step"] + 5
+    tt = T.trend_test(s, v)
+    assert not tt.insufficient and tt.n == p.n
 
 
 def test_everything_on_100k_points_is_fast():
@@ -66,11 +55,9 @@ def test_everything_on_100k_points_is_fast():
     t0 = time.perf_counter()
     T.prepare(s, v)
     T.robust_smooth(s, v)
-    T.ema(v)
     T.noise_scale(s, v)
     for f in CURVE_FUNCS:
         f(s, v)
-    T.generalization_gap(s, v, s[::500], v[::500] + 0.1)
     elapsed = time.perf_counter() - t0
     assert elapsed < 2.5, elapsed  # ~0.55 s measured on the 2-core machine under load
 

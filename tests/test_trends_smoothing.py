@@ -3,15 +3,14 @@ import pytest
 
 from analyzer.trends import (
     effective_noise,
-    ema,
     lowess,
     mad_sigma,
     noise_scale,
     robust_smooth,
     rolling_median,
 )
-from analyzer.trends import signals as sg
 from analyzer.trends.smoothing import lowess_variance_factor
+from tests import signals as sg
 
 
 def _tb_reference(values, weight):
@@ -27,20 +26,6 @@ def _tb_reference(values, weight):
         num += 1
         out.append(last / (1 - weight**num))
     return np.array(out)
-
-
-def test_ema_matches_tensorboard_loop_and_skips_nonfinite():
-    rng = np.random.default_rng(1)
-    v = rng.normal(1.0, 0.3, 200)
-    v[[5, 50]] = np.nan
-    v[60] = np.inf
-    for w in (0.0, 0.6, 0.9, 0.99):
-        got = ema(v, weight=w)
-        ref = _tb_reference(v, w) if w > 0 else v
-        np.testing.assert_allclose(got, ref, rtol=1e-10, equal_nan=True)
-    assert ema(v, weight=0.6)[0] == v[0]  # debiased: the first point is not pulled to zero
-    with pytest.raises(ValueError):
-        ema(v, weight=1.0)
 
 
 def test_rolling_median_reproduces_monotone_runs_and_edges():

@@ -9,23 +9,24 @@ decade are analysed in log10 space unless ``space`` says otherwise; every result
 """
 
 from .asymptote import AsymptoteFit, fit_asymptote
-from .changepoint import ChangePoints, Segment, change_points, pelt
-from .extremum import BestPoint, LevelShift, best_point, blowup_onset, level_shift
-from .gap import GapTrend, generalization_gap
+from .cadence import epoch_level, epoch_means
+from .extremum import LevelShift, blowup_onset, level_shift
+from .levels import Levels, Tail, final_at_chance, flat_since, summarize, tail
 from .oscillation import (
     CadenceSwings,
     Oscillation,
-    Spike,
-    Spikes,
     SwingEpisode,
+    alternations,
+    bounce,
     cadence_swings,
-    detect_spikes,
     gls_power,
+    median_trend,
     oscillation,
-    spike_period,
+    rel_scale,
+    sampling_noise,
     swing_episode,
+    white_sigma,
 )
-from .plateau import PlateauEvidence, plateau_evidence
 from .prep import (
     Prepared,
     bin_medians,
@@ -36,11 +37,10 @@ from .prep import (
     value_quantum,
     window_mask,
 )
-from .slope import SlopeResult, TrendTest, robust_slope, slope_of, trend_test
+from .slope import SlopeResult, TrendTest, robust_slope, slope_of, trend_from_arrays, trend_test
 from .smoothing import (
     auto_window,
     effective_noise,
-    ema,
     lowess,
     lowess_variance_factor,
     mad_sigma,
@@ -51,51 +51,51 @@ from .smoothing import (
 
 __all__ = [
     "AsymptoteFit",
-    "BestPoint",
     "CadenceSwings",
-    "ChangePoints",
-    "GapTrend",
     "LevelShift",
+    "Levels",
     "Oscillation",
-    "PlateauEvidence",
     "Prepared",
-    "Segment",
     "SlopeResult",
-    "Spike",
-    "Spikes",
+    "SwingEpisode",
+    "Tail",
     "TrendTest",
+    "alternations",
     "auto_window",
-    "best_point",
     "bin_medians",
     "blowup_onset",
+    "bounce",
     "cadence_swings",
-    "change_points",
     "choose_log_space",
-    "detect_spikes",
     "effective_noise",
-    "ema",
+    "epoch_level",
+    "epoch_means",
+    "final_at_chance",
     "fit_asymptote",
-    "generalization_gap",
-    "level_shift",
+    "flat_since",
     "gls_power",
+    "level_shift",
     "lowess",
     "lowess_variance_factor",
     "mad_sigma",
+    "median_trend",
     "noise_scale",
     "oscillation",
-    "swing_episode",
-    "SwingEpisode",
-    "pelt",
-    "plateau_evidence",
     "prepare",
+    "rel_scale",
     "rel_to_level",
     "robust_slope",
     "robust_smooth",
     "rolling_median",
+    "sampling_noise",
     "slope_of",
     "span_decades",
-    "spike_period",
+    "summarize",
+    "swing_episode",
+    "tail",
+    "trend_from_arrays",
     "trend_test",
     "value_quantum",
+    "white_sigma",
     "window_mask",
 ]

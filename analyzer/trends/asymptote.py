@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from .prep import Space, bin_medians, prepare
-from .slope import _trend_from_arrays
+from .slope import trend_from_arrays
 from .smoothing import effective_noise, noise_scale, robust_smooth
 
 Model = Literal["exp", "power"]
@@ -264,7 +264,7 @@ def fit_asymptote(
     sigma = effective_noise(
         noise_scale(bs, bw, method="diff2"), bw, values=prep.from_work(bw), log_space=prep.log_space
     )
-    mk = _trend_from_arrays(bs, bw, alpha=0.05, max_points=max_points)
+    mk = trend_from_arrays(bs, bw, alpha=0.05, max_points=max_points)
     direction = "decreasing" if change < 0 else "increasing"
     if abs(change) < 3 * sigma and not mk.significant:
         return empty(

@@ -16,13 +16,12 @@ spike says whether the curve came back; a set of spikes says whether they are re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import ndimage
 
-from .prep import Space, bin_medians, prepare, rel_to_level, value_quantum
-from .slope import _trend_from_arrays
+from .prep import Space, bin_medians, prepare, rel_to_level
+from .slope import trend_from_arrays
 from .smoothing import (
     MAD_TO_SIGMA,
     auto_window,
@@ -269,7 +268,7 @@ def oscillation(
     ratio = float(amps[-1] / amps[0]) if amps.size >= 2 and amps[0] > 0 else nan
     amp_tau = nan
     if amps.size >= 3:
-        tt = _trend_from_arrays(
+        tt = trend_from_arrays(
             np.arange(amps.size, dtype=float), amps, alpha=0.05, max_points=amps.size
         )
         amp_tau = 0.0 if tt.insufficient and tt.reason == "constant values" else tt.tau
@@ -453,183 +452,65 @@ def cadence_swings(
 
 
 # --------------------------------------------------------------------------------------------
-# Spikes
+# Swings at the evaluation cadence (the pieces OSC001 combines)
 
 
-@dataclass(frozen=True)
-class Spike:
-    """One isolated excursion. ``index`` refers to the prepared (finite, unique-step) arrays.
-
-    ``height`` is signed, in working-space units (log10 when the curve was analysed in log
-    space); ``height_sigma`` the same in local noise scales; ``height_rel_level`` as a fraction of
-    the local baseline. ``recovered`` is None when too few points follow the spike to tell.
-    """
-
-    index: int
-    step: float
-    value: float
-    baseline: float
-    height: float
-    height_sigma: float
-    height_rel_level: float
-    width: int
-    recovered: bool | None
+def white_sigma(w: np.ndarray) -> float:
+    """Point-to-point noise of the (binned, working-space) curve ``w``: MAD of second differences,
+    blind to slopes and level steps."""
+    if w.size < 5:
+        return 0.0
+    return float(mad_sigma(np.diff(w, n=2)) / np.sqrt(6.0))
 
 
-@dataclass(frozen=True)
-class Spikes:
-    """All spikes of a curve, and whether they recur at a regular ``period`` (steps)."""
-
-    spikes: tuple[Spike, ...]
-    noise_sigma: float
-    periodic: bool
-    period: float | None
-    recovered_fraction: float
-    n: int
-    log_space: bool
-    quantum: float | None
-    insufficient: bool = False
-    reason: str | None = None
-
-    @property
-    def count(self) -> int:
-        return len(self.spikes)
-
-    @property
-    def steps(self) -> list[float]:
-        return [s.step for s in self.spikes]
+def alternations(w: np.ndarray) -> int:
+    """How many times the (binned, working-space) curve ``w`` crosses from clearly above its
+    running median to clearly below (or back): excursions smaller than half the typical swing
+    do not count."""
+    if w.size < 6:
+        return 0
+    r = w - median_trend(w, auto_window(w.size, frac=0.3, minimum=5))
+    q05, q95 = np.quantile(r, [0.05, 0.95])
+    band = 0.25 * (q95 - q05)
+    signs = np.sign(r[np.abs(r) > band])
+    return int(np.count_nonzero(np.diff(signs) != 0)) if signs.size > 1 else 0
 
 
-def spike_period(
-    spike_steps: list[float] | np.ndarray,
-    *,
-    tolerance: float = 0.1,
-    min_spikes: int = 3,
-    min_fraction: float = 0.8,
-) -> float | None:
-    """The regular spacing of events, or None.
-
-    Spacing is regular when at least ``min_fraction`` of the gaps lie within ``tolerance`` (as a
-    fraction) of a whole multiple of the median gap (a few missed detections are allowed).
-    """
-    s = np.sort(np.asarray(spike_steps, dtype=float))
-    if s.size < min_spikes:
+def bounce(steps: np.ndarray, values: np.ndarray):
+    """(amplitude / level, amplitude / overall scale, late/early ratio, segment steps) of the
+    second half of an evaluation-cadence curve (finite points), or None when it is too short."""
+    if len(steps) < 8:
         return None
-    d = np.diff(s)
-    d = d[d > 0]
-    if d.size < min_spikes - 1:
+    half = steps >= steps[0] + 0.5 * (steps[-1] - steps[0]) if len(steps) >= 16 else slice(None)
+    s, v = steps[half], values[half]
+    # swings of a loss are relative to where it is at the time: measure them in log space (a
+    # linear residual divided by the final level overstates the swings of a falling curve)
+    o = oscillation(s, v, min_points=6, space="log" if (v > 0).all() else "auto")
+    if o.insufficient or not np.isfinite(o.amplitude_rel_level):
         return None
-    p = float(np.median(d))
-    if p <= 0:
-        return None
-    k = np.maximum(np.round(d / p), 1.0)
-    good = np.abs(d / p - k) <= tolerance
-    if np.mean(good) < min_fraction:
-        return None
-    return float(np.sum(d[good]) / np.sum(k[good]))
-
-
-def detect_spikes(
-    steps: np.ndarray,
-    values: np.ndarray,
-    *,
-    threshold: float = 6.0,
-    window: int = 11,
-    max_width: int = 3,
-    recovery_points: int | None = None,
-    direction: Literal["up", "down", "both"] = "both",
-    space: Space = "auto",
-    period_tolerance: float = 0.1,
-) -> Spikes:
-    """Find isolated spikes: runs of at most ``max_width`` points further than ``threshold``
-    local noise scales from a centred rolling median of ``window`` points.
-
-    The local noise scale is 1.4826/sqrt(6) x the rolling median of |second difference| over
-    ~10 windows, floored
-    by half the quantum of rounded values, so a quantised flat line, a steep early descent (the
-    median reproduces monotone runs exactly) and a learning-rate step (the median keeps edges)
-    give no spikes. A spike is *recovered* when the median of the ``recovery_points`` (default:
-    ``window``) points after it is back within max(3 sigma, 30% of the height) of the median
-    before it, or beyond it in the opposite direction of the spike.
-    """
-    prep = prepare(steps, values, space=space)
-    n = prep.n
-    w = prep.work
-    min_n = max(7, 2 * max_width + 3)
-    if n < min_n:
-        return Spikes(
-            (),
-            float("nan"),
-            False,
-            None,
-            float("nan"),
-            n,
-            prep.log_space,
-            None,
-            True,
-            f"only {n} finite points (need {min_n})",
-        )
-    win = int(min(max(window, 2 * max_width + 1), n if n % 2 else n - 1))
-    base = rolling_median(w, window=win)
-    r = w - base
-    floor = effective_noise(0.0, w, values=prep.values, log_space=prep.log_space)
-    quantum = value_quantum(prep.values)
-    # Local noise from second differences: unlike the median residual it is not zero along a
-    # monotone run, and a spike only touches three of them.
-    L = int(min(max(10 * win, 101), n if n % 2 else n - 1))
-    d2 = np.abs(np.diff(w, n=2))
-    d2 = np.concatenate([d2[:1], d2, d2[-1:]])
-    local = MAD_TO_SIGMA / np.sqrt(6.0) * ndimage.median_filter(d2, size=L, mode="reflect")
-    sig = np.maximum(local, floor)
-    z = r / sig
-    if direction == "up":
-        flag = z > threshold
-    elif direction == "down":
-        flag = z < -threshold
-    else:
-        flag = np.abs(z) > threshold
-    global_sigma = effective_noise(
-        MAD_TO_SIGMA * float(np.median(np.abs(r))), w, values=prep.values, log_space=prep.log_space
+    return (
+        float(o.amplitude_rel_level),
+        rel_scale(o.amplitude_rel_level, v, values),
+        o.amplitude_ratio_late_early,
+        s,
     )
-    R = recovery_points if recovery_points is not None else win
-    found: list[Spike] = []
-    idx = np.flatnonzero(flag)
-    if idx.size:
-        breaks = np.flatnonzero(np.diff(idx) > 1)
-        starts = np.concatenate([[idx[0]], idx[breaks + 1]])
-        ends = np.concatenate([idx[breaks], [idx[-1]]])
-        for a, b in zip(starts, ends, strict=True):
-            width = int(b - a + 1)
-            if width > max_width:
-                continue
-            seg = np.arange(a, b + 1)
-            p = int(seg[np.argmax(np.abs(r[seg]))])
-            height = float(r[p])
-            pre = w[max(0, a - R) : a]
-            post = w[b + 1 : b + 1 + R]
-            recovered: bool | None
-            if pre.size < 1 or post.size < 2:
-                recovered = None
-            else:
-                dlt = float(np.median(post) - np.median(pre))
-                tol = max(3 * sig[p], 0.3 * abs(height))
-                recovered = bool(abs(dlt) <= tol or np.sign(dlt) == -np.sign(height))
-            found.append(
-                Spike(
-                    index=p,
-                    step=float(prep.steps[p]),
-                    value=float(prep.values[p]),
-                    baseline=float(prep.from_work(base[p])),
-                    height=height,
-                    height_sigma=float(z[p]),
-                    height_rel_level=rel_to_level(height, float(base[p]), prep.log_space),
-                    width=width,
-                    recovered=recovered,
-                )
-            )
-    period = spike_period([s.step for s in found], tolerance=period_tolerance)
-    known = [s.recovered for s in found if s.recovered is not None]
-    rec_frac = float(np.mean(known)) if known else float("nan")
-    return Spikes(
-        tuple(found), global_sigma, period is not None, period, rec_frac, n, prep.log_space, quantum
-    )
+
+
+def rel_scale(amp_rel_level: float, seg: np.ndarray, whole: np.ndarray) -> float:
+    """A swing of ``amp_rel_level`` (fraction of the segment's final level) as a fraction of the
+    curve's overall scale (the larger of its start and final levels)."""
+    level = float(np.median(seg[-max(3, len(seg) // 5) :]))
+    start = float(np.median(whole[:3]))
+    scale = max(abs(start), abs(level))
+    return amp_rel_level * abs(level) / scale if scale > 0 else 0.0
+
+
+def sampling_noise(rel_se, where) -> float:
+    """The swing (1.645 sigma, relative to the level) that sampling noise alone gives interval
+    means at ``where`` (an index or mask into ``rel_se``): 1.645 times their median relative
+    standard error. 0 when there is none (nothing was averaged, or no interval had 2 points)."""
+    if rel_se is None:
+        return 0.0
+    se = rel_se[where]
+    se = se[np.isfinite(se)]
+    return 1.645 * float(np.median(se)) if se.size else 0.0

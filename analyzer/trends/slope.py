@@ -142,7 +142,7 @@ def robust_slope(
     return slope_of(prep, mask=mask, confidence=confidence, max_points=max_points)
 
 
-def _trend_from_arrays(
+def trend_from_arrays(
     s: np.ndarray, w: np.ndarray, *, alpha: float, max_points: int, min_points: int = 3
 ) -> TrendTest:
     n = int(s.size)
@@ -188,6 +188,6 @@ def trend_test(
     """
     prep = prepare(steps, values, space="linear")
     mask = window_mask(prep.steps, start=start, end=end, last_fraction=last_fraction)
-    return _trend_from_arrays(
+    return trend_from_arrays(
         prep.steps[mask], prep.values[mask], alpha=alpha, max_points=max_points
     )

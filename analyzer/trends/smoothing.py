@@ -1,9 +1,7 @@
 """Smoothers and noise-scale estimates.
 
-Three smoothers, for three jobs:
+Two smoothers, for two jobs:
 
-* :func:`ema` — TensorBoard's debiased exponential moving average, so numbers match what users
-  see on their dashboard.
 * :func:`rolling_median` — centred, with symmetric windows that shrink at the edges. It reproduces
   any monotone stretch exactly and keeps level shifts sharp, so it is the baseline for spike
   detection and the detrender for oscillation analysis.
@@ -21,33 +19,10 @@ from typing import Literal
 
 import numpy as np
 from scipy import ndimage
-from scipy.signal import lfilter
 
 from .prep import bin_medians, value_quantum
 
 MAD_TO_SIGMA = 1.4826
-
-
-def ema(values: np.ndarray, *, weight: float = 0.6) -> np.ndarray:
-    """TensorBoard's smoothing: exponential moving average with debiasing.
-
-    ``s_k = acc_k / (1 - weight**k)`` with ``acc_k = weight*acc_{k-1} + (1-weight)*v_k`` and
-    ``acc_0 = 0``, where ``k`` counts finite values only. Non-finite values are passed through
-    unchanged and do not advance the average, as in TensorBoard. Index-based (ignores step gaps),
-    again like TensorBoard. ``weight`` in [0, 1); 0 returns the input.
-    """
-    v = np.asarray(values, dtype=float)
-    out = v.copy()
-    if not 0 <= weight < 1:
-        raise ValueError("weight must be in [0, 1)")
-    fin = np.isfinite(v)
-    x = v[fin]
-    if x.size == 0 or weight == 0:
-        return out
-    acc = lfilter([1.0 - weight], [1.0, -weight], x)
-    k = np.arange(1, x.size + 1, dtype=float)
-    out[fin] = acc / (1.0 - np.power(weight, k))
-    return out
 
 
 def _odd(k: int) -> int:

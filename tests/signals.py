@@ -1,4 +1,5 @@
-"""Seeded synthetic training curves that come with their ground truth.
+"""Seeded synthetic training curves that come with their ground truth (test support: the tests
+build their inputs from these; the analyzer never imports them).
 
 Like ``ruptures.pw_constant``, every generator returns the curve *together with* what is true about
 it, so tests can assert that the statistics recover it. All generators are deterministic for a
