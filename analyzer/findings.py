@@ -52,6 +52,22 @@ class Remedy:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """What a finding draws on its run's chart, said by the rule that made it (the HTML report
+    only renders it). ``shape``: "band" (``start``..``end``), "vline" (at ``start``), "hline"
+    (at ``value``, optionally over ``start``..``end``) or "point" (``start``, ``value``).
+    ``role`` says what it marks: "plateau", "plateau-level", "oscillation", "onset", "best",
+    "nonfinite", "diverge", "asymptote". ``period`` (steps) labels an oscillation band."""
+
+    shape: str
+    role: str
+    start: float | None = None
+    end: float | None = None
+    value: float | None = None
+    period: float | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
@@ -68,6 +84,11 @@ class Finding:
     #: problem kinds that, when the same run has a finding of one (warning or worse), explain
     #: this finding away (the engine then drops it); adds to the rule module's DEFERS_TO
     defers_to: tuple[str, ...] = ()
+    #: whether the finding may be a passing state of a run still training (a live monitor
+    #: announces it only when seen at two consecutive evaluations); the rule module's TRANSIENT
+    transient: bool = False
+    #: what to draw on the run's chart (see Mark); not part of the JSON form
+    marks: tuple[Mark, ...] = ()
 
     def __post_init__(self):
         if self.severity not in SEVERITY_RANK:

@@ -66,21 +66,10 @@ CONFIDENCE_STEP = 0.2
 _FOLD = 256
 
 
-#: finding kinds announced only once two consecutive evaluations agree
-_DEBOUNCED = frozenset({"plateau", "oscillation", "overfitting", "undertrained"})
-
-
 def _debounced(f: Finding) -> bool:
-    """Whether ``f`` must be seen at two consecutive evaluations before it is announced."""
-    if f.kind in _DEBOUNCED:
-        return True
-    if f.code == "DIV002":
-        ratio = f.evidence.get("ratio")
-        severe = f.evidence.get("ends_above_start") or (
-            isinstance(ratio, float) and math.isfinite(ratio) and ratio >= 10.0
-        )
-        return not severe
-    return False
+    """Whether ``f`` must be seen at two consecutive evaluations before it is announced: its rule
+    says the finding may be transient (see the rule module's TRANSIENT)."""
+    return f.transient
 
 
 class FindingTracker:

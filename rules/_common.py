@@ -3,11 +3,13 @@ the curve set cut before a divergence, and number formats for messages."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import numpy as np
 
 from analyzer.curves import Curve, CurveSet
+from analyzer.findings import Finding
 from analyzer.trends.cadence import epoch_level, epoch_means
 from analyzer.trends.extremum import blowup_onset
 from analyzer.trends.levels import (
@@ -30,6 +32,7 @@ __all__ = [
     "epoch_level",
     "epoch_means",
     "final_at_chance",
+    "finding",
     "flat_since",
     "fmt",
     "last_lr",
@@ -62,6 +65,24 @@ def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
                 a.flags.writeable = False
     memo[key] = out
     return out
+
+
+def finding(rule: str, **fields) -> Finding:
+    """A Finding of the rule module named ``rule`` (pass ``__name__``): its CODE, NAME and KIND,
+    its SEVERITY and TRANSIENT unless ``severity``/``transient`` are given, plus ``fields``."""
+    mod = sys.modules[rule]
+    fields.setdefault("severity", mod.SEVERITY)
+    fields.setdefault("transient", mod.TRANSIENT)
+    return Finding(code=mod.CODE, name=mod.NAME, kind=mod.KIND, **fields)
+
+
+def finite_or_none(x) -> float | None:
+    """``x`` as a float when it is a finite number (for chart marks), else None."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
 
 
 def fmt(x: float) -> str:

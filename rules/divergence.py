@@ -33,14 +33,17 @@ from __future__ import annotations
 import numpy as np
 
 from analyzer.curves import CurveSet
-from analyzer.findings import Finding
+from analyzer.findings import Finding, Mark
 
 from . import _remedies as R
-from ._common import fmt, last_lr
+from ._common import finding, fmt, last_lr
 
 CODE = "DIV001"
 NAME = "non-finite-loss"
 KIND = "divergence"
+SEVERITY = "error"
+#: not a passing state: a monitor announces it at once
+TRANSIENT = False
 
 
 def _isolated(v: np.ndarray, bad: np.ndarray, max_fraction: float) -> bool:
@@ -111,15 +114,14 @@ def check(curves: CurveSet, *, max_isolated_fraction: float = 0.02) -> list[Find
         if i <= max(2, 0.1 * len(v)):
             remedies.insert(2, R.warmup(lr))
         findings.append(
-            Finding(
-                code=CODE,
-                name=NAME,
-                kind=KIND,
+            finding(
+                __name__,
                 severity="info"
                 if isolated
                 else "error"
                 if is_primary or not recovered
                 else "warning",
+                marks=(Mark("vline", "nonfinite", start=first),),
                 curve=c.tag,
                 start_step=first,
                 end_step=int(c.steps[-1]),

@@ -41,15 +41,18 @@ from __future__ import annotations
 import numpy as np
 
 from analyzer.curves import CurveSet
-from analyzer.findings import Finding
+from analyzer.findings import Finding, Mark
 from analyzer.trends.extremum import blowup_onset
 
 from . import _remedies as R
-from ._common import clamp01, fmt, last_lr, levels, max_lr
+from ._common import clamp01, finding, fmt, last_lr, levels, max_lr
 
 CODE = "DIV002"
 NAME = "loss-explosion"
 KIND = "divergence"
+SEVERITY = "error"
+#: a passing state of a run still training can show it: a monitor waits for a second sighting
+TRANSIENT = True
 
 
 def _val_change(val, onset: int) -> float | None:
@@ -189,12 +192,12 @@ def _train_explosion(
         + f" from step {onset:,} and does not recover"
         + (" — it ends above where it started" if ends_above_start else "")
     )
+    severe = ends_above_start or bool(np.isfinite(ratio) and ratio >= 10.0)
     return [
-        Finding(
-            code=CODE,
-            name=NAME,
-            kind=KIND,
-            severity="error",
+        finding(
+            __name__,
+            transient=not severe,  # a mild rise can still come back down
+            marks=(Mark("vline", "diverge", start=onset),),
             curve=c.tag,
             start_step=onset,
             end_step=L.last_step,
@@ -237,11 +240,11 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
         f"to ~{fmt(vb['level_after'])} ({fmt(vb['ratio'])}x) and stays there{note}; the weights "
         "were thrown off (a rise of orders of magnitude is divergence, not overfitting)"
     )
-    return Finding(
-        code=CODE,
-        name=NAME,
-        kind=KIND,
-        severity="error",
+    ratio = float(vb["ratio"])
+    return finding(
+        __name__,
+        transient=not (np.isfinite(ratio) and ratio >= 10.0),
+        marks=(Mark("vline", "diverge", start=vb["onset_step"]),),
         curve=val.tag,
         start_step=vb["onset_step"],
         end_step=int(val.steps[-1]),

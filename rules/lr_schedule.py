@@ -35,11 +35,14 @@ from analyzer.findings import Finding
 from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
-from ._common import fmt, levels
+from ._common import finding, fmt, levels
 
 CODE = "LRS001"
 NAME = "lr-schedule-ended-early"
 KIND = "schedule"
+SEVERITY = "info"
+#: not a passing state: a monitor announces it at once
+TRANSIENT = False
 
 
 def check(curves: CurveSet, *, floor_ratio: float = 0.05, window: float = 0.2) -> list[Finding]:
@@ -80,11 +83,8 @@ def check(curves: CurveSet, *, floor_ratio: float = 0.05, window: float = 0.2) -
         f"while {curves.train.tag} was still falling; progress stopped with it"
     )
     return [
-        Finding(
-            code=CODE,
-            name=NAME,
-            kind=KIND,
-            severity="info",
+        finding(
+            __name__,
             curve=lr.tag,
             start_step=floor_step,
             end_step=L.last_step,

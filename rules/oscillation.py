@@ -75,7 +75,7 @@ from dataclasses import replace
 import numpy as np
 
 from analyzer.curves import CurveSet
-from analyzer.findings import Finding
+from analyzer.findings import Finding, Mark
 from analyzer.trends.oscillation import (
     alternations,
     bounce,
@@ -89,11 +89,14 @@ from analyzer.trends.oscillation import (
 from analyzer.trends.prep import bin_medians, prepare
 
 from . import _remedies as R
-from ._common import clamp01, epoch_means, fmt, last_lr, max_lr, pct
+from ._common import clamp01, epoch_means, finding, finite_or_none, fmt, last_lr, max_lr, pct
 
 CODE = "OSC001"
 NAME = "loss-oscillation"
 KIND = "oscillation"
+SEVERITY = "warning"
+#: a passing state of a run still training can show it: a monitor waits for a second sighting
+TRANSIENT = True
 #: a divergence of the run explains its swings (see analyzer.engine)
 DEFERS_TO = ("divergence",)
 #: swings by this factor minus one around the trend (x2 and /2) are visible on any log plot and
@@ -187,11 +190,9 @@ def _val_zigzag(
         + 0.3 * clamp01((cs.amplitude - min_amplitude) / (3 * min_amplitude))
         + 0.2 * clamp01((cs.reversals - min_reversals) / (1 - min_reversals))
     )
-    return Finding(
-        code=CODE,
-        name=NAME,
-        kind=KIND,
-        severity="warning",
+    return finding(
+        __name__,
+        marks=(Mark("band", "oscillation", start=int(cs.start), end=int(cs.end)),),
         curve=val.tag,
         start_step=int(cs.start),
         end_step=int(cs.end),
@@ -450,11 +451,17 @@ def _swings(
         + 0.1 * clamp01((excess - 1) / 4 if np.isfinite(excess) else 1)
     )
     return [
-        Finding(
-            code=CODE,
-            name=NAME,
-            kind=KIND,
-            severity="warning",
+        finding(
+            __name__,
+            marks=(
+                Mark(
+                    "band",
+                    "oscillation",
+                    start=int(seg_s[0]),
+                    end=int(seg_s[-1]),
+                    period=finite_or_none(period),
+                ),
+            ),
             curve=c.tag,
             start_step=int(seg_s[0]),
             end_step=int(seg_s[-1]),

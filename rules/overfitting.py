@@ -49,17 +49,20 @@ from __future__ import annotations
 import numpy as np
 
 from analyzer.curves import CurveSet
-from analyzer.findings import Finding
+from analyzer.findings import Finding, Mark
 from analyzer.trends.extremum import level_shift
 from analyzer.trends.oscillation import median_trend
 from analyzer.trends.prep import bin_medians
 
 from . import _remedies as R
-from ._common import before_divergence, clamp01, fmt, levels, pct
+from ._common import before_divergence, clamp01, finding, finite_or_none, fmt, levels, pct
 
 CODE = "OVF001"
 NAME = "val-loss-rising"
 KIND = "overfitting"
+SEVERITY = "warning"
+#: a passing state of a run still training can show it: a monitor waits for a second sighting
+TRANSIENT = True
 
 
 def _interp_smooth(L, at: np.ndarray) -> np.ndarray:
@@ -297,12 +300,14 @@ def check(
             R.checkpoint_on_metric(curves.val_metric.tag, curves.val_metric.direction),
             *remedies,
         )
+    best_step, best_value = (finite_or_none(evidence.get(k)) for k in ("best_step", "best_value"))
+    marks = (Mark("vline", "onset", start=finite_or_none(evidence.get("onset_step", onset))),)
+    if best_step is not None and best_value is not None:
+        marks += (Mark("point", "best", start=best_step, value=best_value),)
     return [
-        Finding(
-            code=CODE,
-            name=NAME,
-            kind=KIND,
-            severity="warning",
+        finding(
+            __name__,
+            marks=marks,
             curve=c.tag,
             start_step=onset,
             end_step=L.last_step,

@@ -56,7 +56,7 @@ import re
 import numpy as np
 
 from analyzer.curves import Curve, CurveSet
-from analyzer.findings import Finding
+from analyzer.findings import Finding, Mark
 from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
@@ -66,6 +66,8 @@ from ._common import (
     clamp01,
     epoch_level,
     final_at_chance,
+    finding,
+    finite_or_none,
     flat_since,
     fmt,
     last_lr,
@@ -79,15 +81,23 @@ from ._common import (
 CODE = "PLT001"
 NAME = "loss-plateau"
 KIND = "plateau"
+SEVERITY = "warning"
+#: a passing state of a run still training can show it: a monitor waits for a second sighting
+TRANSIENT = True
 
 
 def _finding(curve, start, end, confidence, message, evidence, remedies, defers_to=()) -> Finding:
-    return Finding(
+    marks: tuple[Mark, ...] = ()
+    if start is not None:
+        stop = end if end is not None else start
+        marks = (Mark("band", "plateau", start=start, end=stop),)
+        level = finite_or_none(evidence.get("plateau_level"))
+        if level is not None:
+            marks += (Mark("hline", "plateau-level", start=start, end=stop, value=level),)
+    return finding(
+        __name__,
+        marks=marks,
         defers_to=tuple(defers_to),
-        code=CODE,
-        name=NAME,
-        kind=KIND,
-        severity="warning",
         curve=curve,
         start_step=start,
         end_step=end,

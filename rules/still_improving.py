@@ -29,15 +29,18 @@ Example (healthy)
 from __future__ import annotations
 
 from analyzer.curves import CurveSet
-from analyzer.findings import Finding
+from analyzer.findings import Finding, Mark
 from analyzer.trends.asymptote import fit_asymptote
 
 from . import _remedies as R
-from ._common import clamp01, fmt, levels, pct, tail
+from ._common import clamp01, finding, finite_or_none, fmt, levels, pct, tail
 
 CODE = "PLT002"
 NAME = "still-improving"
 KIND = "undertrained"
+SEVERITY = "info"
+#: a passing state of a run still training can show it: a monitor waits for a second sighting
+TRANSIENT = True
 
 
 def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01) -> list[Finding]:
@@ -77,11 +80,13 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
         f"the current rate){extra}: train longer"
     )
     return [
-        Finding(
-            code=CODE,
-            name=NAME,
-            kind=KIND,
-            severity="info",
+        finding(
+            __name__,
+            marks=tuple(
+                Mark("hline", "asymptote", value=a)
+                for a in [finite_or_none(evidence.get("asymptote"))]
+                if a is not None
+            ),
             curve=c.tag,
             start_step=int(L.steps[-1] - L.span / 3),
             end_step=L.last_step,

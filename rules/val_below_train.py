@@ -33,11 +33,14 @@ import numpy as np
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding
 
-from ._common import levels, pct
+from ._common import finding, levels, pct
 
 CODE = "GAP001"
 NAME = "val-below-train"
 KIND = "generalization-gap"
+SEVERITY = "info"
+#: not a passing state: a monitor announces it at once
+TRANSIENT = False
 
 
 def check(curves: CurveSet, *, min_share: float = 0.9) -> list[Finding]:
@@ -65,11 +68,8 @@ def check(curves: CurveSet, *, min_share: float = 0.9) -> list[Finding]:
         + ": expected with dropout/augmentation, otherwise check the split for leakage"
     )
     return [
-        Finding(
-            code=CODE,
-            name=NAME,
-            kind=KIND,
-            severity="info",
+        finding(
+            __name__,
             curve=curves.val.tag,
             start_step=int(at[0]),
             end_step=int(at[-1]),

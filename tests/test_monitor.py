@@ -248,22 +248,31 @@ def test_same_findings_as_offline_on_labelled_fixtures():
 
 def test_moderate_surge_is_announced_only_when_it_holds():
     from analyzer.monitor import _debounced
+    from rules import divergence as div001
 
-    def divergence(code, **evidence):
-        return Finding(
-            code=code, name=code, kind="divergence", severity="error", curve="loss",
-            start_step=1, end_step=2, confidence=0.9, message="", evidence=evidence,
-        )  # fmt: skip
+    from .helpers import cs
 
-    assert _debounced(divergence("DIV002", ratio=2.5, ends_above_start=False))
-    assert not _debounced(divergence("DIV002", ratio=40.0, ends_above_start=False))
-    assert not _debounced(divergence("DIV002", ratio=2.5, ends_above_start=True))
-    assert not _debounced(divergence("DIV001"))
+    def surge(factor):
+        sig = S.exp_decay(n=120, seed=4)
+        v = sig.values.copy()
+        v[100:] *= factor
+        return explosion.check(cs(train=(sig.steps, v)))
+
+    from rules import explosion
+
+    moderate, large = surge(3.0), surge(40.0)
+    assert moderate and large
+    # DIV002 says which of its findings may pass: a rise of a few times can come back down
+    assert _debounced(moderate[0]) and moderate[0].transient
+    assert not _debounced(large[0])
+    nan = S.exp_decay(n=50, seed=1).values.copy()
+    nan[30:] = np.nan
+    (f,) = div001.check(cs(train=(np.arange(50), nan)))
+    assert not _debounced(f)
     # in a live run, a surge that holds is announced at the second evaluation in a row
     sig = S.exp_decay(n=120, seed=4)
     vals = sig.values.copy()
     vals[100:] *= 3
-    from rules import explosion
 
     from .helpers import cs
 

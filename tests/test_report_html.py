@@ -16,7 +16,7 @@ import pytest
 
 from analyzer import __version__
 from analyzer.engine import summarize
-from analyzer.findings import Finding, Remedy, Report, RunReport
+from analyzer.findings import Finding, Mark, Remedy, Report, RunReport
 from analyzer.report.html import build_charts, fmt_evidence, render_html
 from analyzer.report.plot import (
     Band,
@@ -90,7 +90,7 @@ REMEDY = Remedy(
 
 
 def findings_for(kind: str, run_id: str, train: str, val: str, va: np.ndarray) -> list[Finding]:
-    """Hand-made findings like the rules make, with the evidence keys the report draws."""
+    """Hand-made findings like the rules make, with the marks the rules give them to draw."""
     if kind == "overfit":
         i = int(np.nanargmin(va))
         return [
@@ -107,6 +107,10 @@ def findings_for(kind: str, run_id: str, train: str, val: str, va: np.ndarray) -
                 {"best_step": i, "best_value": float(va[i]), "onset_step": i + 2, "rise": 0.31},
                 (REMEDY,),
                 run_id,
+                marks=(
+                    Mark("vline", "onset", start=i + 2),
+                    Mark("point", "best", start=i, value=float(va[i])),
+                ),
             )
         ]
     if kind == "plateau":
@@ -124,6 +128,11 @@ def findings_for(kind: str, run_id: str, train: str, val: str, va: np.ndarray) -
                 {"plateau_level": 0.6, "asymptote": 0.598},
                 (REMEDY,),
                 run_id,
+                marks=(
+                    Mark("band", "plateau", start=35, end=119),
+                    Mark("hline", "plateau-level", start=35, end=119, value=0.6),
+                    Mark("hline", "asymptote", value=0.598),
+                ),
             ),
             Finding(
                 "OSC001",
@@ -138,6 +147,7 @@ def findings_for(kind: str, run_id: str, train: str, val: str, va: np.ndarray) -
                 {"period": 12.57, "amplitude": 0.03},
                 (),
                 run_id,
+                marks=(Mark("band", "oscillation", start=40, end=110, period=12.57),),
             ),
         ]
     if kind == "diverge":
@@ -155,6 +165,7 @@ def findings_for(kind: str, run_id: str, train: str, val: str, va: np.ndarray) -
                 {"first_nonfinite_step": 90},
                 (REMEDY,),
                 run_id,
+                marks=(Mark("vline", "nonfinite", start=90),),
             )
         ]
     return []
@@ -559,6 +570,7 @@ def test_metric_and_lr_get_their_own_chart_and_findings_follow_their_curve():
         {"asymptote": 2e-4},
         (),
         "r",
+        marks=(Mark("hline", "asymptote", value=2e-4),),
     )
     rr = RunReport("r", "keras-csv", run.roles.primary(), "problems", [f])
     charts = build_charts(run, rr)

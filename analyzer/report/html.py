@@ -144,52 +144,49 @@ def _put(refs: Refs, chart: Chart, name: str, mark: Any, n: int) -> None:
 
 
 def _marks(refs: Refs, chart: Chart, f: Finding, n: int) -> None:
-    """Draw finding ``f`` (card number ``n``) on ``chart``."""
+    """Draw finding ``f`` (card number ``n``) on ``chart``: the marks its rule gave it, and a band
+    (or line) over its steps for a problem whose marks do not place it."""
 
     def put(name: str, mark: Any) -> None:
         _put(refs, chart, name, mark, n)
 
-    ev = f.evidence or {}
-    start, end = _num_or_none(f.start_step), _num_or_none(f.end_step)
-    stop = end if end is not None else start
     title = f"#{n} {f.code} {f.name}: {f.message}"
-    kind = f.kind
-    if kind == "plateau" and start is not None:
-        put("bands", Band(start, stop, f"{f.code} plateau", "mk-plateau", title))
-        level = _num_or_none(ev.get("plateau_level"))
-        if level is not None:
-            label = f"plateau {fmt_num(level)}"
-            put("hlines", HLine(level, label, "mk-plateau", start, stop, title))
-    elif kind == "oscillation" and start is not None:
-        period = _num_or_none(ev.get("period"))
-        label = f"{f.code} oscillation" + (f", period ≈ {fmt_num(period)} steps" if period else "")
-        put("bands", Band(start, stop, label, "mk-osc", title))
-    elif kind == "overfitting":
-        onset = _num_or_none(ev.get("onset_step"))
-        onset = onset if onset is not None else start
-        if onset is not None:
-            put("vlines", VLine(onset, f"{f.code} overfitting onset", "mk-onset", title))
-        bs, bv = _num_or_none(ev.get("best_step")), _num_or_none(ev.get("best_value"))
-        if bs is not None and bv is not None:
-            where = f"step {int(bs):,}"
-            tip = f"best checkpoint: {fmt_num(bv, 4)} at {where}"
-            put("points", Point(bs, bv, f"best checkpoint, {where}", "mk-best", tip))
-    elif kind == "divergence":
-        nf = _num_or_none(ev.get("first_nonfinite_step"))
-        if nf is not None:
-            label = f"{f.code} first non-finite value, step {int(nf):,}"
-            put("vlines", VLine(nf, label, "mk-nonfinite", title))
-        elif start is not None:
+    for m in f.marks:
+        start, end = _num_or_none(m.start), _num_or_none(m.end)
+        end = end if end is not None else start
+        value = _num_or_none(m.value)
+        if m.role == "plateau" and start is not None:
+            put("bands", Band(start, end, f"{f.code} plateau", "mk-plateau", title))
+        elif m.role == "plateau-level" and value is not None:
+            label = f"plateau {fmt_num(value)}"
+            put("hlines", HLine(value, label, "mk-plateau", start, end, title))
+        elif m.role == "oscillation" and start is not None:
+            period = _num_or_none(m.period)
+            label = f"{f.code} oscillation" + (
+                f", period ≈ {fmt_num(period)} steps" if period else ""
+            )
+            put("bands", Band(start, end, label, "mk-osc", title))
+        elif m.role == "onset" and start is not None:
+            put("vlines", VLine(start, f"{f.code} overfitting onset", "mk-onset", title))
+        elif m.role == "best" and start is not None and value is not None:
+            where = f"step {int(start):,}"
+            tip = f"best checkpoint: {fmt_num(value, 4)} at {where}"
+            put("points", Point(start, value, f"best checkpoint, {where}", "mk-best", tip))
+        elif m.role == "nonfinite" and start is not None:
+            label = f"{f.code} first non-finite value, step {int(start):,}"
+            put("vlines", VLine(start, label, "mk-nonfinite", title))
+        elif m.role == "diverge" and start is not None:
             put("vlines", VLine(start, f"{f.code} {f.name}", "mk-diverge", title))
-    elif f.severity != "info" and start is not None:
+        elif m.role == "asymptote" and value is not None:
+            tip = f"{title} (fitted asymptote {fmt_num(value, 4)})"
+            put("hlines", HLine(value, f"fitted asymptote {fmt_num(value)}", "mk-asym", title=tip))
+    start, end = _num_or_none(f.start_step), _num_or_none(f.end_step)
+    placed = any(m.role != "asymptote" for m in f.marks)  # a fitted level places nothing
+    if not placed and f.severity != "info" and start is not None:
         if end is not None and end > start:
-            put("bands", Band(start, end, f"{f.code} {kind}", "mk-other", title))
+            put("bands", Band(start, end, f"{f.code} {f.kind}", "mk-other", title))
         else:
-            put("vlines", VLine(start, f"{f.code} {kind}", "mk-other", title))
-    asym = _num_or_none(ev.get("asymptote"))
-    if asym is not None:
-        tip = f"{title} (fitted asymptote {fmt_num(asym, 4)})"
-        put("hlines", HLine(asym, f"fitted asymptote {fmt_num(asym)}", "mk-asym", title=tip))
+            put("vlines", VLine(start, f"{f.code} {f.kind}", "mk-other", title))
 
 
 def _curve_series(run: Any, tag: str | None, label: str, cls: str) -> Series | None:
