@@ -78,8 +78,8 @@ class _EventFile:
         the file was reset."""
         import numpy as np
 
-        from .readers._tbdecode import parse_event
-        from .readers._tfrecord import Buffer, verify_payloads, walk
+        from .readers.tensorboard.decode import parse_event
+        from .readers.tensorboard.framing import Buffer, verify_payloads, walk
 
         try:
             st = self.path.stat()

@@ -15,7 +15,7 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from analyzer.cli import main
 from analyzer.engine import Options
-from analyzer.readers._tfrecord import frame_record
+from analyzer.readers.tensorboard.framing import frame_record
 from analyzer.watch import Watcher, _EventFile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def test_event_file_reads_only_appended_bytes(tmp_path, monkeypatch):
     path.write_bytes(frame_record(scalar_event(0, loss=1.0).SerializeToString()))
     ef = _EventFile(path)
     ef.poll()
-    import analyzer.readers._tbdecode as tbd
+    import analyzer.readers.tensorboard.decode as tbd
 
     decoded = []
     real = tbd.parse_event
@@ -258,7 +258,7 @@ def test_watch_resynchronises_over_a_corrupt_length_like_check(tmp_path, damage)
     # watch once stopped for good at a corrupt length field that check reads past
     import struct
 
-    from analyzer.readers._tfrecord import masked_crc
+    from analyzer.readers.tensorboard.framing import masked_crc
     from analyzer.runs import load
 
     recs = [

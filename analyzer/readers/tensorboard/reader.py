@@ -3,8 +3,8 @@
 Reading, without TensorFlow:
 
 * Each file is read into memory once and its TFRecord framing is walked and checksum-verified by
-  :mod:`._tfrecord` (vectorised; a truncated last record, corrupt length fields and bad payload
-  checksums are noted, never raised). Records are decoded by :mod:`._tbdecode`: a vectorised
+  :mod:`.framing` (vectorised; a truncated last record, corrupt length fields and bad payload
+  checksums are noted, never raised). Records are decoded by :mod:`.decode`: a vectorised
   fast path for the regular scalar layouts, the ``tensorboard`` package's protobuf classes for
   everything else. Both give identical results (tested).
 * Scalars are TF1/PyTorch/tensorboardX ``simple_value`` and one-element numeric tensors (TF2
@@ -54,9 +54,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._tbdecode import FileRows, decode_file
-from ._tfrecord import Buffer, verify_payloads, walk
-from .base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
+from ..base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
+from .decode import FileRows, decode_file
+from .framing import Buffer, verify_payloads, walk
 
 FORMAT = "tensorboard"
 _EMPTY = make_frame("", [], [], [], [])
