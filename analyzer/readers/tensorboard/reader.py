@@ -46,7 +46,6 @@ and something was wrong; a run of valid files without scalars gives an empty fra
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ import pandas as pd
 from ..base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
 from .decode import FileRows, decode_file
 from .framing import Buffer, verify_payloads, walk
+from .names import file_order_key, prefixed_tag
 
 FORMAT = "tensorboard"
 _EMPTY = make_frame("", [], [], [], [])
@@ -143,33 +143,6 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
         res.problem = res.problem or msg
     res.rows = rows
     return res
-
-
-# --- file order and tag names -------------------------------------------------------------------
-_TS = re.compile(r"tfevents\.(\d+)")
-
-
-def _natural(s: str) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
-
-
-def file_order_key(path: Path) -> tuple[Any, ...]:
-    """Files of one folder in the order they were written: timestamp in the name, then name."""
-    m = _TS.search(path.name)
-    ts = int(m.group(1)) if m else float("inf")
-    return (ts, _natural(path.name))
-
-
-def prefixed_tag(folder: str, tag: str) -> str:
-    """Tag name for a file in ``folder`` (relative to the run folder, ``""`` for the run folder)."""
-    if not folder:
-        return tag
-    parent, _, last = folder.rpartition("/")
-    stem = tag.replace("/", "_") + "_"
-    if last.startswith(stem) and len(last) > len(stem):
-        key = last[len(stem) :]
-        return f"{parent}/{tag}/{key}" if parent else f"{tag}/{key}"
-    return f"{folder}/{tag}"
 
 
 # --- one folder = one TensorBoard run -----------------------------------------------------------
