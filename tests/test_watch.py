@@ -16,7 +16,8 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from analyzer.cli import main
 from analyzer.engine import Options
 from analyzer.readers.tensorboard.framing import frame_record
-from analyzer.watch import Watcher, _EventFile
+from analyzer.readers.tensorboard.tail import EventTail
+from analyzer.watch import Watcher
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def test_event_file_read_incrementally_with_half_written_record(tmp_path):
     blob = b"".join(recs)
     cut = len(recs[0]) + len(recs[1]) + 7  # two records and the start of a third
     path.write_bytes(blob[:cut])
-    ef = _EventFile(path)
+    ef = EventTail(path)
     assert ef.poll()
     assert ef.step == [0, 1] and ef.offset == len(recs[0]) + len(recs[1])
     assert not ef.poll()  # nothing complete was added
@@ -60,7 +61,7 @@ def test_event_file_read_incrementally_with_half_written_record(tmp_path):
 def test_event_file_reads_only_appended_bytes(tmp_path, monkeypatch):
     path = tmp_path / "events.out.tfevents.1.host"
     path.write_bytes(frame_record(scalar_event(0, loss=1.0).SerializeToString()))
-    ef = _EventFile(path)
+    ef = EventTail(path)
     ef.poll()
     import analyzer.readers.tensorboard.decode as tbd
 
@@ -272,7 +273,7 @@ def test_watch_resynchronises_over_a_corrupt_length_like_check(tmp_path, damage)
     path = tmp_path / "run" / "events.out.tfevents.1.host"
     path.parent.mkdir()
     path.write_bytes(b"".join(recs[:250]) + bad + b"".join(recs[250:]))
-    ef = _EventFile(path)
+    ef = EventTail(path)
     ef.poll()
     batch = load(tmp_path).runs[0].frame
     assert ef.step == list(range(600)) == sorted(batch[batch["tag"] == "loss"]["step"].tolist())

@@ -89,6 +89,20 @@ def decode_file(
         _decode_chunk(buf, starts[a : a + chunk], ends[a : a + chunk], fast, check)
         for a in range(0, n, chunk)
     ]
+    return concat_rows(parts)
+
+
+def concat_rows(parts: list[FileRows]) -> FileRows:
+    """Rows decoded from consecutive pieces of one file (chunks of its records, or the records
+    appended between two polls of a tail) as if decoded at once: tag codes renumbered, the first
+    plugin declaration of a tag kept, ``SessionLog.START`` positions shifted, later hparams win."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        z = np.empty(0)
+        return FileRows(
+            [], np.empty(0, np.int32), np.empty(0, np.int64), z, z, np.empty(0, bool), {}, [], {}
+        )
     tag_ids: dict[str, int] = {}
     codes, decls, run_starts, hparams = [], {}, [], {}
     offset = 0
