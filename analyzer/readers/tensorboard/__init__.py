@@ -9,6 +9,8 @@ Modules:
   :mod:`.layout`, :mod:`.scan` and :mod:`.groups` are the vectorised fast path).
 * :mod:`.reader` — the batch reader (:func:`read`, the registry's entry point): file order, tags,
   ``SessionLog.START`` restarts, the plugin filter, the canonical frame.
+* :mod:`.tail` — the tail API (:class:`EventTail`, :func:`tail_frame`): follow files that are still
+  being written, with the batch reader's rules (used by ``curvelint watch``).
 
 Importing this package is light (discovery imports :func:`file_order_key`): the other public names
 load their module (numpy, pandas, protobuf) when first used.
@@ -28,6 +30,10 @@ _LAZY = {
     "assemble": "reader",
     "read": "reader",
     "read_file": "reader",
+    "EventTail": "tail",
+    "TailFrame": "tail",
+    "TailPoll": "tail",
+    "tail_frame": "tail",
 }
 
 
