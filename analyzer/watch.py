@@ -9,9 +9,10 @@ Reading only what was appended
     (:mod:`analyzer.readers.tensorboard.tail`): each poll reads the bytes after the last complete
     record and parses only complete records; a half-written last record is left for the next poll.
     A file whose inode changed, that shrank, or whose first bytes changed was replaced and is read
-    again from the start. The run's table is built with the batch reader's rules. Text tables (CSV, JSON lines, trainer state, MLflow) are
-    small and their writers rewrite or append whole lines; such a run is read again when the size,
-    inode or modification time of one of its files changed.
+    again from the start. The run's table is built with the batch reader's rules. Text tables
+    (CSV, JSON lines, trainer state, MLflow) are small and their writers rewrite or append whole
+    lines; such a run is read again when the size, inode or modification time of one of its files
+    changed.
 
 ``--html FILE`` rewrites an HTML report after every poll that changed something, ``--on-finding
 CMD`` runs ``CMD`` through the shell once per new finding with the finding as JSON on stdin (and
