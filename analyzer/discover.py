@@ -6,7 +6,8 @@ groups log files into runs. A run's id is its path relative to the given root, w
 Grouping rules
 --------------
 * A folder with ``events.out.tfevents.*`` files is one TensorBoard run; all its event files
-  (resumed training) are merged in order.
+  (resumed training) are merged in the order they were written
+  (:func:`analyzer.readers.tensorboard.file_order_key`, the order the reader uses).
 * Sub-folders that only split one run are merged into it: Keras' ``RUN/train`` + ``RUN/validation``,
   TF1 estimators' ``model_dir/eval``, and PyTorch ``add_scalars`` sub-folders (a folder with event
   files directly below a folder with event files, and no folders of its own).
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .readers import sniff_table
+from .readers.tensorboard import file_order_key
 
 EVENT_RE = re.compile(r"events\.out\.tfevents\.")
 SPLIT_DIRS = {"train", "training", "validation", "valid", "val", "eval", "evaluation", "test"}
@@ -108,12 +110,6 @@ class Discovery:
 
 def _natural_key(name: str):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
-
-
-def _event_sort_key(p: Path):
-    # events.out.tfevents.<timestamp>.<host>[.<pid>.<n>]: order by timestamp, then name
-    m = re.search(r"tfevents\.(\d+)", p.name)
-    return (int(m.group(1)) if m else 0, _natural_key(p.name))
 
 
 class _Walker:
@@ -221,7 +217,7 @@ def discover(path: str | os.PathLike) -> Discovery:
     event_dirs = [d for d, (files, _) in w.dirs.items() if _has_events(files)]
     for d in sorted(event_dirs, key=lambda p: (len(p.parts), _natural_key(p.as_posix()))):
         files, subdirs = w.dirs[d]
-        events = sorted((f for f in files if is_event_file(f)), key=_event_sort_key)
+        events = sorted((f for f in files if is_event_file(f)), key=file_order_key)
         parent = d.parent
         target = d
         if d != root and d.name.lower() in SPLIT_DIRS and parent in w.dirs:

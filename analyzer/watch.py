@@ -5,12 +5,14 @@ changed and re-runs the rules on the runs that got new data. A finding is printe
 it appears and again only when it gets worse (the same de-duplication as :class:`Monitor`).
 
 Reading only what was appended
-    TensorBoard event files are followed by byte offset: each poll reads the bytes after the last
-    complete record and parses only complete records; a half-written last record is left for the
-    next poll. A file whose inode changed, that shrank, or whose first bytes changed was replaced
-    and is read again from the start. Text tables (CSV, JSON lines, trainer state, MLflow) are
-    small and their writers rewrite or append whole lines; such a run is read again when the size,
-    inode or modification time of one of its files changed.
+    TensorBoard event files are followed by byte offset with the tail API
+    (:mod:`analyzer.readers.tensorboard.tail`): each poll reads the bytes after the last complete
+    record and parses only complete records; a half-written last record is left for the next poll.
+    A file whose inode changed, that shrank, or whose first bytes changed was replaced and is read
+    again from the start. The run's table is built with the batch reader's rules. Text tables
+    (CSV, JSON lines, trainer state, MLflow) are small and their writers rewrite or append whole
+    lines; such a run is read again when the size, inode or modification time of one of its files
+    changed.
 
 ``--html FILE`` rewrites an HTML report after every poll that changed something, ``--on-finding
 CMD`` runs ``CMD`` through the shell once per new finding with the finding as JSON on stdin (and
@@ -33,140 +35,11 @@ from typing import TYPE_CHECKING, Any
 # numpy, pandas and the engine are imported inside the functions: `curvelint --help` imports
 # this module to register the sub-command and must stay fast.
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .discover import RunSource, Skipped
     from .engine import Options
     from .findings import Finding, Report, RunReport
+    from .readers.tensorboard.tail import EventTail
     from .runs import LoadResult, Run
-
-_HEAD_BYTES = 64  # bytes compared to detect a file replaced in place
-
-
-# ---- incremental TensorBoard event files -----------------------------------------------------
-@dataclass
-class _EventFile:
-    """Where we are in one event file and what it gave so far."""
-
-    path: Path
-    ino: int = -1
-    offset: int = 0
-    head: bytes = b""
-    tag: list[str] = field(default_factory=list)
-    step: list[int] = field(default_factory=list)
-    value: list[float] = field(default_factory=list)
-    wall: list[float] = field(default_factory=list)
-    tensor: list[bool] = field(default_factory=list)
-    decls: dict[str, str] = field(default_factory=dict)
-    starts: list[tuple[int, int]] = field(default_factory=list)  # (row index, step)
-    hparams: dict[str, Any] = field(default_factory=dict)
-    bad_records: int = 0
-    damaged_at: int | None = None
-    skipped_bytes: int = 0
-    resets: int = 0
-
-    def reset(self) -> None:
-        self.offset, self.head, self.damaged_at, self.skipped_bytes = 0, b"", None, 0
-        for lst in (self.tag, self.step, self.value, self.wall, self.tensor, self.starts):
-            lst.clear()
-        self.decls.clear()
-        self.hparams.clear()
-        self.resets += 1
-
-    def poll(self) -> bool:
-        """Read the complete records appended since the last poll. True if rows were added or
-        the file was reset."""
-        import numpy as np
-
-        from .readers._tbdecode import parse_event
-        from .readers._tfrecord import Buffer, verify_payloads, walk
-
-        try:
-            st = self.path.stat()
-        except OSError:
-            return False
-        changed = False
-        with open(self.path, "rb") as fh:
-            if self.offset:
-                replaced = st.st_ino != self.ino or st.st_size < self.offset
-                if not replaced and self.head:
-                    replaced = fh.read(len(self.head)) != self.head
-                if replaced:
-                    self.reset()
-                    changed = True
-            self.ino = st.st_ino
-            if st.st_size <= self.offset:
-                return changed
-            fh.seek(self.offset)
-            data = fh.read(st.st_size - self.offset)
-        # the batch reader's framing walk: the same checks and the same recovery (resync over a
-        # corrupt or lying length field); what is past its last complete record waits for the
-        # next poll
-        before = len(self.tag)
-        buf = Buffer.from_bytes(data)
-        fr = walk(buf)
-        good = verify_payloads(buf, fr.offsets, fr.lengths) if len(fr.offsets) else []
-        for a, b in fr.corrupt_regions:
-            self.damaged_at = self.offset + a
-            if a != fr.stopped_at:
-                self.skipped_bytes += b - a
-        spans = zip(fr.payload_starts.tolist(), fr.payload_ends.tolist(), good, strict=True)
-        for start, end, ok in spans:
-            items = parse_event(data[start:end]) if ok else None
-            if items is None:
-                self.bad_records += 1
-                continue
-            if items.start:
-                self.starts.append((len(self.tag), int(items.step)))
-            for t, plugin in items.decls:
-                self.decls.setdefault(t, plugin)
-            if items.hparams:
-                self.hparams.update(items.hparams)
-            for t, v, is_tensor in items.rows:
-                self.tag.append(t)
-                self.step.append(int(items.step))
-                self.value.append(float(v))
-                self.wall.append(float(items.wall_time) or np.nan)
-                self.tensor.append(bool(is_tensor))
-        pos = next((x for x in (fr.stopped_at, fr.partial_at) if x is not None), len(data))
-        if pos:
-            if self.offset == 0:
-                self.head = data[: min(_HEAD_BYTES, pos)]
-            self.offset += pos
-        return changed or len(self.tag) > before
-
-
-def _folder_frame(folder: str, files: list[_EventFile]) -> pd.DataFrame:
-    """Rows of one folder's files (in write order), with SessionLog.START and the plugin filter
-    applied the way the TensorBoard reader does, tags prefixed by the sub-folder."""
-    import numpy as np
-
-    from .readers.base import make_frame
-    from .readers.tensorboard import prefixed_tag
-
-    tag, step, value, wall, tensor, starts = [], [], [], [], [], []
-    decls: dict[str, str] = {}
-    for f in files:
-        starts.extend((len(tag) + at, s) for at, s in f.starts)
-        tag += f.tag
-        step += f.step
-        value += f.value
-        wall += f.wall
-        tensor += f.tensor
-        for t, p in f.decls.items():
-            decls.setdefault(t, p)
-    if not tag:
-        return make_frame("", [], [], [], [])
-    step_a = np.asarray(step, dtype=np.int64)
-    keep = np.ones(len(tag), dtype=bool)
-    tensor_a = np.asarray(tensor, dtype=bool)
-    other = np.array([decls.get(t, "") not in ("", "scalars") for t in tag], dtype=bool)
-    keep &= ~(tensor_a & other)
-    for at, s in starts:  # a session restarted at step s replaces earlier points with step >= s
-        keep[:at] &= step_a[:at] < s
-    names = [prefixed_tag(folder, t) for t in tag]
-    frame = make_frame("", names, step_a, value, wall)
-    return frame[keep]
 
 
 # ---- runs ----------------------------------------------------------------------------------------
@@ -174,7 +47,7 @@ def _folder_frame(folder: str, files: list[_EventFile]) -> pd.DataFrame:
 class _RunState:
     source: RunSource
     signature: tuple = ()
-    events: dict[Path, _EventFile] = field(default_factory=dict)
+    events: dict[Path, EventTail] = field(default_factory=dict)
     run: Run | None = None
     report: RunReport | None = None
     skipped: list[Skipped] = field(default_factory=list)
@@ -211,40 +84,31 @@ class Watcher:
         return self.root if self.root.is_dir() else self.root.parent
 
     def _read_events(self, state: _RunState) -> bool:
+        from .readers.tensorboard.tail import EventTail, tail_frame
+
         src = state.source
         changed = False
         for p in src.files:
             ef = state.events.get(p)
             if ef is None:
-                ef = state.events[p] = _EventFile(p)
+                ef = state.events[p] = EventTail(p, src.base, src.run)
                 changed = True
-            changed |= ef.poll()
+            changed |= bool(ef.poll())
         for gone in set(state.events) - set(src.files):
             del state.events[gone]
             changed = True
         if not changed:
             return False
-        import pandas as pd
-
-        from .readers.base import COLUMNS, apply_restarts, make_frame
-        from .readers.tensorboard import file_order_key
         from .roles import Roles
         from .runs import Run
 
-        base = Path(src.base)
-        by_folder: dict[str, list[_EventFile]] = {}
-        for p, ef in state.events.items():
-            rel = p.parent.relative_to(base).as_posix() if p.parent != base else ""
-            by_folder.setdefault("" if rel == "." else rel, []).append(ef)
-        parts = [
-            _folder_frame(folder, sorted(efs, key=lambda e: file_order_key(e.path)))
-            for folder, efs in sorted(by_folder.items())
-        ]
-        frame = pd.concat(parts, ignore_index=True) if parts else make_frame("", [], [], [], [])
+        # the batch reader's rules over what the tails read (its START/plugin notes are not shown
+        # here, as before)
+        got = tail_frame(src.run, state.events.values())
+        frame, notes = got.frame, got.restart_notes
         if frame.empty:
             state.run = None
             return True
-        frame, notes = apply_restarts(frame.assign(run=src.run)[COLUMNS])
         hparams: dict[str, Any] = {}
         for ef in state.events.values():
             hparams.update(ef.hparams)
@@ -255,7 +119,7 @@ class Watcher:
                     f"{ef.path.name}: corrupt record length; skipped {ef.skipped_bytes:,} "
                     "byte(s) and resynchronised"
                 )
-            if ef.damaged_at is not None and ef.damaged_at >= ef.offset:
+            if ef.stopped:
                 notes.append(f"{ef.path.name}: unreadable from byte {ef.damaged_at:,}")
         root = self._display_root()
         files = []

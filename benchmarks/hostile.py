@@ -40,7 +40,7 @@ from tensorboard.summary.writer.record_writer import RecordWriter  # noqa: E402
 
 from analyzer.readers import ReadError, reader_for  # noqa: E402
 from analyzer.readers import tensorboard as tb  # noqa: E402
-from analyzer.readers._tfrecord import OVERHEAD  # noqa: E402
+from analyzer.readers.tensorboard.framing import OVERHEAD  # noqa: E402
 
 
 class Hang(Exception):
@@ -102,7 +102,7 @@ def reframe(data: bytes, rng: random.Random) -> tuple[bytes, int, str]:
     """An event file one of whose record payloads was damaged and framed again with valid
     checksums (what a buggy writer, or damage before framing, produces): only the decoder can
     tell. Its first damaged byte is that record's start."""
-    from analyzer.readers._tfrecord import frame_record
+    from analyzer.readers.tensorboard.framing import frame_record
 
     out, pos, recs = bytearray(), 0, []
     while pos + OVERHEAD <= len(data):

@@ -80,7 +80,7 @@ def write_event_file(path: Path, style: str, nsteps: int, seed: int = 0) -> int:
         types_pb2,
     )
 
-    from analyzer.readers._tfrecord import frame_record
+    from analyzer.readers.tensorboard.framing import frame_record
 
     values = _curves(nsteps, seed)
     t0 = 1.7e9 + seed * 1000.0

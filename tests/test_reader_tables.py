@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from analyzer.readers import COLUMNS, ReadError, reader_for, sniff_table
-from analyzer.readers.tables import parse_simple_yaml, read_table
+from analyzer.readers.hparams import parse_yaml
+from analyzer.readers.table import read_table
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"
 
@@ -110,15 +111,33 @@ def test_simple_yaml_parser_matches_pyyaml_on_real_files():
     files += sorted(real.glob("Grafit-Kil__helmet-detection-yolov5/runs/train/*/opt.yaml"))
     for f in files:
         text = f.read_text()
-        assert parse_simple_yaml(text) == yaml.safe_load(text), f
+        assert parse_yaml(text) == yaml.safe_load(text), f
 
 
 def test_simple_yaml_parser_subset():
     text = "a: 1\nb:\n  c: 0.5\n  d: 'x'\nlist:\n- 1\n- two\nflag: true\nnone: null\nt: !!python/tuple [1, 2]\n"
-    got = parse_simple_yaml(text)
+    got = parse_yaml(text)
     assert got["a"] == 1 and got["b"] == {"c": 0.5, "d": "x"}
     assert got["list"] == [1, "two"] and got["flag"] is True and got["none"] is None
     assert got["t"] == [1, 2]
+
+
+def test_yaml_numbers_as_the_former_parser_read_them():
+    got = parse_yaml("lr: 1e-3\nq: '1e-3'\nbig: 1.0e+3\nx: inf\nname: run-1\nn: 007\n")
+    assert got == {"lr": 0.001, "q": "1e-3", "big": 1000.0, "x": math.inf, "name": "run-1", "n": 7}
+
+
+def test_damaged_hparams_yaml_is_noted_not_fatal(tmp_path):
+    from analyzer.readers.base import ReadResult
+    from analyzer.readers.hparams import YamlError, read_sidecar_hparams
+
+    with pytest.raises(YamlError, match=r"hparams.yaml: not valid YAML at line 3"):
+        parse_yaml("a: 1\nb: [1, 2\nc: 3\n", "hparams.yaml")
+    write(tmp_path, "hparams.yaml", "a: 1\nb: [1, 2\nc: 3\n")
+    res = ReadResult(frame=pd.DataFrame())
+    read_sidecar_hparams(tmp_path, ["hparams.yaml"], res)
+    assert res.hparams == {}
+    assert any(n.startswith("hparams.yaml: not valid YAML") for n in res.notes)
 
 
 # --- quirks, one file each -------------------------------------------------------------------

@@ -37,8 +37,8 @@ from tensorboard.summary.writer.record_writer import RecordWriter
 
 from analyzer.readers import COLUMNS, ReadError, apply_restarts, make_frame
 from analyzer.readers import tensorboard as tb
-from analyzer.readers._tbdecode import decode_file
-from analyzer.readers._tfrecord import (
+from analyzer.readers.tensorboard.decode import decode_file
+from analyzer.readers.tensorboard.framing import (
     Buffer,
     frame_record,
     masked_crc,
@@ -687,16 +687,16 @@ def test_many_tags_of_one_length_stay_on_the_fast_path(tmp_path):
 
 
 def test_mostly_unique_records_do_not_build_a_layout_each(tmp_path, monkeypatch):
-    from analyzer.readers import _tbdecode
+    from analyzer.readers.tensorboard import groups
 
     built = []
-    original = _tbdecode.build_layout
+    original = groups.build_layout
 
     def counting(p, **kw):
         built.append(len(p))
         return original(p, **kw)
 
-    monkeypatch.setattr(_tbdecode, "build_layout", counting)
+    monkeypatch.setattr(groups, "build_layout", counting)
     # text summaries of 600 different lengths: 600 groups of one record each
     events = [
         Event(wall_time=1.0, step=s, summary=text_v2.text_pb("note", "x" * s)) for s in range(600)

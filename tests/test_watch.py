@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from analyzer.cli import main
 from analyzer.engine import Options
-from analyzer.readers._tfrecord import frame_record
-from analyzer.watch import Watcher, _EventFile
+from analyzer.readers.tensorboard.framing import frame_record
+from analyzer.readers.tensorboard.tail import EventTail
+from analyzer.watch import Watcher
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def test_event_file_read_incrementally_with_half_written_record(tmp_path):
     blob = b"".join(recs)
     cut = len(recs[0]) + len(recs[1]) + 7  # two records and the start of a third
     path.write_bytes(blob[:cut])
-    ef = _EventFile(path)
+    ef = EventTail(path)
     assert ef.poll()
     assert ef.step == [0, 1] and ef.offset == len(recs[0]) + len(recs[1])
     assert not ef.poll()  # nothing complete was added
@@ -60,9 +61,9 @@ def test_event_file_read_incrementally_with_half_written_record(tmp_path):
 def test_event_file_reads_only_appended_bytes(tmp_path, monkeypatch):
     path = tmp_path / "events.out.tfevents.1.host"
     path.write_bytes(frame_record(scalar_event(0, loss=1.0).SerializeToString()))
-    ef = _EventFile(path)
+    ef = EventTail(path)
     ef.poll()
-    import analyzer.readers._tbdecode as tbd
+    import analyzer.readers.tensorboard.decode as tbd
 
     decoded = []
     real = tbd.parse_event
@@ -197,7 +198,7 @@ def test_watch_real_time_with_writer_process_and_ctrl_c(tmp_path):
     writer = f"""
 import time, sys
 sys.path.insert(0, {str(ROOT)!r})
-from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 w = EventFileWriter({str(logdir)!r}, flush_secs=1)
 for e in range(60):
@@ -258,7 +259,7 @@ def test_watch_resynchronises_over_a_corrupt_length_like_check(tmp_path, damage)
     # watch once stopped for good at a corrupt length field that check reads past
     import struct
 
-    from analyzer.readers._tfrecord import masked_crc
+    from analyzer.readers.tensorboard.framing import masked_crc
     from analyzer.runs import load
 
     recs = [
@@ -272,8 +273,43 @@ def test_watch_resynchronises_over_a_corrupt_length_like_check(tmp_path, damage)
     path = tmp_path / "run" / "events.out.tfevents.1.host"
     path.parent.mkdir()
     path.write_bytes(b"".join(recs[:250]) + bad + b"".join(recs[250:]))
-    ef = _EventFile(path)
+    ef = EventTail(path)
     ef.poll()
     batch = load(tmp_path).runs[0].frame
     assert ef.step == list(range(600)) == sorted(batch[batch["tag"] == "loss"]["step"].tolist())
     assert ef.skipped_bytes == len(bad)
+
+
+def test_tail_frame_equals_the_batch_reader_over_restarts_and_plugins(tmp_path):
+    from analyzer.readers import tensorboard as tb
+
+    def tensor_event(step, tag, plugin):
+        md = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin)
+        )
+        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[float(step)])
+        val = summary_pb2.Summary.Value(tag=tag, metadata=md, tensor=tensor)
+        return event_pb2.Event(step=step, wall_time=2.0, summary=summary_pb2.Summary(value=[val]))
+
+    start = event_pb2.Event(
+        step=5, wall_time=3.0, session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START)
+    )
+    first = [scalar_event(s, loss=1.0 / (s + 1)) for s in range(10)]
+    first += [tensor_event(s, "hist", "histograms") for s in range(3)]
+    second = [start] + [scalar_event(s, loss=2.0 / (s + 1)) for s in range(5, 12)]
+    second += [tensor_event(s, "hist", "scalars") for s in range(3)]  # declared elsewhere first
+    run = tmp_path / "run"
+    (run / "train").mkdir(parents=True)
+    paths = [run / "train" / "events.out.tfevents.1.h", run / "train" / "events.out.tfevents.2.h"]
+    blobs = [b"".join(frame_record(e.SerializeToString()) for e in evs) for evs in (first, second)]
+    tails = [EventTail(p, run, "run") for p in paths]
+    for cut in (0.3, 0.7, 1.0):  # the files grow in three steps
+        for p, blob, tail in zip(paths, blobs, tails, strict=True):
+            p.write_bytes(blob[: int(len(blob) * cut)])
+            tail.poll()
+        batch = tb.read("run", paths, run)
+        got = tb.tail_frame("run", tails)
+        assert got.frame.equals(batch.frame)
+    assert sorted(set(got.frame["tag"])) == ["train/loss"]
+    assert got.frame["step"].tolist() == list(range(12))
+    assert any("SessionLog.START" in n for n in got.folder_notes)

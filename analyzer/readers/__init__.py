@@ -33,7 +33,7 @@ def reader_for(fmt: str) -> ModuleType:
 
 def sniff_table(path: Path) -> tuple[str | None, str]:
     """Decide which table format a text file is: (format, "") or (None, reason it is not a log)."""
-    from .tables import sniff
+    from .sniff import sniff
 
     return sniff(path)
 

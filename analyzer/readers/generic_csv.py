@@ -28,22 +28,19 @@ import numpy as np
 import pandas as pd
 
 from .base import ReadResult
-from .tables import (
-    EPOCH_NAMES,
-    STEP_NAMES,
+from .columns import (
     change_points,
     choose_step,
     find_column,
     find_split,
-    no_numeric_error,
-    norm_name,
     read_files,
-    read_sidecar_hparams,
-    read_table,
     tag_prefix,
     to_long,
     wall_time_column,
 )
+from .hparams import read_sidecar_hparams
+from .sniff import EPOCH_NAMES, STEP_NAMES, norm_name
+from .table import no_numeric_error, read_table
 
 FORMAT = "csv"
 SIDE_FILES = [

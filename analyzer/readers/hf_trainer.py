@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
-from .tables import _decode, flatten, tag_prefix
+from .columns import flatten, tag_prefix
+from .text import decode_text
 
 FORMAT = "hf-trainer-state"
 SUMMARY_KEYS = {
@@ -148,7 +149,7 @@ def _load(path: Path) -> dict[str, Any]:
     if not raw.strip():
         raise ReadError(path, "empty file" + (" (0 bytes)" if not raw else ""))
     try:
-        state = json.loads(_decode(raw))  # NaN / Infinity bare tokens are accepted
+        state = json.loads(decode_text(raw))  # NaN / Infinity bare tokens are accepted
     except ValueError as e:
         raise ReadError(path, f"not valid JSON ({e})") from e
     except RecursionError as e:

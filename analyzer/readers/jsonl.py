@@ -5,7 +5,7 @@
 * bare ``NaN``/``Infinity`` tokens (what Python's ``json.dumps`` writes) are logged values and
   kept; a key absent from a line is simply not logged there.
 * step: a step-like key (``global_step``, ``step``, ``_step``, ``iteration``, ``iter``, ``epoch``,
-  ``batch``…, see :data:`~analyzer.readers.tables.STEP_NAMES`); lines without it take the step of
+  ``batch``…, see :data:`~analyzer.readers.sniff.STEP_NAMES`); lines without it take the step of
   the line before (e.g. an evaluation record written right after a training one). Without any
   step key the line number is the step. An ``epoch`` key that is not the step is kept as the tag
   ``epoch`` (an axis for mapping, not a curve): one point where the epoch changes, plus the last.
@@ -28,24 +28,20 @@ import numpy as np
 import pandas as pd
 
 from .base import ReadError, ReadResult, step_ok
-from .tables import (
-    EPOCH_NAMES,
-    STEP_NAMES,
-    Column,
+from .columns import (
     StepChoice,
-    Table,
-    _decode,
-    _normalise_newlines,
     change_points,
     choose_step,
     find_column,
     flatten,
-    norm_name,
     read_files,
     tag_prefix,
     to_long,
     wall_time_column,
 )
+from .sniff import EPOCH_NAMES, STEP_NAMES, norm_name
+from .table import Column, Table
+from .text import decode_text, normalise_newlines
 
 FORMAT = "jsonl"
 _NAN_MARK = "\x00nan"  # a logged NaN, kept apart from "key absent"
@@ -213,7 +209,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
         raise ReadError(path, "empty file" + (" (0 bytes)" if not raw else ""))
     if b"\x00" in raw[:65536] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReadError(path, "binary data (NUL bytes), not JSON lines")
-    text = _normalise_newlines(_decode(raw))
+    text = normalise_newlines(decode_text(raw))
     records, bad, non_obj, doc = records_from_text(text)
     name = path.name
     if doc is not None:

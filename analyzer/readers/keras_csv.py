@@ -19,16 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from .base import ReadResult
-from .tables import (
-    SEP_NAMES,
-    epoch_or_step,
-    no_numeric_error,
-    read_files,
-    read_table,
-    tag_prefix,
-    to_long,
-    wall_time_column,
-)
+from .columns import epoch_or_step, read_files, tag_prefix, to_long, wall_time_column
+from .sniff import SEP_NAMES
+from .table import no_numeric_error, read_table
 
 FORMAT = "keras-csv"
 

@@ -12,8 +12,8 @@ training and validation values sit on different rows and the other cells are emp
   said in a note.
 * rows written by ``trainer.validate()``/``trainer.test()`` after fitting sit at the last step
   (``test_loss`` is then a one-point tag, ``val_*`` gets one extra point there).
-* ``hparams.yaml`` beside the file gives the hyperparameters (PyYAML when installed, else a
-  small parser).
+* ``hparams.yaml`` beside the file gives the hyperparameters (:mod:`analyzer.readers.hparams`;
+  a damaged file is noted, the log is still read).
 * steps that go back (a run resumed into the same file) are resolved by
   :func:`~analyzer.readers.base.apply_restarts`.
 """
@@ -26,18 +26,10 @@ import numpy as np
 import pandas as pd
 
 from .base import ReadResult
-from .tables import (
-    STEP_NAMES,
-    change_points,
-    choose_step,
-    make_step_choice,
-    no_numeric_error,
-    read_files,
-    read_sidecar_hparams,
-    read_table,
-    tag_prefix,
-    to_long,
-)
+from .columns import change_points, choose_step, make_step_choice, read_files, tag_prefix, to_long
+from .hparams import read_sidecar_hparams
+from .sniff import STEP_NAMES
+from .table import no_numeric_error, read_table
 
 FORMAT = "lightning-csv"
 

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
-from .tables import _decode, _yaml_scalar, load_yaml
+from .hparams import YamlError, load_yaml, param_value
+from .text import decode_text
 
 FORMAT = "mlflow"
 _STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -44,7 +45,7 @@ def _key(path: Path, folder: Path) -> str:
 
 def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """(steps, values, wall times, bad lines, had steps) of one metric file."""
-    text = _decode(path.read_bytes())
+    text = decode_text(path.read_bytes())
     if not text.strip():
         raise ReadError(path, "empty metric file")
     df = pd.read_csv(
@@ -80,7 +81,7 @@ def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, b
 
 
 def _read_text(path: Path) -> str:
-    return _decode(path.read_bytes()).strip()
+    return decode_text(path.read_bytes()).strip()
 
 
 def read(run: str, paths: list[Path], base: Path) -> ReadResult:
@@ -139,18 +140,13 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
     return result
 
 
-def _param_value(text: str) -> Any:
-    v = _yaml_scalar(text) if "\n" not in text else text
-    return v if isinstance(v, (int, float, bool)) or v is None else text
-
-
 def _read_meta(base: Path, result: ReadResult) -> None:
     """params/ -> hparams, run name and status -> notes."""
     params = base / "params"
     if params.is_dir():
         for p in _walk(params):
             try:
-                result.hparams[_key(p, params)] = _param_value(_read_text(p))
+                result.hparams[_key(p, params)] = param_value(_read_text(p))
             except OSError:
                 continue
     run_name = None
@@ -162,6 +158,8 @@ def _read_meta(base: Path, result: ReadResult) -> None:
     if (base / "meta.yaml").is_file():
         try:
             meta = load_yaml(base / "meta.yaml")
+        except YamlError as e:
+            result.notes.append(str(e))
         except Exception as e:
             result.notes.append(f"meta.yaml could not be read ({type(e).__name__})")
     if not run_name and meta.get("run_name"):

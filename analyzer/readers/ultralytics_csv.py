@@ -17,15 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from .base import ReadResult
-from .tables import (
-    epoch_or_step,
-    no_numeric_error,
-    read_files,
-    read_sidecar_hparams,
-    read_table,
-    tag_prefix,
-    to_long,
-)
+from .columns import epoch_or_step, read_files, tag_prefix, to_long
+from .hparams import read_sidecar_hparams
+from .table import no_numeric_error, read_table
 
 FORMAT = "ultralytics-csv"
 

@@ -3,8 +3,8 @@
 Reading, without TensorFlow:
 
 * Each file is read into memory once and its TFRecord framing is walked and checksum-verified by
-  :mod:`._tfrecord` (vectorised; a truncated last record, corrupt length fields and bad payload
-  checksums are noted, never raised). Records are decoded by :mod:`._tbdecode`: a vectorised
+  :mod:`.framing` (vectorised; a truncated last record, corrupt length fields and bad payload
+  checksums are noted, never raised). Records are decoded by :mod:`.decode`: a vectorised
   fast path for the regular scalar layouts, the ``tensorboard`` package's protobuf classes for
   everything else. Both give identical results (tested).
 * Scalars are TF1/PyTorch/tensorboardX ``simple_value`` and one-element numeric tensors (TF2
@@ -46,7 +46,6 @@ and something was wrong; a run of valid files without scalars gives an empty fra
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +53,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._tbdecode import FileRows, decode_file
-from ._tfrecord import Buffer, verify_payloads, walk
-from .base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
+from ..base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
+from .decode import FileRows, decode_file
+from .framing import Buffer, Framing, verify_payloads, walk
+from .names import file_order_key, prefixed_tag
 
 FORMAT = "tensorboard"
 _EMPTY = make_frame("", [], [], [], [])
@@ -102,17 +102,7 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
         )
         res.problem = res.skipped
         return res
-    for a, b in fr.corrupt_regions:
-        if b >= buf.size and fr.stopped_at is not None:
-            msg = (
-                f"corrupt record length at byte {a}; no valid record after it, "
-                f"the last {buf.size - a} bytes were not read"
-            )
-        else:
-            msg = (
-                f"corrupt record length at byte {a}; skipped {b - a} bytes and "
-                f"resynchronised at byte {b}"
-            )
+    for msg in framing_damage(fr, buf.size):
         res.notes.append(f"{label}: {msg}")
         res.problem = res.problem or msg
     if fr.partial_at is not None:
@@ -123,7 +113,7 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
     ok = verify_payloads(buf, fr.offsets, fr.lengths)
     nbad = int(nrec - np.count_nonzero(ok))
     if nbad:
-        msg = f"{nbad} record(s) with a bad checksum skipped"
+        msg = bad_checksum_note(nbad)
         res.notes.append(f"{label}: {msg}")
         res.problem = res.problem or msg
     starts, lengths = fr.payload_starts, fr.lengths
@@ -135,46 +125,46 @@ def read_file(path: Path, label: str | None = None, *, fast: bool = True) -> Fil
     del lengths
     rows = decode_file(buf, starts, ends, fast=fast)
     if rows.undecodable:
-        msg = (
-            f"{rows.undecodable} record(s) with a valid checksum are not TensorBoard events; "
-            "skipped"
-        )
+        msg = undecodable_note(rows.undecodable)
         res.notes.append(f"{label}: {msg}")
         res.problem = res.problem or msg
     res.rows = rows
     return res
 
 
-# --- file order and tag names -------------------------------------------------------------------
-_TS = re.compile(r"tfevents\.(\d+)")
+def framing_damage(fr: Framing, size: int, base: int = 0) -> list[str]:
+    """What the framing walk of ``size`` bytes had to skip, one message per corrupt region.
+    ``base``: file offset of the first byte walked (a tail walks the appended bytes only), so that
+    the messages give file offsets."""
+    out = []
+    for a, b in fr.corrupt_regions:
+        if b >= size and fr.stopped_at is not None:
+            out.append(
+                f"corrupt record length at byte {base + a}; no valid record after it, "
+                f"the last {size - a} bytes were not read"
+            )
+        else:
+            out.append(
+                f"corrupt record length at byte {base + a}; skipped {b - a} bytes and "
+                f"resynchronised at byte {base + b}"
+            )
+    return out
 
 
-def _natural(s: str) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+def bad_checksum_note(n: int) -> str:
+    return f"{n} record(s) with a bad checksum skipped"
 
 
-def file_order_key(path: Path) -> tuple[Any, ...]:
-    """Files of one folder in the order they were written: timestamp in the name, then name."""
-    m = _TS.search(path.name)
-    ts = int(m.group(1)) if m else float("inf")
-    return (ts, _natural(path.name))
-
-
-def prefixed_tag(folder: str, tag: str) -> str:
-    """Tag name for a file in ``folder`` (relative to the run folder, ``""`` for the run folder)."""
-    if not folder:
-        return tag
-    parent, _, last = folder.rpartition("/")
-    stem = tag.replace("/", "_") + "_"
-    if last.startswith(stem) and len(last) > len(stem):
-        key = last[len(stem) :]
-        return f"{parent}/{tag}/{key}" if parent else f"{tag}/{key}"
-    return f"{folder}/{tag}"
+def undecodable_note(n: int) -> str:
+    return f"{n} record(s) with a valid checksum are not TensorBoard events; skipped"
 
 
 # --- one folder = one TensorBoard run -----------------------------------------------------------
 @dataclass
-class _Folder:
+class FolderRows:
+    """The rows of one folder's files after the plugin filter and ``SessionLog.START``: ``tag``
+    indexes ``tags`` (the files' own tag names, not yet prefixed by the folder)."""
+
     tags: list[str]
     tag: np.ndarray
     step: np.ndarray
@@ -183,15 +173,16 @@ class _Folder:
     notes: list[str]
 
 
-def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
-    """Concatenate the files of a folder, then apply SessionLog.START and the plugin filter."""
+def merge_folder(folder: str, files: list[FileRows | None]) -> FolderRows:
+    """Concatenate the rows of a folder's files (in :func:`.names.file_order_key` order; None for a
+    file that gave nothing), then apply SessionLog.START and the plugin filter (see the module
+    docstring). Shared by :func:`read` and the tail API."""
     tag_ids: dict[str, int] = {}
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("tag", "step", "value", "wall", "tensor")}
     starts: list[tuple[int, int]] = []
     decls: dict[str, str] = {}
     offset = 0
-    for res in results:
-        rows = res.rows
+    for rows in files:
         if rows is None:
             continue
         remap = [tag_ids.setdefault(t, len(tag_ids)) for t in rows.tags]
@@ -208,7 +199,7 @@ def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
     tags = list(tag_ids)
     if not offset:
         z = np.empty(0)
-        return _Folder(tags, np.empty(0, np.int32), np.empty(0, np.int64), z, z, [])
+        return FolderRows(tags, np.empty(0, np.int32), np.empty(0, np.int64), z, z, [])
     tag, step, value, wall, tensor = (
         _cat(parts[k]) for k in ("tag", "step", "value", "wall", "tensor")
     )
@@ -247,7 +238,54 @@ def _merge_folder(folder: str, results: list[FileResult]) -> _Folder:
             )
     if notes:  # something was dropped
         tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
-    return _Folder(tags, tag, step, value, wall, notes)
+    return FolderRows(tags, tag, step, value, wall, notes)
+
+
+def folder_of(path: Path, base: Path) -> str:
+    """The folder of an event file relative to the run folder ``base`` (``""``: ``base`` itself)."""
+    folder = _name(path.parent, base) if path.parent != base else ""
+    return "" if folder == "." else folder
+
+
+class RunRows:
+    """The rows of a run's folders (added in folder order), tags prefixed by their folder;
+    :meth:`frame` makes the canonical frame of them. Shared by :func:`read` and the tail API."""
+
+    def __init__(self) -> None:
+        self.name_ids: dict[str, int] = {}
+        self.cols: dict[str, list[np.ndarray]] = {"tag": [], "step": [], "value": [], "wall": []}
+
+    def __bool__(self) -> bool:
+        return bool(self.cols["tag"])
+
+    def add(self, folder: str, merged: FolderRows) -> None:
+        if not len(merged.tag):
+            return
+        name_ids = self.name_ids
+        remap = np.array(
+            [name_ids.setdefault(prefixed_tag(folder, t), len(name_ids)) for t in merged.tags],
+            dtype=np.int64,
+        )
+        self.cols["tag"].append(remap[merged.tag])
+        self.cols["step"].append(merged.step)
+        self.cols["value"].append(merged.value)
+        self.cols["wall"].append(merged.wall)
+
+    def frame(self, run: str) -> tuple[pd.DataFrame, list[str]]:
+        """The canonical frame (restarts resolved by :func:`assemble`) and the restart notes."""
+        if not self:
+            return make_frame(run, [], [], [], []), []
+        cols = self.cols
+        wall = _cat(cols["wall"]).copy()
+        wall[wall == 0.0] = np.nan  # proto3: a wall time that was never set reads as 0
+        return assemble(
+            run,
+            list(self.name_ids),
+            _cat(cols["tag"]),
+            _cat(cols["step"]),
+            _cat(cols["value"]),
+            wall,
+        )
 
 
 def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadResult:
@@ -257,13 +295,11 @@ def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadR
     by_folder: dict[str, list[Path]] = {}
     for p in paths:
         p = Path(p)
-        folder = _name(p.parent, base) if p.parent != base else ""
-        by_folder.setdefault("" if folder == "." else folder, []).append(p)
+        by_folder.setdefault(folder_of(p, base), []).append(p)
 
     result = ReadResult(frame=_EMPTY)
     problems: list[tuple[str, str]] = []
-    name_ids: dict[str, int] = {}
-    cols: dict[str, list[np.ndarray]] = {"tag": [], "step": [], "value": [], "wall": []}
+    table = RunRows()
     hparams: dict[str, Any] = {}
     n_empty = 0
     for folder in sorted(by_folder):
@@ -288,22 +324,12 @@ def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadR
                         )
                     hparams[k] = v
             results.append(res)
-        merged = _merge_folder(folder, results)
+        merged = merge_folder(folder, [r.rows for r in results])
         result.notes.extend(merged.notes)
-        if not len(merged.tag):
-            continue
-        remap = np.array(
-            [name_ids.setdefault(prefixed_tag(folder, t), len(name_ids)) for t in merged.tags],
-            dtype=np.int64,
-        )
-        cols["tag"].append(remap[merged.tag])
-        cols["step"].append(merged.step)
-        cols["value"].append(merged.value)
-        cols["wall"].append(merged.wall)
+        table.add(folder, merged)
     result.hparams = hparams
-    tag_names = list(name_ids)
 
-    if not cols["tag"]:
+    if not table:
         if problems:
             path, reason = problems[0]
             if len(problems) > 1:
@@ -318,11 +344,7 @@ def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadR
         return result
     if n_empty:
         result.notes.append(f"{n_empty} event file(s) held no scalar data")
-    wall = _cat(cols["wall"])
-    wall[wall == 0.0] = np.nan  # proto3: a wall time that was never set reads as 0
-    frame, notes = assemble(
-        run, tag_names, _cat(cols["tag"]), _cat(cols["step"]), _cat(cols["value"]), wall
-    )
+    frame, notes = table.frame(run)
     result.frame = frame
     result.notes.extend(notes)
     return result

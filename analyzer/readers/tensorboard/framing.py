@@ -167,7 +167,7 @@ class Buffer:
         self.size = size
         self.mv = memoryview(raw)
         self.u8 = raw
-        self.rows: dict[int, np.ndarray] = {}  # strided (n, width) views, see _tbdecode
+        self.rows: dict[int, np.ndarray] = {}  # strided (n, width) views, see .scan
         self.patched = False  # verify_payloads has rewritten the record headers
         n = len(raw)
 

@@ -1,0 +1,140 @@
+"""Hyper-parameters from side files: YAML (Lightning ``hparams.yaml``, Ultralytics ``args.yaml``,
+MLflow ``meta.yaml``) and JSON configs next to a log, and MLflow's one-value ``params/`` files.
+
+YAML is parsed by PyYAML's safe loader, extended in two ways so that values come out as they did
+with curvelint's former hand-written parser:
+
+* Tags it does not know (``!!python/tuple``, ``!!python/object:...`` as Lightning writes for
+  arguments that are not plain values) do not make the file unreadable: the tagged node is read as
+  the plain mapping, list or string under the tag.
+* A plain (unquoted) scalar that YAML 1.1 leaves a string but Python reads as a number is a number:
+  ``1e-3`` (YAML 1.1 wants ``1.0e-3``), ``inf``, ``nan``. Quoted strings stay strings.
+
+A file that is not valid YAML raises :class:`YamlError`, whose message names the file and the
+place; the readers note it and go on without those hyper-parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .base import ReadResult
+from .columns import flatten
+
+SIDE_FILE_MAX_BYTES = 1024 * 1024  # hparams side files larger than this are not configs
+
+_NULLS = ("", "~", "null", "Null", "NULL")
+_TRUE = ("true", "True", "TRUE", "yes")
+_FALSE = ("false", "False", "FALSE", "no")
+
+
+class YamlError(ValueError):
+    """A side file is not valid YAML; the message says which file and where."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, plus: unknown tags read as plain nodes, number-like plain strings as
+    numbers (see the module docstring)."""
+
+
+def _untagged(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return _plain_str(loader, node)
+
+
+def _plain_str(loader: _Loader, node: yaml.Node) -> Any:
+    text = loader.construct_scalar(node)
+    if node.style is None:  # plain, not quoted
+        return _number(text, text)
+    return text
+
+
+def _number(text: str, default: Any) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return default
+
+
+_Loader.add_constructor("tag:yaml.org,2002:str", _plain_str)
+_Loader.add_multi_constructor("!", _untagged)
+_Loader.add_multi_constructor("tag:", _untagged)
+
+
+def parse_yaml(text: str, name: str = "<text>") -> dict[str, Any]:
+    """A YAML document as a dict (``{}`` when the document is not a mapping); raises
+    :class:`YamlError` naming ``name`` when the text is not valid YAML."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        where = ""
+        mark = getattr(e, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(e, "problem", None) or type(e).__name__
+        raise YamlError(f"{name}: not valid YAML{where} ({problem})") from None
+    return data if isinstance(data, dict) else {}
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Load a small YAML file as a dict (see :func:`parse_yaml`)."""
+    path = Path(path)
+    return parse_yaml(path.read_text(encoding="utf-8", errors="replace"), path.name)
+
+
+def param_value(text: str) -> Any:
+    """The value of an MLflow ``params/`` file (``str(value)`` of what was logged): a number,
+    ``True``/``False`` (``true``/``yes``/``false``/``no`` too), ``None`` for an empty or null
+    value, else the text as it is."""
+    if "\n" in text:
+        return text
+    s = text.strip()
+    if s in _NULLS:
+        return None
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    return _number(s, text)
+
+
+def read_sidecar_hparams(folder: Path, names: Iterable[str], result: ReadResult) -> None:
+    """Merge the first existing side file of ``names`` (YAML or JSON) in ``folder`` into hparams."""
+    for name in names:
+        p = Path(folder) / name
+        if not p.is_file():
+            continue
+        if p.stat().st_size > SIDE_FILE_MAX_BYTES:
+            result.notes.append(
+                f"{name}: larger than {SIDE_FILE_MAX_BYTES // 1024} KiB, not read for hyperparameters"
+            )
+            continue
+        try:
+            if p.suffix == ".json":
+                data = json.loads(p.read_text(encoding="utf-8", errors="replace"))
+                data = data if isinstance(data, dict) else {}
+            else:
+                data = load_yaml(p)
+        except YamlError as e:
+            result.notes.append(f"{e}; hyperparameters not read")
+            continue
+        except Exception as e:
+            result.notes.append(f"{name}: could not be read ({type(e).__name__}: {e})")
+            continue
+        flat = flatten(data)
+        for k, v in flat.items():
+            result.hparams.setdefault(k, v)
+        result.notes.append(f"{len(flat)} hyperparameter(s) read from {name}")
+        return

@@ -1,0 +1,233 @@
+"""Sniffing a text file: find its header line and separator (:func:`find_layout`) and decide
+which table format it is, or why it is not a training log (:func:`sniff`). Also the vocabulary the
+readers share: cell kinds, missing-value tokens, the names of step and wall-time columns."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .text import SNIFF_BYTES, binary_reason, decode_text, normalise_newlines, strip_nul_tail
+
+#: how far sniffing reads on when the first lines are very long
+SNIFF_MAX_BYTES = 16 * 2**20
+
+# cells that mean "nothing logged here"
+MISSING_TOKENS = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "none", "<NA>", "#N/A", "-"]
+
+_NUM_RE = re.compile(
+    r"^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity|nan)$", re.IGNORECASE
+)
+_DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$")
+# hand-rolled PyTorch logs often write str(tensor): "tensor(0.5321, device='cuda:0')"
+TENSOR_RE = re.compile(r"^\s*tensor\(\s*([+-]?[\d.]+(?:[eE][+-]?\d+)?|nan|inf|-inf)", re.IGNORECASE)
+
+_SEPARATORS = [",", "\t", ";", "|", " "]  # " " means runs of whitespace
+SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "whitespace"}
+
+# names of step-like columns, most specific first (compared after normalising case and spacing)
+# fmt: off
+STEP_NAMES = [
+    "global_step", "globalstep", "_step", "step", "steps", "iteration", "iterations", "iter",
+    "iters", "it", "n_iter", "num_updates", "update", "updates", "epoch", "epochs", "batch",
+]
+WALL_TIME_NAMES = {
+    "wall_time", "walltime", "wall_clock", "timestamp", "time", "_timestamp", "unix_time",
+    "time_stamp",
+}
+# fmt: on
+EPOCH_NAMES = {"epoch", "epochs"}
+# words that mark a column as a training metric (used to tell a log from a data set)
+_METRIC_WORDS = re.compile(
+    r"loss|acc|lr|learning|metric|f1|map|precision|recall|auc|err|score|perplex|ppl|bleu|rouge|"
+    r"reward|iou|dice|mse|mae|rmse|top[-_ ]?\d|grad|norm|kl|elbo|nll|psnr|ssim|fid|wer|cer|entropy",
+    re.IGNORECASE,
+)
+
+
+def norm_name(name: str) -> str:
+    """Lower-case a column name and turn spaces/hyphens into underscores, for name matching."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+# ---------------------------------------------------------------------------------------------
+# finding the header
+
+
+def split_fields(line: str, sep: str) -> list[str]:
+    """Split one line into stripped fields; quotes are honoured, a trailing separator ignored."""
+    if sep == " ":
+        fields = line.split()
+    elif '"' in line or "'" in line:
+        try:
+            fields = next(csv.reader([line], delimiter=sep, skipinitialspace=True))
+        except (csv.Error, StopIteration):
+            fields = line.split(sep)
+    else:
+        fields = line.split(sep)
+    fields = [f.strip().strip('"').strip() for f in fields]
+    if len(fields) > 1 and fields[-1] == "":
+        fields.pop()
+    if sep == "|" and len(fields) > 1 and fields[0] == "":
+        fields.pop(0)  # markdown-style leading pipe
+    return fields
+
+
+def cell_kind(cell: str, decimal_comma: bool) -> str:
+    """'num', 'missing' or 'text' for one stripped cell."""
+    if cell in MISSING_TOKENS:
+        return "missing"
+    if _NUM_RE.match(cell) or TENSOR_RE.match(cell):
+        return "num"
+    if decimal_comma and _DECIMAL_COMMA_RE.match(cell):
+        return "num"
+    return "text"
+
+
+@dataclass
+class Layout:
+    """Where the table starts and how it is separated."""
+
+    sep: str
+    header_index: int  # index into the non-blank lines
+    header: list[str]
+    decimal_comma: bool = False
+    good_rows: int = 0
+
+
+def _row_is_good(fields: list[str], k: int, decimal_comma: bool) -> bool:
+    if not (k - 1 <= len(fields) <= k + 1) or (k == 1 and len(fields) != 1):
+        return False
+    kinds = [cell_kind(c, decimal_comma) for c in fields]
+    n_num = kinds.count("num")
+    n_text = kinds.count("text")
+    return n_num >= 1 and n_num >= n_text
+
+
+def find_layout(lines: list[str]) -> Layout | None:
+    """Find separator and header line among the first non-blank lines.
+
+    The header is the first line whose cells are mostly names (not numbers) and which is followed
+    by rows of about as many cells that are mostly numbers. Every separator is tried; the one that
+    explains the most rows with the most columns wins.
+    """
+    best: tuple[tuple[float, float, int, int], Layout] | None = None
+    head = lines[:40]
+    for sep in _SEPARATORS:
+        if sep != " " and not any(sep in ln for ln in head):
+            continue
+        split_cache = [split_fields(ln, sep) for ln in lines[:80]]
+        decimal_comma = sep in (";", "\t", " ", "|") and any(
+            _DECIMAL_COMMA_RE.match(c) for fs in split_cache[:20] for c in fs
+        )
+        for i in range(min(len(head), 30)):
+            hdr = split_cache[i]
+            k = len(hdr)
+            if k == 0 or all(h == "" for h in hdr):
+                continue
+            kinds = [cell_kind(h, decimal_comma) for h in hdr]
+            if kinds.count("num") > 0 or kinds.count("text") == 0:
+                continue
+            # rows after the header; a repeat of the header line (appended log) is not counted
+            rows = [r for r in split_cache[i + 1 : i + 21] if r != hdr]
+            if not rows:
+                continue
+            good = sum(_row_is_good(r, k, decimal_comma) for r in rows)
+            if good == 0 or (good < 0.8 * len(rows) and not (good >= 2 and len(rows) - good <= 1)):
+                continue
+            exact = sum(len(r) == k for r in rows)
+            score = (good / len(rows), exact / len(rows), good, k)
+            if best is None or score > best[0]:
+                best = (score, Layout(sep, i, hdr, decimal_comma, good))
+    return best[1] if best else None
+
+
+def looks_like_prose(lines: list[str]) -> bool:
+    words = sum(len(re.findall(r"[A-Za-z]{2,}", ln)) for ln in lines[:50])
+    digits = sum(len(re.findall(r"\d", ln)) for ln in lines[:50])
+    return words > 2 * max(digits, 1) or any(
+        ln.count(" ") > 8 and ln.rstrip().endswith(".") for ln in lines[:20]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# sniffing
+
+
+def classify(header: list[str], first_row: list[str] | None = None) -> str:
+    """Name the table format from its (stripped) header: keras-csv, lightning-csv, ultralytics-csv or csv."""
+    names = [h.strip() for h in header]
+    lower = [n.lower() for n in names]
+    if (
+        "epoch" in lower
+        and any(n.startswith("train/") for n in lower)
+        and any(n.startswith(("metrics/", "val/")) for n in lower)
+    ):
+        return "ultralytics-csv"
+    if "epoch" in names and "step" in names:
+        return "lightning-csv"
+    if names and names[0] == "epoch" and len(names) >= 2:
+        rest = names[1:]
+        sorted_rest = rest == sorted(rest)
+        first_epoch_zero = bool(first_row) and first_row[0].strip() in ("0", "0.0")
+        if sorted_rest and ("loss" in names or first_epoch_zero):
+            return "keras-csv"
+    return "csv"
+
+
+def _looks_like_log(header: list[str]) -> bool:
+    names = [norm_name(h) for h in header]
+    return any(n in STEP_NAMES for n in names) or any(_METRIC_WORDS.search(h) for h in header)
+
+
+def sniff(path: Path) -> tuple[str | None, str]:
+    """Decide which table format a text file holds, reading at most its first 64 KiB.
+
+    Returns ``(format, "")`` with format one of ``keras-csv``, ``lightning-csv``,
+    ``ultralytics-csv``, ``csv``, or ``(None, reason)`` saying why the file is not a log table.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(SNIFF_BYTES)
+            # very long lines (thousands of columns, huge names): read on until a few whole
+            # lines are in, up to a bound
+            while raw.count(b"\n") < 4 and len(raw) < SNIFF_MAX_BYTES:
+                more = fh.read(len(raw))
+                if not more:
+                    break
+                raw += more
+            truncated = bool(fh.read(1))
+    except OSError as e:
+        return None, f"cannot read: {e.strerror or e}"
+    if not raw:
+        return None, "empty file (0 bytes)"
+    raw, _ = strip_nul_tail(raw)
+    if not raw:
+        return None, "only NUL bytes (a crash while writing?)"
+    why = binary_reason(raw)
+    if why:
+        return None, why
+    text = normalise_newlines(decode_text(raw))
+    lines = text.split("\n")
+    if truncated and len(lines) > 1:
+        lines = lines[:-1]  # last line may be cut
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return None, "empty file (only blank lines)"
+    layout = find_layout(lines)
+    if layout is None:
+        if len(lines) == 1:
+            return None, "a single line (a header without data rows?)"
+        if looks_like_prose(lines):
+            return None, "looks like prose, not a table"
+        return None, "no header with numeric rows below it"
+    if not _looks_like_log(layout.header):
+        return None, (
+            "numeric table without a step/epoch column or metric-like column names "
+            "(looks like a data set, not a training log)"
+        )
+    first_row = split_fields(lines[layout.header_index + 1], layout.sep)
+    return classify(layout.header, first_row), ""
