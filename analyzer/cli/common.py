@@ -1,0 +1,86 @@
+"""What the sub-commands share: exit codes, ``UsageError``, the path arguments, output files.
+
+Imports nothing heavy: ``curvelint --help`` loads this module to build the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..runs import LoadResult
+
+#: exit codes of every sub-command
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # check: a finding reached --fail-on
+EXIT_NOT_HELPED = 1  # verify: the remedy did not help
+EXIT_USAGE = 2  # usage errors, bad config or options, nothing readable
+EXIT_INTERRUPTED = 130  # Ctrl-C (watch stops on Ctrl-C with EXIT_OK)
+
+
+class UsageError(Exception):
+    """A mistake of the user's: ``main`` prints ``curvelint: <message>`` and exits 2."""
+
+
+def add_path_arguments(p: argparse.ArgumentParser) -> None:
+    """PATH... and the role overrides, as ``curves`` and ``check`` take them."""
+    p.add_argument("paths", nargs="+", metavar="PATH", help="log folders or files")
+    p.add_argument("--train-loss", metavar="TAG", help="tag to use as the training loss")
+    p.add_argument("--val-loss", metavar="TAG", help="tag to use as the validation loss")
+
+
+def codes(text: str | None) -> list[str]:
+    """``--select``/``--ignore`` values: comma-separated rule codes or prefixes."""
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def check_output(output: str | None, inputs: Sequence[str]) -> None:
+    """Refuse, before any work, an output path that cannot be written or that is one of the
+    logs being read; warn when it lies inside a log folder (curvelint never writes there on its
+    own). Raises UsageError (exit 2) with a one-line reason."""
+    if not output:
+        return
+    out = Path(output)
+    if out.is_dir():
+        raise UsageError(f"-o {output}: is a folder; give a file name")
+    target = out.resolve()
+    if not target.parent.is_dir():
+        raise UsageError(f"-o {output}: the folder {target.parent} does not exist")
+    for i in inputs:
+        src = Path(i).resolve()
+        if target == src or (src.is_dir() and out.exists() and src in target.parents):
+            raise UsageError(
+                f"-o {output}: refusing to overwrite a file under the logs being read ({i})"
+            )
+        if src.is_dir() and src in target.parents:
+            print(
+                f"curvelint: warning: writing {output} inside the log folder {i}",
+                file=sys.stderr,
+            )
+
+
+def write_output(text: str, output: str | None) -> None:
+    """``text`` to the file ``output`` (``-o``), or to stdout."""
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
+    else:
+        sys.stdout.write(text)
+
+
+def load_or_fail(
+    paths: Sequence[str], train_loss: str | None = None, val_loss: str | None = None
+) -> LoadResult:
+    """Read the runs under ``paths``; a path that does not exist is a UsageError."""
+    from ..runs import load
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    return load(paths, train_loss=train_loss, val_loss=val_loss)
