@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from .common import (
     EXIT_FINDINGS,
@@ -13,7 +12,7 @@ from .common import (
     UsageError,
     add_path_arguments,
     check_output,
-    codes,
+    load_options,
     load_or_fail,
     write_output,
 )
@@ -71,45 +70,17 @@ def add_check_parsers(sub) -> None:
 
 
 def cmd_check(args) -> int:
-    from ..config import ConfigError, find_config, load_config
-    from ..engine import Options, analyze
+    from ..engine import analyze
     from ..findings import SEVERITY_RANK
     from ..report.text import escape_controls
 
-    try:
-        cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
-        cfg = load_config(cfg_path)
-    except ConfigError as e:
-        raise UsageError(str(e)) from e
-    args.train_loss = args.train_loss or cfg.get("train-loss")
-    args.val_loss = args.val_loss or cfg.get("val-loss")
-    options = Options(
-        select=codes(args.select) if args.select is not None else cfg.get("select", []),
-        ignore=codes(args.ignore) if args.ignore is not None else cfg.get("ignore", []),
-        rule_options=cfg.get("rules", {}),
-        train_loss=args.train_loss,
-        val_loss=args.val_loss,
-    )
-    try:
-        options.rules()
-        import rules as registry
-
-        for key, opts in options.rule_options.items():
-            rule = registry.get(key)
-            bad = set(k.replace("-", "_") for k in opts) - set(rule.options)
-            if bad:
-                raise UsageError(
-                    f"{cfg.get('_path', 'config')}: rule {rule.code} has no option(s) "
-                    f"{', '.join(sorted(bad))}; its options: {', '.join(sorted(rule.options))}"
-                )
-    except KeyError as e:
-        raise UsageError(str(e.args[0])) from e
+    options, cfg = load_options(args)
     fail_on = args.fail_on or cfg.get("fail-on", "warning")
     fmt = args.format or cfg.get("format", "text")
 
     out_path = args.output or ("curvelint-report.html" if fmt == "html" else None)
     check_output(out_path, args.paths)
-    result = load_or_fail(args.paths, args.train_loss, args.val_loss)
+    result = load_or_fail(args.paths, options.train_loss, options.val_loss)
     try:
         report = analyze(result, options)
     except (TypeError, ValueError) as e:

@@ -9,9 +9,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..engine import Options
     from ..runs import LoadResult
 
 #: exit codes of every sub-command
@@ -36,6 +37,40 @@ def add_path_arguments(p: argparse.ArgumentParser) -> None:
 def codes(text: str | None) -> list[str]:
     """``--select``/``--ignore`` values: comma-separated rule codes or prefixes."""
     return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def load_options(args: argparse.Namespace) -> tuple[Options, dict[str, Any]]:
+    """The config file merged with the command-line arguments, for ``check`` and ``watch``.
+
+    The config is ``--config FILE``, else the nearest ``curvelint.toml`` or ``pyproject.toml``
+    with ``[tool.curvelint]`` (none with ``--no-config``). ``--select``/``--ignore`` replace the
+    config's lists, ``--train-loss``/``--val-loss`` win over its roles, rule options come from its
+    ``[rules.CODE]`` tables. Everything is checked by ``Options.build``: a bad config file or bad
+    options raise UsageError (one line, naming the config file when the mistake is there).
+    Returns the options and the config (for the keys of one command: ``fail-on``, ``format``).
+    """
+    from ..config import ConfigError, find_config, load_config
+    from ..engine import Options
+    from ..errors import OptionsError
+
+    try:
+        cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
+        cfg = load_config(cfg_path)
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    from_args = {"select": args.select is not None, "ignore": args.ignore is not None}
+    try:
+        options = Options.build(
+            select=codes(args.select) if from_args["select"] else cfg.get("select", []),
+            ignore=codes(args.ignore) if from_args["ignore"] else cfg.get("ignore", []),
+            rule_options=cfg.get("rules", {}),
+            train_loss=args.train_loss or cfg.get("train-loss"),
+            val_loss=args.val_loss or cfg.get("val-loss"),
+        )
+    except OptionsError as e:
+        where = "" if from_args.get(e.field or "") else f"{cfg.get('_path', 'config')}: "
+        raise UsageError(f"{where}{e}") from None
+    return options, cfg
 
 
 def check_output(output: str | None, inputs: Sequence[str]) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_OK, UsageError, codes
+from .common import EXIT_OK, UsageError, load_options
 
 if TYPE_CHECKING:
     from ..findings import Finding
@@ -99,26 +99,10 @@ def add_watch_parser(sub) -> None:
 
 
 def cmd_watch(args) -> int:
-    from ..config import ConfigError, find_config, load_config
-    from ..engine import Options
     from ..watch import Watcher
 
-    try:
-        cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
-        cfg = load_config(cfg_path)
-    except ConfigError as e:
-        raise UsageError(str(e)) from e
-    options = Options(
-        select=codes(args.select) if args.select is not None else cfg.get("select", []),
-        ignore=codes(args.ignore) if args.ignore is not None else cfg.get("ignore", []),
-        rule_options=cfg.get("rules", {}),
-        train_loss=args.train_loss or cfg.get("train-loss"),
-        val_loss=args.val_loss or cfg.get("val-loss"),
-    )
-    try:
-        watcher = Watcher(args.logdir, options)
-    except KeyError as e:
-        raise UsageError(str(e.args[0])) from e
+    options, _ = load_options(args)
+    watcher = Watcher(args.logdir, options)
     if args.interval <= 0:
         raise UsageError("--interval must be positive")
 
