@@ -11,6 +11,7 @@ from .common import (
     add_path_arguments,
     check_output,
     load_or_fail,
+    step_range,
     write_output,
 )
 
@@ -33,19 +34,13 @@ def add_curves_parser(sub) -> None:
     p.set_defaults(func=cmd_curves)
 
 
-def _fmt_range(a, b) -> str:
-    if a is None:
-        return "-"
-    return f"{a:,}" if a == b else f"{a:,}–{b:,}"
-
-
 def render_curves_text(result, all_skipped: bool = False) -> str:
     lines: list[str] = []
     for run in result.runs:
         steps = run.frame["step"]
         lines.append(
             f"{run.id}  [{run.format}]  {len(run.files)} file(s), {len(run.frame):,} points, "
-            f"steps {_fmt_range(int(steps.min()), int(steps.max()))}"
+            f"steps {step_range(int(steps.min()), int(steps.max()))}"
         )
         for reason in run.roles.reasons:
             lines.append(f"  · {reason}")
@@ -56,7 +51,7 @@ def render_curves_text(result, all_skipped: bool = False) -> str:
             nf = f" ({r['nonfinite']} non-finite)" if r["nonfinite"] else ""
             lines.append(
                 f"    {r['tag']:<{w}}  {r['role']:<12} {r['direction'] or '-':<4} {r['points']:>8,}  "
-                f"{_fmt_range(r['first_step'], r['last_step'])}{nf}"
+                f"{step_range(r['first_step'], r['last_step'])}{nf}"
             )
         for note in run.notes:
             lines.append(f"  note: {note}")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_OK, UsageError, load_options
+from .common import EXIT_OK, UsageError, load_options, step_range
 
 if TYPE_CHECKING:
     from ..findings import Finding
@@ -20,13 +20,8 @@ if TYPE_CHECKING:
 
 
 def format_finding(f: Finding) -> str:
-    where = ""
-    if f.start_step is not None:
-        where = (
-            f" steps {f.start_step:,}–{f.end_step:,}"
-            if f.end_step not in (None, f.start_step)
-            else f" step {f.start_step:,}"
-        )
+    steps = step_range(f.start_step, f.end_step, label=True)
+    where = f" {steps}" if steps else ""
     curve = f" [{f.curve}]" if f.curve else ""
     from ..report.text import escape_controls
 
