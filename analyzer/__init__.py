@@ -1,7 +1,8 @@
 """curvelint: static analysis of deep-learning training curves.
 
 The Python API (imported lazily so that ``import analyzer`` and ``curvelint --help`` stay fast):
-``check(paths)``, ``check_frame(df)``, ``check_lists(train, val)``, ``Monitor`` and ``Report``.
+``check(paths)``, ``check_frame(df)``, ``check_lists(train, val)``, ``Monitor`` and ``Report``;
+bad options raise ``OptionsError`` (a ValueError).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ _LAZY = {
     "Monitor": ("analyzer.monitor", "Monitor"),
     "Report": ("analyzer.findings", "Report"),
     "Finding": ("analyzer.findings", "Finding"),
+    "OptionsError": ("analyzer.errors", "OptionsError"),
 }
 
 __all__ = ["__version__", *_LAZY]

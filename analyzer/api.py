@@ -29,12 +29,6 @@ STEP_COLUMNS = ("step", "global_step", "_step", "iteration", "iter", "epoch")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
 
 
-def _options(select, ignore, rule_options, train_loss, val_loss):
-    from .engine import Options
-
-    return Options.build(select, ignore, rule_options, train_loss, val_loss)
-
-
 def _column_points(values: np.ndarray) -> np.ndarray:
     """Which cells of a wide column are points.
 
@@ -140,9 +134,9 @@ def analyze_long(
     val_loss: str | None = None,
 ) -> Report:
     """Diagnose every run of a canonical long table (roles, rules, report)."""
-    from .engine import analyze
+    from .engine import Options, analyze
 
-    options = _options(select, ignore, rule_options, train_loss, val_loss)
+    options = Options.build(select, ignore, rule_options, train_loss, val_loss)
     result = LoadResult()
     for run_id, sub in frame.groupby("run", sort=False):
         sub = sub.reset_index(drop=True)

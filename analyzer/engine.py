@@ -38,17 +38,84 @@ class Options:
         train_loss: str | None = None,
         val_loss: str | None = None,
     ) -> Options:
-        """Options from the keyword arguments of the Python API; unknown rule codes raise
-        KeyError listing the known ones."""
-        opts = cls(
-            select=list(select or []),
-            ignore=list(ignore or []),
-            rule_options={k: dict(v) for k, v in (rule_options or {}).items()},
+        """Checked options; every front end (CLI, Python API, Monitor) builds them here.
+
+        Raises :class:`analyzer.errors.OptionsError` (a ValueError, and a KeyError as before) for
+        an unknown rule code or prefix in ``select``/``ignore``, an unknown rule in
+        ``rule_options``, an option the rule's ``check`` does not take, or a value whose type
+        does not match the option's default; the message names the rule once."""
+        from .errors import OptionsError
+
+        select, ignore = list(select or []), list(ignore or [])
+        for name, args in (("select", (select, None)), ("ignore", (None, ignore))):
+            try:
+                rule_registry.select(*args)
+            except KeyError as e:
+                raise OptionsError(str(e.args[0]), name) from None
+        checked: dict[str, dict[str, Any]] = {}
+        for key, opts in (rule_options or {}).items():
+            try:
+                rule = rule_registry.get(key)
+            except (KeyError, AttributeError, TypeError):
+                known = ", ".join(f"{r.code} ({r.name})" for r in rule_registry.all_rules())
+                raise OptionsError(
+                    f"unknown rule {key!r} in the rule options; known rules: {known}",
+                    "rule_options",
+                ) from None
+            if not isinstance(opts, Mapping):
+                raise OptionsError(
+                    f"{rule.code}: options must be a mapping of option names to values, "
+                    f"not {type(opts).__name__}",
+                    "rule_options",
+                )
+            cls._check_rule_options(rule, opts)
+            checked[key] = dict(opts)
+        return cls(
+            select=select,
+            ignore=ignore,
+            rule_options=checked,
             train_loss=train_loss,
             val_loss=val_loss,
         )
-        opts.rules()
-        return opts
+
+    @staticmethod
+    def _check_rule_options(rule: rule_registry.Rule, opts: Mapping[str, Any]) -> None:
+        """Option names against the keyword defaults of ``rule``'s ``check``; value types against
+        the defaults' types (a number for a float, an integer for an int, true/false for a
+        bool; a None default takes anything)."""
+        import numbers
+
+        from .errors import OptionsError
+
+        known = rule.options
+        listed = ", ".join(sorted(known)) or "none"
+        unknown = [k for k in opts if not isinstance(k, str) or k.replace("-", "_") not in known]
+        if unknown:
+            s = "s" if len(unknown) > 1 else ""
+            names = ", ".join(repr(k) for k in unknown)
+            raise OptionsError(
+                f"{rule.code}: unknown option{s} {names} (options: {listed})", "rule_options"
+            )
+        for k, value in opts.items():
+            default = known[k.replace("-", "_")]
+            if default is None:
+                continue
+            if isinstance(default, bool):
+                ok, want = isinstance(value, bool), "true or false"
+            elif isinstance(default, numbers.Integral):
+                ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                want = "an integer"
+            elif isinstance(default, numbers.Real):
+                ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+                want = "a number"
+            else:
+                ok, want = isinstance(value, type(default)), f"a {type(default).__name__}"
+            if not ok:
+                raise OptionsError(
+                    f"{rule.code}: option {k!r} must be {want}, not {value!r} "
+                    f"({type(value).__name__})",
+                    "rule_options",
+                )
 
     def rules(self) -> list[rule_registry.Rule]:
         chosen = rule_registry.select(self.select, self.ignore)

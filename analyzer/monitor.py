@@ -207,8 +207,9 @@ class Monitor:
     """Run curvelint's rules on values logged during training; report each new finding once.
 
     ``select``/``ignore``/``rule_options``/``train_loss``/``val_loss`` have the same names and
-    meaning as for :func:`analyzer.check` and the CLI. ``every``: run the rules every ``every``
-    updates (None: adaptive, within ``budget`` of the wall time, see the module docstring).
+    meaning as for :func:`analyzer.check` and the CLI; bad ones raise
+    :class:`~analyzer.errors.OptionsError` here, before training starts. ``every``: run the rules
+    every ``every`` updates (None: adaptive, within ``budget`` of the wall time, see the module docstring).
     ``max_points``: points kept per curve (older history is bin-averaged). ``run``: the run id
     shown in findings and reports. ``clock`` is for tests.
     """
@@ -234,7 +235,8 @@ class Monitor:
             raise ValueError(f"every must be >= 1 or None, not {every!r}")
         if max_points < 16:
             raise ValueError(f"max_points must be at least 16, not {max_points!r}")
-        # unknown codes fail here, not in the middle of training
+        # unknown rule codes, unknown options and wrong value types fail here (OptionsError), not
+        # in the middle of training
         self.options = Options.build(select, ignore, rule_options, train_loss, val_loss)
         self.every = every
         self.budget = float(budget)

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", metavar="NAME", help="only experiments whose file name contains NAME")
     args = ap.parse_args(argv)
 
-    from analyzer.verify.cli import write_outputs
+    from analyzer.verify.outputs import write_outputs
     from analyzer.verify.runner import Plan, verify
 
     rows = []

@@ -46,6 +46,38 @@ def test_check_lists_select_ignore_and_options():
         analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options={"OVF001": {"no_such": 1}})
 
 
+def test_bad_options_raise_one_error_type_naming_the_rule_once(tmp_path):
+    from analyzer.errors import OptionsError
+
+    bad = {"DIV002": {"nonsense": 3}}
+    calls = [
+        lambda: analyzer.check(tmp_path, rule_options=bad),
+        lambda: analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options=bad),
+        lambda: analyzer.check_frame(pd.DataFrame({"loss": OVF_TRAIN}), rule_options=bad),
+    ]
+    for call in calls:
+        with pytest.raises(OptionsError) as e:
+            call()
+        msg = str(e.value)
+        assert msg.startswith("DIV002: unknown option 'nonsense' (options: ")
+        assert msg.count("DIV002") == 1 and "min_ratio" in msg
+    assert analyzer.OptionsError is OptionsError and issubclass(OptionsError, ValueError)
+    # the value's type is checked against the option's default
+    with pytest.raises(OptionsError, match="OVF001: option 'min_rise' must be a number"):
+        analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options={"OVF001": {"min_rise": "high"}})
+    with pytest.raises(OptionsError, match="must be an integer"):
+        opts = {"val-loss-rising": {"min-points-before-divergence": 8.5}}
+        analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options=opts)
+    with pytest.raises(OptionsError, match="unknown rule 'XYZ9'"):
+        analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options={"XYZ9": {}})
+    with pytest.raises(OptionsError, match="unknown rule code or prefix 'XYZ9'") as e:
+        analyzer.check_lists(OVF_TRAIN, ignore=["XYZ9"])
+    assert e.value.field == "ignore"
+    # names by code or rule name, hyphens or underscores, ints for float options: accepted
+    opts = {"val-loss-rising": {"min-rise": 100}}
+    assert analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options=opts).findings == []
+
+
 def test_check_lists_val_spread_over_iterations():
     p = S.overfitting_pair(seed=1)
     rep = analyzer.check_lists(p.train_values, p.val_values, steps=p.train_steps.astype(int))

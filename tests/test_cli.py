@@ -87,6 +87,8 @@ def test_config_file_select_and_options(logdir, tmp_path, capsys):
     assert main(["check", str(logdir), "--config", str(cfg)]) == 0
     cfg.write_text("[rules.DIV002]\nnonsense = 3.0\n")
     assert main(["check", str(logdir), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [err[0]] and err[0].startswith(f"curvelint: {cfg}: DIV002: unknown option ")
     cfg.write_text('fail-on = "sometimes"\n')
     assert main(["check", str(logdir), "--config", str(cfg)]) == 2
     cfg.write_text("[tool.curvelint\n")
@@ -110,6 +112,25 @@ def test_rules_and_rule_docs(capsys):
     out = capsys.readouterr().out
     assert "Why it matters" in out and "min_rise" in out
     assert main(["rule", "XX999"]) == 2
+
+
+def test_bad_options_one_line_naming_where_they_come_from(logdir, tmp_path, capsys):
+    cfg = tmp_path / "curvelint.toml"
+    cfg.write_text('select = ["NOPE1"]\n[rules.OVF001]\nmin_rise = 0.2\n')
+    assert main(["check", str(logdir), "--config", str(cfg)]) == 2
+    assert capsys.readouterr().err.startswith(f"curvelint: {cfg}: unknown rule code or prefix")
+    # --select replaces the config's list; its mistakes are the command line's
+    assert main(["check", str(logdir), "--config", str(cfg), "--select", "XX"]) == 2
+    assert capsys.readouterr().err.startswith("curvelint: unknown rule code or prefix 'XX'")
+    assert main(["check", str(logdir), "--config", str(cfg), "--select", "OVF"]) == 1
+    capsys.readouterr()
+    cfg.write_text("[rules.NOPE1]\nx = 1\n[rules.OVF001]\nmin_rise = true\n")
+    assert main(["check", str(logdir), "--config", str(cfg)]) == 2
+    assert "unknown rule 'NOPE1'" in capsys.readouterr().err
+    cfg.write_text("[rules.OVF001]\nmin_rise = true\n")
+    assert main(["check", str(logdir), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"curvelint: {cfg}: OVF001: option 'min_rise' must be a number, not True (bool)\n"
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "html"])

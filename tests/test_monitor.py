@@ -214,6 +214,22 @@ def test_update_arguments():
         Monitor(select=["NOPE1"])
 
 
+def test_bad_rule_option_raises_at_construction():
+    from analyzer.errors import OptionsError
+
+    # before: accepted, then a ValueError "DIV002: DIV002: unknown option(s)" at the 5th update()
+    with pytest.raises(OptionsError) as e:
+        Monitor(rule_options={"DIV002": {"nonsense": 3}})
+    assert str(e.value).startswith("DIV002: unknown option 'nonsense' (options: ")
+    assert str(e.value).count("DIV002") == 1
+    with pytest.raises(OptionsError, match="must be a number"):
+        Monitor(rule_options={"DIV002": {"min_ratio": "3"}})
+    mon = Monitor(every=1, rule_options={"DIV002": {"min-ratio": 3}})
+    for i in range(6):
+        mon.update(i, loss=1.0 / (i + 1))
+    assert mon.evaluations >= 1
+
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training"
 
 

@@ -266,7 +266,7 @@ def _result():
 def test_result_text_json_html_and_exit_status():
     import json
 
-    from analyzer.verify.cli import exit_status, render_text
+    from analyzer.cli.verify import exit_status, render_text
     from analyzer.verify.html import render_verify_html
 
     res = _result()

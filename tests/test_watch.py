@@ -190,6 +190,27 @@ def test_cli_usage_errors(tmp_path, capsys):
     assert main(["watch", str(tmp_path), "--once", "--select", "NOPE9"]) == 2
 
 
+def test_cli_unknown_rule_option_exits_2_with_one_line(tmp_path):
+    """Before: a traceback (ValueError "DIV002: DIV002: unknown option(s)") at the first poll."""
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    cfg = tmp_path / "curvelint.toml"
+    cfg.write_text("[rules.DIV002]\nnonsense = 3\n")
+    cmd = [sys.executable, "-m", "analyzer", "watch", str(logdir), "--once"]
+    res = subprocess.run(cmd + ["--config", str(cfg)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith(f"curvelint: {cfg}: DIV002: unknown option 'nonsense' (options: ")
+    assert lines[0].count("DIV002") == 1
+    # the nearest config file (found from the working folder) is checked the same way
+    (tmp_path / "pyproject.toml").write_text('[tool.curvelint.rules.DIV002]\nmin_ratio = "x"\n')
+    cfg.unlink()
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert res.returncode == 2 and len(res.stderr.splitlines()) == 1, res.stderr
+    assert "DIV002: option 'min_ratio' must be a number, not 'x' (str)" in res.stderr
+
+
 def test_watch_real_time_with_writer_process_and_ctrl_c(tmp_path):
     """`curvelint watch` in its own process while another process writes event files; SIGINT
     ends it with status 0."""

@@ -1,5 +1,6 @@
-"""`curvelint verify EXPERIMENT.py`: re-run a Keras experiment with the suggested remedy and say,
-over several seeds, whether it helped.
+"""``curvelint verify EXPERIMENT.py``: re-run a Keras experiment with the suggested remedy and say,
+over several seeds, whether it helped. The command line only: training, deciding and writing the
+outputs are in :mod:`analyzer.verify`.
 
 Exit status: 0 when the first verified remedy resolved or improved the problem (or there was
 nothing to fix), 1 when it did not, 2 for usage errors, a broken experiment file, or no TensorFlow.
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_NOT_HELPED, EXIT_USAGE = 0, 1, 2
+from .common import EXIT_NOT_HELPED, EXIT_OK, UsageError
 
 
 def add_verify_parser(sub: Any) -> None:
@@ -114,34 +115,6 @@ def _f(x: float) -> str:
     return f"{x:.4g}" if math.isfinite(x) else str(x)
 
 
-def write_outputs(result: Any) -> tuple[Path, Path]:
-    """verify.json and verify.html in the output folder, and report.html: the diagnosis of every
-    trained run (baseline and remedies) with the verification as a section of the main report."""
-    from .html import render_verify_html, verify_section
-
-    out = Path(result.out)
-    j, h = out / "verify.json", out / "verify.html"
-    j.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    h.write_text(render_verify_html(result), encoding="utf-8")
-    try:
-        from ..engine import analyze
-        from ..report.html import render_html
-        from ..runs import load
-
-        loaded = load(out)
-        if loaded.runs:
-            page = render_html(
-                analyze(loaded),
-                loaded,
-                title="curvelint verify — " + Path(str(result.experiment)).name,
-                verification=verify_section(result),
-            )
-            (out / "report.html").write_text(page, encoding="utf-8")
-    except Exception as e:  # the stand-alone page is already written; say why the report is not
-        result.notes.append(f"report.html not written: {type(e).__name__}: {e}")
-    return j, h
-
-
 def exit_status(result: Any) -> int:
     """0 when the first non-control remedy helped or nothing needed fixing, else 1."""
     main = [v for v in result.verdicts if not v.control]
@@ -151,21 +124,19 @@ def exit_status(result: Any) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .experiment import ExperimentError
-    from .runner import Plan, TensorFlowMissing, VerifyError, require_tf, verify
+    from ..verify.experiment import ExperimentError
+    from ..verify.outputs import write_outputs
+    from ..verify.runner import Plan, TensorFlowMissing, VerifyError, require_tf, verify
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off stderr
     try:
         require_tf()
     except TensorFlowMissing as e:
-        print(f"curvelint: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(e)) from e
     if args.seeds < 1:
-        print("curvelint: --seeds must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--seeds must be at least 1")
     if args.epochs is not None and args.epochs < 2:
-        print("curvelint: --epochs must be at least 2", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--epochs must be at least 2")
     plan = Plan(
         experiment=Path(args.experiment),
         out=Path(args.output),
@@ -181,8 +152,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         result = verify(plan)
     except (ExperimentError, VerifyError) as e:
-        print(f"curvelint: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(e)) from e
     j, h = write_outputs(result)
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")

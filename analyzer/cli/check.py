@@ -1,28 +1,31 @@
-"""`curvelint check`, `curvelint rules`, `curvelint rule CODE`."""
+"""``curvelint check``, ``curvelint rules``, ``curvelint rule CODE``."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from .findings import SEVERITY_RANK
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_path_arguments,
+    check_output,
+    load_options,
+    load_or_fail,
+    write_output,
+)
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-
-def _codes(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
-
-
-def add_check_parsers(sub, add_common) -> None:
+def add_check_parsers(sub) -> None:
     p = sub.add_parser(
         "check",
         help="diagnose the runs: plateau, oscillation, overfitting, divergence",
         description="Diagnose every run under PATH. Exit 0 when no finding reaches --fail-on, "
         "1 when one does, 2 for usage errors or when nothing could be read.",
     )
-    add_common(p)
+    add_path_arguments(p)
     p.add_argument(
         "--format",
         choices=["text", "json", "html"],
@@ -67,62 +70,34 @@ def add_check_parsers(sub, add_common) -> None:
 
 
 def cmd_check(args) -> int:
-    from .cli import UsageError, _write, check_output, load_or_fail
-    from .config import ConfigError, find_config, load_config
-    from .engine import Options, analyze
-    from .report.text import escape_controls
+    from ..engine import analyze
+    from ..findings import SEVERITY_RANK
+    from ..report.text import escape_controls
 
-    try:
-        cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
-        cfg = load_config(cfg_path)
-    except ConfigError as e:
-        raise UsageError(str(e)) from e
-    args.train_loss = args.train_loss or cfg.get("train-loss")
-    args.val_loss = args.val_loss or cfg.get("val-loss")
-    options = Options(
-        select=_codes(args.select) if args.select is not None else cfg.get("select", []),
-        ignore=_codes(args.ignore) if args.ignore is not None else cfg.get("ignore", []),
-        rule_options=cfg.get("rules", {}),
-        train_loss=args.train_loss,
-        val_loss=args.val_loss,
-    )
-    try:
-        options.rules()
-        import rules as registry
-
-        for key, opts in options.rule_options.items():
-            rule = registry.get(key)
-            bad = set(k.replace("-", "_") for k in opts) - set(rule.options)
-            if bad:
-                raise UsageError(
-                    f"{cfg.get('_path', 'config')}: rule {rule.code} has no option(s) "
-                    f"{', '.join(sorted(bad))}; its options: {', '.join(sorted(rule.options))}"
-                )
-    except KeyError as e:
-        raise UsageError(str(e.args[0])) from e
+    options, cfg = load_options(args)
     fail_on = args.fail_on or cfg.get("fail-on", "warning")
     fmt = args.format or cfg.get("format", "text")
 
     out_path = args.output or ("curvelint-report.html" if fmt == "html" else None)
     check_output(out_path, args.paths)
-    result = load_or_fail(args)
+    result = load_or_fail(args.paths, options.train_loss, options.val_loss)
     try:
         report = analyze(result, options)
     except (TypeError, ValueError) as e:
         raise UsageError(f"bad rule option: {e}") from e
 
     if fmt == "json":
-        _write(report.to_json() + "\n", args.output)
+        write_output(report.to_json() + "\n", args.output)
     elif fmt == "html":
-        from .report.html import render_html
+        from ..report.html import render_html
 
         out = args.output or "curvelint-report.html"
-        _write(render_html(report, result), out)
+        write_output(render_html(report, result), out)
         print(f"curvelint: wrote {out} ({len(report.runs)} run(s))", file=sys.stderr)
     else:
-        from .report.text import render_text
+        from ..report.text import render_text
 
-        _write(render_text(report, verbose=args.verbose), args.output)
+        write_output(render_text(report, verbose=args.verbose), args.output)
     if not result.runs:
         print(
             escape_controls(f"curvelint: nothing readable under {', '.join(args.paths)}"),
@@ -167,8 +142,6 @@ def cmd_rules(args) -> int:
 
 def cmd_rule(args) -> int:
     import rules as registry
-
-    from .cli import UsageError
 
     try:
         r = registry.get(args.code)

@@ -1,0 +1,134 @@
+"""What the sub-commands share: exit codes, ``UsageError``, the path arguments, output files.
+
+Imports nothing heavy: ``curvelint --help`` loads this module to build the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..engine import Options
+    from ..runs import LoadResult
+
+#: exit codes of every sub-command
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # check: a finding reached --fail-on
+EXIT_NOT_HELPED = 1  # verify: the remedy did not help
+EXIT_USAGE = 2  # usage errors, bad config or options, nothing readable
+EXIT_INTERRUPTED = 130  # Ctrl-C (watch stops on Ctrl-C with EXIT_OK)
+
+
+class UsageError(Exception):
+    """A mistake of the user's: ``main`` prints ``curvelint: <message>`` and exits 2."""
+
+
+def add_path_arguments(p: argparse.ArgumentParser) -> None:
+    """PATH... and the role overrides, as ``curves`` and ``check`` take them."""
+    p.add_argument("paths", nargs="+", metavar="PATH", help="log folders or files")
+    p.add_argument("--train-loss", metavar="TAG", help="tag to use as the training loss")
+    p.add_argument("--val-loss", metavar="TAG", help="tag to use as the validation loss")
+
+
+def codes(text: str | None) -> list[str]:
+    """``--select``/``--ignore`` values: comma-separated rule codes or prefixes."""
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def step_range(start: int | None, end: int | None = None, *, label: bool = False) -> str:
+    """Steps as the command line prints them: ``1,000–2,000``, ``1,000`` for one step (``end``
+    None or equal), ``-`` for none; with ``label``: ``steps 1,000–2,000``, ``step 1,000``, ``""``.
+    (The text and HTML reports in analyzer/report/ have their own.)"""
+    if start is None:
+        return "" if label else "-"
+    one = end is None or end == start
+    text = f"{start:,}" if one else f"{start:,}–{end:,}"
+    if not label:
+        return text
+    return ("step " if one else "steps ") + text
+
+
+def load_options(args: argparse.Namespace) -> tuple[Options, dict[str, Any]]:
+    """The config file merged with the command-line arguments, for ``check`` and ``watch``.
+
+    The config is ``--config FILE``, else the nearest ``curvelint.toml`` or ``pyproject.toml``
+    with ``[tool.curvelint]`` (none with ``--no-config``). ``--select``/``--ignore`` replace the
+    config's lists, ``--train-loss``/``--val-loss`` win over its roles, rule options come from its
+    ``[rules.CODE]`` tables. Everything is checked by ``Options.build``: a bad config file or bad
+    options raise UsageError (one line, naming the config file when the mistake is there).
+    Returns the options and the config (for the keys of one command: ``fail-on``, ``format``).
+    """
+    from ..config import ConfigError, find_config, load_config
+    from ..engine import Options
+    from ..errors import OptionsError
+
+    try:
+        cfg_path = None if args.no_config else (Path(args.config) if args.config else find_config())
+        cfg = load_config(cfg_path)
+    except ConfigError as e:
+        raise UsageError(str(e)) from e
+    from_args = {"select": args.select is not None, "ignore": args.ignore is not None}
+    try:
+        options = Options.build(
+            select=codes(args.select) if from_args["select"] else cfg.get("select", []),
+            ignore=codes(args.ignore) if from_args["ignore"] else cfg.get("ignore", []),
+            rule_options=cfg.get("rules", {}),
+            train_loss=args.train_loss or cfg.get("train-loss"),
+            val_loss=args.val_loss or cfg.get("val-loss"),
+        )
+    except OptionsError as e:
+        where = "" if from_args.get(e.field or "") else f"{cfg.get('_path', 'config')}: "
+        raise UsageError(f"{where}{e}") from None
+    return options, cfg
+
+
+def check_output(output: str | None, inputs: Sequence[str]) -> None:
+    """Refuse, before any work, an output path that cannot be written or that is one of the
+    logs being read; warn when it lies inside a log folder (curvelint never writes there on its
+    own). Raises UsageError (exit 2) with a one-line reason."""
+    if not output:
+        return
+    out = Path(output)
+    if out.is_dir():
+        raise UsageError(f"-o {output}: is a folder; give a file name")
+    target = out.resolve()
+    if not target.parent.is_dir():
+        raise UsageError(f"-o {output}: the folder {target.parent} does not exist")
+    for i in inputs:
+        src = Path(i).resolve()
+        if target == src or (src.is_dir() and out.exists() and src in target.parents):
+            raise UsageError(
+                f"-o {output}: refusing to overwrite a file under the logs being read ({i})"
+            )
+        if src.is_dir() and src in target.parents:
+            print(
+                f"curvelint: warning: writing {output} inside the log folder {i}",
+                file=sys.stderr,
+            )
+
+
+def write_output(text: str, output: str | None) -> None:
+    """``text`` to the file ``output`` (``-o``), or to stdout."""
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
+    else:
+        sys.stdout.write(text)
+
+
+def load_or_fail(
+    paths: Sequence[str], train_loss: str | None = None, val_loss: str | None = None
+) -> LoadResult:
+    """Read the runs under ``paths``; a path that does not exist is a UsageError."""
+    from ..runs import load
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    return load(paths, train_loss=train_loss, val_loss=val_loss)
