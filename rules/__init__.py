@@ -1,9 +1,13 @@
 """curvelint rules: one module per rule.
 
 Each module has a stable ``CODE`` (three letters, three digits), a hyphenated ``NAME``, the ``KIND``
-of problem it reports, a docstring with the sections *What it detects*, *Why it matters*,
-*What to do*, *Example (flagged)* and *Example (healthy)*, and a pure function
-``check(curves, **options) -> list[Finding]`` whose keyword defaults are the rule's options.
+of problem it reports, the ``SEVERITY`` of its findings (unless a finding says otherwise), whether
+they may be ``TRANSIENT`` (a passing state of a run still training: a live monitor waits for a
+second sighting), a docstring with the sections *What it detects*, *Why it matters*,
+*What to do*, *Example (flagged)* and *Example (healthy)* (the examples are cases of
+``tests/rule_cases/<CODE>.toml``), and a pure function ``check(curves, **options) -> list[Finding]``
+whose keyword defaults are the rule's options. Findings are built with ``_common.finding`` and carry
+the chart marks the HTML report draws.
 
     from rules import overfitting
     overfitting.check(curves, min_rise=3.0)

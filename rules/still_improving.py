@@ -19,7 +19,8 @@ the validation loss for the point where it stops improving.
 
 Example (flagged)
 -----------------
-``2.3, 1.5, 1.1, 0.85, 0.68, 0.55, 0.45, 0.37`` — still dropping ~20% per stage at the end.
+``2.3, 1.95, 1.66, 1.41, 1.2, 1.02, 0.87, 0.74, 0.63, 0.53, 0.45, 0.38, 0.33, 0.28, 0.24`` — still
+dropping ~15% per epoch at the end (the last third must hold enough points to test the trend).
 
 Example (healthy)
 -----------------

@@ -19,11 +19,11 @@ training and validation data, and that both are drawn from the same distribution
 
 Example (flagged)
 -----------------
-loss ``1.2, 0.9, 0.8, 0.75`` and val_loss ``1.0, 0.7, 0.6, 0.55``.
+loss ``1.2, 0.9, 0.8, 0.75, 0.72, 0.70`` and val_loss ``1.0, 0.7, 0.6, 0.55, 0.52, 0.50``.
 
 Example (healthy)
 -----------------
-loss ``1.2, 0.9, 0.8, 0.75`` and val_loss ``1.25, 0.95, 0.86, 0.84``.
+loss ``1.2, 0.9, 0.8, 0.75, 0.72, 0.70`` and val_loss ``1.25, 0.95, 0.86, 0.84, 0.82, 0.81``.
 """
 
 from __future__ import annotations

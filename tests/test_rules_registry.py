@@ -39,3 +39,12 @@ def test_select_and_ignore_by_prefix():
 def test_unknown_option_is_an_error():
     with pytest.raises(ValueError, match="unknown option"):
         rules.get("OVF001").run(CurveSet(), nonsense=1)
+
+
+def test_every_rule_declares_what_it_is():
+    from analyzer.findings import SEVERITIES
+
+    for rule in rules.all_rules():
+        mod = rule.module
+        assert mod.SEVERITY in SEVERITIES, rule.code
+        assert isinstance(mod.TRANSIENT, bool), rule.code
