@@ -119,7 +119,11 @@ OTHER_WORDS = {
     "scale",
     "x",
 }
-ADVERSARIAL_WORDS = {"gen", "generator", "disc", "discriminator", "critic", "adversarial", "g", "d"}
+#: words that name the two players of adversarial training (a GAN) in a loss's tag
+GENERATOR_WORDS = frozenset({"gen", "generator"})
+DISCRIMINATOR_WORDS = frozenset({"disc", "discriminator", "critic"})
+#: one-letter names (loss_G / loss_D, G_loss / D_loss) count only as a pair
+GENERATOR_LETTER, DISCRIMINATOR_LETTER = "g", "d"
 COMPONENT_HINT = re.compile(r"(box|cls|obj|dfl|seg|mask|kpt|pose|rpn|bbox|giou|l1|aux|reg|ctc)")
 
 
@@ -146,6 +150,8 @@ class Roles:
     reasons: list[str] = field(default_factory=list)
     # derived curves: name -> list of component tags summed
     derived: dict[str, list[str]] = field(default_factory=dict)
+    # adversarial training: loss tag -> "generator" | "discriminator"
+    adversarial: dict[str, str] = field(default_factory=dict)
 
     def primary(self) -> dict[str, str | None]:
         return {
@@ -234,9 +240,26 @@ def _core_similarity(a: TagInfo, b: TagInfo) -> float:
     return len(sa & sb) / max(1, len(sa | sb))
 
 
-def _is_adversarial(losses: Iterable[TagInfo]) -> bool:
-    words = {w for t in losses for w in t.core}
-    return bool(words & {"gen", "generator"}) and bool(words & {"disc", "discriminator", "critic"})
+def adversarial_sides(losses: Iterable[TagInfo]) -> dict[str, str]:
+    """Tag -> "generator" or "discriminator" when the losses are those of adversarial training
+    (both players present), else {}. Whole words first ('gen_loss', 'loss/discriminator'); the
+    one-letter names of the DCGAN examples ('Loss_G' and 'Loss_D') only when no whole word
+    names a player and both letters are there."""
+    losses = list(losses)
+
+    def sides(gen, disc) -> dict[str, str]:
+        out = {}
+        for i in losses:
+            w = set(i.core)
+            if gen(w) and not disc(w):
+                out[i.tag] = "generator"
+            elif disc(w) and not gen(w):
+                out[i.tag] = "discriminator"
+        return out if set(out.values()) == {"generator", "discriminator"} else {}
+
+    return sides(
+        lambda w: bool(w & GENERATOR_WORDS), lambda w: bool(w & DISCRIMINATOR_WORDS)
+    ) or sides(lambda w: GENERATOR_LETTER in w, lambda w: DISCRIMINATOR_LETTER in w)
 
 
 def assign_roles(
@@ -271,12 +294,13 @@ def assign_roles(
     if train_loss is not None:
         roles.train_loss = train_loss
         roles.reasons.append(f"train loss: {train_loss!r} (set by the user)")
-    elif train_losses and _is_adversarial(train_losses):
+    elif train_losses and (sides := adversarial_sides(train_losses)):
+        roles.adversarial = sides
         roles.reasons.append(
             "train loss: none chosen — the losses look adversarial (generator vs discriminator: "
-            + ", ".join(repr(i.tag) for i in train_losses)
-            + "); they are not minimised jointly, so plateau/oscillation rules do not apply. "
-            "Use --train-loss TAG to analyse one anyway."
+            + ", ".join(repr(i.tag) for i in train_losses if i.tag in sides)
+            + "); they are not minimised jointly, so only their swings and non-finite values "
+            "are judged. Use --train-loss TAG to analyse one as a training loss."
         )
     elif train_losses:
         ranked = sorted(
@@ -322,7 +346,7 @@ def assign_roles(
     if val_loss is not None:
         roles.val_loss = val_loss
         roles.reasons.append(f"val loss: {val_loss!r} (set by the user)")
-    elif pool and not (_is_adversarial(pool)):
+    elif pool and not adversarial_sides(pool):
 
         def vscore(i: TagInfo):
             sim = _core_similarity(i, ref) if ref else 0.0

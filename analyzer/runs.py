@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ class Run:
         for name in list(primary):
             primary.update(r.derived.get(name, []))
         others = tuple(
-            c
+            replace(c, role=f"{r.adversarial[t]}_loss") if t in r.adversarial else c
             for t, info in sorted(r.tags.items())
             if info.kind == "loss" and t not in primary and (c := self.curve(t)) is not None
         )

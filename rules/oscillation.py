@@ -69,7 +69,6 @@ spikes at every epoch start that vanish within a few steps.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import numpy as np
@@ -141,13 +140,8 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
 
 def _adversarial(curves: CurveSet) -> list:
     """The generator's loss, then the discriminator's, of a run that logs both (GAN)."""
-    gen, disc = [], []
-    for c in curves.other_losses:
-        words = set(re.findall(r"[a-z]+", c.tag.lower()))
-        if words & {"gen", "generator"}:
-            gen.append(c)
-        elif words & {"disc", "discriminator", "critic"}:
-            disc.append(c)
+    gen = [c for c in curves.other_losses if c.role == "generator_loss"]
+    disc = [c for c in curves.other_losses if c.role == "discriminator_loss"]
     return gen + disc if gen and disc else []
 
 

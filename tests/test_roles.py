@@ -92,3 +92,26 @@ def test_user_override_and_unknown_tag():
     assert r.train_loss == "a" and "set by the user" in r.reasons[0]
     with pytest.raises(KeyError, match="its tags are"):
         roles_of("a", train_loss="nope")
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ("Loss_D", "Loss_G"),  # the DCGAN example's names
+        ("D_loss", "G_loss", "D_acc"),
+        ("loss/discriminator", "loss/generator"),
+        ("Gen Loss", "Disc Loss"),
+    ],
+)
+def test_gan_losses_are_named_by_player_not_taken_as_training_loss(tags):
+    r = assign_roles({t: 100 for t in tags})
+    assert r.train_loss is None
+    sides = sorted(r.adversarial.values())
+    assert sides == ["discriminator", "generator"]
+    assert "adversarial" in r.reasons[0]
+
+
+def test_one_letter_alone_is_not_adversarial():
+    # a single loss whose name holds a 'd' is an ordinary training loss
+    r = assign_roles({"loss_d": 100, "val_loss": 100})
+    assert r.train_loss == "loss_d" and not r.adversarial

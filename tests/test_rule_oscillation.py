@@ -146,3 +146,29 @@ def test_short_noisy_zigzag_is_named_a_zigzag():
     f = oscillation.check(cs(train=(e, train), val=(e, val)))
     assert [x.code for x in f] == ["OSC001"] and f[0].evidence["pattern"] == "zig-zag"
     assert f[0].evidence["period"] == 2.0
+
+
+def test_dcgan_losses_swinging_are_the_runs_oscillation():
+    """Loss_D / Loss_G (DCGAN names): no training loss; the players' bouncing is reported."""
+    import pandas as pd
+
+    from analyzer.roles import assign_roles
+    from analyzer.runs import Run
+
+    rng = np.random.default_rng(3)
+    n = 400
+    steps = np.arange(n)
+    g = 2.5 + 1.5 * np.sin(steps / 6.0) * (1 + 0.3 * rng.standard_normal(n)) + 0.1
+    d = 0.6 + 0.5 * np.cos(steps / 6.0) * (1 + 0.3 * rng.standard_normal(n)) + 0.1
+    frame = pd.concat(
+        [
+            pd.DataFrame({"run": "gan", "tag": t, "step": steps, "value": v, "wall_time": 0.0})
+            for t, v in (("Loss_G", np.abs(g)), ("Loss_D", np.abs(d)))
+        ]
+    )
+    run = Run("gan", "csv", [], frame, assign_roles({"Loss_G": n, "Loss_D": n}))
+    curves = run.curve_set()
+    assert curves.train is None
+    assert {c.role for c in curves.other_losses} == {"generator_loss", "discriminator_loss"}
+    found = oscillation.check(curves)
+    assert found and found[0].evidence.get("adversarial")

@@ -206,7 +206,10 @@ def test_bouncing_adversarial_losses_are_oscillation():
     disc = (0.8 - 0.3 * np.sin(2 * np.pi * b / 40)) * np.exp(rng.normal(0, 0.3, n))
     c = CurveSet(
         run="gan",
-        other_losses=(Curve.of(b, gen, tag="Gen Loss"), Curve.of(b, disc, tag="Disc Loss")),
+        other_losses=(
+            Curve.of(b, gen, tag="Gen Loss", role="generator_loss"),
+            Curve.of(b, disc, tag="Disc Loss", role="discriminator_loss"),
+        ),
     )
     got = findings_of(c, "OSC001")
     assert got and got[0].evidence.get("adversarial") and got[0].curve == "Gen Loss"
@@ -219,7 +222,10 @@ def test_steady_adversarial_losses_are_not_oscillation():
     disc = 0.7 * np.exp(rng.normal(0, 0.1, 400))
     c = CurveSet(
         run="gan",
-        other_losses=(Curve.of(b, gen, tag="Gen Loss"), Curve.of(b, disc, tag="Disc Loss")),
+        other_losses=(
+            Curve.of(b, gen, tag="Gen Loss", role="generator_loss"),
+            Curve.of(b, disc, tag="Disc Loss", role="discriminator_loss"),
+        ),
     )
     assert findings_of(c, "OSC001") == []
 
