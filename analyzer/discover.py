@@ -220,7 +220,20 @@ def discover(path: str | os.PathLike) -> Discovery:
         events = sorted((f for f in files if is_event_file(f)), key=file_order_key)
         parent = d.parent
         target = d
-        if d != root and d.name.lower() in SPLIT_DIRS and parent in w.dirs:
+        grand = parent.parent
+        if (
+            d != root
+            and parent != root
+            and not subdirs
+            and parent in w.dirs
+            and grand in w.dirs
+            and not _has_events(w.dirs[parent][0])
+            and _has_events(w.dirs[grand][0])
+            and all(s in w.dirs and _has_events(w.dirs[s][0]) for s in w.dirs[parent][1])
+        ):
+            # tensorboardX add_scalars: RUN/<main tag>/<key>/ beside the run's own event files
+            target = grand
+        elif d != root and d.name.lower() in SPLIT_DIRS and parent in w.dirs:
             # RUN/train + RUN/validation, model_dir/eval
             target = parent
         elif d != root and parent in w.dirs and _has_events(w.dirs[parent][0]) and not subdirs:

@@ -42,6 +42,20 @@ def test_estimator_eval_and_add_scalars_merge(tmp_path):
     assert len(r["pt"].files) == 3
 
 
+def test_tensorboardx_add_scalars_folders_merge_into_their_run(tmp_path):
+    # tensorboardX writes add_scalars("Loss", {"train": .., "val": ..}) to RUN/Loss/train/, .../val/
+    touch(tmp_path / "r1/events.out.tfevents.1.h")
+    touch(tmp_path / "r1/Loss/train/events.out.tfevents.1.h")
+    touch(tmp_path / "r1/Loss/val/events.out.tfevents.1.h")
+    touch(tmp_path / "r1/Acc/val/events.out.tfevents.1.h")
+    # a Keras run (no event file of its own) beside another run stays a run of its own
+    touch(tmp_path / "keras/train/events.out.tfevents.1.h")
+    touch(tmp_path / "keras/validation/events.out.tfevents.1.h")
+    r = runs(tmp_path)
+    assert sorted(r) == ["keras", "r1"]
+    assert len(r["r1"].files) == 4
+
+
 def test_ultralytics_nested_runs_stay_separate(tmp_path):
     touch(tmp_path / "runs/train/exp/events.out.tfevents.1.h")
     touch(tmp_path / "runs/train/exp2/events.out.tfevents.1.h")

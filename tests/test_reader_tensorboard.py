@@ -296,8 +296,10 @@ def test_subfolders_become_tag_prefixes(tmp_path):
     write(run / "Loss_train/events.out.tfevents.3.h", [simple(0, 1.0, Loss=3.0)])
     write(run / "Loss_val/events.out.tfevents.3.h", [simple(0, 1.0, Loss=4.0)])
     write(run / "a/b/events.out.tfevents.3.h", [simple(0, 1.0, x=5.0)])
+    write(run / "Acc/train/events.out.tfevents.3.h", [simple(0, 1.0, Acc=0.5)])  # tensorboardX
     write(run / "events.out.tfevents.4.h", [simple(0, 1.0, loss=6.0)])
     assert sorted(rows(read_dir(run))) == [
+        "Acc/train",
         "Loss/train",
         "Loss/val",
         "a/b/x",
@@ -318,6 +320,9 @@ def test_subfolders_become_tag_prefixes(tmp_path):
         ("runs/x/Loss_val", "Loss", "runs/x/Loss/val"),
         ("Loss_", "Loss", "Loss_/Loss"),
         ("LossX_train", "Loss", "LossX_train/Loss"),
+        ("Loss/train", "Loss", "Loss/train"),  # tensorboardX add_scalars
+        ("x/Loss/val", "Loss", "x/Loss/val"),
+        ("Acc/train", "Loss", "Acc/train/Loss"),
     ],
 )
 def test_prefixed_tag(folder, tag, expect):
@@ -946,3 +951,15 @@ def test_a_lying_length_with_a_valid_checksum_is_resynchronised_over(tmp_path):
     assert steps == [0, 1, 2, *range(10, 800)]
     note = " ".join(res.notes)
     assert "resynchronised" in note and "partial record" not in note
+
+
+def test_tensorboardx_add_scalars_run_from_the_real_writer():
+    """fixtures/gen4/r008_mlp_wine was written by tensorboardX's SummaryWriter.add_scalars."""
+    from analyzer.runs import load
+
+    root = Path(__file__).parent.parent / "fixtures" / "gen4" / "r008_mlp_wine"
+    res = load(root)
+    assert len(res.runs) == 1
+    run = res.runs[0]
+    assert {"Loss/train", "Loss/val"} <= set(run.tags)
+    assert run.roles.train_loss == "Loss/train" and run.roles.val_loss == "Loss/val"

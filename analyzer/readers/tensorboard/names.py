@@ -25,10 +25,14 @@ def file_order_key(path: Path) -> tuple[Any, ...]:
 
 
 def prefixed_tag(folder: str, tag: str) -> str:
-    """Tag name for a file in ``folder`` (relative to the run folder, ``""`` for the run folder)."""
+    """Tag name for a file in ``folder`` (relative to the run folder, ``""`` for the run folder).
+    ``add_scalars("Loss", {"train": ...})`` writes tag ``Loss`` into ``Loss_train/`` (PyTorch) or
+    ``Loss/train/`` (tensorboardX): both read as ``Loss/train``."""
     if not folder:
         return tag
     parent, _, last = folder.rpartition("/")
+    if parent and parent.rpartition("/")[2] == tag.replace("/", "_"):
+        return f"{parent}/{last}"
     stem = tag.replace("/", "_") + "_"
     if last.startswith(stem) and len(last) > len(stem):
         key = last[len(stem) :]
