@@ -23,8 +23,6 @@ Grouping rules
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
 import stat
@@ -32,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .readers import sniff_table
+from .readers.hf_trainer import state_progress
 from .readers.tensorboard import file_order_key
 
 EVENT_RE = re.compile(r"events\.out\.tfevents\.")
@@ -278,7 +277,7 @@ def discover(path: str | os.PathLike) -> Discovery:
             else max(
                 states,
                 key=lambda f: (
-                    _hf_progress(f),
+                    state_progress(f),
                     f.parent == owner,
                     _safe_size(f),
                     _natural_key(f.as_posix()),
@@ -347,30 +346,6 @@ def discover(path: str | os.PathLike) -> Discovery:
     out.runs.sort(key=lambda r: _natural_key(r.run))
     out.skipped.sort(key=lambda s: _natural_key(s.path))
     return out
-
-
-def _hf_progress(p: Path) -> float:
-    """How far training had got when a trainer_state.json was written: its ``global_step``, or
-    the last step of its ``log_history`` if later. -1 when it cannot be read (such a copy only
-    wins when no other can be read either; the reader then says why)."""
-    try:
-        if p.stat().st_size > 256 * 2**20:
-            return -1.0
-        state = json.loads(p.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return -1.0
-    if not isinstance(state, dict):
-        return -1.0
-    best = -1.0
-    candidates = [state.get("global_step")]
-    hist = state.get("log_history")
-    if isinstance(hist, list) and hist and isinstance(hist[-1], dict):
-        candidates.append(hist[-1].get("step"))
-    for v in candidates:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            with contextlib.suppress(OverflowError):  # an integer beyond any float
-                best = max(best, float(v))
-    return best
 
 
 def _safe_size(p: Path) -> int:
