@@ -140,8 +140,8 @@ class _Walker:
     def _visit(self, d: Path) -> list[Path]:
         try:
             st = d.stat()
-        except OSError as e:
-            self.skipped.append(Skipped(self.rel(d), f"cannot open folder: {e.strerror or e}"))
+        except OSError as err:
+            self.skipped.append(Skipped(self.rel(d), f"cannot open folder: {err.strerror or err}"))
             return []
         key = (st.st_dev, st.st_ino)
         if key in self.seen:
@@ -150,8 +150,8 @@ class _Walker:
         self.seen.add(key)
         try:
             entries = sorted(os.scandir(d), key=lambda e: _natural_key(e.name))
-        except OSError as e:
-            self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {e.strerror or e}"))
+        except OSError as err:
+            self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {err.strerror or err}"))
             return []
         files: list[Path] = []
         subdirs: list[Path] = []
@@ -298,6 +298,7 @@ def discover(path: str | os.PathLike) -> Discovery:
                 )
 
     # 4. tables and JSON lines, one run per file
+    fmt: str | None
     for d, (files, _) in w.dirs.items():
         for f in files:
             if f in claimed or inside_mlflow(f):
