@@ -88,4 +88,9 @@ def test_the_check_sees_reads(tmp_path):
         "    Path(p).write_text('x')\n",
         encoding="utf-8",
     )
-    assert [n for _, n in sorted(_reading_calls(src))] == ["open", "read_text", "open", "read_bytes"]
+    assert [n for _, n in sorted(_reading_calls(src))] == [
+        "open",
+        "read_text",
+        "open",
+        "read_bytes",
+    ]
