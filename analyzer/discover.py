@@ -23,8 +23,6 @@ Grouping rules
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
 import stat
@@ -32,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .readers import sniff_table
+from .readers.hf_trainer import state_progress
 from .readers.tensorboard import file_order_key
 
 EVENT_RE = re.compile(r"events\.out\.tfevents\.")
@@ -141,8 +140,8 @@ class _Walker:
     def _visit(self, d: Path) -> list[Path]:
         try:
             st = d.stat()
-        except OSError as e:
-            self.skipped.append(Skipped(self.rel(d), f"cannot open folder: {e.strerror or e}"))
+        except OSError as err:
+            self.skipped.append(Skipped(self.rel(d), f"cannot open folder: {err.strerror or err}"))
             return []
         key = (st.st_dev, st.st_ino)
         if key in self.seen:
@@ -151,8 +150,8 @@ class _Walker:
         self.seen.add(key)
         try:
             entries = sorted(os.scandir(d), key=lambda e: _natural_key(e.name))
-        except OSError as e:
-            self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {e.strerror or e}"))
+        except OSError as err:
+            self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {err.strerror or err}"))
             return []
         files: list[Path] = []
         subdirs: list[Path] = []
@@ -291,7 +290,7 @@ def discover(path: str | os.PathLike) -> Discovery:
             else max(
                 states,
                 key=lambda f: (
-                    _hf_progress(f),
+                    state_progress(f),
                     f.parent == owner,
                     _safe_size(f),
                     _natural_key(f.as_posix()),
@@ -312,6 +311,7 @@ def discover(path: str | os.PathLike) -> Discovery:
                 )
 
     # 4. tables and JSON lines, one run per file
+    fmt: str | None
     for d, (files, _) in w.dirs.items():
         for f in files:
             if f in claimed or inside_mlflow(f):
@@ -360,30 +360,6 @@ def discover(path: str | os.PathLike) -> Discovery:
     out.runs.sort(key=lambda r: _natural_key(r.run))
     out.skipped.sort(key=lambda s: _natural_key(s.path))
     return out
-
-
-def _hf_progress(p: Path) -> float:
-    """How far training had got when a trainer_state.json was written: its ``global_step``, or
-    the last step of its ``log_history`` if later. -1 when it cannot be read (such a copy only
-    wins when no other can be read either; the reader then says why)."""
-    try:
-        if p.stat().st_size > 256 * 2**20:
-            return -1.0
-        state = json.loads(p.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return -1.0
-    if not isinstance(state, dict):
-        return -1.0
-    best = -1.0
-    candidates = [state.get("global_step")]
-    hist = state.get("log_history")
-    if isinstance(hist, list) and hist and isinstance(hist[-1], dict):
-        candidates.append(hist[-1].get("step"))
-    for v in candidates:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            with contextlib.suppress(OverflowError):  # an integer beyond any float
-                best = max(best, float(v))
-    return best
 
 
 def _safe_size(p: Path) -> int:

@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from .findings import SEVERITY_RANK, Finding, Report
+from .findings import SEVERITY_RANK, Finding, Report, RunReport
 
 #: a finding is re-reported when its confidence rose by at least this much
 CONFIDENCE_STEP = 0.2
@@ -254,7 +254,7 @@ class Monitor:
         self._spent = 0.0  # seconds spent evaluating
         self._last_cost = 0.0
         self._n_at_eval = 0  # updates recorded at the last evaluation
-        self._run_report = None
+        self._run_report: RunReport | None = None
         self._previous_keys: set[tuple[str, str | None]] = set()
         self.evaluations = 0
 
@@ -297,6 +297,7 @@ class Monitor:
             return False
         if self.every is not None:
             return self._pending >= self.every
+        assert self._t0 is not None  # set by update() before it asks whether one is due
         allowed = self.budget * (self._clock() - self._t0)
         if self._spent + self._last_cost > allowed:
             return False
@@ -387,7 +388,7 @@ class Monitor:
 
         if self._pending or self._run_report is None:
             self._evaluate()
-        runs = [self._run_report] if self._run_report is not None else []
+        runs: list[RunReport] = [self._run_report] if self._run_report is not None else []
         return Report(runs=runs, version=__version__)
 
     def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,12 @@ class Run:
 
     def _index(self) -> dict[str, np.ndarray]:
         if self._groups is None:
-            self._groups = self.frame.groupby("tag", sort=True).indices if len(self.frame) else {}
+            # tag (str) -> positions of its rows; pandas types the keys as Hashable
+            self._groups = (
+                cast("dict[str, np.ndarray]", self.frame.groupby("tag", sort=True).indices)
+                if len(self.frame)
+                else {}
+            )
         return self._groups
 
     def curve(self, tag: str | None) -> Curve | None:
@@ -43,8 +48,8 @@ class Run:
             return None
         info = self.roles.tags.get(tag)
         if tag in self.roles.derived:
-            parts = [self.curve(t) for t in self.roles.derived[tag]]
-            parts = [p for p in parts if p is not None and len(p)]
+            found = [self.curve(t) for t in self.roles.derived[tag]]
+            parts = [p for p in found if p is not None and len(p)]
             if not parts:
                 return None
             steps = parts[0].steps
@@ -52,8 +57,8 @@ class Run:
                 steps = np.intersect1d(steps, p.steps)
             total = np.zeros(len(steps))
             for p in parts:
-                s, idx = np.unique(p.steps, return_index=True)
-                total += p.values[idx][np.searchsorted(s, steps)]
+                s, at = np.unique(p.steps, return_index=True)
+                total += p.values[at][np.searchsorted(s, steps)]
             first = self.roles.tags[self.roles.derived[tag][0]]
             return Curve(tag, first.role, "min", steps, total)
         idx = self._index().get(tag)
@@ -82,7 +87,8 @@ class Run:
         r = self.roles
         primary = {r.train_loss, r.val_loss}
         for name in list(primary):
-            primary.update(r.derived.get(name, []))
+            if name is not None:  # an unassigned role
+                primary.update(r.derived.get(name, []))
         others = tuple(
             replace(c, role=f"{r.adversarial[t]}_loss") if t in r.adversarial else c
             for t, info in sorted(r.tags.items())
@@ -100,7 +106,7 @@ class Run:
         )
 
     def tag_table(self) -> list[dict[str, Any]]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         primary = {v: k for k, v in self.roles.primary().items() if v}
         for tag, idx in self._index().items():
             info = self.roles.tags[tag]

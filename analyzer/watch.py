@@ -49,7 +49,7 @@ class _RunState:
 
 
 def _signature(files: list[Path]) -> tuple:
-    sig = []
+    sig: list[tuple[Any, ...]] = []
     for p in files:
         try:
             st = os.stat(p)

@@ -227,6 +227,7 @@ def _train_explosion(
 
 def _val_finding(curves: CurveSet, vb: dict) -> Finding:
     val = curves.val
+    assert val is not None  # vb is its blow-up
     lr = last_lr(curves) or max_lr(curves)
     train = curves.train
     note = ""

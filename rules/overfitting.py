@@ -46,10 +46,12 @@ val_loss ``0.90, 0.52, 0.41, 0.38, 0.37, 0.375, 0.366`` — wiggles within noise
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from analyzer.curves import CurveSet
-from analyzer.findings import Finding, Mark
+from analyzer.findings import Finding, Mark, Remedy
 from analyzer.trends.extremum import level_shift
 from analyzer.trends.oscillation import median_trend
 from analyzer.trends.prep import bin_medians
@@ -119,9 +121,10 @@ def check(
     ``min_points_before_divergence``: a run that diverges (a loss turns NaN/inf, or the
     validation loss blows up by orders of magnitude) is judged on the part before that, when the
     validation loss has at least this many evaluations there; otherwise not at all."""
-    curves = before_divergence(curves, min_points=min_points_before_divergence)
-    if curves is None:
+    cut = before_divergence(curves, min_points=min_points_before_divergence)
+    if cut is None:
         return []
+    curves = cut
     use_metric = curves.val is None
     c = curves.val if not use_metric else curves.val_metric
     if c is None:
@@ -202,7 +205,7 @@ def check(
     upto = L.steps <= onset
     ib = int(np.argmin(v[upto]))
     ckpt_step, ckpt_value = int(L.steps[upto][ib]), float(v[upto][ib])
-    evidence = {
+    evidence: dict[str, Any] = {
         "best_step": ckpt_step,
         "best_value": sign * ckpt_value,
         "smoothed_best_step": best_step,
@@ -222,6 +225,7 @@ def check(
     train_note = ""
     T = levels(curves.train) if curves.train is not None else None
     if T is not None:
+        assert curves.train is not None  # T are its levels
         t_best = float(_interp_smooth(T, np.array([best_step]))[0])
         t_change = (T.final - t_best) / (
             abs(t_best) if T.positive and t_best else max(abs(T.initial - T.best), 1e-12)
@@ -267,6 +271,7 @@ def check(
         metric_gain = _metric_gain_after(curves.val_metric, onset)
     if metric_gain is not None:
         m = curves.val_metric
+        assert m is not None  # metric_gain comes from it
         evidence["metric_still_improves"] = m.tag
         evidence["metric_at_onset"], evidence["metric_late"] = metric_gain
         metric_note = (
@@ -286,7 +291,7 @@ def check(
         conf *= 0.8
     n_after = int(post.sum())
     patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
-    remedies = (
+    remedies: tuple[Remedy, ...] = (
         R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step"),
         R.regularize(),
         R.augment(),
@@ -296,14 +301,17 @@ def check(
         msg += metric_note
         # first keep the checkpoint that is best on the metric; stopping at the loss minimum
         # stays on the list, second (it is what the metric-blind alternative does)
+        assert curves.val_metric is not None  # metric_gain comes from it
         remedies = (
             R.checkpoint_on_metric(curves.val_metric.tag, curves.val_metric.direction),
             *remedies,
         )
-    best_step, best_value = (finite_or_none(evidence.get(k)) for k in ("best_step", "best_value"))
-    marks = (Mark("vline", "onset", start=finite_or_none(evidence.get("onset_step", onset))),)
-    if best_step is not None and best_value is not None:
-        marks += (Mark("point", "best", start=best_step, value=best_value),)
+    mark_step, mark_value = (finite_or_none(evidence.get(k)) for k in ("best_step", "best_value"))
+    marks: tuple[Mark, ...] = (
+        Mark("vline", "onset", start=finite_or_none(evidence.get("onset_step", onset))),
+    )
+    if mark_step is not None and mark_value is not None:
+        marks += (Mark("point", "best", start=mark_step, value=mark_value),)
     return [
         finding(
             __name__,

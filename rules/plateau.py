@@ -350,6 +350,7 @@ def check(
         evidence["chance_classes"] = chance_k
         evidence["chance_level"] = float(np.log(chance_k))
     if metric_best is not None:
+        assert curves.val_metric is not None  # metric_best comes from it
         evidence["best_" + curves.val_metric.tag] = metric_best
 
     # Steady progress: it removed a real share of its start and is still falling at a quarter

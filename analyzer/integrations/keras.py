@@ -97,6 +97,8 @@ class KerasAdapter:
 class _CurvelintLogic:
     """The callback's behaviour, independent of the Keras base class (tested without Keras)."""
 
+    model: Any  # set by Keras on the real callback (Callback.set_model); declared for typing only
+
     def __init__(
         self,
         monitor=None,
@@ -169,7 +171,7 @@ def __getattr__(name: str) -> Any:
     if name == "CurvelintCallback":
         if _CLASS is None:
             keras = _keras()
-            cls = _make_class(keras.callbacks.Callback)
+            cls: Any = _make_class(keras.callbacks.Callback)
             init = cls.__init__
 
             def __init__(self, *args, **kwargs):

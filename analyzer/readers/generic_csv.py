@@ -93,7 +93,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
         )
         if not split.long:
             counts = {lab: int((labels == lab).sum()) for lab in distinct}
-            epoch_rows = labels == max(counts, key=counts.get)
+            epoch_rows = labels == max(counts, key=counts.__getitem__)
     if epoch_col and epoch_col != step.column:
         ec = table.columns[epoch_col]
         rows = ec.present & step.rows if epoch_rows is None else ec.present & step.rows & epoch_rows

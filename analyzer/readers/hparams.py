@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -47,10 +47,10 @@ def _untagged(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return _plain_str(loader, node)
+    return _plain_str(loader, cast(yaml.ScalarNode, node))  # neither mapping nor sequence
 
 
-def _plain_str(loader: _Loader, node: yaml.Node) -> Any:
+def _plain_str(loader: _Loader, node: yaml.ScalarNode) -> Any:
     text = loader.construct_scalar(node)
     if node.style is None:  # plain, not quoted
         return _number(text, text)

@@ -244,7 +244,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])
     epoch_col = find_column(table, EPOCH_NAMES)
     prefix = tag_prefix(path, base)
-    tags = []
+    tags: list[tuple[str, str, np.ndarray | None]] = []
     for n in table.columns:
         if n in (step.column, wt_col):
             continue

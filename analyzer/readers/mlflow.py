@@ -32,7 +32,7 @@ _STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"
 
 
 def _walk(folder: Path) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for dp, dns, fns in os.walk(folder):
         dns.sort()
         out.extend(Path(dp) / f for f in sorted(fns) if not f.startswith("."))

@@ -171,7 +171,7 @@ def classify(header: list[str], first_row: list[str] | None = None) -> str:
     if names and names[0] == "epoch" and len(names) >= 2:
         rest = names[1:]
         sorted_rest = rest == sorted(rest)
-        first_epoch_zero = bool(first_row) and first_row[0].strip() in ("0", "0.0")
+        first_epoch_zero = bool(first_row and first_row[0].strip() in ("0", "0.0"))
         if sorted_rest and ("loss" in names or first_epoch_zero):
             return "keras-csv"
     return "csv"

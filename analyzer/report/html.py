@@ -156,7 +156,12 @@ def _marks(refs: Refs, chart: Chart, f: Finding, n: int) -> None:
         end = end if end is not None else start
         value = _num_or_none(m.value)
         if m.role == "plateau" and start is not None:
-            put("bands", Band(start, end, f"{f.code} plateau", "mk-plateau", title))
+            put(
+                "bands",
+                Band(
+                    start, start if end is None else end, f"{f.code} plateau", "mk-plateau", title
+                ),
+            )
         elif m.role == "plateau-level" and value is not None:
             label = f"plateau {fmt_num(value)}"
             put("hlines", HLine(value, label, "mk-plateau", start, end, title))
@@ -165,7 +170,7 @@ def _marks(refs: Refs, chart: Chart, f: Finding, n: int) -> None:
             label = f"{f.code} oscillation" + (
                 f", period ≈ {fmt_num(period)} steps" if period else ""
             )
-            put("bands", Band(start, end, label, "mk-osc", title))
+            put("bands", Band(start, start if end is None else end, label, "mk-osc", title))
         elif m.role == "onset" and start is not None:
             put("vlines", VLine(start, f"{f.code} overfitting onset", "mk-onset", title))
         elif m.role == "best" and start is not None and value is not None:
@@ -278,7 +283,7 @@ def _legend(chart: Chart) -> list[tuple[str, str]]:
 class RunView:
     idx: int
     rr: RunReport
-    charts: list[tuple[Markup, Chart]] = field(default_factory=list)
+    charts: list[tuple[Markup, Chart, list[tuple[str, str]]]] = field(default_factory=list)
     cards: list[dict[str, Any]] = field(default_factory=list)
     worst: Finding | None = None
     filter_tags: str = ""

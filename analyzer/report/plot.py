@@ -120,7 +120,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
             step = m * mag
             break
     start = math.ceil(lo / step - 1e-9) * step
-    ticks = []
+    ticks: list[float] = []
     t = start
     while t <= hi + step * 1e-9 and len(ticks) < 50:
         ticks.append(round(t, 12) + 0.0)
@@ -404,7 +404,7 @@ class Chart:
                 f"<title>{escape(pt.title or pt.label)}</title></g>"
             )
         # labels of marks (above the plot area, stacked so they do not overlap)
-        for text, xpos, row, cls in labels:
+        for text, xpos, row, label_cls in labels:
             xx = float(tx(xpos))
             anchor = "start"
             width = len(text) * CHAR_W
@@ -412,7 +412,7 @@ class Chart:
                 anchor = "end"
             yy = self.mt + row * 13 + 8
             p.append(
-                f'<text class="mlabel {escape(cls)}" x="{xx:.1f}" y="{yy}" '
+                f'<text class="mlabel {escape(label_cls)}" x="{xx:.1f}" y="{yy}" '
                 f'text-anchor="{anchor}">{escape(text)}</text>'
             )
         # axes

@@ -134,8 +134,8 @@ def _grid_exp(tau: np.ndarray, z: np.ndarray) -> tuple[float, ...]:
 
 
 def _grid_power(tau: np.ndarray, z: np.ndarray) -> tuple[float, ...]:
-    cc, tt = np.meshgrid(_POW_C, _POW_T0, indexing="ij")
-    cc, tt = cc.ravel(), tt.ravel()
+    cg, tg = np.meshgrid(_POW_C, _POW_T0, indexing="ij")
+    cc, tt = cg.ravel(), tg.ravel()
     G = np.power(tau[None, :] + tt[:, None], -cc[:, None])
     a, b, sse = _linfit_many(G, z)
     i = int(np.argmin(sse))
@@ -262,10 +262,13 @@ def fit_asymptote(
     change = end_w - start_w
     start_o, end_o = float(prep.from_work(start_w)), float(prep.from_work(end_w))
     sigma = effective_noise(
-        noise_scale(bs, bw, method="diff2"), bw, values=prep.from_work(bw), log_space=prep.log_space
+        noise_scale(bs, bw, method="diff2"),
+        bw,
+        values=np.asarray(prep.from_work(bw)),
+        log_space=prep.log_space,
     )
     mk = trend_from_arrays(bs, bw, alpha=0.05, max_points=max_points)
-    direction = "decreasing" if change < 0 else "increasing"
+    direction: Literal["decreasing", "increasing"] = "decreasing" if change < 0 else "increasing"
     if abs(change) < 3 * sigma and not mk.significant:
         return empty(
             "no clear trend to extrapolate",

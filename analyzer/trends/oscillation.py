@@ -228,7 +228,7 @@ def oscillation(
     sigma = effective_noise(
         mad_sigma(np.diff(r)) / np.sqrt(2.0),
         bw,
-        values=prep.from_work(bw),
+        values=np.asarray(prep.from_work(bw)),
         log_space=prep.log_space,
     )
     amplitude = _half_range(r)

@@ -227,7 +227,7 @@ def decide(
     b_mean, b_std = _mean_std(b)
     r_mean, r_std = _mean_std(r)
     notes: list[str] = []
-    common = dict(
+    common: dict[str, Any] = dict(
         remedy=remedy_id,
         metric=metric,
         n_pairs=n,

@@ -124,11 +124,11 @@ def _build(remedy_id: str, hp: Mapping[str, Any], epochs: int) -> Change:
             needs=("dropout", "l2"),
         )
     if remedy_id in ("reduce-capacity", "more-capacity"):
-        w = float(hp.get("width_multiplier") or 1.0)
-        new = w * (0.25 if remedy_id == "reduce-capacity" else 4.0)
+        width = float(hp.get("width_multiplier") or 1.0)
+        new = width * (0.25 if remedy_id == "reduce-capacity" else 4.0)
         return Change(
             remedy_id,
-            f"layer widths x{new / w:g}",
+            f"layer widths x{new / width:g}",
             {"width_multiplier": new},
             needs=("width_multiplier",),
         )

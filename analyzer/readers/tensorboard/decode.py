@@ -104,7 +104,10 @@ def concat_rows(parts: list[FileRows]) -> FileRows:
             [], np.empty(0, np.int32), np.empty(0, np.int64), z, z, np.empty(0, bool), {}, [], {}
         )
     tag_ids: dict[str, int] = {}
-    codes, decls, run_starts, hparams = [], {}, [], {}
+    codes: list[np.ndarray] = []
+    decls: dict[str, str] = {}
+    run_starts: list[tuple[int, int]] = []
+    hparams: dict[str, Any] = {}
     offset = 0
     for part in parts:
         remap = np.array([tag_ids.setdefault(t, len(tag_ids)) for t in part.tags], dtype=np.int32)

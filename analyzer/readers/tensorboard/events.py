@@ -16,7 +16,7 @@ from tensorboard.compat.proto import event_pb2
 _SESSION_START = 1  # SessionLog.START
 
 # TensorFlow dtypes read as scalars: enum -> numpy dtype of one element
-NUMERIC_DTYPES = {
+NUMERIC_DTYPES: dict[int, np.dtype[Any]] = {
     1: np.dtype("<f4"),  # DT_FLOAT
     2: np.dtype("<f8"),  # DT_DOUBLE
     3: np.dtype("<i4"),  # DT_INT32

@@ -55,6 +55,8 @@ RESIDUE = 0x48674BC7  # crc32c(data || crc32c(data) as LE u32), for any data
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
+# (ndarrays are passed to memoryview / struct as buffers; numpy's stubs declare the buffer
+# protocol only for Python >= 3.12 and mypy checks as 3.10, hence those `type: ignore[arg-type]`)
 
 
 def mask(crc: int) -> int:
@@ -165,7 +167,7 @@ class Buffer:
     def __init__(self, raw: np.ndarray, size: int):
         self.raw = raw
         self.size = size
-        self.mv = memoryview(raw)
+        self.mv = memoryview(raw)  # type: ignore[arg-type]  # ndarray buffer, see _U32
         self.u8 = raw
         self.rows: dict[int, np.ndarray] = {}  # strided (n, width) views, see .scan
         self.patched = False  # verify_payloads has rewritten the record headers
@@ -196,7 +198,7 @@ class Buffer:
             raw = _scratch(size + PAD) if reuse else np.empty(size + PAD, dtype=np.uint8)
             got = 0
             while got < size:
-                k = fh.readinto(memoryview(raw)[got:size])
+                k = fh.readinto(memoryview(raw)[got:size])  # type: ignore[arg-type]  # ndarray buffer, see _U32
                 if not k:  # the file shrank while we read it
                     break
                 got += k
@@ -262,7 +264,7 @@ def _period(recent: list[int]) -> int:
 
 def _payload_ok(buf: Buffer, off: int, length: int) -> bool:
     start = off + HEADER
-    stored = _U32.unpack_from(buf.raw, start + length)[0]
+    stored = _U32.unpack_from(buf.raw, start + length)[0]  # type: ignore[arg-type]  # ndarray buffer, see _U32
     return masked_crc(buf.bytes(start, start + length)) == stored
 
 
@@ -316,8 +318,8 @@ def walk(buf: Buffer) -> Framing:
                 result.partial_at = off
                 off = n
                 break
-            length = unpack_u64(raw, off)[0]
-            bad_length = _masked_len_crc(length) != unpack_u32(raw, off + 8)[0]
+            length = unpack_u64(raw, off)[0]  # type: ignore[arg-type]  # ndarray buffer, see _U32
+            bad_length = _masked_len_crc(length) != unpack_u32(raw, off + 8)[0]  # type: ignore[arg-type]  # ndarray buffer, see _U32
             if bad_length or off + OVERHEAD + length > n:
                 # a damaged length field, or one past the end of the file: the last record
                 # still being written, or a length that lies (with a valid checksum of the lie)

@@ -181,8 +181,9 @@ def uniform_pass(
         if not any(usable):
             break
         groups = [m for m, u in zip(groups, usable, strict=True) if u]
-        lays = [lay for lay, u in zip(lays, usable, strict=True) if u]
-        rest = _uniform_round(buf, pre, groups, lays, tag_ids, out)
+        # usable implies a layout (not None); the check only tells the type checker
+        ok = [lay for lay, u in zip(lays, usable, strict=True) if u and lay is not None]
+        rest = _uniform_round(buf, pre, groups, ok, tag_ids, out)
         if not rest:
             break
         groups = rest
@@ -321,7 +322,12 @@ def _same_positions(
     """Does the next record of ``rest`` have its data where ``lay`` has it (another tag, say)?"""
     r = int(rest[0])
     other = build_layout(buf.bytes(int(pre.suffix[r]), int(ends[r])), suffix=pre.kind[r] != 2)
-    return other is not None and np.array_equal(other.mask, lay.mask)
+    return (
+        other is not None
+        and other.mask is not None  # build_layout always sets it
+        and lay.mask is not None
+        and np.array_equal(other.mask, lay.mask)
+    )
 
 
 def _layout_agrees(lay: Layout, suffix: bytes, payload: bytes, step: int, wall: float) -> bool:
