@@ -89,6 +89,8 @@ class Finding:
     transient: bool = False
     #: what to draw on the run's chart (see Mark); not part of the JSON form
     marks: tuple[Mark, ...] = ()
+    #: the rule's "Why it matters" (its docs), shown on the HTML report's card; not in the JSON
+    why: str = ""
 
     def __post_init__(self):
         if self.severity not in SEVERITY_RANK:

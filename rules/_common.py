@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 
@@ -73,7 +74,16 @@ def finding(rule: str, **fields) -> Finding:
     mod = sys.modules[rule]
     fields.setdefault("severity", mod.SEVERITY)
     fields.setdefault("transient", mod.TRANSIENT)
+    fields.setdefault("why", _why(rule))
     return Finding(code=mod.CODE, name=mod.NAME, kind=mod.KIND, **fields)
+
+
+@cache
+def _why(rule: str) -> str:
+    """The "Why it matters" section of the rule module's docstring."""
+    from . import parse_doc
+
+    return parse_doc(sys.modules[rule].__doc__ or "").get("Why it matters", "").strip()
 
 
 def finite_or_none(x) -> float | None:

@@ -62,17 +62,6 @@ def _static() -> tuple[str, str]:
     return css, js
 
 
-@lru_cache(maxsize=64)
-def why_it_matters(code: str) -> str:
-    """The rule's "Why it matters" section, or "" when the rule (or its docs) is not available."""
-    try:
-        import rules
-
-        return rules.get(code).sections().get("Why it matters", "").strip()
-    except Exception:
-        return ""
-
-
 def _fmt_step_value(x: Any) -> str:
     if x is None:
         return "–"
@@ -305,7 +294,7 @@ def _run_view(idx: int, rr: RunReport, run: Any) -> RunView:
                     (k.replace("_", " "), fmt_evidence(k, val))
                     for k, val in (f.evidence or {}).items()
                 ],
-                "why": [p.strip() for p in why_it_matters(f.code).split("\n\n") if p.strip()],
+                "why": [p.strip() for p in f.why.split("\n\n") if p.strip()],
                 "conf": f"{round(100 * float(f.confidence))}%",
             }
         )
