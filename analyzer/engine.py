@@ -46,7 +46,9 @@ class Options:
         does not match the option's default; the message names the rule once."""
         from .errors import OptionsError
 
-        select, ignore = list(select or []), list(ignore or [])
+        # one code or prefix may be given as a plain string ("PLT"), not only as a list
+        select = [select] if isinstance(select, str) else list(select or [])
+        ignore = [ignore] if isinstance(ignore, str) else list(ignore or [])
         for name, args in (("select", (select, None)), ("ignore", (None, ignore))):
             try:
                 rule_registry.select(*args)
@@ -165,7 +167,10 @@ def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[st
             produced = rule.run(curves, **opts)
         except (TypeError, ValueError) as e:
             if opts:  # a bad option value from the user's config
-                raise ValueError(f"{rule.code}: {e}") from e
+                text = str(e)
+                raise ValueError(
+                    text if text.startswith(rule.code) else f"{rule.code}: {text}"
+                ) from e
             errors.append(f"{rule.code} failed: {type(e).__name__}: {e}")
             continue
         except Exception as e:  # a rule bug must not hide the other rules' findings

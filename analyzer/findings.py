@@ -31,6 +31,19 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+def step_range(start: int | None, end: int | None = None, *, label: bool = False) -> str:
+    """Steps as curvelint prints them everywhere (command line, text and HTML reports):
+    ``1,000–2,000``, ``1,000`` for one step (``end`` None or equal), ``-`` for none; with
+    ``label``: ``steps 1,000–2,000``, ``step 1,000``, ``""``."""
+    if start is None:
+        return "" if label else "-"
+    one = end is None or end == start
+    text = f"{start:,}" if one else f"{start:,}–{end:,}"
+    if not label:
+        return text
+    return ("step " if one else "steps ") + text
+
+
 @dataclass(frozen=True)
 class Remedy:
     """A concrete thing to try, why, and how (Keras and PyTorch snippets)."""

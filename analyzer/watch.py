@@ -1,4 +1,5 @@
-"""``curvelint watch LOGDIR``: follow a live log directory and report findings as they appear.
+"""The watching machinery of ``curvelint watch LOGDIR`` (its command line is
+:mod:`analyzer.cli.watch`): follow a live log directory and report findings as they appear.
 
 Every poll re-discovers the runs under LOGDIR (new runs and new files are picked up), reads what
 changed and re-runs the rules on the runs that got new data. A finding is printed the first time
@@ -14,10 +15,8 @@ Reading only what was appended
     lines; such a run is read again when the size, inode or modification time of one of its files
     changed.
 
-``--html FILE`` rewrites an HTML report after every poll that changed something, ``--on-finding
-CMD`` runs ``CMD`` through the shell once per new finding with the finding as JSON on stdin (and
-``CURVELINT_RUN``/``CURVELINT_CODE``/``CURVELINT_SEVERITY`` in the environment). Ctrl-C stops
-watching and exits 0.
+The command line adds ``--html FILE`` (an HTML report rewritten after every poll that changed
+something) and ``--on-finding CMD`` (run once per new finding with the finding as JSON on stdin).
 """
 
 from __future__ import annotations

@@ -196,3 +196,21 @@ def test_each_rule_callable_on_its_own_with_options():
     assert analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options=opts).findings == []
     opts = {"val-loss-rising": {"min-rise": 100.0}}  # config spelling: rule name, dashes
     assert analyzer.check_lists(OVF_TRAIN, OVF_VAL, rule_options=opts).findings == []
+
+
+def test_a_single_code_may_be_a_plain_string():
+    from analyzer.engine import Options
+
+    assert Options.build(select="PLT").select == ["PLT"]
+    assert Options.build(ignore="OSC001").ignore == ["OSC001"]
+
+
+def test_bad_option_of_unchecked_options_names_the_rule_once():
+    from analyzer.engine import Options, analyze_curves
+
+    from .helpers import cs
+
+    o = Options(rule_options={"DIV002": {"nonsense": 3}})  # built without Options.build
+    with pytest.raises(ValueError) as e:
+        analyze_curves(cs(train=(np.arange(10), np.linspace(1, 0.1, 10))), o)
+    assert str(e.value).count("DIV002") == 1

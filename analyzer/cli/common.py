@@ -39,19 +39,6 @@ def codes(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
-def step_range(start: int | None, end: int | None = None, *, label: bool = False) -> str:
-    """Steps as the command line prints them: ``1,000–2,000``, ``1,000`` for one step (``end``
-    None or equal), ``-`` for none; with ``label``: ``steps 1,000–2,000``, ``step 1,000``, ``""``.
-    (The text and HTML reports in analyzer/report/ have their own.)"""
-    if start is None:
-        return "" if label else "-"
-    one = end is None or end == start
-    text = f"{start:,}" if one else f"{start:,}–{end:,}"
-    if not label:
-        return text
-    return ("step " if one else "steps ") + text
-
-
 def load_options(args: argparse.Namespace) -> tuple[Options, dict[str, Any]]:
     """The config file merged with the command-line arguments, for ``check`` and ``watch``.
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
+from ..findings import step_range
 from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_path_arguments,
     check_output,
     load_or_fail,
-    step_range,
     write_output,
 )
 

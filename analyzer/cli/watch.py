@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_OK, UsageError, load_options, step_range
+from ..findings import step_range
+from .common import EXIT_OK, UsageError, load_options
 
 if TYPE_CHECKING:
     from ..findings import Finding

@@ -33,7 +33,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import __version__
-from ..findings import PROBLEM_KINDS, SEVERITY_RANK, Finding, Report, RunReport
+from ..findings import PROBLEM_KINDS, SEVERITY_RANK, Finding, Report, RunReport, step_range
 from .plot import Band, Chart, HLine, Point, Series, VLine, fmt_num
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -93,14 +93,6 @@ def fmt_evidence(key: str, value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {fmt_evidence(str(k), v)}" for k, v in list(value.items())[:8])
     return str(value)
-
-
-def _steps_text(f: Finding) -> str:
-    if f.start_step is None:
-        return ""
-    if f.end_step is None or f.end_step == f.start_step:
-        return f"step {f.start_step:,}"
-    return f"steps {f.start_step:,}–{f.end_step:,}"
 
 
 def _num_or_none(x: Any) -> float | None:
@@ -289,7 +281,7 @@ def _run_view(idx: int, rr: RunReport, run: Any) -> RunView:
             {
                 "n": n,
                 "f": f,
-                "where": _steps_text(f),
+                "where": step_range(f.start_step, f.end_step, label=True),
                 "evidence": [
                     (k.replace("_", " "), fmt_evidence(k, val))
                     for k, val in (f.evidence or {}).items()

@@ -5,17 +5,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ..findings import Report
+from ..findings import Report, step_range
 
 ICON = {"error": "E", "warning": "W", "info": "I"}
-
-
-def _steps(f) -> str:
-    if f.start_step is None:
-        return ""
-    if f.end_step is None or f.end_step == f.start_step:
-        return f"step {f.start_step:,}"
-    return f"steps {f.start_step:,}–{f.end_step:,}"
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -44,7 +36,7 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
         if run.summary.get("verdict_reason"):
             lines.append(f"  {run.summary['verdict_reason']}")
         for f in run.findings:
-            where = _steps(f)
+            where = step_range(f.start_step, f.end_step, label=True)
             lines.append(
                 f"  {run.run}:{f.curve or '-'}:{where}: {f.code} [{f.severity}] {f.message} "
                 f"(confidence {f.confidence:.2f})"
