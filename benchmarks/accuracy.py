@@ -189,6 +189,8 @@ SETS = {
     "real-logs": ("../shared/real-logs", "development", "public runs, shared labels"),
     "gen2": ("fixtures/gen2", "development", "generator 2, labeller 4"),
     "gen3": ("fixtures/gen3", "frozen", "generator 3, labeller 5"),
+    # measured once untuned (0.707, FA 18%), then studied: see fixtures/gen4/README.md
+    "gen4": ("fixtures/gen4", "development", "generator 4 (JAX, tensorboardX), labeller 6"),
 }
 
 
