@@ -12,7 +12,7 @@ import numpy as np
 from analyzer.curves import Curve, CurveSet
 from analyzer.findings import Finding
 from analyzer.trends.cadence import epoch_level, epoch_means
-from analyzer.trends.extremum import blowup_onset
+from analyzer.trends.extremum import blowup_onset, val_off_scale
 from analyzer.trends.levels import (
     MIN_POINTS,
     Levels,
@@ -152,7 +152,8 @@ def best_metric(curve) -> float | None:
 
 def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     """The curves cut just before the run diverges: the first NaN/inf of the training or
-    validation loss, or the step where the validation loss blows up by orders of magnitude
+    validation loss, the first evaluation of a validation loss that is off scale from the start
+    (100x the training loss), or the step where the validation loss blows up by orders of magnitude
     (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
     curves as they are when nothing diverges; None when fewer than ``min_points`` evaluations
     of the validation loss (or metric) come before."""
@@ -169,6 +170,11 @@ def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
         i = blowup_onset(v[fin])
         if i is not None:
             cuts.append(int(np.asarray(curves.val.steps)[fin][i]))
+        if curves.train is not None:
+            tr, va = curves.train, curves.val
+            off = val_off_scale(tr.steps, tr.values, va.steps, va.values)
+            if off is not None:  # off scale from its first evaluation: nothing comes before
+                cuts.append(int(off.first_step))
     if not cuts:
         return curves
     cut = min(cuts)

@@ -12,7 +12,11 @@ The *validation* loss diverges on its own when it jumps by 10x or more between t
 evaluations to at least 10x its best so far (or climbs to 100x it) and stays there, whatever the
 training loss shows (a running mean or a training-mode loss can hide weights that blew up); a
 validation loss that rises by tens of percent while the training loss keeps falling is
-overfitting (OVF001), not divergence. When validation losses were logged after
+overfitting (OVF001), not divergence. A validation loss that is already 100x or more above the
+training loss at its first evaluations and stays far above the training loss's starting level
+diverged within the first interval (or is not computed like the training loss: inputs scaled
+differently, a sum instead of a mean): a training loss that falls, or even memorises its data,
+starts next to its validation loss. When validation losses were logged after
 the onset, they must have got worse too: a surge of a noisy training loss (small batches) that
 leaves the validation loss as good as before is not the weights being thrown off.
 
@@ -42,7 +46,7 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding, Mark
-from analyzer.trends.extremum import blowup_onset
+from analyzer.trends.extremum import OffScale, blowup_onset, val_off_scale
 
 from . import _remedies as R
 from ._common import clamp01, finding, fmt, last_lr, levels, max_lr
@@ -112,6 +116,7 @@ def check(
     min_val_rise: float = 0.1,
     min_val_blowup: float = 100.0,
     min_val_jump: float = 10.0,
+    min_val_offset: float = 100.0,
 ) -> list[Finding]:
     """``min_ratio``: final/best level that counts as an explosion (for positive losses);
     ``min_noise_units``: the rise must exceed this many noise sigmas; ``min_progress_fraction``:
@@ -122,7 +127,9 @@ def check(
     weights thrown out of the good region); ``min_val_blowup`` and ``min_val_jump``: the
     validation loss alone diverges when it jumps ``min_val_jump`` times or more between two
     evaluations to a level ``min_val_jump`` times its best so far (or rises to ``min_val_blowup``
-    times it) and stays there, whatever the training loss does."""
+    times it) and stays there, whatever the training loss does; ``min_val_offset``: ... or it
+    starts this many times above the training loss and stays ten times above the training loss's
+    starting level."""
     found = _train_explosion(
         curves,
         min_ratio=min_ratio,
@@ -133,7 +140,19 @@ def check(
     if found:
         return found
     vb = _val_blowup(curves.val, min_ratio=min_val_blowup, min_jump=min_val_jump)
-    return [_val_finding(curves, vb)] if vb is not None else []
+    if vb is not None:
+        return [_val_finding(curves, vb)]
+    if curves.train is not None and curves.val is not None:
+        off = val_off_scale(
+            curves.train.steps,
+            curves.train.values,
+            curves.val.steps,
+            curves.val.values,
+            min_ratio=min_val_offset,
+        )
+        if off is not None:
+            return [_offscale_finding(curves, off)]
+    return []
 
 
 def _train_explosion(
@@ -260,5 +279,39 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
             R.warmup(lr),
             R.restore_best(vb["best_step"]),
             R.check_numerics(),
+        ),
+    )
+
+
+def _offscale_finding(curves: CurveSet, off: OffScale) -> Finding:
+    val, train = curves.val, curves.train
+    assert val is not None and train is not None  # off compares them
+    lr = last_lr(curves) or max_lr(curves)
+    start = int(off.first_step)
+    msg = (
+        f"{val.tag} is {fmt(off.at_start)}x {train.tag} from its first evaluation (step "
+        f"{start:,}) and stays ~{fmt(off.overall)}x the training loss's starting level: the "
+        "weights blew up within the first interval, or the validation loss is not computed like "
+        "the training loss (inputs scaled differently, a sum instead of a mean)"
+    )
+    return finding(
+        __name__,
+        marks=(Mark("vline", "diverge", start=start),),
+        curve=val.tag,
+        start_step=start,
+        end_step=int(val.steps[-1]),
+        confidence=clamp01(0.6 + 0.1 * np.log10(off.at_start / 100.0 + 1.0)),
+        message=msg,
+        evidence={
+            "ratio_at_start": off.at_start,
+            "ratio_overall": off.overall,
+            "curve_role": "val",
+            "pattern": "validation-off-scale",
+        },
+        remedies=(
+            R.check_numerics(),
+            R.normalize_inputs(),
+            R.lower_lr(lr),
+            R.warmup(lr),
         ),
     )

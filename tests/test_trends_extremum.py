@@ -61,3 +61,21 @@ def test_blowup_onset_gradual_rise_by_orders_of_magnitude():
     v = np.r_[np.linspace(1.0, 0.1, 10), np.logspace(0, 4, 20)]
     i = blowup_onset(v)
     assert i is not None and v[i] >= 10 * 0.1
+
+
+def test_val_off_scale_from_the_start_and_scale_free():
+    from analyzer.trends import val_off_scale
+
+    s = np.arange(12)
+    train = 2.3 * 0.5**s
+    val = np.full(12, 1.4e4)
+    a = val_off_scale(s, train, s, val)
+    b = val_off_scale(s, train * 1e-5, s, val * 1e-5)
+    assert a is not None and a.at_start > 1000 and a.first_step == 0
+    assert b is not None and b.at_start == pytest.approx(a.at_start)
+    # a memorising run: the ratio grows late, but the validation loss starts beside training
+    assert val_off_scale(s, train, s, np.linspace(2.2, 1.5, 12)) is None
+    # it starts high but comes back to the training loss's level: not held
+    back = np.r_[np.full(3, 1.4e4), np.full(9, 2.0)]
+    assert val_off_scale(s, train, s, back) is None
+    assert val_off_scale(s[:2], train[:2], s[:2], val[:2]) is None

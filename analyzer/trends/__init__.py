@@ -10,7 +10,7 @@ decade are analysed in log10 space unless ``space`` says otherwise; every result
 
 from .asymptote import AsymptoteFit, fit_asymptote
 from .cadence import epoch_level, epoch_means
-from .extremum import LevelShift, blowup_onset, level_shift
+from .extremum import LevelShift, OffScale, blowup_onset, level_shift, val_off_scale
 from .levels import Levels, Tail, final_at_chance, flat_since, summarize, tail
 from .oscillation import (
     CadenceSwings,
@@ -54,6 +54,7 @@ __all__ = [
     "CadenceSwings",
     "LevelShift",
     "Levels",
+    "OffScale",
     "Oscillation",
     "Prepared",
     "SlopeResult",
@@ -95,6 +96,7 @@ __all__ = [
     "tail",
     "trend_from_arrays",
     "trend_test",
+    "val_off_scale",
     "value_quantum",
     "white_sigma",
     "window_mask",

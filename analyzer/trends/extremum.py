@@ -92,3 +92,47 @@ def blowup_onset(
             return i
         return None
     return None
+
+
+@dataclass(frozen=True)
+class OffScale:
+    """A validation loss far above the training loss from its first evaluations on: ``at_start``
+    is the median ratio of its first evaluations to the training loss's level there (the larger
+    of the training loss's starting level and its value at those steps), ``overall`` the median
+    ratio of all its evaluations to the training loss's starting level; ``first_step`` the step of
+    its first evaluation."""
+
+    at_start: float
+    overall: float
+    first_step: float
+
+
+def val_off_scale(
+    train_steps: np.ndarray,
+    train_values: np.ndarray,
+    val_steps: np.ndarray,
+    val_values: np.ndarray,
+    *,
+    min_ratio: float = 100.0,
+    min_overall: float = 10.0,
+) -> OffScale | None:
+    """The validation loss starts ``min_ratio`` times or more above the training loss and stays
+    ``min_overall`` times above its starting level for most of the run (the median): it blew up
+    within the first interval (or evaluation differs from training), which a training loss that
+    falls or merely memorises never shows at the start. Positive, finite points only; None when
+    there are fewer than three of each or the ratios are below the thresholds."""
+    ts, tv = np.asarray(train_steps, dtype=float), np.asarray(train_values, dtype=float)
+    vs, vv = np.asarray(val_steps, dtype=float), np.asarray(val_values, dtype=float)
+    ok_t = np.isfinite(ts) & np.isfinite(tv) & (tv > 0)
+    ok_v = np.isfinite(vs) & np.isfinite(vv) & (vv > 0)
+    ts, tv, vs, vv = ts[ok_t], tv[ok_t], vs[ok_v], vv[ok_v]
+    if tv.size < 3 or vv.size < 3:
+        return None
+    start_level = float(np.median(tv[:3]))
+    k = max(1, min(3, vv.size // 5))
+    ref = np.maximum(start_level, np.interp(vs[:k], ts, tv))
+    at_start = float(np.median(vv[:k] / ref))
+    overall = float(np.median(vv) / start_level)
+    if at_start < min_ratio or overall < min_overall:
+        return None
+    return OffScale(at_start=at_start, overall=overall, first_step=float(vs[0]))
