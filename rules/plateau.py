@@ -174,6 +174,13 @@ _ACCURACY = re.compile(r"(acc|accuracy|top1|top_1|top-1)", re.IGNORECASE)
 _CLASS_KEYS = ("num_classes", "n_classes", "nclasses", "num_labels", "n_labels", "classes")
 
 
+def end_metric(curve) -> float | None:
+    """The level of a metric at the end of the run: the median of its last third."""
+    v = np.asarray(curve.values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.median(v[-max(1, v.size // 3) :])) if v.size else None
+
+
 def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -> int | None:
     """The class count C when ``final`` sits at ln(C), a classifier predicting uniform
     probabilities, and the run corroborates C: the loss is not named like a regression or other
@@ -285,12 +292,14 @@ def check(
     lr = last_lr(curves) or max_lr(curves)
     metric_best = best_metric(curves.val_metric) if curves.val_metric is not None else None
     metric_dir = curves.val_metric.direction if curves.val_metric is not None else None
-    # a near-perfect bounded metric (accuracy, F1, AUC...) rules out "far above reachable"
+    # a near-perfect bounded metric (accuracy, F1, AUC...) at the end rules out "far above
+    # reachable" (one that was near-perfect and then collapsed does not: the run broke)
+    metric_end = end_metric(curves.val_metric) if curves.val_metric is not None else None
     metric_great = (
         metric_dir == "max"
-        and metric_best is not None
-        and 0.0 <= metric_best <= 1.0
-        and metric_best >= 0.97
+        and metric_end is not None
+        and 0.0 <= metric_end <= 1.0
+        and metric_end >= 0.97
     )
 
     blown = _stuck_after_blowup(L, min_ratio=min_blowup_ratio, min_fraction=min_stuck_fraction)
