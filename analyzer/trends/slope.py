@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from .prep import Prepared, Space, bin_medians, prepare, rel_to_level, window_mask
 
@@ -97,6 +96,8 @@ def slope_of(
     if span <= 0:
         return _nan_slope(n, prep.log_space, "window has no step span")
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
+    from scipy import stats  # lazily: a slow import
+
     res = stats.theilslopes(bw, bs, alpha=confidence)
     slope, intercept, low, high = (float(res[0]), float(res[1]), float(res[2]), float(res[3]))
     level = float(np.median(w))
@@ -154,6 +155,8 @@ def trend_from_arrays(
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
     if np.ptp(bw) == 0:
         return TrendTest(0.0, 1.0, 1.0, 1.0, "none", n, alpha, True, "constant values")
+    from scipy import stats  # lazily: a slow import
+
     res = stats.kendalltau(bs, bw)
     tau = float(res.statistic)
     p = float(res.pvalue)
