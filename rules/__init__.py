@@ -75,7 +75,9 @@ class Rule:
                 f"{self.code}: unknown option(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(sorted(known)) or '(none)'}"
             )
-        return self.module.check(curves, **options)
+        from ._common import condensed
+
+        return self.module.check(condensed(curves), **options)
 
 
 @cache
