@@ -84,7 +84,10 @@ def condensed(curves: CurveSet) -> CurveSet:
         return curves
 
     def one(c: Curve | None) -> Curve | None:
-        if c is None or len(c) <= LONG_CURVE:
+        return None if c is None else each(c)
+
+    def each(c: Curve) -> Curve:
+        if len(c) <= LONG_CURVE:
             return c
         if "condensed" not in c.memo:
             idx, vals = condense(c.values)
@@ -99,7 +102,7 @@ def condensed(curves: CurveSet) -> CurveSet:
         train_metric=one(curves.train_metric),
         val_metric=one(curves.val_metric),
         lr=one(curves.lr),
-        other_losses=tuple(one(c) for c in curves.other_losses),
+        other_losses=tuple(each(c) for c in curves.other_losses),
     )
 
 
