@@ -25,6 +25,7 @@ import inspect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -61,24 +62,33 @@ class Rule:
 
     @property
     def options(self) -> dict[str, Any]:
-        sig = inspect.signature(self.module.check)
-        return {
-            n: p.default
-            for n, p in sig.parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        }
+        return dict(_options(self.module))
 
     def sections(self) -> dict[str, str]:
         return parse_doc(self.module.__doc__ or "")
 
     def run(self, curves, **options):
-        unknown = set(options) - set(self.options)
+        known = _options(self.module)
+        unknown = [k for k in options if k not in known]
         if unknown:
             raise ValueError(
                 f"{self.code}: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(self.options)) or '(none)'}"
+                f"known: {', '.join(sorted(known)) or '(none)'}"
             )
-        return self.module.check(curves, **options)
+        from ._common import condensed
+
+        return self.module.check(condensed(curves), **options)
+
+
+@cache
+def _options(module: ModuleType) -> dict[str, Any]:
+    """The keyword-only parameters of ``module.check`` with their defaults (the rule's options),
+    read once per rule: ``inspect.signature`` is slow next to a rule's run on a short curve.
+    Callers must not change the dict (``Rule.options`` hands out a copy)."""
+    sig = inspect.signature(module.check)
+    return {
+        n: p.default for n, p in sig.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
 
 
 def parse_doc(doc: str) -> dict[str, str]:

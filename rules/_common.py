@@ -22,6 +22,7 @@ from analyzer.trends.levels import (
     summarize,
     tail,
 )
+from analyzer.trends.prep import LONG_CURVE, condense
 
 __all__ = [
     "MIN_POINTS",
@@ -30,6 +31,7 @@ __all__ = [
     "before_divergence",
     "best_metric",
     "clamp01",
+    "condensed",
     "epoch_level",
     "epoch_means",
     "final_at_chance",
@@ -66,6 +68,42 @@ def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
                 a.flags.writeable = False
     memo[key] = out
     return out
+
+
+def condensed(curves: CurveSet) -> CurveSet:
+    """``curves`` with every curve longer than :data:`analyzer.trends.prep.LONG_CURVE` points
+    replaced by its condensed version (:func:`analyzer.trends.prep.condense`: bin medians, the
+    non-finite points kept), so that the rules stay linear in the length of a run logged at
+    every one of millions of steps; shorter curves (all those of the bundled fixtures) are
+    analysed as they are. A condensed curve is built once and kept in the curve's memo, so all
+    rules of a run share it (and the statistics kept with it)."""
+    if not any(
+        c is not None and len(c) > LONG_CURVE
+        for c in (curves.train, curves.val, curves.train_metric, curves.val_metric, curves.lr)
+    ) and not any(len(c) > LONG_CURVE for c in curves.other_losses):
+        return curves
+
+    def one(c: Curve | None) -> Curve | None:
+        return None if c is None else each(c)
+
+    def each(c: Curve) -> Curve:
+        if len(c) <= LONG_CURVE:
+            return c
+        if "condensed" not in c.memo:
+            idx, vals = condense(c.values)
+            wall = c.wall_time[idx] if c.wall_time is not None else None
+            c.memo["condensed"] = replace(c, steps=c.steps[idx], values=vals, wall_time=wall)
+        return c.memo["condensed"]
+
+    return replace(
+        curves,
+        train=one(curves.train),
+        val=one(curves.val),
+        train_metric=one(curves.train_metric),
+        val_metric=one(curves.val_metric),
+        lr=one(curves.lr),
+        other_losses=tuple(each(c) for c in curves.other_losses),
+    )
 
 
 def finding(rule: str, **fields) -> Finding:

@@ -46,3 +46,31 @@ def test_analysis_of_a_run_four_times_as_long_costs_about_four_times_as_much():
     t1 = _best_of(lambda: analyze_curves(small), k=2)
     t4 = _best_of(lambda: analyze_curves(large), k=2)
     assert t4 / t1 < 8, (t1, t4)
+
+
+def test_analysis_of_400k_points_costs_at_most_six_times_100k():
+    # curves beyond LONG_CURVE points are condensed (rules._common.condensed), so a run logged at
+    # every one of millions of steps stays linear; timings as ratios within one process
+    analyze_curves(_run(1_000))  # warm caches and imports
+    # a fresh run each time: the statistics kept with a curve would make a repeat free
+    t1 = _best_of(lambda: analyze_curves(_run(100_000)), k=2)
+    t4 = _best_of(lambda: analyze_curves(_run(400_000)), k=2)
+    assert t4 / t1 < 6, (t1, t4)
+
+
+def test_condensing_keeps_short_curves_and_non_finite_points():
+    from analyzer.trends.prep import LONG_CURVE, condense
+    from rules._common import condensed
+
+    short = _run(50_000)
+    assert condensed(short) == short and condensed(short).train is short.train
+    n = LONG_CURVE + 1_001
+    v = np.linspace(2.0, 1.0, n)
+    v[123_457] = np.nan
+    v[-3] = np.inf
+    idx, out = condense(v)
+    assert idx.size < 60_000 and np.all(np.diff(idx) > 0)
+    for bad in (123_457, n - 3):
+        assert bad in idx and not np.isfinite(out[np.searchsorted(idx, bad)])
+    cs = condensed(CurveSet(run="x", train=Curve.of(np.arange(n), v)))
+    assert len(cs.train) == idx.size and cs.train.steps.dtype == np.int64

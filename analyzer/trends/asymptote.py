@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import OptimizeWarning, curve_fit
 
 from .prep import Space, bin_medians, prepare
 from .slope import trend_from_arrays
@@ -152,6 +151,8 @@ def _polish(
     model: str, tau: np.ndarray, z: np.ndarray, p0: tuple[float, ...], f_scale: float
 ) -> tuple[tuple[float, ...], float]:
     """curve_fit from the grid optimum; returns params and the stderr of ``a`` (inf if unknown)."""
+    from scipy.optimize import OptimizeWarning, curve_fit  # lazily: a slow import
+
     lo, hi = _BOUNDS[model]
     p0c = tuple(float(np.clip(p, lo[i], hi[i])) for i, p in enumerate(p0))
     fn = _model_fn(model)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,8 @@ def level_shift(
         return None
     b = float(np.median(v[around]))
     e = float(np.median(v[late]))
+    from scipy import stats  # lazily: a slow import
+
     p = float(stats.mannwhitneyu(v[late], v[around], alternative="greater").pvalue)
     return LevelShift(
         best_level=b,

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from .prep import Space, bin_medians, prepare, rel_to_level
 from .slope import trend_from_arrays
@@ -351,6 +350,8 @@ def swing_episode(
     r = w - trend
     k = auto_window(m, frac=local_fraction, minimum=5)
     dev = np.abs(r - rolling_median(r, window=k))
+    from scipy import ndimage  # lazily: a slow import
+
     local = 1.645 * MAD_TO_SIGMA * ndimage.median_filter(dev, size=k, mode="nearest")
     if log:
         rel = np.power(10.0, local) - 1.0

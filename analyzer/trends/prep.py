@@ -273,3 +273,41 @@ def window_mask(
     if end is not None:
         mask &= s <= end
     return mask
+
+
+#: Curves with more points than this are condensed before analysis (:func:`condense`): far
+#: above the longest curves of the bundled fixtures (~100k points), so their results are exact.
+LONG_CURVE = 200_000
+#: The number of bins a condensed curve has (its points: one per bin, plus its non-finite ones).
+CONDENSED_POINTS = 50_000
+
+
+def condense(
+    values: np.ndarray, *, max_points: int = CONDENSED_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink a very long curve (values in step order) for analysis that is linear in its length.
+
+    Consecutive points are grouped into equal-count bins of ``k = ceil(n / max_points)``; a bin
+    whose values are all finite becomes one point, the median of its values at its middle point
+    (an index of the input, so steps stay logged steps); a bin holding a NaN or infinity is kept
+    point by point, so where a curve stops being finite (divergence) is exact. The last,
+    incomplete bin is kept as it is. Returns ``(index, values)``: input positions, ascending,
+    and the value at each. Single-point spikes within an all-finite bin are smoothed away; the
+    statistics the rules use on such curves (levels, trends, swings over many points) are
+    medians of many points anyway."""
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    k = int(np.ceil(n / max_points)) if max_points >= 1 else n
+    if k <= 1:
+        return np.arange(n), v.copy()
+    full = n // k
+    bins = v[: full * k].reshape(full, k)
+    ok = np.isfinite(bins).all(axis=1)
+    med = np.median(bins[ok], axis=1)
+    mid = np.flatnonzero(ok) * k + k // 2
+    raw = np.flatnonzero(np.repeat(~ok, k))
+    raw = np.concatenate([raw, np.arange(full * k, n)])
+    index = np.concatenate([mid, raw])
+    out = np.concatenate([med, v[raw]])
+    order = np.argsort(index, kind="stable")
+    return index[order], out[order]

@@ -2,7 +2,8 @@
 
 Theil-Sen (median of pairwise slopes) ignores spikes and needs no noise model; its interval comes
 from Kendall's tau. The Mann-Kendall test is Kendall's tau between step and value, with the tie
-correction (tau-b) and the exact null distribution for short tie-free curves (scipy decides).
+correction (tau-b) and the exact null distribution for short tie-free curves (as scipy decides;
+``_rank`` computes both as scipy does, without importing scipy.stats).
 Both are O(n^2) or O(n log n); long curves are first reduced to bin medians, which also keeps
 autocorrelated per-iteration noise from making tiny drifts "significant".
 """
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
+from ._rank import kendalltau, theilslopes
 from .prep import Prepared, Space, bin_medians, prepare, rel_to_level, window_mask
 
 Direction = Literal["increasing", "decreasing", "none"]
@@ -97,8 +98,7 @@ def slope_of(
     if span <= 0:
         return _nan_slope(n, prep.log_space, "window has no step span")
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
-    res = stats.theilslopes(bw, bs, alpha=confidence)
-    slope, intercept, low, high = (float(res[0]), float(res[1]), float(res[2]), float(res[3]))
+    slope, intercept, low, high = theilslopes(bw, bs, alpha=confidence)
     level = float(np.median(w))
 
     def rel(x: float) -> float:
@@ -154,9 +154,7 @@ def trend_from_arrays(
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
     if np.ptp(bw) == 0:
         return TrendTest(0.0, 1.0, 1.0, 1.0, "none", n, alpha, True, "constant values")
-    res = stats.kendalltau(bs, bw)
-    tau = float(res.statistic)
-    p = float(res.pvalue)
+    tau, p = kendalltau(bs, bw)
     if not np.isfinite(tau) or not np.isfinite(p):
         return TrendTest(nan, nan, nan, nan, "none", n, alpha, True, "test undefined")
     half = p / 2.0

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy import ndimage
 
 from .prep import bin_medians, value_quantum
 
@@ -56,6 +55,8 @@ def rolling_median(values: np.ndarray, *, window: int) -> np.ndarray:
         return out
     w = min(_odd(int(window)), n if n % 2 == 1 else n - 1)
     h = w // 2
+    from scipy import ndimage  # lazily: a slow import
+
     sm = ndimage.median_filter(x, size=w, mode="nearest")
     k = min(h, n)
     if k:

@@ -1,0 +1,54 @@
+"""Start-up structure: ``curvelint rules``/``rule`` and ``import rules`` stay light.
+
+scipy (~0.8 s to import) is imported only inside the trend functions that use it, and pandas only
+by the readers, so listing or documenting the rules imports neither. Checked in a fresh
+interpreter, by looking at ``sys.modules`` (no timing).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("scipy", "pandas", "tensorboard", "jinja2")
+
+SCRIPT = """
+import contextlib, io, json, sys
+from analyzer.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    for argv in {argvs!r}:
+        assert main(argv) == 0, argv
+print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
+"""
+
+
+def _imported(argvs: list[list[str]]) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(argvs=argvs)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_listing_and_documenting_the_rules_imports_no_scipy_or_pandas():
+    mods = _imported([["rules"], ["rules", "--format", "json"], ["rule", "OSC001"]])
+    assert "rules" in mods and "numpy" in mods  # the rules were really loaded
+    assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
+
+
+def test_importing_the_rules_and_trends_imports_no_scipy():
+    code = (
+        "import json, sys, rules, analyzer.trends, analyzer.engine; rules.all_rules(); "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    mods = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert "scipy" not in mods
