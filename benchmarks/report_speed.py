@@ -220,7 +220,7 @@ def browser_times(driver, page: Path, repeat: int) -> dict:
         t = None
         for i in range(200):  # the mark is set a frame after the set-up: wait for it (or give up)
             t = driver.execute_script(TIMING_JS)
-            if t["mark"] is not None or (t["load"] and i > 20):
+            if (t["mark"] is not None and t["fcp"] is not None) or (t["load"] and i > 20):
                 break
             time.sleep(0.05)
         assert t is not None
