@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import json
 import re
 import time
 from dataclasses import replace
@@ -18,14 +19,17 @@ import pytest
 from analyzer import __version__
 from analyzer.engine import summarize
 from analyzer.findings import Finding, Mark, Remedy, Report, RunReport
-from analyzer.report.html import build_charts, fmt_evidence, render_html
+from analyzer.report.html import build_charts, fmt_evidence, json_for_script, render_html
 from analyzer.report.plot import (
     Band,
     Chart,
     Point,
     Series,
     VLine,
+    chart_data,
     decimate,
+    decode_steps,
+    decode_values,
     fmt_num,
     log_ticks,
     nice_ticks,
@@ -288,51 +292,67 @@ def parse(html: str) -> Tags:
     return p
 
 
+def page_data(html: str) -> tuple[dict, list[dict]]:
+    """The page's JSON block: (shared texts and table rows, one record per run)."""
+    start = html.index('<script type="application/json" id="run-data">')
+    start = html.index(">", start) + 1
+    text = html[start : html.index("</script>", start)]
+    head, *runs = json.loads(text)
+    return head, runs
+
+
+def texts(head: dict, refs) -> list[str]:
+    return [head["str"][i] if isinstance(i, int) else i for i in refs]
+
+
 # --------------------------------------------------------------------------- page structure
 
 
 def test_page_has_header_table_sections_charts_and_cards():
     rep, res = sample(4)
     html = render_html(rep, res)
-    t = parse(html)
+    head, runs = page_data(html)
     assert html.startswith("<!doctype html>")
     assert f"curvelint {__version__}" in html
     assert "sweep" in html  # the analysed path
-    rows = [a for tag, a in t.tags if tag == "tr" and "data-idx" in a]
-    sections = [a for tag, a in t.tags if tag == "details" and "run" in a.get("class", "").split()]
-    assert len(rows) == len(sections) == 4
-    cards = [a for tag, a in t.tags if tag == "article" and "card" in a.get("class", "")]
+    assert len(head["rows"]) == len(runs) == 4 and 'id="runs-table"' in html
+    cards = [c for r in runs for c in r.get("cards", [])]
     assert len(cards) == len(rep.findings) == 4  # overfit 1, plateau 2, diverge 1, healthy 0
-    assert [a["data-kind"] for a in cards] == [f.kind for f in rep.findings]
-    svgs = [a for tag, a in t.tags if tag == "svg"]
-    assert len(svgs) == 4  # one loss chart per run (no metric or lr logged)
+    assert [c["k"] for c in cards] == [f.kind for f in rep.findings]
+    assert [len(r["charts"]) for r in runs] == [1, 1, 1, 1]  # a loss chart (no metric or lr)
     # header counts: runs by verdict, findings by kind
     assert re.search(r"3 problems", html) and re.search(r"1 healthy", html)
     for k in ("1 plateau", "1 oscillation", "1 overfitting", "1 divergence"):
         assert k in html
-    # the overview table carries sortable values and filter data
-    assert rows[2]["data-f"] == "divergence:error" and rows[3]["data-f"] == ""
-    assert rows[0]["data-status"] == "problems"
+    # the table's rows: problem runs first (an error first), with their filter data
+    assert [r[0] for r in head["rows"]] == [2, 0, 1, 3]
+    assert head["rows"][0][13] == "divergence:error" and head["rows"][3][13] == ""
+    assert head["rows"][0][3] == "problems" and head["rows"][3][3] == "healthy"
 
 
 def test_summary_numbers_in_overview_table():
     rep, res = sample(1)
-    html = render_html(rep, res)
+    head, _ = page_data(render_html(rep, res))
     s = rep.runs[0].summary
-    assert fmt_num(s["train_final"]) in html and fmt_num(s["val_best"]) in html
-    assert f'data-v="{float(s["val_best_step"])!r}"' in html
+    row = head["rows"][0]
+    assert row[8] == pytest.approx(s["train_final"], rel=1e-5)
+    assert row[11] == pytest.approx(s["val_best"], rel=1e-5) and row[12] == s["val_best_step"]
 
 
 def test_finding_card_has_evidence_why_and_copyable_snippets():
     rep, res = sample(1)
     f = rep.runs[0].findings[0]
     rep.runs[0].findings[0] = replace(f, why=f"Because {f.code} matters.\n\nSecond.")
-    html = render_html(rep, res)
-    assert "Because OVF001 matters." in html and "<p>Second.</p>" in html
-    assert "best step" in html and ">0.31<" in html  # evidence, formatted
-    assert html.count('class="copy"') == 2  # Keras + PyTorch
-    assert "<pre><code>keras.callbacks.EarlyStopping(monitor=&#39;val_loss&#39;" in html
-    assert "confidence 90%" in html
+    head, runs = page_data(render_html(rep, res))
+    (card,) = runs[0]["cards"]
+    assert head["why"][card["y"]] == ["Because OVF001 matters.", "Second."]
+    evidence = {
+        t: v for t, (_, v) in zip(texts(head, [k for k, _ in card["e"]]), card["e"], strict=True)
+    }
+    assert evidence["best step"] and evidence["rise"] == "0.31"  # evidence, formatted
+    (remedy,) = [head["rem"][i] for i in card["r"]]
+    assert remedy[3].startswith("keras.callbacks.EarlyStopping(monitor='val_loss'") and remedy[4]
+    assert card["cf"] == 90
 
 
 def test_why_it_matters_comes_from_the_rule_docs():
@@ -357,8 +377,9 @@ def test_roles_notes_and_skipped_are_shown():
     rep.runs[0].notes = ["step = row number (no epoch column)"]
     rep.skipped = [{"path": "logs/model.h5", "reason": "not a training log"}]
     html = render_html(rep, res)
-    assert "train loss: &#39;loss&#39; — the only training loss" in html
-    assert "step = row number (no epoch column)" in html
+    head, runs = page_data(html)
+    assert "train loss: 'loss' — the only training loss" in texts(head, runs[0]["why_roles"])
+    assert texts(head, runs[0]["notes"]) == ["step = row number (no epoch column)"]
     assert "logs/model.h5" in html and "not a training log" in html
 
 
@@ -373,8 +394,9 @@ def test_self_contained_no_network_and_csp_allows_only_own_script():
     urls = set(re.findall(r"https?://[^\s\"'<>)]+", html))
     assert urls <= {"http://www.w3.org/2000/svg"}
     scripts = [a for tag, a in t.tags if tag == "script"]
-    assert len(scripts) == 1 and "".join(t.script_text).strip()
-    digest = base64.b64encode(hashlib.sha256("".join(t.script_text).encode()).digest()).decode()
+    assert scripts == [{"type": "application/json", "id": "run-data"}, {}]  # data, then ours
+    own = html[html.rindex("<script>") + len("<script>") : html.rindex("</script>")]
+    digest = base64.b64encode(hashlib.sha256(own.encode()).digest()).decode()
     csp = next(a["content"] for tag, a in t.tags if tag == "meta" and a.get("http-equiv"))
     assert f"'sha256-{digest}'" in csp and "default-src 'none'" in csp
 
@@ -383,8 +405,9 @@ def test_without_load_result_cards_but_no_charts():
     rep, _ = sample(2)
     html = render_html(rep, None, title="Sweep 7")
     assert "<title>Sweep 7</title>" in html
-    assert "<svg" not in html and "No curve to plot" in html
-    assert html.count('class="card ') == len(rep.findings)
+    _, runs = page_data(html)
+    assert not any("charts" in r for r in runs)
+    assert sum(len(r.get("cards", [])) for r in runs) == len(rep.findings)
 
 
 def test_empty_report_renders():
@@ -402,22 +425,30 @@ def test_hostile_names_are_escaped(tmp_path):
     rep, res = hostile_report(write_hostile_logs(tmp_path / "logs"))
     html = render_html(rep, res)
     t = parse(html)
-    # the only script element is ours, and no element carries an event handler or a src
-    assert [tag for tag, _ in t.tags].count("script") == 1
-    assert "__xss" not in "".join(t.script_text)
+    # the only executable script is ours, and no element carries an event handler or a src
+    assert [a.get("type") for tag, a in t.tags if tag == "script"] == ["application/json", None]
+    assert "__xss" not in t.script_text[-1]
     for tag, attrs in t.tags:
         assert tag not in ("img", "iframe", "svg") or tag == "svg" and "onload" not in attrs
         assert not any(k.startswith("on") for k in attrs), (tag, attrs)
-    # the names are there, as text
-    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;.csv" in html
-    assert "&lt;img src=x onerror=window.__xss=2&gt;val_loss" in html
-    assert "&lt;svg onload=window.__xss=3&gt;" in html
-    assert "&lt;iframe srcdoc=x&gt;" in html
-    assert "a &lt; b and c &gt; d" in html and "x = &#39;&lt;/code&gt;&#39;" in html
+    # no markup from the logs anywhere: the names travel as JSON with "<" written \u003c
     for raw in ("<script>window", "<img", "<svg onload", "<iframe", "<b>junk", "<b>title"):
         assert raw not in html
-    # the tag name shows in the chart legend and its SVG title too
-    assert html.count("onerror=window.__xss=2&gt;val_loss") >= 3
+    assert "&lt;b&gt;junk.dat" in html  # skipped paths are HTML, escaped
+    head, runs = page_data(html)
+    names = {r[1] for r in head["rows"]}
+    assert "<script>window.__xss=1</script>.csv" in names
+    assert any(n.startswith('"><img src=x onerror=window.__xss=4>') for n in names)
+    everything = json.dumps([head, runs], ensure_ascii=False)
+    for payload in (XSS_TAG, XSS_NOTE, "<iframe srcdoc=x>", "a < b and c > d", "x = '</code>'"):
+        assert payload in everything
+    assert "\\u003cscript\\u003ewindow.__xss=1\\u003c/script\\u003e.csv" in html
+
+
+def test_json_in_the_page_cannot_end_its_script_or_open_a_comment():
+    text = json_for_script({"a": "</script><!-- <script>x</script> & \u2028", "n": float("nan")})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"a": "</script><!-- <script>x</script> & \u2028", "n": None}
 
 
 def test_svg_text_is_escaped():
@@ -622,7 +653,50 @@ def test_cli_writes_the_report_with_the_real_rules(tmp_path, capsys):
     code = main(["check", str(logs), "--format", "html", "-o", str(out), "--no-config"])
     assert code in (0, 1)
     html = out.read_text(encoding="utf-8")
-    assert html.count('<details class="run"') == 3 and html.count('<svg class="chart"') == 3
+    head, runs = page_data(html)
+    assert len(head["rows"]) == 3 and all(r.get("charts") for r in runs)
     assert "overfit/history.csv" in html and "wrote" in capsys.readouterr().err
     # the divergence the rules find is drawn on its chart
-    assert "first non-finite value" in html
+    marks = [m[1] for r in runs for c in r["charts"] for m in c.get("v", [])]
+    assert any("first non-finite value" in m for m in marks)
+
+
+def test_page_size_per_run_is_bounded_for_a_large_sweep():
+    """Issue 19: each run's curves once, compactly; 2,000 runs stay under 2.5 KB a run."""
+    rep, res = sample(2000, n=400)
+    t0 = time.perf_counter()
+    html = render_html(rep, res)
+    dt = time.perf_counter() - t0
+    per_run = len(html.encode()) / 2000
+    assert per_run < 2_500, per_run
+    assert dt < 20, dt
+
+
+def test_chart_data_keeps_a_spike_and_the_envelope():
+    n = 100_000
+    rng = np.random.default_rng(1)
+    x = np.arange(n) * 10
+    y = 1 + np.exp(-np.arange(n) / 2e4) + rng.normal(0, 0.05, n)
+    y[54_321] = 50.0
+    y[77_777] = -3.0
+    d = chart_data(Chart("t", series=[Series("a", x, y, "s-train")], log=False))
+    (se,) = d["s"]
+    yy = decode_values(se["y"])
+    xx = decode_steps(se["x"], len(yy))
+    assert len(yy) <= 500 and se["n"] == n and "t" in se  # decimated, with its trend
+    assert yy.max() == pytest.approx(50.0, rel=1e-3) and yy.min() == pytest.approx(-3.0, abs=0.02)
+    assert xx[np.argmax(yy)] == pytest.approx(543_210, abs=(x[-1] - x[0]) / 4095)
+    assert np.all(np.diff(xx) >= 0)
+    # an evenly logged short curve is sent whole, steps as (first, stride)
+    d = chart_data(Chart("t", series=[Series("a", np.arange(5, 105), np.linspace(2, 1, 100))]))
+    assert d["s"][0]["x"] == [5, 1] and "t" not in d["s"][0]
+    assert np.allclose(decode_values(d["s"][0]["y"]), np.linspace(2, 1, 100), atol=1 / 8000)
+
+
+def test_values_are_encoded_to_12_bits_in_log_space_when_they_span_decades():
+    from analyzer.report.plot import encode_values
+
+    v = np.geomspace(1e-4, 10, 300)
+    enc = encode_values(v, log=True)
+    assert len(enc[2]) == 600 and enc[3] == 1
+    assert np.allclose(decode_values(enc), v, rtol=2e-3)

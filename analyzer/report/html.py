@@ -4,25 +4,30 @@
 of :func:`analyzer.runs.load` into a page with
 
 * a header (what was analysed, when, by which version; runs by verdict, findings by kind),
-* an overview table of the runs (sortable, filterable by kind/severity/status, searchable),
-* one collapsible section per run: a loss chart with every finding drawn on it, a chart of the
-  metric and the learning rate when logged, one card per finding (message, evidence, why it matters,
-  remedies with copyable Keras and PyTorch snippets), the role choices and the reader notes,
+* an overview table of the runs (problem runs first; sortable, filterable by kind/severity/status,
+  searchable; drawn by the page's script from JSON rows, 200 at a time),
+* a section per *opened* run, built by the script from that run's JSON line: a loss chart with
+  every finding drawn on it, a chart of the metric and the learning rate when logged (SVG drawn in
+  the browser from decimated, 12-bit encoded series, see ``plot.chart_data``), one card per finding
+  (message, evidence, why it matters, remedies with copyable Keras and PyTorch snippets), the role
+  choices, the reader notes and the hyper-parameters,
 * the files that were skipped and why.
 
 Everything that comes from the logs (run and tag names, paths, notes, hyper-parameters) is treated
-as hostile: Jinja2 autoescapes it, the SVG charts escape their text, the small inline script reads
-data attributes only and never builds markup, and a Content-Security-Policy allows no script but the
-report's own (by hash) and no network access at all. This module draws; it does not analyse.
+as hostile: Jinja2 autoescapes what the template writes, the JSON block has every ``<``, ``>`` and
+``&`` written as \\u escapes, the script puts texts in the page with textContent/setAttribute only
+and never parses markup, and a Content-Security-Policy allows no script but the report's own (by
+hash) and no network access at all. This module draws; it does not analyse.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +39,7 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..findings import PROBLEM_KINDS, SEVERITY_RANK, Finding, Report, RunReport, step_range
-from .plot import Band, Chart, HLine, Point, Series, VLine, fmt_num
+from .plot import Band, Chart, HLine, Point, Series, VLine, chart_data, fmt_num
 
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_ORDER = ("problems", "insufficient-data", "healthy")
@@ -257,43 +262,231 @@ def _legend(chart: Chart) -> list[tuple[str, str]]:
     ]
 
 
+# ---------------------------------------------------------------------------- page data
+#
+# The page carries every run's details once, as numbers and plain texts, in one
+# <script type="application/json"> element, one run a line (the page parses a run's line when it
+# is opened, never the whole block): the run sections — charts, cards, roles, notes, hparams — are
+# built by report.js with textContent/setAttribute only. Texts shared by many findings (why it
+# matters, remedies) are written once in the first line and referred to by number.
+
+
+class _Shared:
+    """Texts written once for the whole page: 'why it matters' paragraphs and remedies."""
+
+    def __init__(self) -> None:
+        self.why: dict[str, int] = {}
+        self.remedies: dict[tuple, int] = {}
+        self.strings: dict[str, int] = {}
+        self.rows: list[list[Any]] = []
+
+    def s(self, text: Any) -> int:
+        """A short text that many runs of a sweep repeat (role reasons, tag names, evidence keys)
+        as a number in the shared string table."""
+        return self.strings.setdefault(str(text), len(self.strings))
+
+    def why_ref(self, text: str) -> int:
+        paras = [p.strip() for p in (text or "").split("\n\n") if p.strip()]
+        if not paras:
+            return -1
+        return self.why.setdefault("\n\n".join(paras), len(self.why))
+
+    def remedy_ref(self, r: Any) -> int:
+        key = (r.id, r.title, r.why, r.keras, r.pytorch)
+        return self.remedies.setdefault(key, len(self.remedies))
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "why": [t.split("\n\n") for t in self.why],
+            "rem": [list(k) for k in self.remedies],
+            "str": list(self.strings),
+            "mk": [[shape, cls, text] for (shape, cls), text in MARK_NAMES.items()],
+            "rows": self.rows,
+        }
+
+
+ROLE_LABELS = (
+    ("train_loss", "train loss"),
+    ("val_loss", "val loss"),
+    ("train_metric", "train metric"),
+    ("val_metric", "val metric"),
+    ("lr", "learning rate"),
+)
+
+
+def _title_ref(title: str, std: dict[str, int]) -> Any:
+    """A mark's tooltip: the number of the finding whose standard title it is (the page rebuilds
+    "#n CODE name: message" from the card data), [number, suffix] when it extends one, or text."""
+    if not title:
+        return ""
+    if title in std:
+        return std[title]
+    for t, n in std.items():
+        if title.startswith(t):
+            return [n, title[len(t) :]]
+    return title
+
+
+def _chart_record(
+    chart: Chart, run_name: str, std: dict[str, int], shared: _Shared
+) -> dict[str, Any] | None:
+    d = chart_data(chart)
+    if d is None:
+        return None
+    prefix = f"{run_name}: "
+    d["t"] = shared.s(chart.title[len(prefix) :] if chart.title.startswith(prefix) else chart.title)
+    d["yl"] = shared.s(d["yl"])
+    for se in d["s"]:
+        se["l"] = shared.s(se["l"])
+    for key, at in (("b", 4), ("v", 3), ("hl", 5), ("p", 4)):
+        for m in d.get(key, ()):
+            m[at] = _title_ref(m[at], std)
+    return d
+
+
+def run_record(rr: RunReport, run: Any, shared: _Shared) -> dict[str, Any]:
+    """Everything a run's section shows, as plain data (the page's script builds the section)."""
+    worst = rr.worst()
+    rec: dict[str, Any] = {"v": rr.verdict, "fmt": rr.format}
+    if worst is not None:
+        rec["wc"], rec["wn"] = worst.code, worst.name
+    rec["files"] = [str(p) for p in rr.files]
+    roles = [
+        [i, shared.s(rr.roles.get(k))] for i, (k, _) in enumerate(ROLE_LABELS) if rr.roles.get(k)
+    ]
+    if roles:
+        rec["roles"] = roles
+    if rr.role_reasons:
+        rec["why_roles"] = [shared.s(r) for r in rr.role_reasons]
+    if rr.notes:
+        rec["notes"] = [shared.s(r) for r in rr.notes]
+    hp = getattr(run, "hparams", None) or {}
+    if hp:
+        rec["hp"] = [[str(k), _short(val)] for k, val in list(hp.items())[:200]]
+    cards = []
+    std: dict[str, int] = {}
+    for n, f in enumerate(rr.findings, 1):
+        std.setdefault(f"#{n} {f.code} {f.name}: {f.message}", n)
+        card: dict[str, Any] = {
+            "c": f.code,
+            "n": f.name,
+            "k": f.kind,
+            "s": f.severity,
+            "m": f.message,
+            "cf": round(100 * float(f.confidence)),
+        }
+        if f.curve:
+            card["cu"] = f.curve
+        where = step_range(f.start_step, f.end_step, label=True)
+        if where:
+            card["w"] = where
+        if f.evidence:
+            card["e"] = [
+                [shared.s(k.replace("_", " ")), fmt_evidence(k, val)]
+                for k, val in f.evidence.items()
+            ]
+        y = shared.why_ref(f.why)
+        if y >= 0:
+            card["y"] = y
+        if f.remedies:
+            card["r"] = [shared.remedy_ref(r) for r in f.remedies]
+        cards.append(card)
+    if cards:
+        rec["cards"] = cards
+    charts = []
+    if run is not None:
+        for chart in build_charts(run, rr):
+            c = _chart_record(chart, rr.run, std, shared)
+            if c is not None:
+                charts.append(c)
+    if charts:
+        rec["charts"] = charts
+    return rec
+
+
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+_JSON_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def json_for_script(obj: Any) -> str:
+    """``obj`` as JSON on one line that is inert inside ``<script>``: no ``<``, ``>`` or ``&``
+    is left (so no ``</script>`` and no ``<!--``), non-finite numbers become null."""
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):  # a NaN or a numpy number somewhere: clean, then write
+        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.translate(_JSON_ESCAPES)
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    if isinstance(x, (np.integer, np.floating)):
+        return _finite(x.item())
+    return x
+
+
+def _row(idx: int, rr: RunReport) -> list[Any]:
+    """The runs table's row of a run: [idx, name, format, verdict, worst severity, worst code,
+    worst name, findings, train final, train best, val final, val best, best val step,
+    "kind:severity ..." of its findings]."""
+    w = rr.worst()
+    s = rr.summary or {}
+    nums = [
+        _num_or_none(s.get(k))
+        for k in ("train_final", "train_best", "val_final", "val_best", "val_best_step")
+    ]
+    return [
+        idx,
+        rr.run,
+        rr.format,
+        rr.verdict,
+        w.severity if w else "",
+        w.code if w else "",
+        w.name if w else "",
+        len(rr.findings),
+        *[None if v is None else float(f"{v:.6g}") for v in nums],
+        " ".join(sorted({f"{f.kind}:{f.severity}" for f in rr.findings})),
+    ]
+
+
+def page_data(report: Report, runs_by_id: dict[str, Any]) -> str:
+    """The JSON block of the page: a first line of shared texts and the runs table's rows
+    (problem runs first), then one line per run (in the order of ``report.runs``), as a JSON
+    array."""
+    shared = _Shared()
+    lines = [json_for_script(run_record(rr, runs_by_id.get(rr.run), shared)) for rr in report.runs]
+    views = sorted((_row_view(i, rr) for i, rr in enumerate(report.runs)), key=_row_order)
+    shared.rows = [_row(v.idx, v.rr) for v in views]
+    return "[\n" + ",\n".join([json_for_script(shared.header()), *lines]) + "\n]"
+
+
 # ---------------------------------------------------------------------------- view model
 
 
 @dataclass
-class RunView:
+class RowView:
     idx: int
     rr: RunReport
-    charts: list[tuple[Markup, Chart, list[tuple[str, str]]]] = field(default_factory=list)
-    cards: list[dict[str, Any]] = field(default_factory=list)
     worst: Finding | None = None
     filter_tags: str = ""
-    hparams: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _run_view(idx: int, rr: RunReport, run: Any) -> RunView:
-    v = RunView(idx, rr, worst=rr.worst())
-    for chart in build_charts(run, rr):
-        svg = chart.svg()
-        v.charts.append((svg, chart, _legend(chart)))
-    for n, f in enumerate(rr.findings, 1):
-        v.cards.append(
-            {
-                "n": n,
-                "f": f,
-                "where": step_range(f.start_step, f.end_step, label=True),
-                "evidence": [
-                    (k.replace("_", " "), fmt_evidence(k, val))
-                    for k, val in (f.evidence or {}).items()
-                ],
-                "why": [p.strip() for p in f.why.split("\n\n") if p.strip()],
-                "conf": f"{round(100 * float(f.confidence))}%",
-            }
-        )
+def _row_view(idx: int, rr: RunReport) -> RowView:
+    v = RowView(idx, rr, worst=rr.worst())
     v.filter_tags = " ".join(sorted({f"{f.kind}:{f.severity}" for f in rr.findings}))
-    hp = getattr(run, "hparams", None) or {}
-    v.hparams = [(str(k), _short(val)) for k, val in list(hp.items())[:200]]
     return v
+
+
+def _row_order(v: RowView) -> tuple:
+    """Problem runs first (worst severity first), then insufficient data, then healthy."""
+    verdict = VERDICT_ORDER.index(v.rr.verdict) if v.rr.verdict in VERDICT_ORDER else 1
+    sev = SEVERITY_RANK[v.worst.severity] if v.worst is not None else -1
+    return (verdict, -sev, v.idx)
 
 
 def _short(x: Any, limit: int = 200) -> str:
@@ -301,23 +494,17 @@ def _short(x: Any, limit: int = 200) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def _sort_value(x: Any) -> str:
-    v = _num_or_none(x)
-    return "" if v is None else repr(v)
-
-
 def render_html(
     report: Report, result: Any = None, *, title: str | None = None, verification: str | None = None
 ) -> str:
     """The whole report as one HTML document (str). ``result`` is the LoadResult the report came
-    from (its runs give the curves for the charts, its roots the header); without it the page has
-    everything but the charts. ``verification``: the fragment from
+    from (its runs give the curves for the charts, its roots the header; anything with ``runs``
+    — objects with ``id``, ``roles``, ``curve(tag)`` and ``hparams`` — will do); without it the
+    page has everything but the charts. ``verification``: the fragment from
     :func:`analyzer.verify.html.verify_section` (built with every user text escaped), shown as a
     "Verification" section."""
     runs_by_id = {r.id: r for r in getattr(result, "runs", None) or []}
     roots = [str(p) for p in getattr(result, "roots", None) or []]
-    views = [_run_view(i, rr, runs_by_id.get(rr.run)) for i, rr in enumerate(report.runs)]
-
     verdicts = Counter(r.verdict for r in report.runs)
     verdict_counts = [(v, verdicts[v]) for v in VERDICT_ORDER if verdicts[v]]
     verdict_counts += [(v, n) for v, n in sorted(verdicts.items()) if v not in VERDICT_ORDER]
@@ -343,7 +530,7 @@ def render_html(
         roots=roots,
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
         version=report.version or __version__,
-        views=views,
+        has_runs=bool(report.runs),
         n_runs=len(report.runs),
         n_findings=len(findings),
         verdict_counts=verdict_counts,
@@ -352,10 +539,11 @@ def render_html(
         skipped=list(report.skipped),
         open_runs=len(report.runs) <= OPEN_RUNS_UP_TO,
         severity_rank=SEVERITY_RANK,
-        sort_value=_sort_value,
         css=Markup(css),  # our own static file, not user data
         js=Markup(js),  # idem; its hash is in the CSP
         csp=csp,
+        # JSON with every "<", ">" and "&" written as \u escapes: inert inside <script>
+        data=Markup(page_data(report, runs_by_id)),
         # built by analyzer.verify.html with html.escape on every text from the user's files
         verification=Markup(verification) if verification else None,
     )

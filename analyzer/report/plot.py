@@ -6,7 +6,13 @@ chart is a few ``<path>`` elements whose points are reduced to a few hundred per
 bucketing keeps spikes visible) and written as short relative moves, coloured by CSS classes (``currentColor`` for axes), with every
 piece of text escaped. This module only draws: the numbers it marks come from findings.
 
-Public pieces: :func:`decimate`, :func:`display_smooth`, :func:`nice_ticks`, :func:`log_ticks`,
+The page itself draws the charts in the browser (``templates/report.js``) from compact numbers:
+:meth:`Chart.data` gives one chart's series (decimated for display, min/max kept, each value a
+12-bit integer over the series' own range written as two URL-safe base64 characters,
+:func:`encode_values`), its marks and labels; nothing there is markup. :meth:`Chart.svg` draws the
+same chart server-side (kept for tools and tests).
+
+Public pieces: :func:`decimate`, :func:`encode_values`, :func:`decode_values`, :func:`display_smooth`, :func:`nice_ticks`, :func:`log_ticks`,
 :func:`fmt_num`, the :class:`Series` / :class:`Band` / :class:`VLine` / :class:`HLine` /
 :class:`Point` primitives, and :class:`Chart` whose :meth:`Chart.svg` returns safe markup.
 """
@@ -26,6 +32,10 @@ SMOOTH_POINTS = 160  # points kept of a smoothed trend (it has no spikes to pres
 SMOOTH_MIN_POINTS = 40  # shorter curves are drawn as they are (with dots), not smoothed
 LOG_RATIO = 20.0  # use a log y-axis when max/min of the plotted values exceeds this
 CHAR_W = 6.2  # approximate width of one character of the 11px label font, in SVG units
+QBITS = 12  # values are sent to the page as 12-bit integers over their own range: 2 characters
+QMAX = (1 << QBITS) - 1
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_B64 = np.frombuffer(B64.encode("ascii"), dtype=np.uint8)
 
 
 def fmt_num(x: float, digits: int = 3) -> str:
@@ -518,3 +528,150 @@ def _d(v: int, scale: int = 10) -> str:
     if s.startswith("0."):
         s = s[1:]  # ".5" is valid SVG number syntax
     return "-" + s if v < 0 else s
+
+
+# ---------------------------------------------------------------------------- compact chart data
+
+
+def _short_float(v: float) -> float | int:
+    """A number as JSON writes it shortly: integers as ints, others with 7 significant digits."""
+    v = float(v)
+    if v == int(v) and abs(v) < 1e15:
+        return int(v)
+    return float(f"{v:.7g}")
+
+
+def encode_values(v: np.ndarray, log: bool = False) -> list:
+    """``v`` (finite; > 0 when ``log``) as ``[lo, hi, q]`` (``[lo, hi, q, 1]`` in log10 space):
+    ``q`` holds one 12-bit integer per value, its place in [lo, hi], as two URL-safe base64
+    characters (high 6 bits first). The page decodes ``lo + k / 4095 * (hi - lo)``: the error is
+    at most 1/8190 of the series' range (relative, on a log scale), far below a pixel."""
+    v = np.asarray(v, dtype=float)
+    if log:
+        v = np.log10(v)
+    vmin, vmax = float(v.min()), float(v.max())
+    lo, hi = _short_float(vmin), _short_float(vmax)
+    if lo > vmin:  # rounding must not cut the range
+        lo = _short_float(vmin - abs(vmin) * 1e-6 - 1e-300)
+    if hi < vmax:
+        hi = _short_float(vmax + abs(vmax) * 1e-6 + 1e-300)
+    span = hi - lo
+    raw = np.zeros(len(v)) if span <= 0 else np.round((v - lo) / span * QMAX)
+    k: np.ndarray = np.clip(raw, 0, QMAX).astype(np.int64)
+    chars = np.empty(2 * len(k), dtype=np.uint8)
+    chars[0::2] = _B64[k >> 6]
+    chars[1::2] = _B64[k & 63]
+    out: list = [lo, hi, chars.tobytes().decode("ascii")]
+    if log:
+        out.append(1)
+    return out
+
+
+def decode_values(enc: list) -> np.ndarray:
+    """The values :func:`encode_values` wrote (to its precision), as the page decodes them."""
+    codes = np.frombuffer(enc[2].encode("ascii"), dtype=np.uint8)
+    rank = np.zeros(256, dtype=np.int64)
+    rank[_B64] = np.arange(64)
+    k = rank[codes[0::2]] * 64 + rank[codes[1::2]]
+    v = enc[0] + k / QMAX * (enc[1] - enc[0])
+    return 10**v if len(enc) > 3 and enc[3] else v
+
+
+def encode_steps(x: np.ndarray) -> list:
+    """Steps: ``[x0, dx]`` when evenly spaced (most logs), else :func:`encode_values`."""
+    x = np.asarray(x, dtype=float)
+    if len(x) == 1:
+        return [_short_float(x[0]), 1]
+    d = np.diff(x)
+    if len(d) and np.all(d == d[0]) and d[0] > 0 and x[0] == _short_float(x[0]):
+        dx = _short_float(d[0])
+        if np.array_equal(x[0] + dx * np.arange(len(x)), x):
+            return [_short_float(x[0]), dx]
+    return encode_values(x)
+
+
+def decode_steps(enc: list, n: int) -> np.ndarray:
+    if len(enc) == 2:
+        return enc[0] + enc[1] * np.arange(n)
+    return decode_values(enc)
+
+
+def _chart_log(data: list[tuple[Series, np.ndarray, np.ndarray]], log: bool | None) -> bool:
+    if log is not None:
+        return log
+    ys = np.concatenate([d[2] for d in data])
+    ylo, yhi = float(ys.min()), float(ys.max())
+    return bool(ylo > 0 and yhi / ylo > LOG_RATIO)
+
+
+def _series_log(y: np.ndarray) -> bool:
+    lo, hi = float(y.min()), float(y.max())
+    return bool(lo > 0 and hi / lo > LOG_RATIO)
+
+
+def _xy(x: np.ndarray, y: np.ndarray) -> dict:
+    return {"x": encode_steps(x), "y": encode_values(y, _series_log(y))}
+
+
+def chart_data(chart: Chart) -> dict | None:
+    """What the page's script needs to draw ``chart`` as :meth:`Chart.svg` would: size, axis
+    labels, log scale or not, each series decimated to what the plot can show (min and max per
+    4 px, so spikes stay) as encoded numbers — with its smoothed trend when the series was too
+    long to send whole — and the marks (numbers and plain texts, escaped by the page). None when
+    the chart has no finite data."""
+    data = chart._prepared()
+    if not data:
+        return None
+    log = _chart_log(data, chart.log)
+    plot_w = chart.width - chart.ml - chart.mr
+    buckets = max(20, int(plot_w / PX_PER_BUCKET))
+    series = []
+    for s, x, y in data:
+        n = len(x)
+        rx, ry = decimate(x, y, buckets)
+        item: dict = {"l": s.label, "c": s.cls, "n": n, **_xy(rx, ry)}
+        if not s.smooth:
+            item["sm"] = 0
+        if s.dashed:
+            item["da"] = 1
+        if s.smooth and n >= SMOOTH_MIN_POINTS and len(rx) < n:
+            # decimated: the page cannot smooth what it does not have, so the trend comes along
+            sm = 10 ** display_smooth(np.log10(y)) if log else display_smooth(y)
+            stride = max(1, math.ceil(n / SMOOTH_POINTS))
+            idx = np.arange(0, n, stride)
+            if idx[-1] != n - 1:
+                idx = np.append(idx, n - 1)
+            tx, ty = x[idx], sm[idx]
+            ok = np.isfinite(ty) & (ty > 0 if log else True)
+            item["t"] = _xy(tx[ok], ty[ok])
+        series.append(item)
+    out: dict = {"yl": chart.ylabel, "w": chart.width, "h": chart.height, "s": series}
+    if log:
+        out["log"] = 1
+    if chart.xlabel != "step":
+        out["xl"] = chart.xlabel
+    f = _short_float
+    if chart.bands:
+        out["b"] = [[f(b.start), f(b.end), b.label, b.cls, b.title] for b in chart.bands]
+    if chart.vlines:
+        out["v"] = [[f(v.step), v.label, v.cls, v.title] for v in chart.vlines]
+    if chart.hlines:
+        out["hl"] = [
+            [
+                f(h.value) if h.value is not None and math.isfinite(h.value) else None,
+                h.label,
+                h.cls,
+                None if h.start is None else f(h.start),
+                None if h.end is None else f(h.end),
+                h.title,
+            ]
+            for h in chart.hlines
+        ]
+    if chart.points:
+        out["p"] = [
+            [f(p.step), f(p.value) if p.value is not None and math.isfinite(p.value) else None]
+            + [p.label, p.cls, p.title]
+            for p in chart.points
+        ]
+    chart.log = log
+    return out
