@@ -318,7 +318,7 @@ def test_page_has_header_table_sections_charts_and_cards():
     assert len(head["rows"]) == len(runs) == 4 and 'id="runs-table"' in html
     cards = [c for r in runs for c in r.get("cards", [])]
     assert len(cards) == len(rep.findings) == 4  # overfit 1, plateau 2, diverge 1, healthy 0
-    assert [c["k"] for c in cards] == [f.kind for f in rep.findings]
+    assert texts(head, [c["k"] for c in cards]) == [f.kind for f in rep.findings]
     assert [len(r["charts"]) for r in runs] == [1, 1, 1, 1]  # a loss chart (no metric or lr)
     # header counts: runs by verdict, findings by kind
     assert re.search(r"3 problems", html) and re.search(r"1 healthy", html)
@@ -685,18 +685,21 @@ def test_chart_data_keeps_a_spike_and_the_envelope():
     xx = decode_steps(se["x"], len(yy))
     assert len(yy) <= 500 and se["n"] == n and "t" in se  # decimated, with its trend
     assert yy.max() == pytest.approx(50.0, rel=1e-3) and yy.min() == pytest.approx(-3.0, abs=0.02)
-    assert xx[np.argmax(yy)] == pytest.approx(543_210, abs=(x[-1] - x[0]) / 4095)
+    assert xx[np.argmax(yy)] == pytest.approx(543_210, abs=(x[-1] - x[0]) / 511)
     assert np.all(np.diff(xx) >= 0)
     # an evenly logged short curve is sent whole, steps as (first, stride)
     d = chart_data(Chart("t", series=[Series("a", np.arange(5, 105), np.linspace(2, 1, 100))]))
     assert d["s"][0]["x"] == [5, 1] and "t" not in d["s"][0]
-    assert np.allclose(decode_values(d["s"][0]["y"]), np.linspace(2, 1, 100), atol=1 / 8000)
+    assert np.allclose(decode_values(d["s"][0]["y"]), np.linspace(2, 1, 100), atol=1 / 1000)
 
 
-def test_values_are_encoded_to_12_bits_in_log_space_when_they_span_decades():
+def test_values_are_encoded_to_9_bits_in_log_space_when_they_span_decades():
     from analyzer.report.plot import encode_values
 
     v = np.geomspace(1e-4, 10, 300)
     enc = encode_values(v, log=True)
-    assert len(enc[2]) == 600 and enc[3] == 1
-    assert np.allclose(decode_values(enc), v, rtol=2e-3)
+    assert len(enc[2]) == 450 and enc[3] == 1  # two values per three characters
+    # at most 1/1022 of the 5 decades off: ~1.1% of a value, under half a pixel of a chart
+    assert np.allclose(decode_values(enc), v, rtol=1.2e-2)
+    odd = encode_values(v[:7])
+    assert len(odd[2]) == 11 and len(decode_values(odd)) == 7

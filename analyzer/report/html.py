@@ -8,7 +8,7 @@ of :func:`analyzer.runs.load` into a page with
   searchable; drawn by the page's script from JSON rows, 200 at a time),
 * a section per *opened* run, built by the script from that run's JSON line: a loss chart with
   every finding drawn on it, a chart of the metric and the learning rate when logged (SVG drawn in
-  the browser from decimated, 12-bit encoded series, see ``plot.chart_data``), one card per finding
+  the browser from decimated, 9-bit encoded series, see ``plot.chart_data``), one card per finding
   (message, evidence, why it matters, remedies with copyable Keras and PyTorch snippets), the role
   choices, the reader notes and the hyper-parameters,
 * the files that were skipped and why.
@@ -26,6 +26,7 @@ import base64
 import hashlib
 import json
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -336,8 +337,11 @@ def _chart_record(
     prefix = f"{run_name}: "
     d["t"] = shared.s(chart.title[len(prefix) :] if chart.title.startswith(prefix) else chart.title)
     d["yl"] = shared.s(d["yl"])
+    if (d["w"], d["h"]) == (Chart.width, Chart.height):  # the page knows the default size
+        del d["w"], d["h"]
     for se in d["s"]:
         se["l"] = shared.s(se["l"])
+        se["c"] = shared.s(se["c"])
     for key, at in (("b", 4), ("v", 3), ("hl", 5), ("p", 4)):
         for m in d.get(key, ()):
             m[at] = _title_ref(m[at], std)
@@ -347,10 +351,17 @@ def _chart_record(
 def run_record(rr: RunReport, run: Any, shared: _Shared) -> dict[str, Any]:
     """Everything a run's section shows, as plain data (the page's script builds the section)."""
     worst = rr.worst()
-    rec: dict[str, Any] = {"v": rr.verdict, "fmt": rr.format}
+    rec: dict[str, Any] = {"v": rr.verdict, "fmt": shared.s(rr.format)}
     if worst is not None:
-        rec["wc"], rec["wn"] = worst.code, worst.name
-    rec["files"] = [str(p) for p in rr.files]
+        rec["wc"], rec["wn"] = worst.code, shared.s(worst.name)
+    files = [str(p) for p in rr.files]
+    top = (
+        os.path.commonpath(files) if len(files) > 1 else os.path.dirname(files[0]) if files else ""
+    )
+    if top and all(f.startswith(top + "/") for f in files):
+        rec["fd"] = shared.s(top)  # the page puts the folder back in front
+        files = [f[len(top) + 1 :] for f in files]
+    rec["files"] = files
     roles = [
         [i, shared.s(rr.roles.get(k))] for i, (k, _) in enumerate(ROLE_LABELS) if rr.roles.get(k)
     ]
@@ -369,14 +380,14 @@ def run_record(rr: RunReport, run: Any, shared: _Shared) -> dict[str, Any]:
         std.setdefault(f"#{n} {f.code} {f.name}: {f.message}", n)
         card: dict[str, Any] = {
             "c": f.code,
-            "n": f.name,
-            "k": f.kind,
-            "s": f.severity,
+            "n": shared.s(f.name),
+            "k": shared.s(f.kind),
+            "s": shared.s(f.severity),
             "m": f.message,
             "cf": round(100 * float(f.confidence)),
         }
         if f.curve:
-            card["cu"] = f.curve
+            card["cu"] = shared.s(f.curve)
         where = step_range(f.start_step, f.end_step, label=True)
         if where:
             card["w"] = where

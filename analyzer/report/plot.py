@@ -8,7 +8,7 @@ piece of text escaped. This module only draws: the numbers it marks come from fi
 
 The page itself draws the charts in the browser (``templates/report.js``) from compact numbers:
 :meth:`Chart.data` gives one chart's series (decimated for display, min/max kept, each value a
-12-bit integer over the series' own range written as two URL-safe base64 characters,
+9-bit integer over the series' own range, two values packed into three URL-safe base64 characters,
 :func:`encode_values`), its marks and labels; nothing there is markup. :meth:`Chart.svg` draws the
 same chart server-side (kept for tools and tests).
 
@@ -32,7 +32,7 @@ SMOOTH_POINTS = 160  # points kept of a smoothed trend (it has no spikes to pres
 SMOOTH_MIN_POINTS = 40  # shorter curves are drawn as they are (with dots), not smoothed
 LOG_RATIO = 20.0  # use a log y-axis when max/min of the plotted values exceeds this
 CHAR_W = 6.2  # approximate width of one character of the 11px label font, in SVG units
-QBITS = 12  # values are sent to the page as 12-bit integers over their own range: 2 characters
+QBITS = 9  # values are sent to the page as 9-bit integers over their own range: 1.5 characters
 QMAX = (1 << QBITS) - 1
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _B64 = np.frombuffer(B64.encode("ascii"), dtype=np.uint8)
@@ -543,9 +543,10 @@ def _short_float(v: float) -> float | int:
 
 def encode_values(v: np.ndarray, log: bool = False) -> list:
     """``v`` (finite; > 0 when ``log``) as ``[lo, hi, q]`` (``[lo, hi, q, 1]`` in log10 space):
-    ``q`` holds one 12-bit integer per value, its place in [lo, hi], as two URL-safe base64
-    characters (high 6 bits first). The page decodes ``lo + k / 4095 * (hi - lo)``: the error is
-    at most 1/8190 of the series' range (relative, on a log scale), far below a pixel."""
+    ``q`` holds one 9-bit integer per value, its place in [lo, hi]; each pair of values is one
+    18-bit number written as three URL-safe base64 characters (high bits first), and an odd last
+    value is two characters. The page decodes ``lo + k / 511 * (hi - lo)``: the error is at most
+    1/1022 of the series' range (relative, on a log scale), under half a pixel of a chart."""
     v = np.asarray(v, dtype=float)
     if log:
         v = np.log10(v)
@@ -558,10 +559,15 @@ def encode_values(v: np.ndarray, log: bool = False) -> list:
     span = hi - lo
     raw = np.zeros(len(v)) if span <= 0 else np.round((v - lo) / span * QMAX)
     k: np.ndarray = np.clip(raw, 0, QMAX).astype(np.int64)
-    chars = np.empty(2 * len(k), dtype=np.uint8)
-    chars[0::2] = _B64[k >> 6]
-    chars[1::2] = _B64[k & 63]
-    out: list = [lo, hi, chars.tobytes().decode("ascii")]
+    pairs = (k[0 : len(k) - 1 : 2] << QBITS) | k[1::2]
+    chars = np.empty((len(pairs), 3), dtype=np.uint8)
+    chars[:, 0] = _B64[pairs >> 12]
+    chars[:, 1] = _B64[(pairs >> 6) & 63]
+    chars[:, 2] = _B64[pairs & 63]
+    q = chars.tobytes()
+    if len(k) % 2:
+        q += bytes(_B64[[k[-1] >> 6, k[-1] & 63]])
+    out: list = [lo, hi, q.decode("ascii")]
     if log:
         out.append(1)
     return out
@@ -572,7 +578,14 @@ def decode_values(enc: list) -> np.ndarray:
     codes = np.frombuffer(enc[2].encode("ascii"), dtype=np.uint8)
     rank = np.zeros(256, dtype=np.int64)
     rank[_B64] = np.arange(64)
-    k = rank[codes[0::2]] * 64 + rank[codes[1::2]]
+    r = rank[codes]
+    m = len(r) // 3 * 3
+    packed = r[0:m:3] << 12 | r[1:m:3] << 6 | r[2:m:3]
+    k = np.empty(2 * len(packed) + (len(r) - m) // 2, dtype=np.int64)
+    k[0 : 2 * len(packed) : 2] = packed >> QBITS
+    k[1 : 2 * len(packed) : 2] = packed & QMAX
+    if len(r) - m == 2:
+        k[-1] = r[m] << 6 | r[m + 1]
     v = enc[0] + k / QMAX * (enc[1] - enc[0])
     return 10**v if len(enc) > 3 and enc[3] else v
 

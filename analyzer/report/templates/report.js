@@ -26,7 +26,18 @@
     var s = lines[2 + Number(idx)];
     if (!s) return {};
     if (s.charAt(s.length - 1) === ",") s = s.slice(0, -1);
-    return JSON.parse(s);
+    var rec = JSON.parse(s);
+    // texts many runs repeat are numbers into the shared string table (html.run_record)
+    rec.fmt = str(rec.fmt);
+    rec.wn = str(rec.wn);
+    if (rec.fd !== undefined) { // files relative to one folder
+      var dir = str(rec.fd);
+      rec.files = (rec.files || []).map(function (f) { return dir + "/" + f; });
+    }
+    (rec.cards || []).forEach(function (f) {
+      f.n = str(f.n); f.k = str(f.k); f.s = str(f.s); f.cu = str(f.cu);
+    });
+    return rec;
   }
 
   // ------------------------------------------------------------------ DOM helpers
@@ -99,11 +110,18 @@
   // ------------------------------------------------------------------ decoding (plot.encode_*)
   var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", RK = {};
   for (var bi = 0; bi < 64; bi++) RK[B64.charAt(bi)] = bi;
-  function decodeValues(enc) { // [lo, hi, q] or [lo, hi, q, 1] (log10 space)
-    var q = enc[2], n = q.length >> 1, out = new Array(n), lo = enc[0], span = enc[1] - enc[0];
-    for (var i = 0; i < n; i++) {
-      var v = lo + (RK[q.charAt(2 * i)] * 64 + RK[q.charAt(2 * i + 1)]) / 4095 * span;
-      out[i] = enc[3] ? Math.pow(10, v) : v;
+  function decodeValues(enc) { // [lo, hi, q] or [lo, hi, q, 1] (log10 space); 9-bit values,
+    // two per three characters, an odd last one in two
+    var q = enc[2], m = q.length - q.length % 3, n = (m / 3) * 2 + (q.length % 3 === 2 ? 1 : 0);
+    var k = new Array(n), out = new Array(n), lo = enc[0], span = enc[1] - enc[0], j = 0;
+    for (var i = 0; i < m; i += 3) {
+      var p = RK[q.charAt(i)] * 4096 + RK[q.charAt(i + 1)] * 64 + RK[q.charAt(i + 2)];
+      k[j++] = p >> 9; k[j++] = p & 511;
+    }
+    if (j < n) k[j] = RK[q.charAt(m)] * 64 + RK[q.charAt(m + 1)];
+    for (var t = 0; t < n; t++) {
+      var v = lo + k[t] / 511 * span;
+      out[t] = enc[3] ? Math.pow(10, v) : v;
     }
     return out;
   }
@@ -141,7 +159,7 @@
   var CHAR_W = 6.2, ML = 62, MR = 14, MT = 12, MB = 34, LOG_RATIO = 20;
 
   function drawChart(c, runName) {
-    var W = c.w, H = c.h, log = !!c.log, title = runName + ": " + str(c.t);
+    var W = c.w || 880, H = c.h || 300, log = !!c.log, title = runName + ": " + str(c.t);
     var x0 = ML, x1 = W - MR, notes = [];
     var data = c.s.map(function (se) { var d = decodeXY(se); d.se = se; return d; });
     var bands = c.b || [], vlines = c.v || [], hlines = c.hl || [], points = c.p || [];
@@ -215,7 +233,7 @@
     });
     var buckets = Math.max(20, Math.floor((x1 - x0) / 4));
     data.forEach(function (d) {
-      var se = d.se, n = se.n, cls = se.c, dash = se.da ? " dashed" : "";
+      var se = d.se, n = se.n, cls = str(se.c), dash = se.da ? " dashed" : "";
       var smooth = se.sm !== 0;
       if (smooth && n >= 40) {
         s("path", { "class": "raw" + (n <= 2 * buckets ? " sparse" : "") + " " + cls, d: path(d.x, d.y) }, svg);
@@ -315,7 +333,7 @@
     currentCards = rec.cards || [];
     var name = runName(idx);
     (rec.charts || []).forEach(function (c) {
-      var fig = h("figure", "chart-box" + (c.w < 800 ? " half" : ""), null, box);
+      var fig = h("figure", "chart-box" + ((c.w || 880) < 800 ? " half" : ""), null, box);
       var out = drawChart(c, name);
       fig.appendChild(out.svg);
       var cap = h("figcaption", "legend", null, fig);
@@ -325,7 +343,7 @@
         sp.appendChild(document.createTextNode(text));
         return sp;
       };
-      c.s.forEach(function (se) { lg(se.c, str(se.l)); });
+      c.s.forEach(function (se) { lg(str(se.c), str(se.l)); });
       var used = {};
       [["band", c.b, 3], ["vline", c.v, 2], ["point", c.p, 3], ["hline", c.hl, 2]].forEach(function (k) {
         (k[1] || []).forEach(function (m) { used[k[0] + " " + m[k[2]]] = 1; });
