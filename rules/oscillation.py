@@ -28,6 +28,11 @@ around its trend, found in any of four ways:
   wiggles of a loss that converged to a small fraction of its start show only on a log scale
   and are not reported.
 
+A training loss averaged from several minibatch losses per evaluation interval whose validation
+loss is quiet (swinging by less than 5% of its level in its second half, and with no zig-zag
+stretch of 5% anywhere) is minibatch noise, however large (LABELS-SPEC): its swings are not
+reported.
+
 Swings by a factor of two or more around the trend (x2 and /2) count as visible whatever the
 curve's starting scale (on a log plot they stand out at any level) when no validation loss says
 otherwise: a training loss bouncing near zero while the validation loss stays smooth is the
@@ -364,10 +369,15 @@ def _swings(
     # Without a swinging validation loss, the training loss's own swings must be a visible
     # fraction of its overall scale (not 1e-4 wiggles after a drop from 1.0) and, when they are
     # averages of a few sampled minibatch losses, well beyond the sampling noise of those averages.
-    val_swings = False
+    val_swings = val_quiet = False
     if c is curves.train and curves.val is not None:
         vb = bounce(*_finite(curves.val))
         val_swings = vb is not None and vb[0] >= min_val_bounce
+        # LABELS-SPEC: a noisy training loss beside a smooth validation loss is minibatch
+        # noise, whatever its size: the swings must show in the validation loss
+        if vb is not None and vb[0] < 0.5 * min_val_bounce and rel_se is not None:
+            zz = cadence_swings(*_finite(curves.val))
+            val_quiet = zz is None or zz.amplitude < 0.5 * min_val_bounce
     beyond_sampling = bnc is not None and not (
         bnc[0] < min_sampling_excess * sampling_noise(rel_se, slice(-len(bnc[3]), None))
     )
@@ -376,7 +386,11 @@ def _swings(
         and bnc[0] >= min_bounce
         and np.isfinite(bnc[2])
         and beyond_sampling
-        and (val_swings or bnc[1] >= min_scale or (no_val and bnc[0] >= FACTOR_SWING))
+        and (
+            val_swings
+            or (not val_quiet and bnc[1] >= min_scale)
+            or (no_val and bnc[0] >= FACTOR_SWING)
+        )
         # swings that keep growing are a run diverging (DIV002), not an oscillation
         and bnc[2] < max_growth
     )
@@ -385,7 +399,9 @@ def _swings(
         return not (np.isfinite(ratio) and ratio < min_persistence)
 
     structured = (
-        structured and (val_swings or material_raw) and lasting(o.amplitude_ratio_late_early)
+        structured
+        and (val_swings or (material_raw and not val_quiet))
+        and lasting(o.amplitude_ratio_late_early)
     )
     use_bounce = use_bounce and lasting(bnc[2])
     if structured:
@@ -399,6 +415,8 @@ def _swings(
     # have settled (or collapsed) before the end
     episode = None
     if not (structured or use_bounce):
+        if val_quiet:
+            return []
         episode = _episode(
             es,
             ev,

@@ -1,7 +1,9 @@
 """Table-driven cases per rule (tests/rule_cases/<CODE>.toml), and the rule docs checked against them.
 
 Each case gives a run's curves (``train``, ``val``, ``lr``, ``val_metric``: lists of numbers, "nan"
-and "inf" allowed; steps are the point index times ``step_every``), the rule's ``options``, and
+and "inf" allowed; steps are the point index times ``step_every``, or ``<curve>_every`` for one
+curve, e.g. ``val_every = 10`` for an evaluation every 10 steps, starting at ``<curve>_start``),
+the rule's ``options``, and
 whether the rule must flag it (``expect``, optionally at ``severity``). Every case is also run with
 the losses scaled by 1e-4 and 1e4 and must give the same verdict (``scale_free = false`` opts out,
 with a comment saying why). A case marked ``doc = "flagged"`` or ``"healthy"`` is the rule's
@@ -56,12 +58,14 @@ def _values(xs) -> np.ndarray:
 
 
 def curves_of(case: dict, scale: float = 1.0) -> CurveSet:
-    every = int(case.get("step_every", 1))
     parts = {}
     for key, (tag, role, direction) in ROLES.items():
         if key in case:
+            every = int(case.get(f"{key}_every", case.get("step_every", 1)))
+            first = int(case.get(f"{key}_start", 0))
             v = _values(case[key]) * (scale if key in LOSSES else 1.0)
-            parts[key] = Curve(tag, role, direction, np.arange(len(v), dtype=np.int64) * every, v)
+            steps = first + np.arange(len(v), dtype=np.int64) * every
+            parts[key] = Curve(tag, role, direction, steps, v)
     return CurveSet(run="case", **parts)
 
 
