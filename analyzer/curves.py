@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: the name of a derived curve ``1 - metric`` (a run that logs no loss is judged on it): not a
+#: cross-entropy, so no "chance level ln(C)" is claimed for it
+COMPLEMENT_PREFIX = "1 - "
+
 
 @dataclass(frozen=True)
 class Curve:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from .curves import COMPLEMENT_PREFIX
 
 TRAIN_TOKENS = {"train", "training", "tr", "trn"}
 VAL_TOKENS = {"val", "valid", "validation", "eval", "evaluation", "dev", "vali", "validate"}
@@ -126,6 +128,68 @@ DISCRIMINATOR_WORDS = frozenset({"disc", "discriminator", "critic"})
 GENERATOR_LETTER, DISCRIMINATOR_LETTER = "g", "d"
 COMPONENT_HINT = re.compile(r"(box|cls|obj|dfl|seg|mask|kpt|pose|rpn|bbox|giou|l1|aux|reg|ctc)")
 
+#: Loss formulas: a tag whose core (its words without the split) is one of these spellings names
+#: what a loss computes (``train_mse``, ``val_rmse``, ``epoch_mae``, ``eval_cross_entropy``). Such a
+#: tag is a *loss candidate*: it becomes the training (validation) loss only when no tag of that
+#: split is called a loss, and then the first formula of this order that is logged is chosen
+#: (cross-entropies first, then squared error before absolute error, ... and RMSE, usually
+#: reported beside an MSE rather than minimised, late); the others stay metrics (lower is better).
+LOSS_FORMULAS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "ce": (
+        ("ce",),
+        ("xent",),
+        ("crossentropy",),
+        ("cross", "entropy"),
+        ("categorical", "crossentropy"),
+        ("categorical", "cross", "entropy"),
+        ("sparse", "categorical", "crossentropy"),
+    ),
+    "bce": (("bce",), ("binary", "crossentropy"), ("binary", "cross", "entropy")),
+    "nll": (("nll",),),
+    "focal": (("focal",),),
+    "ctc": (("ctc",),),
+    "mse": (("mse",), ("mean", "squared", "error")),
+    "mae": (("mae",), ("mean", "absolute", "error")),
+    "huber": (("huber",),),
+    "smooth_l1": (("smooth", "l1"), ("smoothl1",)),
+    "msle": (("msle",), ("mean", "squared", "logarithmic", "error")),
+    "rmse": (("rmse",), ("root", "mean", "squared", "error")),
+    "hinge": (("hinge",), ("squared", "hinge"), ("categorical", "hinge")),
+    "kl": (
+        ("kl",),
+        ("kld",),
+        ("kl", "div"),
+        ("kl", "divergence"),
+        ("kullback", "leibler", "divergence"),
+    ),
+}
+FORMULA_ORDER = tuple(LOSS_FORMULAS)
+_FORMULA_OF = {spelling: name for name, sp in LOSS_FORMULAS.items() for spelling in sp}
+#: words around a formula that do not change what it is (``epoch_mse``, ``mse_avg``)
+_FORMULA_DECOR = {"epoch", "step", "batch", "avg", "average", "running", "overall", "total", "mean"}
+#: bounded metrics (higher is better, at most 1, or 100 when logged in percent) whose complement
+#: ``1 - m`` is an error rate (for r2: the fraction of variance unexplained); a run that logs no
+#: loss at all is judged on the complement of its validation (and training) metric
+COMPLEMENT_WORDS = {
+    "acc",
+    "accuracy",
+    "auc",
+    "auroc",
+    "f1",
+    "fscore",
+    "iou",
+    "miou",
+    "jaccard",
+    "map",
+    "map50",
+    "ap",
+    "top1",
+    "top5",
+    "r2",
+    "precision",
+    "recall",
+}
+
 
 @dataclass(frozen=True)
 class TagInfo:
@@ -135,6 +199,8 @@ class TagInfo:
     direction: str | None  # "min" | "max" | None
     kind: str  # loss | metric | lr | other
     core: tuple[str, ...]
+    #: the loss formula the tag names (see LOSS_FORMULAS), e.g. "mse" for "val_mse"
+    formula: str | None = None
 
 
 @dataclass
@@ -152,6 +218,10 @@ class Roles:
     derived: dict[str, list[str]] = field(default_factory=dict)
     # adversarial training: loss tag -> "generator" | "discriminator"
     adversarial: dict[str, str] = field(default_factory=dict)
+    # derived curves that are ``1 - metric`` (their one component in ``derived``), not a sum
+    complements: set[str] = field(default_factory=set)
+    # what the user should know about the choice (shown as run notes)
+    notes: list[str] = field(default_factory=list)
 
     def primary(self) -> dict[str, str | None]:
         return {
@@ -206,12 +276,26 @@ def classify(tag: str) -> TagInfo:
         kind, direction = "metric", "min"
     if kind == "metric" and any(w in {"number", "count", "support", "runtime"} for w in rest):
         kind, direction = "other", None
+    formula = formula_of(rest) if kind in ("metric", "other") else None
+    if formula is not None:
+        kind, direction = "metric", "min"
     role = kind
     if kind == "loss":
         eff = split or "train"
         role = {"train": "train_loss", "val": "val_loss", "test": "test_loss"}[eff]
     core = tuple(w for w in rest)
-    return TagInfo(tag, role, split or ("train" if kind == "loss" else ""), direction, kind, core)
+    return TagInfo(
+        tag, role, split or ("train" if kind == "loss" else ""), direction, kind, core, formula
+    )
+
+
+def formula_of(words: Iterable[str]) -> str | None:
+    """The loss formula (a key of LOSS_FORMULAS) that ``words`` spell, or None."""
+    words = tuple(words)
+    found = _FORMULA_OF.get(words)
+    if found is None:
+        found = _FORMULA_OF.get(tuple(w for w in words if w not in _FORMULA_DECOR))
+    return found
 
 
 def _score_train(info: TagInfo, points: int) -> tuple:
@@ -289,6 +373,10 @@ def assign_roles(
     train_losses = [i for i in infos if i.role == "train_loss"]
     val_losses = [i for i in infos if i.role == "val_loss"]
     test_losses = [i for i in infos if i.role == "test_loss"]
+    # loss candidates: tags named by their formula (used only where no tag is called a loss)
+    f_train = [i for i in infos if i.formula and i.split in ("train", "")]
+    f_val = [i for i in infos if i.formula and i.split == "val"]
+    f_test = [i for i in infos if i.formula and i.split == "test"]
 
     # ---- training loss
     if train_loss is not None:
@@ -333,6 +421,25 @@ def assign_roles(
                 )
             )
             roles.reasons.append(f"train loss: {best.tag!r} — {why}")
+    elif f_train:
+        # no tag is called a loss: the first formula of FORMULA_ORDER, preferring one logged
+        # for validation too (so that train and validation measure the same thing)
+        paired = {i.formula for i in (f_val or f_test)}
+        ranked = sorted(
+            f_train,
+            key=lambda i: (
+                i.formula not in paired,
+                FORMULA_ORDER.index(str(i.formula)),
+                tuple(not x for x in _score_train(i, tag_points.get(i.tag, 0))),
+            ),
+        )
+        best = ranked[0]
+        _promote(roles, best, "train_loss")
+        roles.reasons.append(
+            f"train loss: {best.tag!r} — no tag is called a loss; "
+            + _formula_why(best, ranked[1:], paired, "validation")
+            + _CHOOSE
+        )
     else:
         roles.reasons.append("train loss: none found (no tag names a loss)")
 
@@ -343,7 +450,37 @@ def assign_roles(
     pool, source = val_losses, "validation"
     if not pool and test_losses:
         pool, source = test_losses, "test"
-    if val_loss is not None:
+    # a formula-named validation loss only beside a formula-named (or no) training loss: a tag
+    # called "loss" may be any formula, and comparing it with val_mae would compare two scales
+    ref_formula = ref.formula if ref is not None else None
+    f_pool = [
+        i
+        for i in (f_val or f_test)
+        if (ref is None and roles.train_loss is None) or i.formula == ref_formula
+    ]
+    if val_loss is None and not pool and f_pool and not roles.adversarial:
+        src = "validation" if f_val else "test"
+        ranked = sorted(
+            f_pool,
+            key=lambda i: (
+                i.formula != ref_formula,
+                FORMULA_ORDER.index(str(i.formula)),
+                -tag_points.get(i.tag, 0),
+                len(i.tag),
+            ),
+        )
+        best = ranked[0]
+        _promote(roles, best, "val_loss")
+        others = [i for i in (f_val or f_test) if i is not best]
+        others.sort(key=lambda i: FORMULA_ORDER.index(str(i.formula)))
+        why = "no tag is called a loss; " + _formula_why(best, others, set(), "")
+        if ref_formula is not None and others:
+            why += f" (the formula of the training loss {roles.train_loss!r})"
+        if src == "test":
+            why += " (no validation loss logged, so the test loss stands in for it)"
+        why += _CHOOSE
+        roles.reasons.append(f"val loss: {best.tag!r} — {why}")
+    elif val_loss is not None:
         roles.val_loss = val_loss
         roles.reasons.append(f"val loss: {val_loss!r} (set by the user)")
     elif pool and not adversarial_sides(pool):
@@ -398,7 +535,7 @@ def assign_roles(
         )[0]
         roles.lr = lr.tag
         roles.reasons.append(f"learning rate: {lr.tag!r}")
-    metrics = [i for i in infos if i.kind == "metric"]
+    metrics = [i for i in roles.tags.values() if i.kind == "metric"]
     val_metrics = [i for i in metrics if i.split in ("val", "test")]
     train_metrics = [i for i in metrics if i.split in ("train", "")]
 
@@ -422,7 +559,82 @@ def assign_roles(
         roles.reasons.append(
             f"validation metric: {roles.val_metric!r} ({'higher' if d == 'max' else 'lower'} is better)"
         )
+    if (
+        roles.train_loss is None
+        and roles.val_loss is None
+        and not any(i.kind == "loss" for i in roles.tags.values())
+    ):
+        _judge_on_metrics(roles, val_metrics, train_metrics)
     return roles
+
+
+def _promote(roles: Roles, info: TagInfo, role: str) -> None:
+    """Make a formula-named tag the primary training or validation loss."""
+    split = "train" if role == "train_loss" else info.split
+    roles.tags[info.tag] = replace(info, role=role, kind="loss", split=split)
+    setattr(roles, role, info.tag)
+
+
+_CHOOSE = "; --train-loss/--val-loss choose another"
+
+
+def _formula_why(best: TagInfo, others: list[TagInfo], paired: set, other_split: str) -> str:
+    order = " > ".join(FORMULA_ORDER)
+    if not others:
+        text = f"{best.tag!r} names a loss formula ({best.formula})"
+    else:
+        text = (
+            f"chosen among the loss formulas {', '.join(repr(i.tag) for i in [best, *others])} "
+            f"by the order {order}"
+        )
+        if other_split and best.formula in paired:
+            text += f", preferring one logged for {other_split} too"
+        text += f"; {', '.join(repr(i.tag) for i in others)} "
+        text += "stay metrics" if len(others) > 1 else "stays a metric"
+    return text
+
+
+def _complementable(info: TagInfo) -> bool:
+    return info.direction == "max" and any(
+        w in COMPLEMENT_WORDS or w.startswith("map") for w in info.core
+    )
+
+
+def _judge_on_metrics(
+    roles: Roles, val_metrics: list[TagInfo], train_metrics: list[TagInfo]
+) -> None:
+    """No loss at all: judge the run on ``1 - metric`` of a bounded higher-is-better metric
+    (accuracy, F1, AUC, IoU, mAP, r2 ...), which is positive and lower-is-better like a loss."""
+    val = roles.tags.get(roles.val_metric) if roles.val_metric else None
+    if val is not None and not _complementable(val):
+        val = None
+    train = None
+    if val is not None:
+        # the training twin of the validation metric (same words), if logged
+        same = [i for i in train_metrics if i.core == val.core]
+        train = same[0] if same else None
+    elif roles.train_metric and _complementable(roles.tags[roles.train_metric]):
+        train = roles.tags[roles.train_metric]
+    if val is None and train is None:
+        return
+    judged = []
+    roles.reasons = [r for r in roles.reasons if " loss: none found" not in r]
+    for info, role in ((train, "train_loss"), (val, "val_loss")):
+        if info is None:
+            continue
+        name = f"{COMPLEMENT_PREFIX}{info.tag}"
+        roles.derived[name] = [info.tag]
+        roles.complements.add(name)
+        setattr(roles, role, name)
+        judged.append(name)
+        roles.reasons.append(
+            f"{role.replace('_', ' ')}: {name!r} — no loss is logged, so the run is judged on the "
+            f"complement of the {'validation' if role == 'val_loss' else 'training'} metric "
+            f"{info.tag!r} (an error rate; a metric in percent is divided by 100 first)"
+        )
+    if val is not None and train is not None:
+        roles.train_metric = train.tag
+    roles.notes.append(f"no loss logged: judged on {' and '.join(judged)}")
 
 
 def _derived_name(comps: list[TagInfo]) -> str:

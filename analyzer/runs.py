@@ -47,6 +47,14 @@ class Run:
         if tag is None:
             return None
         info = self.roles.tags.get(tag)
+        if tag in self.roles.complements:  # 1 - metric (in percent: 1 - metric / 100)
+            m = self.curve(self.roles.derived[tag][0])
+            if m is None:
+                return None
+            fin = m.values[np.isfinite(m.values)]
+            scale = 100.0 if fin.size and fin.max() > 1.0 else 1.0
+            role = "train_loss" if tag == self.roles.train_loss else "val_loss"
+            return Curve(tag, role, "min", m.steps, 1.0 - m.values / scale, m.wall_time)
         if tag in self.roles.derived:
             found = [self.curve(t) for t in self.roles.derived[tag]]
             parts = [p for p in found if p is not None and len(p)]
@@ -227,6 +235,7 @@ def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = No
     tl = train_loss if train_loss in idx else None
     vl = val_loss if val_loss in idx else None
     run.roles = assign_roles(points, train_loss=tl, val_loss=vl, tag_steps=ranges)
+    run.notes.extend(n for n in run.roles.notes if n not in run.notes)
     for name, given in (("train-loss", train_loss), ("val-loss", val_loss)):
         if given is not None and given not in idx:
             run.notes.append(

@@ -57,7 +57,7 @@ import re
 
 import numpy as np
 
-from analyzer.curves import Curve, CurveSet
+from analyzer.curves import COMPLEMENT_PREFIX, Curve, CurveSet
 from analyzer.findings import Finding, Mark
 from analyzer.trends.slope import trend_test
 
@@ -191,8 +191,8 @@ def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -
     (C <= 10) an accuracy logged by the run is no better than 1.5/C. None otherwise: a level
     that merely equals ln(C) for some C is a coincidence for an MAE or MSE, and for C above 10
     any level is close to some ln(C)."""
-    if _REGRESSION.search(tag):
-        return None
+    if _REGRESSION.search(tag) or tag.startswith(COMPLEMENT_PREFIX):
+        return None  # 1 - accuracy is an error rate, not a cross-entropy
     # the start pins C when it lies within half the gap to the neighbouring class counts (an
     # untrained classifier predicts nearly uniform probabilities), and the loss is still there
     # (up to 10 classes: beyond, ln(C) lie so close together that any level pins some C)
