@@ -243,7 +243,8 @@ def tokenize(tag: str) -> list[str]:
     t = re.sub(r"([a-z])([A-Z])", r"\1_\2", tag)  # camelCase -> camel_Case
     t = t.lower()
     t = re.sub(r"\(.*?\)", " ", t)  # metrics/mAP50(B)
-    return [w for w in re.split(r"[^a-z0-9]+", t) if w]
+    # "losses" (add_scalars("Losses", {...}), "train_losses") is the plural of a loss
+    return ["loss" if w == "losses" else w for w in re.split(r"[^a-z0-9]+", t) if w]
 
 
 def classify(tag: str) -> TagInfo:

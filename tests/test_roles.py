@@ -115,3 +115,15 @@ def test_one_letter_alone_is_not_adversarial():
     # a single loss whose name holds a 'd' is an ordinary training loss
     r = assign_roles({"loss_d": 100, "val_loss": 100})
     assert r.train_loss == "loss_d" and not r.adversarial
+
+
+@pytest.mark.parametrize(
+    ("tag", "role"),
+    [
+        ("Losses/training", "train_loss"),  # PyTorch add_scalars("Losses", {"training": ...})
+        ("Losses/validation", "val_loss"),
+        ("train_losses", "train_loss"),
+    ],
+)
+def test_plural_losses_are_losses(tag, role):
+    assert classify(tag).role == role
