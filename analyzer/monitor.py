@@ -465,15 +465,15 @@ class Monitor:
         points = {k: int(np.isfinite(v).sum()) for k, (s, v) in arrays.items() if len(s)}
         ranges = {k: (int(s.min()), int(s.max())) for k, (s, v) in arrays.items() if len(s)}
         tl, vl = self.options.train_loss, self.options.val_loss
-        key = (tuple(points.items()), tuple(ranges.items()))
-        if key != self._roles_key:
+        roles_key = (tuple(points.items()), tuple(ranges.items()))
+        if roles_key != self._roles_key:
             self._roles = assign_roles(
                 points,
                 train_loss=tl if tl in points else None,
                 val_loss=vl if vl in points else None,
                 tag_steps=ranges,
             )
-            self._roles_key = key
+            self._roles_key = roles_key
         roles = self._roles
         for r in (roles.val_loss, roles.val_metric):
             for k in roles.derived.get(r, [r]) if r is not None else []:
