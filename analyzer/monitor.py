@@ -11,7 +11,14 @@ Why it is cheap
     spent in evaluations so far, plus the expected cost of the next one (the last one's, scaled
     by the square root of the growth in points, at most doubled), stays within ``budget`` (5%) of the wall time
     since the first update, so a slow training loop is checked at every step and a fast one
-    every few seconds;
+    every few seconds. Once a validation-like curve is logged (a name whose split is validation, or
+    the validation loss/metric chosen by the roles), the rules run only after it got a new point
+    (overfitting, a validation plateau or zig-zag can only show then), as soon as the budget
+    allows. An evaluation re-uses what did not change: the curves are built from the bins
+    directly (roles recomputed only when a name, finite count or step range changed), a curve
+    whose data did not change is the same object with the statistics the rules kept with it,
+    and a rule whose curves are all unchanged since its last run is not run again (its findings
+    are re-used; a rule is a pure function of the curves it reads);
     ``every=N`` checks every N updates instead (deterministic, for tests and replays). The first
     non-finite value of a curve triggers an evaluation at once: divergence to NaN/inf is never
     delayed. Findings about a run's shape (plateau, oscillation, overfitting, and a training
@@ -54,10 +61,12 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
 
+from .curves import Curve, CurveSet
 from .findings import SEVERITY_RANK, Finding, Report, RunReport
 
 #: a finding is re-reported when its confidence rose by at least this much
@@ -70,6 +79,103 @@ def _debounced(f: Finding) -> bool:
     """Whether ``f`` must be seen at two consecutive evaluations before it is announced: its rule
     says the finding may be transient (see the rule module's TRANSIENT)."""
     return f.transient
+
+
+#: the fields of a CurveSet a rule may read (see _Watched)
+_FIELDS = frozenset(
+    ("run", "train", "val", "train_metric", "val_metric", "lr", "other_losses", "hparams")
+)
+_READ: set[str] = set()  # fields read by the rule running now
+
+
+class _Watched(CurveSet):
+    """A CurveSet that notes which of its fields the rule running on it reads."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _FIELDS:
+            _READ.add(name)
+        return object.__getattribute__(self, name)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a rule input is unchanged: the same Curve objects (a curve is rebuilt only when its
+    data or role changed), equal plain values (run id, hparams)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    if isinstance(a, Curve) or isinstance(b, Curve) or a is None or b is None:
+        return a is b
+    return bool(a == b)
+
+
+@cache
+def _live_classes() -> tuple[type, type]:
+    """The rule and options types of a live evaluation (built on first use: the engine and the
+    rules are imported lazily, as everywhere in this module)."""
+    import rules as rule_registry
+    from rules._common import condensed
+
+    from .engine import Options
+
+    @dataclass(frozen=True)
+    class CachedRule(rule_registry.Rule):
+        """A rule that re-uses its findings while the curves it read last time are unchanged (a
+        rule is a pure function of the curves it reads)."""
+
+        memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+        def run(self, curves, **options):
+            if any(k not in self.options for k in options):
+                return super().run(curves, **options)  # raises the usual error
+            cs = condensed(curves)  # what Rule.run hands to the rule
+            key = tuple(sorted(options.items()))
+            hit = self.memo.get("last")
+            if (
+                hit is not None
+                and hit[0] == key
+                and all(_same(getattr(cs, f), v) for f, v in hit[1].items())
+            ):
+                return list(hit[2])
+            watched = _Watched(**{f: getattr(cs, f) for f in _FIELDS})
+            _READ.clear()
+            out = self.module.check(watched, **options)
+            self.memo["last"] = (key, {f: getattr(cs, f) for f in _READ}, list(out))
+            return out
+
+    @dataclass
+    class LiveOptions(Options):
+        """Options whose rules keep their last findings (one set of rules per monitor)."""
+
+        cached: list = field(default_factory=list, compare=False, repr=False)
+
+        def rules(self):
+            chosen = super().rules()
+            if [r.code for r in self.cached] != [r.code for r in chosen]:
+                self.cached = [CachedRule(r.code, r.name, r.kind, r.module) for r in chosen]
+            return list(self.cached)
+
+    return CachedRule, LiveOptions
+
+
+_OPTION_FIELDS = ("select", "ignore", "rule_options", "train_loss", "val_loss")
+
+
+def _live_run(run_id: str, roles: Any, curves: dict[str, Curve], notes: list[str]) -> Any:
+    """A :class:`analyzer.runs.Run` whose logged curves are ``curves`` (derived sums of
+    components are built from them as for any run)."""
+    from .readers import empty_frame
+    from .runs import Run
+
+    class LiveRun(Run):
+        def curve(self, tag: str | None) -> Curve | None:
+            if tag is not None and tag in curves and tag not in self.roles.derived:
+                return curves[tag]
+            if tag is not None and tag not in self.roles.derived:
+                return None
+            return super().curve(tag)
+
+    return LiveRun(
+        id=run_id, format="monitor", files=[], frame=empty_frame(), roles=roles, notes=notes
+    )
 
 
 class FindingTracker:
@@ -257,6 +363,17 @@ class Monitor:
         self._run_report: RunReport | None = None
         self._previous_keys: set[tuple[str, str | None]] = set()
         self.evaluations = 0
+        # the same options, with rules that keep their findings while their curves are unchanged
+        live = _live_classes()[1]
+        self._live_options = live(**{k: getattr(self.options, k) for k in _OPTION_FIELDS})
+        # schedule by data progress: names of validation-like series, and whether one of them
+        # received a point since the last evaluation
+        self._val_keys: set[str] = set()
+        self._val_new = False
+        # per name: (values received, role, direction) -> Curve; roles per tag statistics
+        self._curves: dict[str, tuple[tuple[int, str, str | None], Curve]] = {}
+        self._roles_key: tuple | None = None
+        self._roles: Any = None
 
     # ---- recording
     def update(self, step: int | None = None, /, **values: float) -> list[Finding]:
@@ -277,6 +394,9 @@ class Monitor:
             ser = series.get(key)
             if ser is None:
                 ser = series[key] = _Series(self.max_points)
+                self._new_name(key)
+            if key in self._val_keys:
+                self._val_new = True
             ser.tail_s.append(step)
             ser.tail_v.append(v)
             if len(ser.tail_s) >= _FOLD:
@@ -292,11 +412,25 @@ class Monitor:
             return self._evaluate()
         return []
 
+    def _new_name(self, key: str) -> None:
+        from .roles import classify
+
+        if key == self.options.val_loss or classify(key).split == "val":
+            self._val_keys.add(key)
+
     def _due(self) -> bool:
         if self._n_updates < self.min_points:
             return False
         if self.every is not None:
             return self._pending >= self.every
+        if self._val_keys:
+            # a run with a validation curve is judged when it gets a new point (overfitting,
+            # a validation plateau or zig-zag can only show up then), budget permitting; when
+            # the budget says no, at the next new validation point
+            return self._val_new and self._affordable()
+        return self._affordable()
+
+    def _affordable(self) -> bool:
         assert self._t0 is not None  # set by update() before it asks whether one is due
         allowed = self.budget * (self._clock() - self._t0)
         if self._spent + self._last_cost > allowed:
@@ -310,27 +444,58 @@ class Monitor:
         return self._spent + self._last_cost * factor <= allowed
 
     # ---- analysing
-    def _build_run(self):
-        from .readers.base import make_frame
-        from .roles import Roles
-        from .runs import Run, assign
+    def _build_run(self) -> Any:
+        """The run as the engine sees it, built from the series directly: the same roles (they
+        depend on the names, finite counts and step ranges, and are recomputed only when those
+        change) and the same curves as from a table of the recorded values; a curve whose data and
+        role did not change since the last evaluation is the same object, with the statistics
+        the rules kept with it."""
+        from .roles import assign_roles
 
-        tags, steps, vals = [], [], []
-        for key, ser in self._series.items():
+        arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        counts: dict[str, int] = {}
+        for key in sorted(self._series):
+            ser = self._series[key]
             s, v = ser.arrays()
-            tags.extend([key] * len(s))
-            steps.append(s)
-            vals.append(v)
-        frame = make_frame(
-            self.run,
-            tags,
-            np.concatenate(steps) if steps else [],
-            np.concatenate(vals) if vals else [],
-        )
-        frame = frame.sort_values(["tag", "step"], kind="stable").reset_index(drop=True)
-        run = Run(id=self.run, format="monitor", files=[], frame=frame, roles=Roles())
-        assign(run, train_loss=self.options.train_loss, val_loss=self.options.val_loss)
-        return run
+            if len(s) > 1 and not np.all(s[1:] >= s[:-1]):
+                order = np.argsort(s, kind="stable")  # as sorting the table by step would
+                s, v = s[order], v[order]
+            arrays[key] = (s, v)
+            counts[key] = ser.total
+        points = {k: int(np.isfinite(v).sum()) for k, (s, v) in arrays.items() if len(s)}
+        ranges = {k: (int(s.min()), int(s.max())) for k, (s, v) in arrays.items() if len(s)}
+        tl, vl = self.options.train_loss, self.options.val_loss
+        roles_key = (tuple(points.items()), tuple(ranges.items()))
+        if roles_key != self._roles_key:
+            self._roles = assign_roles(
+                points,
+                train_loss=tl if tl in points else None,
+                val_loss=vl if vl in points else None,
+                tag_steps=ranges,
+            )
+            self._roles_key = roles_key
+        roles = self._roles
+        for r in (roles.val_loss, roles.val_metric):
+            for k in roles.derived.get(r, [r]) if r is not None else []:
+                self._val_keys.add(k)
+        curves: dict[str, Curve] = {}
+        for k in points:
+            info = roles.tags.get(k)
+            role, direction = (info.role, info.direction) if info else ("other", None)
+            ident = (counts[k], role, direction)
+            got = self._curves.get(k)
+            if got is None or got[0] != ident:
+                s, v = arrays[k]
+                wall = np.full(len(s), np.nan)
+                got = self._curves[k] = (ident, Curve(k, role, direction, s, v, wall))
+            curves[k] = got[1]
+        notes = [
+            f"--{name} {given!r} is not a tag of this run (tags: {', '.join(sorted(points))}); "
+            "chose automatically instead"
+            for name, given in (("train-loss", tl), ("val-loss", vl))
+            if given is not None and given not in points
+        ]
+        return _live_run(self.run, roles, curves, notes)
 
     def _evaluate(self) -> list[Finding]:
         from .engine import analyze_run
@@ -340,8 +505,9 @@ class Monitor:
         self._n_at_eval = self._n_updates
         if not self._series:
             return []
+        self._val_new = False
         run = self._build_run()
-        self._run_report = analyze_run(run, self.options)
+        self._run_report = analyze_run(run, self._live_options)
         self.evaluations += 1
         cost = self._clock() - t
         self._spent += cost

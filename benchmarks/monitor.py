@@ -17,6 +17,21 @@
     the labelled onset). Healthy runs (no labelled kind) count false alarms: any problem-kind alert
     of the monitor, any trigger of the Keras rules.
 
+(c) Evaluation cost at 1,500 points per curve (issue 12; target <= 5 ms). A Monitor holding
+    ``loss``, ``lr``, ``val_loss`` and ``val_accuracy`` at 1,500 points each, evaluated (median of
+    many) after (i) one new validation point (``val_loss``, ``val_accuracy``: the data-progress
+    schedule's evaluation) and (ii) one new point on every curve (per-epoch logging), both on
+    curves short enough to be kept exactly, as ``check`` would see them.
+
+(d) Fast-loop overfitting replay (issue 12). 100 epochs x 1,000 iterations of
+    ``tests.signals.overfitting_pair`` (training loss every iteration, validation loss every
+    1,000) replayed as fast as Python goes through a default ``Monitor()``, against the same loop
+    appending to a list. Reports the loop time with and without the monitor, their ratio, the
+    evaluations, and when OVF001 was announced: evaluations (and validation points) after the
+    validation loss turned (its true minimum), and after the first evaluation whose findings
+    contained it. Target: announced within two evaluations of the turn being visible to the rules,
+    at <= 5% of the loop's time.
+
     python benchmarks/monitor.py [--steps 100000] [--fixtures fixtures/training] [--jobs 2]
                                  [--only SUBSTRING] [--skip-delay] [--json FILE]
 """
@@ -117,6 +132,112 @@ def bench_overhead(n: int, work_us: float = 50.0) -> dict:
         "fixed_every": fixed.every,
         "fixed_evaluations": fixed.evaluations,
         "fixed_overhead_us_per_update": 1e6 * (fixed_t - bare) / n,
+    }
+
+
+# ---- (c) evaluation cost at 1.5k points per curve ------------------------------------------------
+def _filled_monitor(n: int) -> Monitor:
+    rng = np.random.default_rng(0)
+    mon = Monitor(every=10**9)
+    for i in range(n):
+        vl = 0.5 + 2 / (1 + 0.01 * i) + 0.0004 * max(0, i - 900) + 0.01 * rng.standard_normal()
+        mon.update(
+            i,
+            loss=0.3 + 2 / (1 + 0.01 * i) + 0.02 * rng.standard_normal(),
+            lr=0.1 * 0.5 ** (i // 500),
+            val_loss=vl,
+            val_accuracy=1 - vl / 3,
+        )
+    mon.check_now()
+    return mon
+
+
+def bench_eval_cost(n: int = 1500, repeats: int = 25) -> dict:
+    out: dict = {"points": n, "repeats": repeats}
+    for case in ("val_point", "every_curve"):
+        mon = _filled_monitor(n)
+        times = []
+        for k in range(repeats):
+            step = n + k
+            if case == "val_point":
+                mon.update(step, val_loss=0.9 + 0.001 * k, val_accuracy=0.7)
+            else:
+                mon.update(step, loss=0.5, lr=0.025, val_loss=0.9 + 0.001 * k, val_accuracy=0.7)
+            t = time.perf_counter()
+            mon.check_now()
+            times.append(time.perf_counter() - t)
+        out[case] = {
+            "median_ms": 1e3 * statistics.median(times),
+            "min_ms": 1e3 * min(times),
+            "points": mon.stats()["points"],
+        }
+    return out
+
+
+# ---- (d) fast-loop overfitting replay ------------------------------------------------------------
+def bench_fast_replay(epochs: int = 100, per_epoch: int = 1000, seed: int = 0) -> dict:
+    from tests.signals import overfitting_pair
+
+    sig = overfitting_pair(epochs=epochs, steps_per_epoch=per_epoch, seed=seed)
+    train = [float(x) for x in sig.train_values]
+    val_at = {int(s): float(v) for s, v in zip(sig.val_steps, sig.val_values, strict=True)}
+    turn = int(sig.truth["best_step"])
+    n = len(train)
+    Monitor(every=1).update(0, loss=1.0)  # warm imports
+
+    t = time.perf_counter()
+    hist = []
+    for i in range(n):
+        row = {"loss": train[i]}
+        v = val_at.get(i)
+        if v is not None:
+            row["val_loss"] = v
+        hist.append((i, row))
+    bare = time.perf_counter() - t
+
+    mon = Monitor()
+    evals: list[tuple[int, bool]] = []  # (step, OVF001 among the evaluation's findings)
+    announced: int | None = None
+    last = 0
+    t = time.perf_counter()
+    for i in range(n):
+        row = {"loss": train[i]}
+        v = val_at.get(i)
+        if v is not None:
+            row["val_loss"] = v
+        new = mon.update(i, **row)
+        if mon.evaluations != last:
+            last = mon.evaluations
+            evals.append((i, any(f.code == "OVF001" for f in mon.findings)))
+            if announced is None and any(f.code == "OVF001" for f in new):
+                announced = len(evals)
+    monitored = time.perf_counter() - t
+    spent = mon.stats()["seconds_evaluating"]
+    after_turn = [k for k, (s, _) in enumerate(evals, 1) if s >= turn]
+    seen = next((k for k, (_, hit) in enumerate(evals, 1) if hit), None)
+    val_steps = sorted(val_at)
+    return {
+        "updates": n,
+        "val_points": len(val_at),
+        "turn_step": turn,
+        "bare_s": bare,
+        "monitored_s": monitored,
+        "ratio": monitored / bare,
+        "seconds_evaluating": spent,
+        "evaluating_fraction": spent / monitored,
+        "evaluations": len(evals),
+        "evaluations_after_turn": len(after_turn),
+        "first_seen_evaluation": seen,
+        "announced_evaluation": announced,
+        "announced_after_turn": (
+            None if announced is None or not after_turn else announced - after_turn[0] + 1
+        ),
+        "announced_after_seen": None if announced is None or seen is None else announced - seen + 1,
+        "announced_step": evals[announced - 1][0] if announced else None,
+        "val_points_after_turn_at_announce": (
+            sum(turn < s <= evals[announced - 1][0] for s in val_steps) if announced else None
+        ),
+        "final_report_has_ovf": "OVF001" in [f.code for f in mon.report().findings],
     }
 
 
@@ -309,6 +430,35 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     doc: dict = {}
+    c = bench_eval_cost()
+    doc["eval_cost"] = c
+    print(f"(c) one evaluation at {c['points']:,} points per curve (median of {c['repeats']})")
+    for case, label in (
+        ("val_point", "after a new val point"),
+        ("every_curve", "after a new point on every curve"),
+    ):
+        print(
+            f"    {label:<34} {c[case]['median_ms']:7.1f} ms (min {c[case]['min_ms']:.1f}; target <= 5)"
+        )
+    r = bench_fast_replay()
+    doc["fast_replay"] = r
+    print(
+        f"(d) fast-loop overfitting replay: {r['updates']:,} updates, {r['val_points']} val points, "
+        f"val turns at step {r['turn_step']:,}"
+    )
+    print(
+        f"    loop {r['bare_s']:.3f} s bare, {r['monitored_s']:.3f} s with Monitor() "
+        f"(x{r['ratio']:.2f}); {r['seconds_evaluating'] * 1e3:.1f} ms in {r['evaluations']} "
+        f"evaluations = {100 * r['evaluating_fraction']:.1f}% of the loop (target <= 5%)"
+    )
+    print(
+        f"    OVF001 announced at evaluation {fmt(r['announced_evaluation'])} "
+        f"(step {fmt(r['announced_step'])}): {fmt(r['announced_after_turn'])} evaluations / "
+        f"{fmt(r['val_points_after_turn_at_announce'])} val points after the turn "
+        f"({r['evaluations_after_turn']} evaluations after it in all), "
+        f"{fmt(r['announced_after_seen'])} after first seen (target <= 2); "
+        f"final report has it: {r['final_report_has_ovf']}"
+    )
     o = bench_overhead(args.steps)
     doc["overhead"] = o
     print(f"(a) overhead over a {o['steps']:,}-step loop")

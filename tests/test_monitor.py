@@ -303,3 +303,118 @@ def test_moderate_surge_is_announced_only_when_it_holds():
             announced.append(i)
     # the rule sees the surge at raw[0]; the monitor says so one evaluation later, once
     assert raw and announced == [raw[0] + 1]
+
+
+def _overfitting_replay(mon, epochs=40, per_epoch=50, seed=0):
+    """Replay an overfitting pair (training loss every iteration, validation loss every epoch)
+    through ``mon``; return the (step, OVF001 seen, OVF001 announced) of each evaluation."""
+    p = S.overfitting_pair(epochs=epochs, steps_per_epoch=per_epoch, seed=seed)
+    n = len(p.train_values)
+    val_at = {int(s): float(v) for s, v in zip(p.val_steps, p.val_values, strict=True) if s < n}
+    evals, last = [], 0
+    for i, t in enumerate(p.train_values):
+        row = {"loss": float(t)}
+        if i in val_at:
+            row["val_loss"] = val_at[i]
+        new = mon.update(i, **row)
+        if mon.evaluations != last:
+            last = mon.evaluations
+            seen = any(f.code == "OVF001" for f in mon.findings)
+            evals.append((i, seen, any(f.code == "OVF001" for f in new)))
+    return p, val_at, evals
+
+
+def test_fast_loop_overfitting_is_announced_within_two_evaluations():
+    """Default schedule, a loop whose steps take no time next to the evaluations: the rules run
+    when the validation loss gets a new point (not at every update), and the overfitting is
+    announced at the evaluation after the one that first saw it."""
+    now = [0.0]
+    mon = Monitor(clock=lambda: now[0])  # free evaluations, 1 ms per step
+    orig = mon.update
+
+    def update(step, **values):
+        now[0] += 1e-3
+        return orig(step, **values)
+
+    mon.update = update  # type: ignore[method-assign]
+    p, val_at, evals = _overfitting_replay(mon)
+    # once there is a validation curve: one evaluation per new validation point, none in between
+    # (before it, a training loss alone is checked on the time budget)
+    first_val = min(val_at)
+    assert [s for s, _, _ in evals if s >= first_val] == sorted(val_at)
+    first_seen = next(k for k, (_, seen, _) in enumerate(evals) if seen)
+    announced = next(k for k, (_, _, new) in enumerate(evals) if new)
+    assert evals[first_seen][0] >= p.truth["best_step"]
+    assert announced - first_seen == 1  # the second sighting in a row
+    # and the offline check on the same data agrees
+    off = offline(
+        {"loss": (p.train_steps, p.train_values), "val_loss": (p.val_steps, p.val_values)}
+    )
+    assert "OVF001" in [f.code for f in off.findings]
+
+
+def test_fast_loop_respects_the_budget_at_validation_points():
+    """Evaluations that cost as much as 10 steps: only as many as 5% of the loop's time allows,
+    each (once there is a validation curve) after a new validation point, as soon as the budget
+    allows."""
+    import analyzer.engine as engine
+
+    now = [0.0]
+    real = engine.analyze_run
+
+    def costly(run, options):
+        now[0] += 10e-3
+        return real(run, options)
+
+    mon = Monitor(clock=lambda: now[0])
+    orig = mon.update
+
+    def update(step, **values):
+        now[0] += 1e-3
+        return orig(step, **values)
+
+    mon.update = update  # type: ignore[method-assign]
+    try:
+        engine.analyze_run = costly
+        _, val_at, evals = _overfitting_replay(mon)
+    finally:
+        engine.analyze_run = real
+    steps = [s for s, _, _ in evals]
+    later = [s for s in steps if s >= min(val_at)]
+    assert len(later) >= 3
+    for a, b in zip(steps, steps[1:], strict=False):
+        if b >= min(val_at):
+            assert any(a < s <= b for s in val_at)  # new validation data since the last look
+    assert len(later) < len(val_at) / 2  # the budget skips validation points
+    assert mon.stats()["seconds_evaluating"] <= 0.05 * now[0] + 10e-3
+
+
+def test_unchanged_curves_reuse_the_rules_findings():
+    """A rule whose curves did not change is not re-run, and the findings stay those of a fresh
+    analysis of the same data."""
+    from analyzer.engine import analyze_run
+
+    mon = Monitor(every=10**9)
+    for e in range(1, 41):
+        mon.update(e, loss=2 / e, val_loss=1.0 + 0.05 * abs(e - 15), lr=1e-3)
+    first = mon.check_now()
+    assert "OVF001" in [f.code for f in first + mon.findings]
+    before = mon.findings
+    calls = []
+    import rules.overfitting as ovf
+
+    real = ovf.check
+    try:
+        ovf.check = lambda *a, **k: calls.append(1) or real(*a, **k)
+        mon.check_now()
+        assert calls == []  # nothing new: every rule's findings re-used
+        assert mon.findings == before
+        mon.update(41, val_loss=1.0 + 0.05 * 26)  # the validation curve changed: OVF001 re-runs
+        mon.check_now()
+        assert calls == [1]
+    finally:
+        ovf.check = real
+    fresh = analyze_run(mon._build_run())
+    assert [(f.code, f.curve, f.confidence) for f in mon.findings] == [
+        (f.code, f.curve, f.confidence) for f in fresh.findings
+    ]
