@@ -58,6 +58,7 @@ A plain PyTorch loop::
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,7 +86,15 @@ def _debounced(f: Finding) -> bool:
 _FIELDS = frozenset(
     ("run", "train", "val", "train_metric", "val_metric", "lr", "other_losses", "hparams")
 )
-_READ: set[str] = set()  # fields read by the rule running now
+#: the fields read by the rule running now, per thread (monitors may evaluate concurrently)
+_LOCAL = threading.local()
+
+
+def _read_fields() -> set[str]:
+    fields = getattr(_LOCAL, "read", None)
+    if fields is None:
+        fields = _LOCAL.read = set()
+    return fields
 
 
 class _Watched(CurveSet):
@@ -93,7 +102,7 @@ class _Watched(CurveSet):
 
     def __getattribute__(self, name: str) -> Any:
         if name in _FIELDS:
-            _READ.add(name)
+            _read_fields().add(name)
         return object.__getattribute__(self, name)
 
 
@@ -136,9 +145,10 @@ def _live_classes() -> tuple[type, type]:
             ):
                 return list(hit[2])
             watched = _Watched(**{f: getattr(cs, f) for f in _FIELDS})
-            _READ.clear()
+            read = _read_fields()
+            read.clear()
             out = self.module.check(watched, **options)
-            self.memo["last"] = (key, {f: getattr(cs, f) for f in _READ}, list(out))
+            self.memo["last"] = (key, {f: getattr(cs, f) for f in read}, list(out))
             return out
 
     @dataclass
