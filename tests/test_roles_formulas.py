@@ -234,3 +234,32 @@ def test_monitor_accuracy_only():
         mon.update(e, accuracy=1 - 0.5 / e, val_accuracy=0.8 - 0.01 * abs(e - 6))
     assert mon.roles["val_loss"] == "1 - val_accuracy"
     assert mon.verdict != "insufficient-data"
+
+
+def test_controller_tracks_the_best_weights_on_the_metric_of_a_run_without_loss():
+    from analyzer.integrations import Controller
+    from analyzer.monitor import Monitor
+
+    class Adapter:
+        def stop(self):
+            pass
+
+        def get_lr(self):
+            return None
+
+        def set_lr(self, lr):
+            return False
+
+        def snapshot(self):
+            return "weights"
+
+        def restore(self, state):
+            pass
+
+    ctl = Controller(Monitor(every=5), verbose=0)
+    for e in range(1, 21):
+        ctl.observe(
+            e, {"accuracy": 1 - 0.5 / e, "val_accuracy": 0.8 - 0.01 * abs(e - 6)}, Adapter()
+        )
+    assert ctl.monitor.roles["val_loss"] == "1 - val_accuracy"
+    assert ctl._best is not None and ctl._best[1] == 6  # the best val_accuracy

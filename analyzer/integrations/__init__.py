@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..curves import COMPLEMENT_PREFIX
 from ..findings import SEVERITY_RANK, Finding
 from ..monitor import Monitor
 
@@ -104,6 +105,8 @@ class Controller:
         key = self.monitor.roles.get("val_loss")
         if key in values:
             return key
+        if key and key.startswith(COMPLEMENT_PREFIX) and key[len(COMPLEMENT_PREFIX) :] in values:
+            return key  # a run that logs no loss is judged on 1 - its validation metric
         return "val_loss" if "val_loss" in values else None
 
     def _track_best(self, step: int, values: dict[str, float], adapter: Adapter) -> None:
@@ -112,7 +115,8 @@ class Controller:
         key = self._val_key(values)
         if key is None:
             return
-        v = values[key]
+        # 1 - metric: lower is better, like a loss (the best metric is the best weights)
+        v = values[key] if key in values else -values[key[len(COMPLEMENT_PREFIX) :]]
         if math.isfinite(v) and (self._best is None or v < self._best[0]):
             self._best = (v, step, adapter.snapshot())
 
