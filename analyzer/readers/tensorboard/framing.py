@@ -465,8 +465,8 @@ def verify_payloads(buf: Buffer, offsets: np.ndarray, lengths: np.ndarray) -> np
 
 # --- walking many stretches of a file at once ---------------------------------------------------
 _CHAIN_SEG = 1 << 14  # bytes per chain at least
-_MAX_CHAINS = 4096
-_CHAIN_WINDOW = 256  # bytes searched for a chain's first record
+_MAX_CHAINS = 2048
+_CHAIN_WINDOW = 192  # bytes searched for a chain's first record
 _SMALL_LEN = 1 << 16
 _LEN_LUT: np.ndarray | None = None
 
@@ -476,9 +476,9 @@ def _masked_len_crcs(lengths: np.ndarray) -> np.ndarray:
     global _LEN_LUT
     if _LEN_LUT is None:
         _LEN_LUT = mask_array(length_crcs(np.arange(_SMALL_LEN, dtype=np.uint64)))
+    if lengths.max(initial=0) < _SMALL_LEN:
+        return _LEN_LUT[lengths.view(np.int64) if lengths.dtype == np.uint64 else lengths]
     small = lengths < np.uint64(_SMALL_LEN)
-    if small.all():
-        return _LEN_LUT[lengths.astype(np.intp)]
     out = np.empty(len(lengths), dtype=np.uint32)
     out[small] = _LEN_LUT[lengths[small].astype(np.intp)]
     out[~small] = mask_array(length_crcs(lengths[~small]))
@@ -540,13 +540,17 @@ def _chains(buf: Buffer, start: int) -> tuple[np.ndarray, int]:
     ids = np.arange(m, dtype=np.int32)
     out_pos: list[np.ndarray] = []
     out_ids: list[np.ndarray] = []
-    room = np.uint64(max(n - OVERHEAD, 0))
+    big = np.uint64(1 << 40)
     u64, u32 = buf.u64, buf.u32
     while len(ids):
-        p = pos
-        ln = u64[np.minimum(p, n - 1)]
-        ok = (p <= n - OVERHEAD) & (ln <= room - p.astype(np.uint64).clip(max=room))
-        ok &= _masked_len_crcs(np.where(ok, ln, 0)) == u32[np.minimum(p + 8, len(u32) - 1)]
+        p = pos  # <= n, so the reads below stay inside the padding
+        ln = u64[p]
+        if (ln < big).all():  # lengths that fit in int64 arithmetic
+            ok = ln.view(np.int64) + p <= n - OVERHEAD
+        else:
+            ok = (ln < big) & (np.minimum(ln, big).view(np.int64) + p <= n - OVERHEAD)
+            ln = np.where(ok, ln, 0)
+        ok &= _masked_len_crcs(ln) == u32[p + 8]
         if not ok.all():
             bad = ~ok
             ends[ids[bad]] = p[bad]
