@@ -290,6 +290,13 @@ def _resync(buf: Buffer, start: int) -> int | None:
 
 
 _MAX_SPEC = 1 << 16  # records predicted at once
+# When the lengths have no repeat of up to 16 records (mixed logging cadences: loss every step,
+# validation every 20 steps), prediction keeps failing and most records are walked one by one.
+# Once that effort (records one by one, plus _ROUND_EFFORT per round) passes _CHAIN_EFFORT,
+# the rest of the file is walked by :func:`_chains`, which does not depend on the order of lengths.
+_CHAIN_EFFORT = 2048
+_ROUND_EFFORT = 16
+_CHAIN_MIN_BYTES = 1 << 18
 
 
 def walk(buf: Buffer) -> Framing:
@@ -304,6 +311,7 @@ def walk(buf: Buffer) -> Framing:
     off = 0
     k_spec = _MAX_SPEC  # optimistic: most files are regular
     scalar_budget = 8
+    effort = 0  # records walked one by one and prediction rounds since the last chain walk
 
     def flush() -> None:
         if s_offs:
@@ -311,6 +319,17 @@ def walk(buf: Buffer) -> Framing:
             s_offs.clear()
 
     while off < n:
+        # --- many stretches at once when the lengths have no short repeat -------------------
+        if effort > _CHAIN_EFFORT and n - off >= _CHAIN_MIN_BYTES:
+            flush()
+            found, off = _chains(buf, off)
+            if len(found):
+                off_parts.append(found)
+            effort = 0
+            recent.clear()
+            scalar_budget = 8
+            if off >= n:
+                break
         # --- a few records one by one -------------------------------------------------------
         done = 0
         while off < n and done < scalar_budget:
@@ -341,6 +360,7 @@ def walk(buf: Buffer) -> Framing:
             recent.append(length)
             off += OVERHEAD + length
             done += 1
+        effort += done + _ROUND_EFFORT
         if off >= n:
             break
         if len(recent) > 64:
@@ -381,7 +401,7 @@ def walk(buf: Buffer) -> Framing:
             k_spec = min(k_spec * 4, _MAX_SPEC)
             scalar_budget = 2
         else:  # the pattern changed (a step varint grew, another kind of event came in)
-            k_spec = _MAX_SPEC if accepted >= 256 else max(256, 2 * accepted)
+            k_spec = min(max(256, 2 * accepted), _MAX_SPEC)
             scalar_budget = 8 if accepted >= 2 * period else min(scalar_budget * 2, 512)
     flush()
     if off_parts:
@@ -441,3 +461,123 @@ def verify_payloads(buf: Buffer, offsets: np.ndarray, lengths: np.ndarray) -> np
             end = start + int(lengths[k])
             ok[k] = mask(_crc(buf.bytes(start, end))) == int(stored[k])
     return ok
+
+
+# --- walking many stretches of a file at once ---------------------------------------------------
+_CHAIN_SEG = 1 << 14  # bytes per chain at least
+_MAX_CHAINS = 2048
+_CHAIN_WINDOW = 192  # bytes searched for a chain's first record
+_SMALL_LEN = 1 << 16
+_LEN_LUT: np.ndarray | None = None
+
+
+def _masked_len_crcs(lengths: np.ndarray) -> np.ndarray:
+    """Masked crc32c of each length's 8 bytes (a lookup table for lengths below 64 KB)."""
+    global _LEN_LUT
+    if _LEN_LUT is None:
+        _LEN_LUT = mask_array(length_crcs(np.arange(_SMALL_LEN, dtype=np.uint64)))
+    if lengths.max(initial=0) < _SMALL_LEN:
+        return _LEN_LUT[lengths.view(np.int64) if lengths.dtype == np.uint64 else lengths]
+    small = lengths < np.uint64(_SMALL_LEN)
+    out = np.empty(len(lengths), dtype=np.uint32)
+    out[small] = _LEN_LUT[lengths[small].astype(np.intp)]
+    out[~small] = mask_array(length_crcs(lengths[~small]))
+    return out
+
+
+def mask_array(crc: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`mask` (uint32 in, uint32 out)."""
+    c = crc.astype(np.uint32)
+    rot = (c >> np.uint32(15)) | (c << np.uint32(17))
+    return (rot + np.uint32(MASK_DELTA)).astype(np.uint32)
+
+
+def _chain_starts(buf: Buffer, start: int) -> np.ndarray:
+    """Where to start walking: ``start``, then about every ``_CHAIN_SEG`` bytes the first
+    position whose length field has a valid checksum and fits in the file (a guess: positions
+    inside payloads can pass too; :func:`_chains` only keeps chains that join up)."""
+    n = buf.size
+    span = n - start
+    nseg = min(span // _CHAIN_SEG, _MAX_CHAINS)
+    if nseg < 2:
+        return np.array([start], dtype=np.int64)
+    seg = span // nseg
+    base = start + np.arange(1, nseg, dtype=np.int64) * seg
+    pos = base[:, None] + np.arange(_CHAIN_WINDOW, dtype=np.int64)
+    lens = buf.u64[np.minimum(pos, n - 1)]
+    cand = lens <= (n - OVERHEAD - pos).clip(0).astype(np.uint64)
+    cand &= pos <= n - OVERHEAD
+    r, c = np.nonzero(cand)
+    good = _masked_len_crcs(lens[r, c]) == buf.u32[pos[r, c] + 8]
+    r, c = r[good], c[good]
+    # the first good position of each row
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = r[1:] != r[:-1]
+    found = pos[r[first], c[first]]
+    return np.concatenate([[start], found]).astype(np.int64)
+
+
+def _chains(buf: Buffer, start: int) -> tuple[np.ndarray, int]:
+    """Record offsets from ``start`` on, found by walking many stretches of the file in lockstep
+    (one numpy step advances every stretch by one record), whatever the order of record lengths.
+
+    Chain ``j`` starts at a guessed record start and walks until it reaches the start of chain
+    ``j + 1``. The result is the longest prefix in which every chain landed exactly on the next
+    one's start: each of those records was reached from ``start`` record by record, with a valid
+    length checksum and inside the file, so it is exactly what a sequential walk finds. Returns
+    the offsets and where the prefix ends (the caller walks on from there: damage, a truncated
+    record, or a chain that started inside a payload)."""
+    n = buf.size
+    starts = _chain_starts(buf, start)
+    m = len(starts)
+    targets = np.empty(m, dtype=np.int64)
+    targets[:-1] = starts[1:]
+    targets[-1] = n
+    ends = np.full(m, -1, dtype=np.int64)  # where each chain stopped
+    broken = np.zeros(m, dtype=bool)  # stopped on a record that is not valid there
+    pos = starts.copy()
+    tgt = targets
+    ids = np.arange(m, dtype=np.int32)
+    out_pos: list[np.ndarray] = []
+    out_ids: list[np.ndarray] = []
+    big = np.uint64(1 << 40)
+    u64, u32 = buf.u64, buf.u32
+    while len(ids):
+        p = pos  # <= n, so the reads below stay inside the padding
+        ln = u64[p]
+        if (ln < big).all():  # lengths that fit in int64 arithmetic
+            ok = ln.view(np.int64) + p <= n - OVERHEAD
+        else:
+            ok = (ln < big) & (np.minimum(ln, big).view(np.int64) + p <= n - OVERHEAD)
+            ln = np.where(ok, ln, 0)
+        ok &= _masked_len_crcs(ln) == u32[p + 8]
+        if not ok.all():
+            bad = ~ok
+            ends[ids[bad]] = p[bad]
+            broken[ids[bad]] = True
+            p, ln, ids, tgt = p[ok], ln[ok], ids[ok], tgt[ok]
+        out_pos.append(p)
+        out_ids.append(ids)
+        pos = p + OVERHEAD + ln.astype(np.int64)
+        more = pos < tgt
+        if not more.all():
+            done = ~more
+            ends[ids[done]] = pos[done]
+            pos, ids, tgt = pos[more], ids[more], tgt[more]
+    # the prefix of chains that join up
+    fail = broken.copy()
+    fail[:-1] |= ends[:-1] != targets[:-1]
+    last = int(fail.argmax()) if fail.any() else m - 1
+    end = int(ends[last])
+    counts = np.zeros(m + 1, dtype=np.int64)
+    iters = []
+    for it, ids_it in enumerate(out_ids):
+        iters.append(np.full(len(ids_it), it, dtype=np.int64))
+    all_ids = np.concatenate(out_ids) if out_ids else np.empty(0, np.int32)
+    all_pos = np.concatenate(out_pos) if out_pos else np.empty(0, np.int64)
+    all_it = np.concatenate(iters) if iters else np.empty(0, np.int64)
+    np.cumsum(np.bincount(all_ids, minlength=m), out=counts[1:])
+    keep = all_ids <= last
+    result = np.empty(int(counts[last + 1]), dtype=np.int64)
+    result[counts[all_ids[keep]] + all_it[keep]] = all_pos[keep]
+    return result, end
