@@ -106,6 +106,9 @@ class Discovery:
     root: Path
     runs: list[RunSource] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: the files of every folder walked (not hidden), for callers that need a run's neighbours
+    #: (the result cache stamps the side files a reader may read) without listing it again
+    folders: dict[Path, list[Path]] = field(default_factory=dict)
 
 
 def _natural_key(name: str):
@@ -217,7 +220,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
     root = path
     w = _Walker(root, root)
     w.walk(root)
-    out = Discovery(root=root, skipped=w.skipped)
+    out = Discovery(root=root, skipped=w.skipped, folders={d: f for d, (f, _) in w.dirs.items()})
 
     def run_id(d: Path) -> str:
         r = w.rel(d)
@@ -346,7 +349,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         and f.suffix.lower() not in JSONL_EXT
         and f.suffix.lower() in TABLE_EXT
     ]
-    sniffed = dict(zip(candidates, sniff(candidates)))
+    sniffed = dict(zip(candidates, sniff(candidates), strict=True))
     fmt: str | None
     for d, (files, _) in w.dirs.items():
         for f in files:
