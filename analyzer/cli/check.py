@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 
 from .common import (
@@ -12,8 +14,8 @@ from .common import (
     UsageError,
     add_path_arguments,
     check_output,
+    check_paths,
     load_options,
-    load_or_fail,
     write_output,
 )
 
@@ -58,6 +60,29 @@ def add_check_parsers(sub) -> None:
     )
     p.add_argument("--no-config", action="store_true", help="ignore config files")
     p.add_argument("-v", "--verbose", action="store_true", help="show remedy code and reader notes")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="worker processes (default: all cores; 1 checks in this process)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither use nor update the result cache (unchanged runs are otherwise not "
+        "read again)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="result cache folder (default: $CURVELINT_CACHE_DIR, else the platform's cache "
+        "folder, e.g. ~/.cache/curvelint)",
+    )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("rules", help="list the rules")
@@ -69,10 +94,22 @@ def add_check_parsers(sub) -> None:
     p.set_defaults(func=cmd_rule)
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return n
+
+
 def cmd_check(args) -> int:
-    from ..engine import analyze
+    from .. import __version__
+    from ..engine import check_stream, collect, default_jobs, open_cache
     from ..findings import SEVERITY_RANK
     from ..report.text import escape_controls
+    from .progress import progress_bar
 
     options, cfg = load_options(args)
     fail_on = args.fail_on or cfg.get("fail-on", "warning")
@@ -80,11 +117,33 @@ def cmd_check(args) -> int:
 
     out_path = args.output or ("curvelint-report.html" if fmt == "html" else None)
     check_output(out_path, args.paths)
-    result = load_or_fail(args.paths, options.train_loss, options.val_loss)
+    check_paths(args.paths)
+
+    def warn(text: str) -> None:
+        print(escape_controls(f"curvelint: warning: {text}"), file=sys.stderr)
+
+    cache = None
+    if not args.no_cache:
+        cache_dir = args.cache_dir or os.environ.get("CURVELINT_CACHE_DIR") or None
+        cache = open_cache(cache_dir, options, args.paths, warn=warn)
+    bar = progress_bar(enabled=not args.quiet)
     try:
-        report = analyze(result, options)
+        stream = check_stream(
+            args.paths,
+            options,
+            jobs=args.jobs or default_jobs(),
+            cache=cache,
+            keep_runs=fmt == "html",  # the charts need the curves
+            progress=bar.update,
+        )
+        report, result = collect(stream, roots=args.paths)
     except (TypeError, ValueError) as e:
         raise UsageError(f"bad rule option: {e}") from e
+    finally:
+        bar.close()
+        if cache is not None:
+            cache.close()
+    report.version = report.version or __version__
 
     if fmt == "json":
         write_output(report.to_json() + "\n", args.output)
@@ -98,7 +157,7 @@ def cmd_check(args) -> int:
         from ..report.text import render_text
 
         write_output(render_text(report, verbose=args.verbose), args.output)
-    if not result.runs:
+    if not report.runs:
         print(
             escape_controls(f"curvelint: nothing readable under {', '.join(args.paths)}"),
             file=sys.stderr,

@@ -109,13 +109,18 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def check_paths(paths: Sequence[str]) -> None:
+    """A path that does not exist is a UsageError."""
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+
+
 def load_or_fail(
     paths: Sequence[str], train_loss: str | None = None, val_loss: str | None = None
 ) -> LoadResult:
     """Read the runs under ``paths``; a path that does not exist is a UsageError."""
     from ..runs import load
 
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    check_paths(paths)
     return load(paths, train_loss=train_loss, val_loss=val_loss)
