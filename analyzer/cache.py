@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
 import sys
 import time
 import zlib
@@ -36,9 +37,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .findings import Finding, Mark, Remedy, RunReport
+from .findings import SEVERITY_RANK, Finding, Mark, Remedy, RunReport
 
-SCHEMA = 1
+SCHEMA = 2
 DB_NAME = f"results-v{SCHEMA}.sqlite"
 #: a file modified less than this before its stamp was taken is "in doubt" (content hashed)
 RACY_NS = 3_000_000_000
@@ -205,43 +206,108 @@ def _finding_dec(d: dict[str, Any]) -> Finding:
     )
 
 
-def encode_result(report: RunReport | None, skipped: Sequence[tuple[str, str]]) -> bytes:
-    """One run's result as compressed JSON; raises :class:`Unstorable`."""
-    rep = None
+def _report_enc(report: RunReport) -> dict[str, Any]:
+    return {
+        "run": report.run,
+        "format": report.format,
+        "roles": _enc(report.roles),
+        "verdict": report.verdict,
+        "findings": [_finding_enc(f) for f in report.findings],
+        "files": _enc(report.files),
+        "notes": _enc(report.notes),
+        "role_reasons": _enc(report.role_reasons),
+        "summary": _enc(report.summary),
+    }
+
+
+def _report_dec(rep: dict[str, Any]) -> RunReport:
+    return RunReport(
+        run=rep["run"],
+        format=rep["format"],
+        roles=_dec(rep["roles"]),
+        verdict=rep["verdict"],
+        findings=[_finding_dec(f) for f in rep["findings"]],
+        files=_dec(rep["files"]),
+        notes=_dec(rep["notes"]),
+        role_reasons=_dec(rep["role_reasons"]),
+        summary=_dec(rep["summary"]),
+    )
+
+
+def worst_severity(report: RunReport) -> str | None:
+    """The worst severity of ``report``'s findings (a cached report answers without being
+    decoded)."""
+    if isinstance(report, CachedRunReport) and "_blob" in report.__dict__:
+        return report.__dict__["_worst"]
+    sev = [f.severity for f in report.findings]
+    return max(sev, key=SEVERITY_RANK.__getitem__) if sev else None
+
+
+class CachedRunReport(RunReport):
+    """A cached :class:`RunReport` decoded when first looked at (re-checking thousands of
+    unchanged runs for a JSON report needs only their stored JSON text and worst severity)."""
+
+    def __init__(self, blob: bytes, worst: str | None):  # no dataclass __init__: lazy
+        self.__dict__["_blob"] = blob
+        self.__dict__["_worst"] = worst
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not yet set
+        blob = self.__dict__.pop("_blob", None)
+        if blob is None or name.startswith("__"):
+            raise AttributeError(name)
+        full = _report_dec(json.loads(zlib.decompress(blob)))
+        self.__dict__.update(full.__dict__)
+        return getattr(self, name)
+
+
+_HEAD = struct.Struct("<III")
+
+
+def encode_result(
+    report: RunReport | None, skipped: Sequence[tuple[str, str]], text: str | None = None
+) -> bytes:
+    """One run's result as bytes: a small header (worst severity, skipped entries), the report
+    and its JSON text for the report (when made), each compressed JSON. Raises
+    :class:`Unstorable`."""
+    head = {
+        "report": report is not None,
+        "worst": worst_severity(report) if report is not None else None,
+        "skipped": [[str(p), str(r)] for p, r in skipped],
+    }
+    a = zlib.compress(json.dumps(head, separators=(",", ":")).encode(), 1)
+    b = b""
     if report is not None:
-        rep = {
-            "run": report.run,
-            "format": report.format,
-            "roles": _enc(report.roles),
-            "verdict": report.verdict,
-            "findings": [_finding_enc(f) for f in report.findings],
-            "files": _enc(report.files),
-            "notes": _enc(report.notes),
-            "role_reasons": _enc(report.role_reasons),
-            "summary": _enc(report.summary),
-        }
-    doc = {"report": rep, "skipped": [[str(p), str(r)] for p, r in skipped]}
-    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+        b = zlib.compress(json.dumps(_report_enc(report), separators=(",", ":")).encode(), 1)
+    c = zlib.compress(text.encode(), 1) if text is not None else b""
+    return _HEAD.pack(len(a), len(b), len(c)) + a + b + c
 
 
-def decode_result(blob: bytes) -> tuple[RunReport | None, list[tuple[str, str]]]:
-    """The inverse of :func:`encode_result`; raises on a corrupt blob."""
-    doc = json.loads(zlib.decompress(blob))
-    rep = doc["report"]
-    report = None
-    if rep is not None:
-        report = RunReport(
-            run=rep["run"],
-            format=rep["format"],
-            roles=_dec(rep["roles"]),
-            verdict=rep["verdict"],
-            findings=[_finding_dec(f) for f in rep["findings"]],
-            files=_dec(rep["files"]),
-            notes=_dec(rep["notes"]),
-            role_reasons=_dec(rep["role_reasons"]),
-            summary=_dec(rep["summary"]),
-        )
-    return report, [(str(p), str(r)) for p, r in doc["skipped"]]
+def decode_result(
+    blob: bytes, *, lazy: bool = False
+) -> tuple[RunReport | None, list[tuple[str, str]], str | None]:
+    """The inverse of :func:`encode_result`: (report, skipped, text). ``lazy``: the report is
+    a :class:`CachedRunReport`, decoded when first looked at, and the text is only checked to
+    look like a JSON object. Raises on a corrupt blob."""
+    na, nb, nc = _HEAD.unpack_from(blob)
+    if _HEAD.size + na + nb + nc != len(blob):
+        raise ValueError("cache row of the wrong length")
+    a = _HEAD.size
+    head = json.loads(zlib.decompress(blob[a : a + na]))
+    worst = head["worst"]
+    if worst is not None and worst not in SEVERITY_RANK:
+        raise ValueError(f"unknown severity {worst!r}")
+    skipped = [(str(p), str(r)) for p, r in head["skipped"]]
+    part_b = blob[a + na : a + na + nb]
+    text = zlib.decompress(blob[a + na + nb :]).decode() if nc else None
+    if text is not None and not (text.startswith("{") and text.endswith("}")):
+        raise ValueError("cache row: not a JSON object")
+    report: RunReport | None = None
+    if head["report"]:
+        if lazy:
+            report = CachedRunReport(part_b, worst)
+        else:
+            report = _report_dec(json.loads(zlib.decompress(part_b)))
+    return report, skipped, text
 
 
 # --- the store ---------------------------------------------------------------------------------

@@ -296,7 +296,10 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
 
     # folders at or below an MLflow run folder (one pass over the folders, not one per file)
     mlflow_set = set(mlflow_dirs)
-    in_mlflow = {d for d in w.dirs if d in mlflow_set or any(a in mlflow_set for a in d.parents)}
+    below = tuple(os.path.join(str(m), "") for m in mlflow_dirs)  # "m/": strings, not Paths
+    in_mlflow = (
+        {d for d in w.dirs if d in mlflow_set or str(d).startswith(below)} if below else set()
+    )
 
     def inside_mlflow(p: Path) -> bool:
         """``p`` (a file of a listed folder) lies below an MLflow run folder."""

@@ -16,7 +16,7 @@ import rules as rule_registry
 from . import __version__
 from .curves import CurveSet
 from .discover import RunSource, Skipped, discover, sniff_each
-from .findings import SEVERITY_RANK, Finding, Report, RunReport
+from .findings import SEVERITY_RANK, Finding, Report, RunReport, run_json
 from .runs import LoadResult, Run, assign, read_source
 
 MIN_POINTS = 5
@@ -299,14 +299,19 @@ def check(
             store.close()
 
 
-def collect(items: Iterable[StreamItem], roots: Iterable[Any] = ()) -> tuple[Report, LoadResult]:
+def collect(
+    items: Iterable[StreamItem], roots: Iterable[Any] = (), texts: list[str | None] | None = None
+) -> tuple[Report, LoadResult]:
     """The :class:`Report` of a :func:`check_stream`, and a :class:`LoadResult` with the runs
-    it kept (``keep_runs``; what :func:`analyzer.report.html.render_html` draws) and ``roots``."""
+    it kept (``keep_runs``; what :func:`analyzer.report.html.render_html` draws) and ``roots``.
+    ``texts``, when given, gets each run's JSON text (None where not made)."""
     report = Report(version=__version__)
     result = LoadResult(roots=[str(r) for r in roots])
     for item in items:
         if item.report is not None:
             report.runs.append(item.report)
+            if texts is not None:
+                texts.append(item.json)
         if item.run is not None:
             result.runs.append(item.run)
         report.skipped.extend(s.to_dict() for s in item.skipped)
@@ -376,6 +381,8 @@ class StreamItem:
     report: RunReport | None = None
     run: Run | None = None
     skipped: list[Skipped] = field(default_factory=list)
+    #: the report's :func:`analyzer.findings.run_json` when asked for (``json_text``)
+    json: str | None = None
 
 
 @dataclass
@@ -401,26 +408,29 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _work(
-    task: _Task, options: Options, keep_runs: bool
-) -> tuple[RunReport | None, Run | None, list[Skipped]]:
-    """Read, assign roles, analyse one run (in a worker or in-process)."""
+_Result = tuple[RunReport | None, "Run | None", list[Skipped], str | None]
+
+
+def _work(task: _Task, options: Options, keep_runs: bool, json_text: bool = False) -> _Result:
+    """Read, assign roles, analyse one run (in a worker or in-process); with ``json_text``
+    also the report's JSON text (made in the worker: the indenting encoder is slow)."""
     run, skipped = read_source(task.src, task.root)
     skipped = [Skipped(task.prefix + s.path, s.reason) for s in skipped]
     if run is None:
-        return None, None, skipped
+        return None, None, skipped, None
     if task.prefix:
         run.id = task.prefix + run.id
         run.frame = run.frame.assign(run=run.id)
     assign(run, train_loss=options.train_loss, val_loss=options.val_loss)
     report = task.cached if task.cached is not None else analyze_run(run, options)
-    return report, (run if keep_runs else None), skipped
+    text = run_json(report) if json_text else None
+    return report, (run if keep_runs else None), skipped, text
 
 
 def _work_chunk(
-    tasks: list[_Task], options: Options, keep_runs: bool
-) -> list[tuple[RunReport | None, Run | None, list[Skipped]]]:
-    return [_work(t, options, keep_runs) for t in tasks]
+    tasks: list[_Task], options: Options, keep_runs: bool, json_text: bool = False
+) -> list[_Result]:
+    return [_work(t, options, keep_runs, json_text) for t in tasks]
 
 
 def _init_worker() -> None:
@@ -491,7 +501,17 @@ def cache_fingerprint(options: Options) -> str:
     )
 
 
-def _dependencies(src: RunSource, folders: Mapping[Path, list[Path]]) -> list[str]:
+def _side_files(folders: Mapping[Path, list[Path]]) -> dict[str, list[str]]:
+    """Folder (as a string) -> the side files (:data:`SIDE_FILES`) it holds, for
+    :func:`_dependencies`; one pass over a discovery's listing."""
+    out: dict[str, list[str]] = {}
+    for d, files in folders.items():
+        sides = [str(f) for f in files if f.name in SIDE_FILES]
+        out[str(d)] = sides
+    return out
+
+
+def _dependencies(src: RunSource, sides: Mapping[str, list[str]]) -> list[str]:
     """The files a run's result depends on: its own files and the side files beside them (all
     of an MLflow run folder)."""
     own = [os.fspath(f) for f in src.files]
@@ -501,16 +521,17 @@ def _dependencies(src: RunSource, folders: Mapping[Path, list[Path]]) -> list[st
             dns[:] = [d for d in dns if not d.startswith(".")]
             extra.update(os.path.join(dp, fn) for fn in fns)
     else:
-        for parent in {Path(f).parent for f in src.files}:
-            listing = folders.get(parent)
-            if listing is None:
+        for parent in {os.path.dirname(f) for f in own}:
+            listed = sides.get(parent)
+            if listed is None:  # not walked (a file given on the command line)
                 try:
                     names = [e.name for e in os.scandir(parent)]
                 except OSError:
                     names = []
-                extra.update(os.path.join(parent, n) for n in names if n in SIDE_FILES)
-            else:
-                extra.update(os.fspath(f) for f in listing if f.name in SIDE_FILES)
+                listed = [os.path.join(parent, n) for n in names if n in SIDE_FILES]
+            extra.update(listed)
+    if not extra:
+        return own
     return own + sorted(extra - set(own))
 
 
@@ -522,6 +543,7 @@ def check_stream(
     cache: Any = None,
     keep_runs: bool = False,
     progress: Any = None,
+    json_text: bool = False,
 ) -> Iterator[StreamItem]:
     """Check every run under ``paths``, one :class:`StreamItem` at a time, in the order of
     :func:`analyze` (paths in order; per path its discovery's skipped entries, then its runs in
@@ -531,7 +553,8 @@ def check_stream(
     ``jobs``: worker processes (``None``: all cores; 1: in this process, no pool). ``cache``:
     an :class:`analyzer.cache.ResultCache` (unchanged runs are then neither read nor analysed)
     or None. ``progress``: called as ``progress(done, total)`` after each run (``total`` grows
-    as folders are discovered). Raises FileNotFoundError for a path that does not exist and
+    as folders are discovered). ``json_text``: each item also carries its report's JSON text
+    (for :meth:`Report.to_json`'s ``run_texts``). Raises FileNotFoundError for a path that does not exist and
     ValueError for a bad rule option value (as :func:`analyze`)."""
     from collections import deque
 
@@ -584,16 +607,17 @@ def check_stream(
                 cache.put(key, st, cache_mod.doubt_hashes(st, doubt), blob)
         return out
 
-    def finish(task: _Task, res: tuple[RunReport | None, Run | None, list[Skipped]]) -> StreamItem:
-        report, run, skipped = res
+    def finish(task: _Task, res: _Result) -> StreamItem:
+        report, run, skipped, text = res
         if cache is not None and task.key is not None and task.cached is None:
             try:
-                blob = cache_mod.encode_result(report, [(s.path, s.reason) for s in skipped])
+                skips = [(s.path, s.reason) for s in skipped]
+                blob = cache_mod.encode_result(report, skips, text)
             except cache_mod.Unstorable:
                 pass
             else:
                 cache.put(task.key, task.stamp or [], task.hashes or {}, blob)
-        return StreamItem(report=report, run=run, skipped=skipped)
+        return StreamItem(report=report, run=run, skipped=skipped, json=text)
 
     # the ordered window: ready items and chunks in flight, yielded in order
     window: deque[Any] = deque()
@@ -636,12 +660,13 @@ def check_stream(
                 skipped = [Skipped(prefix + s.path, s.reason) for s in disc.skipped]
                 ready(StreamItem(skipped=skipped), is_run=False)
             root = disc.root
+            sides = _side_files(disc.folders) if cache is not None else {}
             tasks: list[_Task] = []
             for src in disc.runs:
                 task = _Task(src, root, prefix)
                 total += 1
                 if cache is not None:
-                    deps = _dependencies(src, disc.folders)
+                    deps = _dependencies(src, sides)
                     ident = "\0".join(
                         [
                             src.format,
@@ -658,13 +683,14 @@ def check_stream(
                     hit = None
                     if blob is not None:
                         try:
-                            hit = cache_mod.decode_result(blob)
+                            # a JSON report needs only the stored text: decode the rest lazily
+                            hit = cache_mod.decode_result(blob, lazy=json_text and not keep_runs)
                         except Exception:  # a corrupt row: the run is read again, row rewritten
                             hit = None
                     if hit is not None and not keep_runs:
-                        report, cached_skips = hit
+                        report, cached_skips, text = hit
                         skips = [Skipped(a, b) for a, b in cached_skips]
-                        ready(StreamItem(report=report, skipped=skips))
+                        ready(StreamItem(report=report, skipped=skips, json=text))
                         continue
                     if hit is not None:
                         task.cached = hit[0]
@@ -673,14 +699,14 @@ def check_stream(
             if jobs == 1 or len(tasks) < 2:
                 yield from drain(limit)
                 for t in tasks:
-                    ready(finish(t, _work(t, options, keep_runs)))
+                    ready(finish(t, _work(t, options, keep_runs, json_text)))
                     yield from drain(limit)
                 continue
             size = max(1, min(_MAX_CHUNK, len(tasks) // (jobs * 8)))
             ex = pool.get()
             for k in range(0, len(tasks), size):
                 chunk = tasks[k : k + size]
-                window.append((chunk, ex.submit(_work_chunk, chunk, options, keep_runs)))
+                window.append((chunk, ex.submit(_work_chunk, chunk, options, keep_runs, json_text)))
                 in_flight += 1
                 yield from drain(limit - 1)
         yield from drain(-1)

@@ -13,13 +13,12 @@ import os
 import shutil
 import sqlite3
 import weakref
-import zlib
 from pathlib import Path
 
 import pytest
 
 import analyzer.engine as engine
-from analyzer.cache import DB_NAME, ResultCache
+from analyzer.cache import DB_NAME, ResultCache, decode_result, encode_result
 from analyzer.cli import main
 from analyzer.engine import Options, analyze, check_stream, collect, open_cache
 from analyzer.runs import load
@@ -120,11 +119,14 @@ def test_the_cached_row_is_what_is_reported(sweep, tmp_path, capsys):
     for key, data in rows:
         if data[:1] == b"[":  # a table sniff, not a run
             continue
-        doc = json.loads(zlib.decompress(data))
-        if doc.get("report"):
-            doc["report"]["notes"] = ["MARKED"]
-            blob = zlib.compress(json.dumps(doc).encode())
-            db.execute("UPDATE results SET data = ? WHERE key = ?", (blob, key))
+        report, skipped, _ = decode_result(data)
+        if report is not None:
+            report.notes = ["MARKED"]
+            # without the stored JSON text: the report is written from the (marked) report
+            db.execute(
+                "UPDATE results SET data = ? WHERE key = ?",
+                (encode_result(report, skipped), key),
+            )
             marked += 1
     db.commit()
     db.close()
@@ -320,3 +322,22 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     bar.update(3, 10)
     bar.close()
     assert "3/10 runs" in tty.getvalue()
+
+
+def test_json_from_run_texts_and_lazy_cached_reports_is_the_same(sweep):
+    from analyzer.cache import CachedRunReport, worst_severity
+    from analyzer.findings import run_json
+
+    options = Options.build()
+    texts: list = []
+    report, _ = collect(check_stream(sweep, options, json_text=True), texts=texts)
+    assert report.to_json(run_texts=texts) == report.to_json()
+    assert report.to_json(run_texts=[None] * len(texts)) == report.to_json()
+    for rr, text in zip(report.runs, texts, strict=True):
+        assert text == run_json(rr)
+        blob = encode_result(rr, [("a", "b")], text)
+        lazy, skipped, stored = decode_result(blob, lazy=True)
+        assert isinstance(lazy, CachedRunReport) and stored == text and skipped == [("a", "b")]
+        assert worst_severity(lazy) == worst_severity(rr)
+        assert "_blob" in lazy.__dict__  # not decoded for its worst severity
+        assert lazy.findings == rr.findings and lazy.to_dict() == rr.to_dict()

@@ -106,6 +106,7 @@ def _jobs(text: str) -> int:
 
 def cmd_check(args) -> int:
     from .. import __version__
+    from ..cache import worst_severity
     from ..engine import check_stream, collect, default_jobs, open_cache
     from ..findings import SEVERITY_RANK
     from ..report.text import escape_controls
@@ -135,8 +136,10 @@ def cmd_check(args) -> int:
             cache=cache,
             keep_runs=fmt == "html",  # the charts need the curves
             progress=bar.update,
+            json_text=fmt == "json",
         )
-        report, result = collect(stream, roots=args.paths)
+        texts: list[str | None] = []
+        report, result = collect(stream, roots=args.paths, texts=texts)
     except (TypeError, ValueError) as e:
         raise UsageError(f"bad rule option: {e}") from e
     finally:
@@ -146,7 +149,7 @@ def cmd_check(args) -> int:
     report.version = report.version or __version__
 
     if fmt == "json":
-        write_output(report.to_json() + "\n", args.output)
+        write_output(report.to_json(run_texts=texts) + "\n", args.output)
     elif fmt == "html":
         from ..report.html import render_html
 
@@ -165,7 +168,8 @@ def cmd_check(args) -> int:
         for s in result.skipped[:10]:
             print(escape_controls(f"  skipped {s.path}: {s.reason}"), file=sys.stderr)
         return EXIT_USAGE
-    worst = report.max_severity()
+    severities = [s for s in map(worst_severity, report.runs) if s is not None]
+    worst = max(severities, key=SEVERITY_RANK.__getitem__) if severities else None
     if args.exit_zero:
         return EXIT_OK
     if worst is not None and SEVERITY_RANK[worst] >= SEVERITY_RANK[fail_on]:
