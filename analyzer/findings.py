@@ -170,6 +170,40 @@ def run_json(run: RunReport) -> str:
     return json.dumps(run.to_dict(), indent=2, allow_nan=False)
 
 
+class JsonWriter:
+    """Writes what ``Report.to_json() + "\\n"`` would be, run by run, to ``out`` (a text file):
+    the report of thousands of runs is never held in memory. ``add`` each run's report (or its
+    :func:`run_json` text), then ``finish(skipped)``."""
+
+    def __init__(self, out: Any, version: str):
+        self.out = out
+        self.version = version
+        self.runs = 0
+
+    def _doc(self, runs: list[Any], skipped: list[dict[str, str]]) -> str:
+        doc = {"version": JSON_VERSION, "curvelint": self.version, "runs": runs, "skipped": skipped}
+        return json.dumps(doc, indent=2, allow_nan=False)
+
+    def add(self, run: RunReport | None = None, text: str | None = None) -> None:
+        if text is None:
+            assert run is not None
+            text = run_json(run)
+        if self.runs == 0:
+            head = self._doc([_RUNS_HERE], [])
+            self.out.write(head[: head.index(f'    "{_RUNS_HERE}"')])
+        else:
+            self.out.write(",\n")
+        self.out.write("    " + text.replace("\n", "\n    "))
+        self.runs += 1
+
+    def finish(self, skipped: list[dict[str, str]]) -> None:
+        if self.runs == 0:
+            self.out.write(self._doc([], list(skipped)) + "\n")
+            return
+        tail = self._doc([_RUNS_HERE], list(skipped))
+        self.out.write(tail[tail.index(f'    "{_RUNS_HERE}"') + len(_RUNS_HERE) + 6 :] + "\n")
+
+
 @dataclass
 class Report:
     runs: list[RunReport] = field(default_factory=list)

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 
 from .common import (
     EXIT_FINDINGS,
@@ -15,6 +16,7 @@ from .common import (
     add_path_arguments,
     check_output,
     check_paths,
+    copy_output,
     load_options,
     write_output,
 )
@@ -107,8 +109,9 @@ def _jobs(text: str) -> int:
 def cmd_check(args) -> int:
     from .. import __version__
     from ..cache import worst_severity
+    from ..discover import Skipped
     from ..engine import check_stream, collect, default_jobs, open_cache
-    from ..findings import SEVERITY_RANK
+    from ..findings import SEVERITY_RANK, JsonWriter
     from ..report.text import escape_controls
     from .progress import progress_bar
 
@@ -128,6 +131,9 @@ def cmd_check(args) -> int:
         cache_dir = args.cache_dir or os.environ.get("CURVELINT_CACHE_DIR") or None
         cache = open_cache(cache_dir, options, args.paths, warn=warn)
     bar = progress_bar(enabled=not args.quiet)
+    n_runs = 0
+    severities: list[str] = []
+    spool = None
     try:
         stream = check_stream(
             args.paths,
@@ -138,18 +144,42 @@ def cmd_check(args) -> int:
             progress=bar.update,
             json_text=fmt == "json",
         )
-        texts: list[str | None] = []
-        report, result = collect(stream, roots=args.paths, texts=texts)
+        if fmt == "json":
+            # written run by run (to a spooled file: a usage error half-way prints nothing), so
+            # that the reports of thousands of runs are never all held in memory
+            spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed after the copy below)
+                max_size=16 * 2**20, mode="w+", encoding="utf-8", newline=""
+            )
+            writer = JsonWriter(spool, __version__)
+            skipped: list[Skipped] = []
+            for item in stream:
+                if item.report is not None:
+                    writer.add(item.report, item.json)
+                    n_runs += 1
+                    sev = worst_severity(item.report)
+                    if sev is not None:
+                        severities.append(sev)
+                skipped.extend(item.skipped)
+            writer.finish([s.to_dict() for s in skipped])
+        else:
+            report, result = collect(stream, roots=args.paths)
+            report.version = report.version or __version__
+            skipped = result.skipped
+            n_runs = len(report.runs)
+            severities = [s for s in map(worst_severity, report.runs) if s is not None]
     except (TypeError, ValueError) as e:
+        if spool is not None:
+            spool.close()
         raise UsageError(f"bad rule option: {e}") from e
     finally:
         bar.close()
         if cache is not None:
             cache.close()
-    report.version = report.version or __version__
 
-    if fmt == "json":
-        write_output(report.to_json(run_texts=texts) + "\n", args.output)
+    if spool is not None:
+        spool.seek(0)
+        with spool:
+            copy_output(spool, args.output)
     elif fmt == "html":
         from ..report.html import render_html
 
@@ -160,15 +190,14 @@ def cmd_check(args) -> int:
         from ..report.text import render_text
 
         write_output(render_text(report, verbose=args.verbose), args.output)
-    if not report.runs:
+    if not n_runs:
         print(
             escape_controls(f"curvelint: nothing readable under {', '.join(args.paths)}"),
             file=sys.stderr,
         )
-        for s in result.skipped[:10]:
+        for s in skipped[:10]:
             print(escape_controls(f"  skipped {s.path}: {s.reason}"), file=sys.stderr)
         return EXIT_USAGE
-    severities = [s for s in map(worst_severity, report.runs) if s is not None]
     worst = max(severities, key=SEVERITY_RANK.__getitem__) if severities else None
     if args.exit_zero:
         return EXIT_OK

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..engine import Options
@@ -107,6 +107,21 @@ def write_output(text: str, output: str | None) -> None:
             raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
     else:
         sys.stdout.write(text)
+
+
+def copy_output(src: IO[str], output: str | None) -> None:
+    """The text file ``src`` (from where it is) to the file ``output`` (``-o``), or to stdout,
+    in chunks."""
+    import shutil
+
+    if not output:
+        shutil.copyfileobj(src, sys.stdout)
+        return
+    try:
+        with Path(output).open("w", encoding="utf-8") as fh:
+            shutil.copyfileobj(src, fh)
+    except OSError as e:
+        raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
 
 
 def check_paths(paths: Sequence[str]) -> None:
