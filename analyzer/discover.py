@@ -301,15 +301,15 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         {d for d in w.dirs if d in mlflow_set or str(d).startswith(below)} if below else set()
     )
 
-    def inside_mlflow(p: Path) -> bool:
-        """``p`` (a file of a listed folder) lies below an MLflow run folder."""
-        return bool(mlflow_set) and p.parent in in_mlflow
+    def inside_mlflow(d: Path) -> bool:
+        """Files of the listed folder ``d`` lie below an MLflow run folder."""
+        return d in in_mlflow
 
     # 3. Hugging Face trainer_state.json: keep the most complete per output folder
     hf_groups: dict[Path, list[Path]] = {}
     for d, (files, _) in w.dirs.items():
         for f in files:
-            if f.name == "trainer_state.json" and not inside_mlflow(f):
+            if f.name == "trainer_state.json" and not inside_mlflow(d):
                 owner = d.parent if re.fullmatch(r"checkpoint-\d+", d.name) else d
                 hf_groups.setdefault(owner, []).append(f)
     for owner, states in sorted(hf_groups.items(), key=lambda kv: _natural_key(kv[0].as_posix())):
@@ -344,10 +344,10 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
     tb_bases = {(r.run, r.base) for r in out.runs if r.format == "tensorboard"}
     candidates = [
         f
-        for files, _ in w.dirs.values()
+        for d, (files, _) in w.dirs.items()
+        if not inside_mlflow(d)
         for f in files
         if f not in claimed
-        and not inside_mlflow(f)
         and not is_event_file(f)
         and f.suffix.lower() not in JSONL_EXT
         and f.suffix.lower() in TABLE_EXT
@@ -356,7 +356,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
     fmt: str | None
     for d, (files, _) in w.dirs.items():
         for f in files:
-            if f in claimed or inside_mlflow(f):
+            if f in claimed or inside_mlflow(d):
                 continue
             ext = f.suffix.lower()
             name = f.name.lower()

@@ -148,7 +148,7 @@ def cmd_check(args) -> int:
             # written run by run (to a spooled file: a usage error half-way prints nothing), so
             # that the reports of thousands of runs are never all held in memory
             spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed after the copy below)
-                max_size=16 * 2**20, mode="w+", encoding="utf-8", newline=""
+                max_size=2**20, mode="w+", encoding="utf-8", newline=""
             )
             writer = JsonWriter(spool, __version__)
             skipped: list[Skipped] = []
