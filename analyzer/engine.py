@@ -554,8 +554,9 @@ def check_stream(
     an :class:`analyzer.cache.ResultCache` (unchanged runs are then neither read nor analysed)
     or None. ``progress``: called as ``progress(done, total)`` after each run (``total`` grows
     as folders are discovered). ``json_text``: each item also carries its report's JSON text
-    (for :meth:`Report.to_json`'s ``run_texts``). Raises FileNotFoundError for a path that does not exist and
-    ValueError for a bad rule option value (as :func:`analyze`)."""
+    (for :class:`analyzer.findings.JsonWriter` or :meth:`Report.to_json`'s ``run_texts``).
+    Raises FileNotFoundError for a path that does not exist and ValueError for a bad rule option
+    value (as :func:`analyze`)."""
     from collections import deque
 
     from . import cache as cache_mod
