@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,9 @@ class Discovery:
     root: Path
     runs: list[RunSource] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: the files of every folder walked (not hidden), for callers that need a run's neighbours
+    #: (the result cache stamps the side files a reader may read) without listing it again
+    folders: dict[Path, list[Path]] = field(default_factory=dict)
 
 
 def _natural_key(name: str):
@@ -192,23 +196,38 @@ def _is_mlflow_run(d: Path, files: list[Path], subdirs: list[Path]) -> bool:
     return any(f.name == "meta.yaml" for f in files) and any(s.name == "metrics" for s in subdirs)
 
 
-def discover(path: str | os.PathLike) -> Discovery:
-    """Walk ``path`` (a file or a folder) and group what it holds into runs."""
+#: sniffs many table candidates at once: paths -> (format or None, reason) for each, in order
+SniffMany = Callable[[Sequence[Path]], list[tuple[str | None, str]]]
+
+
+def sniff_each(paths: Sequence[Path]) -> list[tuple[str | None, str]]:
+    """:func:`analyzer.readers.sniff_table` on each path (the default ``sniff`` of
+    :func:`discover`)."""
+    return [sniff_table(p) for p in paths]
+
+
+def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Discovery:
+    """Walk ``path`` (a file or a folder) and group what it holds into runs.
+
+    ``sniff`` decides which text files are tables (default :func:`sniff_each`); it gets every
+    candidate at once so that a caller may answer from a cache or sniff in parallel."""
     path = Path(path)
+    sniff = sniff or sniff_each
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_file():
-        return _discover_file(path)
+        return _discover_file(path, sniff)
     root = path
     w = _Walker(root, root)
     w.walk(root)
-    out = Discovery(root=root, skipped=w.skipped)
+    out = Discovery(root=root, skipped=w.skipped, folders={d: f for d, (f, _) in w.dirs.items()})
 
     def run_id(d: Path) -> str:
         r = w.rel(d)
         return r if r not in ("", ".") else (root.resolve().name or "run")
 
     claimed: set[Path] = set()  # files that belong to some run
+    run_ids: set[str] = set()  # ids of out.runs (a set: thousands of runs are checked often)
     tb_runs: dict[Path, RunSource] = {}
     mlflow_dirs: list[Path] = []
 
@@ -254,6 +273,7 @@ def discover(path: str | os.PathLike) -> Discovery:
         if id(src) not in seen_src:
             seen_src.add(id(src))
             out.runs.append(src)
+            run_ids.add(src.run)
 
     # 2. MLflow run folders
     for d, (files, subdirs) in w.dirs.items():
@@ -267,20 +287,29 @@ def discover(path: str | os.PathLike) -> Discovery:
                 if not fn.startswith(".") and os.path.isfile(os.path.join(dp, fn))
             ]
             out.runs.append(RunSource(run_id(d), "mlflow", d, sorted(metric_files)))
+            run_ids.add(run_id(d))
             claimed.update(metric_files)
             for sub in ("params", "tags"):
                 for dp, _dns, fns in os.walk(d / sub):
                     claimed.update(Path(dp) / fn for fn in fns)
             claimed.update(f for f in files)
 
-    def inside_mlflow(p: Path) -> bool:
-        return any(m in p.parents for m in mlflow_dirs)
+    # folders at or below an MLflow run folder (one pass over the folders, not one per file)
+    mlflow_set = set(mlflow_dirs)
+    below = tuple(os.path.join(str(m), "") for m in mlflow_dirs)  # "m/": strings, not Paths
+    in_mlflow = (
+        {d for d in w.dirs if d in mlflow_set or str(d).startswith(below)} if below else set()
+    )
+
+    def inside_mlflow(d: Path) -> bool:
+        """Files of the listed folder ``d`` lie below an MLflow run folder."""
+        return d in in_mlflow
 
     # 3. Hugging Face trainer_state.json: keep the most complete per output folder
     hf_groups: dict[Path, list[Path]] = {}
     for d, (files, _) in w.dirs.items():
         for f in files:
-            if f.name == "trainer_state.json" and not inside_mlflow(f):
+            if f.name == "trainer_state.json" and not inside_mlflow(d):
                 owner = d.parent if re.fullmatch(r"checkpoint-\d+", d.name) else d
                 hf_groups.setdefault(owner, []).append(f)
     for owner, states in sorted(hf_groups.items(), key=lambda kv: _natural_key(kv[0].as_posix())):
@@ -298,9 +327,10 @@ def discover(path: str | os.PathLike) -> Discovery:
             )
         )
         rid = run_id(owner)
-        if any(r.run == rid for r in out.runs):
+        if rid in run_ids:
             rid = w.rel(best)
         out.runs.append(RunSource(rid, "hf-trainer-state", owner, [best]))
+        run_ids.add(rid)
         claimed.update(states)
         for s in states:
             if s != best:
@@ -310,11 +340,23 @@ def discover(path: str | os.PathLike) -> Discovery:
                     )
                 )
 
-    # 4. tables and JSON lines, one run per file
+    # 4. tables and JSON lines, one run per file (the table candidates sniffed all at once)
+    tb_bases = {(r.run, r.base) for r in out.runs if r.format == "tensorboard"}
+    candidates = [
+        f
+        for d, (files, _) in w.dirs.items()
+        if not inside_mlflow(d)
+        for f in files
+        if f not in claimed
+        and not is_event_file(f)
+        and f.suffix.lower() not in JSONL_EXT
+        and f.suffix.lower() in TABLE_EXT
+    ]
+    sniffed = dict(zip(candidates, sniff(candidates), strict=True))
     fmt: str | None
     for d, (files, _) in w.dirs.items():
         for f in files:
-            if f in claimed or inside_mlflow(f):
+            if f in claimed or inside_mlflow(d):
                 continue
             ext = f.suffix.lower()
             name = f.name.lower()
@@ -323,7 +365,7 @@ def discover(path: str | os.PathLike) -> Discovery:
             if ext in JSONL_EXT:
                 fmt, reason = "jsonl", ""
             elif ext in TABLE_EXT:
-                fmt, reason = sniff_table(f)
+                fmt, reason = sniffed[f]
             else:
                 if name in QUIET_NAMES or ext in QUIET_EXT or name.endswith(".profile-empty"):
                     out.skipped.append(Skipped(w.rel(f), "not a training log (ignored by name)"))
@@ -340,9 +382,7 @@ def discover(path: str | os.PathLike) -> Discovery:
             claimed.add(f)
             names_folder = name in ("metrics.csv", "results.csv") and d != root
             rid = run_id(d) if names_folder else w.rel(f)
-            if names_folder and any(
-                r.run == rid and r.format == "tensorboard" and r.base == d for r in out.runs
-            ):
+            if names_folder and (rid, d) in tb_bases:
                 # Ultralytics (and Lightning with both loggers) write the same scalars to event
                 # files and to this table: one run, read once
                 out.skipped.append(
@@ -353,9 +393,10 @@ def discover(path: str | os.PathLike) -> Discovery:
                     )
                 )
                 continue
-            if any(r.run == rid for r in out.runs):
+            if rid in run_ids:
                 rid = w.rel(f)
             out.runs.append(RunSource(rid, fmt, d, [f]))
+            run_ids.add(rid)
 
     out.runs.sort(key=lambda r: _natural_key(r.run))
     out.skipped.sort(key=lambda s: _natural_key(s.path))
@@ -369,7 +410,7 @@ def _safe_size(p: Path) -> int:
         return -1
 
 
-def _discover_file(path: Path) -> Discovery:
+def _discover_file(path: Path, sniff: SniffMany = sniff_each) -> Discovery:
     out = Discovery(root=path.parent)
     name = path.name
     ext = path.suffix.lower()
@@ -388,7 +429,7 @@ def _discover_file(path: Path) -> Discovery:
     elif ext in JSONL_EXT:
         out.runs.append(RunSource(name, "jsonl", path.parent, [path]))
     elif ext in TABLE_EXT:
-        fmt, reason = sniff_table(path)
+        fmt, reason = sniff([path])[0]
         if fmt is None:
             out.skipped.append(Skipped(name, reason))
         else:

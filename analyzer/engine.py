@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,8 +15,9 @@ import rules as rule_registry
 
 from . import __version__
 from .curves import CurveSet
-from .findings import SEVERITY_RANK, Finding, Report, RunReport
-from .runs import LoadResult, Run, load
+from .discover import RunSource, Skipped, discover, sniff_each
+from .findings import SEVERITY_RANK, Finding, Report, RunReport, run_json
+from .runs import LoadResult, Run, assign, read_source
 
 MIN_POINTS = 5
 
@@ -275,7 +278,440 @@ def check(
     rule_options: Mapping[str, Mapping[str, Any]] | None = None,
     train_loss: str | None = None,
     val_loss: str | None = None,
+    jobs: int | None = 1,
+    cache: bool | str | os.PathLike = False,
 ) -> Report:
-    """Read every run under ``paths`` and diagnose it. The Python twin of ``curvelint check``."""
+    """Read every run under ``paths`` and diagnose it. The Python twin of ``curvelint check``.
+
+    ``jobs``: worker processes (``None``: all cores; the default 1 checks in this process, so
+    that a script calling ``check`` needs no ``if __name__ == "__main__"`` guard). ``cache``:
+    True for the result cache in its default folder (:func:`analyzer.cache.default_dir`), a
+    folder for another one, False (the default) for none. Runs are streamed: each run's data is
+    dropped once its report is made."""
     options = Options.build(select, ignore, rule_options, train_loss, val_loss)
-    return analyze(load(paths, train_loss=train_loss, val_loss=val_loss), options)
+    store = None
+    if cache is not False and cache is not None:
+        store = open_cache(None if cache is True else cache, options, paths)
+    try:
+        return collect(check_stream(paths, options, jobs=jobs, cache=store))[0]
+    finally:
+        if store is not None:
+            store.close()
+
+
+def collect(
+    items: Iterable[StreamItem], roots: Iterable[Any] = (), texts: list[str | None] | None = None
+) -> tuple[Report, LoadResult]:
+    """The :class:`Report` of a :func:`check_stream`, and a :class:`LoadResult` with the runs
+    it kept (``keep_runs``; what :func:`analyzer.report.html.render_html` draws) and ``roots``.
+    ``texts``, when given, gets each run's JSON text (None where not made)."""
+    report = Report(version=__version__)
+    result = LoadResult(roots=[str(r) for r in roots])
+    for item in items:
+        if item.report is not None:
+            report.runs.append(item.report)
+            if texts is not None:
+                texts.append(item.json)
+        if item.run is not None:
+            result.runs.append(item.run)
+        report.skipped.extend(s.to_dict() for s in item.skipped)
+        result.skipped.extend(item.skipped)
+    return report, result
+
+
+def open_cache(
+    directory: str | os.PathLike | None,
+    options: Options,
+    paths: str | os.PathLike | Iterable[str | os.PathLike] = (),
+    *,
+    warn: Any = None,
+) -> Any:
+    """The result cache for ``options`` in ``directory`` (None: the default folder), or None
+    when that folder lies in one of the log folders ``paths`` (curvelint never writes there;
+    ``warn`` is then told why)."""
+    from . import cache as cache_mod
+
+    folder = Path(directory).expanduser() if directory is not None else cache_mod.default_dir()
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    target = folder.resolve()
+    for p in paths:
+        src = Path(p).resolve()
+        if src.is_dir() and (target == src or src in target.parents):
+            inside = target.relative_to(src).parts
+            if not any(part.startswith(".") for part in inside):  # hidden: not a log folder
+                if warn is not None:
+                    warn(f"cache folder {folder} is inside the log folder {p}: not used")
+                return None
+    return cache_mod.ResultCache(folder, cache_fingerprint(options), warn=warn)
+
+
+# --- streaming, parallel, cached checking ------------------------------------------------------
+#
+# check_stream: discovery yields RunSources; each is read -> roles assigned -> analysed -> turned
+# into its RunReport, and only that small report is kept (the Run with its DataFrame is dropped
+# unless keep_runs). With jobs > 1 the read+analyse steps run in a process pool, in chunks, with
+# a bounded number of chunks in flight; results come back in discovery order. With a cache, a run
+# whose files are unchanged is neither read nor analysed (see analyzer.cache).
+
+#: side files a reader may read beside a run's files (hyper-parameters); part of a run's stamp
+SIDE_FILES = frozenset(
+    {
+        "config.json",
+        "hparams.json",
+        "params.json",
+        "args.json",
+        "hparams.yaml",
+        "config.yaml",
+        "args.yaml",
+        "opt.yaml",
+        "hyp.yaml",
+    }
+)
+#: chunks in flight per worker (bounds memory: results wait in order for the slowest chunk)
+_IN_FLIGHT_PER_WORKER = 4
+_MAX_CHUNK = 16
+
+
+@dataclass
+class StreamItem:
+    """One step of :func:`check_stream`: a run's report (``run`` too when ``keep_runs``), or
+    only skipped entries (a folder's discovery, a run that could not be read)."""
+
+    report: RunReport | None = None
+    run: Run | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+    #: the report's :func:`analyzer.findings.run_json` when asked for (``json_text``)
+    json: str | None = None
+
+
+@dataclass
+class _Task:
+    src: RunSource
+    root: Path
+    prefix: str
+    #: a cached report of a run read only for its curves (keep_runs)
+    cached: RunReport | None = None
+    key: str | None = None
+    stamp: list | None = None
+    hashes: dict[str, str] | None = None
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    count = getattr(os, "process_cpu_count", None)
+    if count is not None:
+        return max(1, count() or 1)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+_Result = tuple[RunReport | None, "Run | None", list[Skipped], str | None]
+
+
+def _work(task: _Task, options: Options, keep_runs: bool, json_text: bool = False) -> _Result:
+    """Read, assign roles, analyse one run (in a worker or in-process); with ``json_text``
+    also the report's JSON text (made in the worker: the indenting encoder is slow)."""
+    run, skipped = read_source(task.src, task.root)
+    skipped = [Skipped(task.prefix + s.path, s.reason) for s in skipped]
+    if run is None:
+        return None, None, skipped, None
+    if task.prefix:
+        run.id = task.prefix + run.id
+        run.frame = run.frame.assign(run=run.id)
+    assign(run, train_loss=options.train_loss, val_loss=options.val_loss)
+    report = task.cached if task.cached is not None else analyze_run(run, options)
+    text = run_json(report) if json_text else None
+    return report, (run if keep_runs else None), skipped, text
+
+
+def _work_chunk(
+    tasks: list[_Task], options: Options, keep_runs: bool, json_text: bool = False
+) -> list[_Result]:
+    return [_work(t, options, keep_runs, json_text) for t in tasks]
+
+
+def _init_worker() -> None:
+    """Import the analysis once per worker; Ctrl-C is the parent's to handle."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    rule_registry.all_rules()
+
+
+def _sniff_chunk(paths: list[Path]) -> list[tuple[str | None, str]]:
+    return sniff_each(paths)
+
+
+class _Pool:
+    """A process pool created at the first chunk that needs one."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._ex: Any = None
+
+    def get(self):
+        if self._ex is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._ex = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker)
+        return self._ex
+
+    def close(self, cancel: bool = False) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(wait=True, cancel_futures=cancel)
+            self._ex = None
+
+
+_CODE_HASH: str | None = None
+
+
+def cache_fingerprint(options: Options) -> str:
+    """What a cached result depends on besides the run's files: curvelint's version and code
+    (every module of ``analyzer`` and ``rules``), the libraries' versions, the selected rules,
+    their options and the role overrides."""
+    global _CODE_HASH
+    from pathlib import Path as _P
+
+    import pandas
+    import scipy
+
+    from . import cache as cache_mod
+
+    if _CODE_HASH is None:
+        _CODE_HASH = cache_mod.code_fingerprint(
+            [_P(__file__).resolve().parent, _P(rule_registry.__file__).resolve().parent]
+        )
+    return cache_mod.fingerprint(
+        {
+            "schema": cache_mod.SCHEMA,
+            "curvelint": __version__,
+            "code": _CODE_HASH,
+            "python": list(__import__("sys").version_info[:3]),
+            "libs": [np.__version__, pandas.__version__, scipy.__version__],
+            "rules": [r.code for r in options.rules()],
+            "select": options.select,
+            "ignore": options.ignore,
+            "rule_options": options.rule_options,
+            "train_loss": options.train_loss,
+            "val_loss": options.val_loss,
+        }
+    )
+
+
+def _side_files(folders: Mapping[Path, list[Path]]) -> dict[str, list[str]]:
+    """Folder (as a string) -> the side files (:data:`SIDE_FILES`) it holds, for
+    :func:`_dependencies`; one pass over a discovery's listing."""
+    out: dict[str, list[str]] = {}
+    for d, files in folders.items():
+        sides = [str(f) for f in files if f.name in SIDE_FILES]
+        out[str(d)] = sides
+    return out
+
+
+def _dependencies(src: RunSource, sides: Mapping[str, list[str]]) -> list[str]:
+    """The files a run's result depends on: its own files and the side files beside them (all
+    of an MLflow run folder)."""
+    own = [os.fspath(f) for f in src.files]
+    extra: set[str] = set()
+    if src.format == "mlflow":
+        for dp, dns, fns in os.walk(src.base):
+            dns[:] = [d for d in dns if not d.startswith(".")]
+            extra.update(os.path.join(dp, fn) for fn in fns)
+    else:
+        for parent in {os.path.dirname(f) for f in own}:
+            listed = sides.get(parent)
+            if listed is None:  # not walked (a file given on the command line)
+                try:
+                    names = [e.name for e in os.scandir(parent)]
+                except OSError:
+                    names = []
+                listed = [os.path.join(parent, n) for n in names if n in SIDE_FILES]
+            extra.update(listed)
+    if not extra:
+        return own
+    return own + sorted(extra - set(own))
+
+
+def check_stream(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    options: Options | None = None,
+    *,
+    jobs: int | None = 1,
+    cache: Any = None,
+    keep_runs: bool = False,
+    progress: Any = None,
+    json_text: bool = False,
+) -> Iterator[StreamItem]:
+    """Check every run under ``paths``, one :class:`StreamItem` at a time, in the order of
+    :func:`analyze` (paths in order; per path its discovery's skipped entries, then its runs in
+    discovery order). Only each run's :class:`RunReport` is kept (and its ``Run`` when
+    ``keep_runs``, e.g. for the HTML report's charts).
+
+    ``jobs``: worker processes (``None``: all cores; 1: in this process, no pool). ``cache``:
+    an :class:`analyzer.cache.ResultCache` (unchanged runs are then neither read nor analysed)
+    or None. ``progress``: called as ``progress(done, total)`` after each run (``total`` grows
+    as folders are discovered). ``json_text``: each item also carries its report's JSON text
+    (for :class:`analyzer.findings.JsonWriter` or :meth:`Report.to_json`'s ``run_texts``).
+    Raises FileNotFoundError for a path that does not exist and ValueError for a bad rule option
+    value (as :func:`analyze`)."""
+    from collections import deque
+
+    from . import cache as cache_mod
+
+    options = options or Options()
+    options.rules()  # validate selection early
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    many = len(paths) > 1
+    pool = _Pool(jobs)
+    done = total = 0
+
+    def sniff(candidates: Sequence[Path]) -> list[tuple[str | None, str]]:
+        out: list[Any] = [None] * len(candidates)
+        todo: list[int] = []
+        stamps: dict[int, tuple[str, list, list[int]]] = {}
+        for i, p in enumerate(candidates):
+            if cache is None:
+                todo.append(i)
+                continue
+            key = cache.key("sniff\0" + os.path.abspath(p))
+            st, doubt = cache_mod.stamp([p])
+            blob = cache.get(key, st, doubt)
+            if blob is not None:
+                try:
+                    fmt, reason = json.loads(blob)
+                    out[i] = (fmt, reason)
+                    continue
+                except (ValueError, TypeError):
+                    pass
+            stamps[i] = (key, st, doubt)
+            todo.append(i)
+        if not todo:
+            return out
+        files = [candidates[i] for i in todo]
+        if jobs > 1 and len(files) >= 64:
+            size = max(8, -(-len(files) // (jobs * 4)))
+            chunks = [files[k : k + size] for k in range(0, len(files), size)]
+            results = [r for part in pool.get().map(_sniff_chunk, chunks) for r in part]
+        else:
+            results = sniff_each(files)
+        for i, res in zip(todo, results, strict=True):
+            out[i] = res
+            if cache is not None and i in stamps:
+                key, st, doubt = stamps[i]
+                blob = json.dumps(list(res)).encode()
+                cache.put(key, st, cache_mod.doubt_hashes(st, doubt), blob)
+        return out
+
+    def finish(task: _Task, res: _Result) -> StreamItem:
+        report, run, skipped, text = res
+        if cache is not None and task.key is not None and task.cached is None:
+            try:
+                skips = [(s.path, s.reason) for s in skipped]
+                blob = cache_mod.encode_result(report, skips, text)
+            except cache_mod.Unstorable:
+                pass
+            else:
+                cache.put(task.key, task.stamp or [], task.hashes or {}, blob)
+        return StreamItem(report=report, run=run, skipped=skipped, json=text)
+
+    # the ordered window: ready items and chunks in flight, yielded in order
+    window: deque[Any] = deque()
+    in_flight = 0
+    limit = jobs * _IN_FLIGHT_PER_WORKER
+
+    def ready(item: StreamItem, is_run: bool = True) -> None:
+        window.append((item, is_run))
+
+    def drain(until: int) -> Iterator[StreamItem]:
+        """Yield from the head of the window while the head is ready, or while more than
+        ``until`` chunks are in flight (waiting for the oldest)."""
+        nonlocal in_flight, done
+        while window:
+            head = window.popleft()
+            if isinstance(head[0], StreamItem):
+                item, is_run = head
+                yield item
+                if is_run:
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+                continue
+            tasks, fut = head
+            if in_flight <= until and not fut.done():
+                window.appendleft(head)
+                return
+            in_flight -= 1
+            for t, res in zip(tasks, fut.result(), strict=True):
+                yield finish(t, res)
+                done += 1
+            if progress is not None:
+                progress(done, total)
+
+    try:
+        for p in paths:
+            disc = discover(p, sniff=sniff)
+            prefix = (Path(p).name + "/") if many else ""
+            if disc.skipped:
+                skipped = [Skipped(prefix + s.path, s.reason) for s in disc.skipped]
+                ready(StreamItem(skipped=skipped), is_run=False)
+            root = disc.root
+            sides = _side_files(disc.folders) if cache is not None else {}
+            tasks: list[_Task] = []
+            for src in disc.runs:
+                task = _Task(src, root, prefix)
+                total += 1
+                if cache is not None:
+                    deps = _dependencies(src, sides)
+                    ident = "\0".join(
+                        [
+                            src.format,
+                            prefix + src.run,
+                            os.path.abspath(root),
+                            os.path.abspath(src.base),
+                            *deps,
+                        ]
+                    )
+                    task.key = cache.key(ident)
+                    st, doubt = cache_mod.stamp(deps)
+                    task.stamp = st
+                    blob = cache.get(task.key, st, doubt)
+                    hit = None
+                    if blob is not None:
+                        try:
+                            # a JSON report needs only the stored text: decode the rest lazily
+                            hit = cache_mod.decode_result(blob, lazy=json_text and not keep_runs)
+                        except Exception:  # a corrupt row: the run is read again, row rewritten
+                            hit = None
+                    if hit is not None and not keep_runs:
+                        report, cached_skips, text = hit
+                        skips = [Skipped(a, b) for a, b in cached_skips]
+                        ready(StreamItem(report=report, skipped=skips, json=text))
+                        continue
+                    if hit is not None:
+                        task.cached = hit[0]
+                    task.hashes = cache_mod.doubt_hashes(st, doubt)
+                tasks.append(task)
+            if jobs == 1 or len(tasks) < 2:
+                yield from drain(limit)
+                for t in tasks:
+                    ready(finish(t, _work(t, options, keep_runs, json_text)))
+                    yield from drain(limit)
+                continue
+            size = max(1, min(_MAX_CHUNK, len(tasks) // (jobs * 8)))
+            ex = pool.get()
+            for k in range(0, len(tasks), size):
+                chunk = tasks[k : k + size]
+                window.append((chunk, ex.submit(_work_chunk, chunk, options, keep_runs, json_text)))
+                in_flight += 1
+                yield from drain(limit - 1)
+        yield from drain(-1)
+    finally:
+        pool.close(cancel=True)
+        if cache is not None:
+            cache.flush()

@@ -162,6 +162,48 @@ class RunReport:
         }
 
 
+_RUNS_HERE = "@@curvelint: the runs go here@@"
+
+
+def run_json(run: RunReport) -> str:
+    """One run's part of :meth:`Report.to_json` (indent 2), as if on its own."""
+    return json.dumps(run.to_dict(), indent=2, allow_nan=False)
+
+
+class JsonWriter:
+    """Writes what ``Report.to_json() + "\\n"`` would be, run by run, to ``out`` (a text file):
+    the report of thousands of runs is never held in memory. ``add`` each run's report (or its
+    :func:`run_json` text), then ``finish(skipped)``."""
+
+    def __init__(self, out: Any, version: str):
+        self.out = out
+        self.version = version
+        self.runs = 0
+
+    def _doc(self, runs: list[Any], skipped: list[dict[str, str]]) -> str:
+        doc = {"version": JSON_VERSION, "curvelint": self.version, "runs": runs, "skipped": skipped}
+        return json.dumps(doc, indent=2, allow_nan=False)
+
+    def add(self, run: RunReport | None = None, text: str | None = None) -> None:
+        if text is None:
+            assert run is not None
+            text = run_json(run)
+        if self.runs == 0:
+            head = self._doc([_RUNS_HERE], [])
+            self.out.write(head[: head.index(f'    "{_RUNS_HERE}"')])
+        else:
+            self.out.write(",\n")
+        self.out.write("    " + text.replace("\n", "\n    "))
+        self.runs += 1
+
+    def finish(self, skipped: list[dict[str, str]]) -> None:
+        if self.runs == 0:
+            self.out.write(self._doc([], list(skipped)) + "\n")
+            return
+        tail = self._doc([_RUNS_HERE], list(skipped))
+        self.out.write(tail[tail.index(f'    "{_RUNS_HERE}"') + len(_RUNS_HERE) + 6 :] + "\n")
+
+
 @dataclass
 class Report:
     runs: list[RunReport] = field(default_factory=list)
@@ -176,8 +218,24 @@ class Report:
             "skipped": list(self.skipped),
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+    def to_json(self, indent: int | None = 2, run_texts: list[str | None] | None = None) -> str:
+        """The JSON form. ``run_texts`` (indent 2 only): each run's :func:`run_json` when
+        already made (e.g. by the worker that analysed it, or cached), None where not; the text
+        is the same, only faster for thousands of runs (Python's indenting encoder is slow)."""
+        if indent != 2 or not run_texts or len(run_texts) != len(self.runs) or not self.runs:
+            return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        doc = {
+            "version": JSON_VERSION,
+            "curvelint": self.version,
+            "runs": [_RUNS_HERE],
+            "skipped": list(self.skipped),
+        }
+        head = json.dumps(doc, indent=2, allow_nan=False)
+        texts = [
+            t if t is not None else run_json(r) for r, t in zip(self.runs, run_texts, strict=True)
+        ]
+        body = ",\n".join("    " + t.replace("\n", "\n    ") for t in texts)
+        return head.replace(f'    "{_RUNS_HERE}"', body, 1)
 
     @property
     def findings(self) -> list[Finding]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
+import tempfile
 
 from .common import (
     EXIT_FINDINGS,
@@ -12,8 +15,9 @@ from .common import (
     UsageError,
     add_path_arguments,
     check_output,
+    check_paths,
+    copy_output,
     load_options,
-    load_or_fail,
     write_output,
 )
 
@@ -58,6 +62,29 @@ def add_check_parsers(sub) -> None:
     )
     p.add_argument("--no-config", action="store_true", help="ignore config files")
     p.add_argument("-v", "--verbose", action="store_true", help="show remedy code and reader notes")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="worker processes (default: all cores; 1 checks in this process)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither use nor update the result cache (unchanged runs are otherwise not "
+        "read again)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="result cache folder (default: $CURVELINT_CACHE_DIR, else the platform's cache "
+        "folder, e.g. ~/.cache/curvelint)",
+    )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("rules", help="list the rules")
@@ -69,10 +96,24 @@ def add_check_parsers(sub) -> None:
     p.set_defaults(func=cmd_rule)
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return n
+
+
 def cmd_check(args) -> int:
-    from ..engine import analyze
-    from ..findings import SEVERITY_RANK
+    from .. import __version__
+    from ..cache import worst_severity
+    from ..discover import Skipped
+    from ..engine import check_stream, collect, default_jobs, open_cache
+    from ..findings import SEVERITY_RANK, JsonWriter
     from ..report.text import escape_controls
+    from .progress import progress_bar
 
     options, cfg = load_options(args)
     fail_on = args.fail_on or cfg.get("fail-on", "warning")
@@ -80,14 +121,65 @@ def cmd_check(args) -> int:
 
     out_path = args.output or ("curvelint-report.html" if fmt == "html" else None)
     check_output(out_path, args.paths)
-    result = load_or_fail(args.paths, options.train_loss, options.val_loss)
-    try:
-        report = analyze(result, options)
-    except (TypeError, ValueError) as e:
-        raise UsageError(f"bad rule option: {e}") from e
+    check_paths(args.paths)
 
-    if fmt == "json":
-        write_output(report.to_json() + "\n", args.output)
+    def warn(text: str) -> None:
+        print(escape_controls(f"curvelint: warning: {text}"), file=sys.stderr)
+
+    cache = None
+    if not args.no_cache:
+        cache_dir = args.cache_dir or os.environ.get("CURVELINT_CACHE_DIR") or None
+        cache = open_cache(cache_dir, options, args.paths, warn=warn)
+    bar = progress_bar(enabled=not args.quiet)
+    n_runs = 0
+    severities: list[str] = []
+    spool = None
+    try:
+        stream = check_stream(
+            args.paths,
+            options,
+            jobs=args.jobs or default_jobs(),
+            cache=cache,
+            keep_runs=fmt == "html",  # the charts need the curves
+            progress=bar.update,
+            json_text=fmt == "json",
+        )
+        if fmt == "json":
+            # written run by run (to a spooled file: a usage error half-way prints nothing), so
+            # that the reports of thousands of runs are never all held in memory
+            spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed after the copy below)
+                max_size=2**20, mode="w+", encoding="utf-8", newline=""
+            )
+            writer = JsonWriter(spool, __version__)
+            skipped: list[Skipped] = []
+            for item in stream:
+                if item.report is not None:
+                    writer.add(item.report, item.json)
+                    n_runs += 1
+                    sev = worst_severity(item.report)
+                    if sev is not None:
+                        severities.append(sev)
+                skipped.extend(item.skipped)
+            writer.finish([s.to_dict() for s in skipped])
+        else:
+            report, result = collect(stream, roots=args.paths)
+            report.version = report.version or __version__
+            skipped = result.skipped
+            n_runs = len(report.runs)
+            severities = [s for s in map(worst_severity, report.runs) if s is not None]
+    except (TypeError, ValueError) as e:
+        if spool is not None:
+            spool.close()
+        raise UsageError(f"bad rule option: {e}") from e
+    finally:
+        bar.close()
+        if cache is not None:
+            cache.close()
+
+    if spool is not None:
+        spool.seek(0)
+        with spool:
+            copy_output(spool, args.output)
     elif fmt == "html":
         from ..report.html import render_html
 
@@ -98,15 +190,15 @@ def cmd_check(args) -> int:
         from ..report.text import render_text
 
         write_output(render_text(report, verbose=args.verbose), args.output)
-    if not result.runs:
+    if not n_runs:
         print(
             escape_controls(f"curvelint: nothing readable under {', '.join(args.paths)}"),
             file=sys.stderr,
         )
-        for s in result.skipped[:10]:
+        for s in skipped[:10]:
             print(escape_controls(f"  skipped {s.path}: {s.reason}"), file=sys.stderr)
         return EXIT_USAGE
-    worst = report.max_severity()
+    worst = max(severities, key=SEVERITY_RANK.__getitem__) if severities else None
     if args.exit_zero:
         return EXIT_OK
     if worst is not None and SEVERITY_RANK[worst] >= SEVERITY_RANK[fail_on]:

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..engine import Options
@@ -109,13 +109,33 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def copy_output(src: IO[str], output: str | None) -> None:
+    """The text file ``src`` (from where it is) to the file ``output`` (``-o``), or to stdout,
+    in chunks."""
+    import shutil
+
+    if not output:
+        shutil.copyfileobj(src, sys.stdout)
+        return
+    try:
+        with Path(output).open("w", encoding="utf-8") as fh:
+            shutil.copyfileobj(src, fh)
+    except OSError as e:
+        raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
+
+
+def check_paths(paths: Sequence[str]) -> None:
+    """A path that does not exist is a UsageError."""
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+
+
 def load_or_fail(
     paths: Sequence[str], train_loss: str | None = None, val_loss: str | None = None
 ) -> LoadResult:
     """Read the runs under ``paths``; a path that does not exist is a UsageError."""
     from ..runs import load
 
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    check_paths(paths)
     return load(paths, train_loss=train_loss, val_loss=val_loss)

@@ -1,0 +1,343 @@
+"""Streaming, parallel and cached checking (``check --jobs``, the result cache).
+
+Functional checks only (no timings): ``-j 2`` prints what ``-j 1`` prints, a cached run is
+neither read nor analysed (a spy on the reader, a marked cache row), what invalidates a row,
+the log folder is never written, and the stream does not keep the runs it has reported.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+import sqlite3
+import weakref
+from pathlib import Path
+
+import pytest
+
+import analyzer.engine as engine
+from analyzer.cache import DB_NAME, ResultCache, decode_result, encode_result
+from analyzer.cli import main
+from analyzer.engine import Options, analyze, check_stream, collect, open_cache
+from analyzer.runs import load
+
+ROOT = Path(__file__).resolve().parent.parent
+FIX = ROOT / "fixtures"
+
+# one run or two of every format (TensorBoard, Keras CSV, HF trainer state, Lightning, JSON
+# lines, MLflow, generic CSV), from the three generated sets
+PICK = [
+    ("training", "healthy-digits-cnn-s0"),
+    ("training", "dead-relu-wine-bias-neg-s1"),
+    ("training", "diverge-digits-cnn-lr-ramp-s8"),
+    ("training", "diverge-moons-adam-lr-ramp-s5"),
+    ("training", "diverge-reg-gd-growth-s3"),
+    ("training", "dead-relu-digits-bias-neg-s0"),
+    ("gen2", "cnn-digits-mom0.99-bs4-s71"),
+    ("gen2", "bert-majority3-s20"),
+    ("gen3", "cnn-digits-adam-s1"),
+    ("gen3", "cnn-digits-tiny-s102"),
+]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("sweep") / "logs"
+    for s, name in PICK:
+        shutil.copytree(FIX / s / name, root / f"{s}-{name}")
+    (root / "notes.bin").write_bytes(b"\0\1")  # a skipped entry
+    return root
+
+
+def _listing(root: Path) -> list[tuple[str, int, int]]:
+    return sorted(
+        (p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+    )
+
+
+def _json(capsys, *argv: str) -> str:
+    main(["check", *argv, "--format", "json", "--exit-zero"])
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Counts the runs read (in this process: use jobs=1)."""
+    seen: list[str] = []
+    real = engine.read_source
+
+    def spy(src, root=None):
+        seen.append(src.run)
+        return real(src, root)
+
+    monkeypatch.setattr(engine, "read_source", spy)
+    return seen
+
+
+def test_two_jobs_print_what_one_job_prints(sweep, capsys):
+    for paths in ([str(sweep)], [str(sweep), str(FIX / "text")]):
+        one = _json(capsys, *paths, "-j", "1", "--no-cache")
+        two = _json(capsys, *paths, "-j", "2", "--no-cache")
+        assert one == two  # byte for byte
+        doc = json.loads(one)
+        assert len(doc["runs"]) >= len(PICK) and doc["skipped"]
+
+
+def test_stream_reports_what_load_then_analyze_reports(sweep):
+    options = Options.build()
+    before = analyze(load([sweep, FIX / "text"]), options).to_dict()
+    for jobs in (1, 2):
+        report, _ = collect(check_stream([sweep, FIX / "text"], options, jobs=jobs))
+        assert report.to_dict() == before  # same runs, same order, same skipped entries
+
+
+def test_a_cached_run_is_not_read_again(sweep, tmp_path, reads):
+    options = Options.build()
+    cache = open_cache(tmp_path / "c", options, [sweep])
+    first, _ = collect(check_stream(sweep, options, cache=cache))
+    cache.close()
+    n = len(reads)
+    assert n >= len(PICK)
+    cache = open_cache(tmp_path / "c", options, [sweep])
+    second, _ = collect(check_stream(sweep, options, cache=cache))
+    cache.close()
+    assert len(reads) == n  # nothing read the second time
+    assert cache.hits >= n
+    assert second.to_json() == first.to_json()
+
+
+def test_the_cached_row_is_what_is_reported(sweep, tmp_path, capsys):
+    cache_dir = tmp_path / "c"
+    _json(capsys, str(sweep), "-j", "1", "--cache-dir", str(cache_dir))
+    # mark every stored report: the next check must print the mark, having read nothing
+    db = sqlite3.connect(cache_dir / DB_NAME)
+    rows = db.execute("SELECT key, data FROM results").fetchall()
+    marked = 0
+    for key, data in rows:
+        if data[:1] == b"[":  # a table sniff, not a run
+            continue
+        report, skipped, _ = decode_result(data)
+        if report is not None:
+            report.notes = ["MARKED"]
+            # without the stored JSON text: the report is written from the (marked) report
+            db.execute(
+                "UPDATE results SET data = ? WHERE key = ?",
+                (encode_result(report, skipped), key),
+            )
+            marked += 1
+    db.commit()
+    db.close()
+    out = json.loads(_json(capsys, str(sweep), "-j", "1", "--cache-dir", str(cache_dir)))
+    assert marked == len(out["runs"])
+    assert all(r["notes"] == ["MARKED"] for r in out["runs"])
+    fresh = json.loads(_json(capsys, str(sweep), "-j", "1", "--no-cache"))
+    assert not any(r["notes"] == ["MARKED"] for r in fresh["runs"])
+
+
+def _copy(sweep: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "logs"
+    shutil.copytree(sweep, dest)
+    return dest
+
+
+def test_a_changed_file_invalidates_its_run_only(sweep, tmp_path, reads):
+    logs = _copy(sweep, tmp_path)
+    options = Options.build()
+    cache = ResultCache(tmp_path / "c", engine.cache_fingerprint(options))
+    collect(check_stream(logs, options, cache=cache))
+    cache.flush()
+    n = len(reads)
+    target = next(logs.rglob("metrics.jsonl"))
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns - 10**9))  # touched
+    report, _ = collect(check_stream(logs, options, cache=cache))
+    assert len(reads) == n + 1
+    text = target.read_text()
+    target.write_text(text + text.splitlines()[-1] + "\n")  # appended to
+    collect(check_stream(logs, options, cache=cache))
+    assert len(reads) == n + 2
+    # a new side file (hyper-parameters) beside a table invalidates that table's run
+    table = next(logs.rglob("history.csv"))
+    (table.parent / "hparams.yaml").write_text("lr: 0.1\n")
+    collect(check_stream(logs, options, cache=cache))
+    assert reads[-1].endswith("history.csv") and len(reads) == n + 3
+    cache.close()
+
+
+def test_a_file_in_doubt_is_compared_by_content(sweep, tmp_path, reads):
+    logs = _copy(sweep, tmp_path)
+    target = next(logs.rglob("metrics.jsonl"))
+    os.utime(target)  # modified just now: its size and mtime are in doubt
+    options = Options.build()
+    cache = ResultCache(tmp_path / "c", engine.cache_fingerprint(options))
+    collect(check_stream(logs, options, cache=cache))
+    n = len(reads)
+    collect(check_stream(logs, options, cache=cache))
+    assert len(reads) == n  # same content: a hit
+    st = target.stat()
+    data = bytearray(target.read_bytes())
+    i = data.rindex(b"1")
+    data[i : i + 1] = b"2"  # same size, and the mtime put back: only the content tells
+    target.write_bytes(bytes(data))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    collect(check_stream(logs, options, cache=cache))
+    assert len(reads) == n + 1
+    cache.close()
+
+
+def test_other_rule_options_or_roles_do_not_use_the_rows(sweep, tmp_path, reads):
+    base = Options.build()
+    cache = open_cache(tmp_path / "c", base, [sweep])
+    collect(check_stream(sweep, base, cache=cache))
+    cache.close()
+    n = n_runs = len(reads)
+    for options in (
+        Options.build(rule_options={"OVF001": {"min_rise": 5.0}}),
+        Options.build(ignore=["OSC"]),
+        Options.build(train_loss="loss"),
+    ):
+        cache = open_cache(tmp_path / "c", options, [sweep])
+        collect(check_stream(sweep, options, cache=cache))
+        cache.close()
+        assert len(reads) - n == n_runs  # every run read again
+        n = len(reads)
+
+
+def test_no_cache_neither_uses_nor_writes_it(sweep, tmp_path, capsys, monkeypatch, reads):
+    cache_dir = tmp_path / "c"
+    monkeypatch.setenv("CURVELINT_CACHE_DIR", str(cache_dir))
+    _json(capsys, str(sweep), "-j", "1")
+    n = len(reads)
+    db = cache_dir / DB_NAME
+    before = sqlite3.connect(db).execute("SELECT count(*), max(created) FROM results").fetchone()
+    _json(capsys, str(sweep), "-j", "1", "--no-cache")
+    assert len(reads) == 2 * n
+    after = sqlite3.connect(db).execute("SELECT count(*), max(created) FROM results").fetchone()
+    assert after == before
+
+
+def test_a_corrupt_cache_is_ignored_and_rewritten(sweep, tmp_path, capsys, reads):
+    cache_dir = tmp_path / "c"
+    want = _json(capsys, str(sweep), "-j", "1", "--cache-dir", str(cache_dir))
+    n = len(reads)
+    # a corrupt row: read again and rewritten
+    db = sqlite3.connect(cache_dir / DB_NAME)
+    db.execute("UPDATE results SET data = x'00ff00'")
+    db.commit()
+    db.close()
+    assert _json(capsys, str(sweep), "-j", "1", "--cache-dir", str(cache_dir)) == want
+    assert len(reads) == 2 * n
+    assert _json(capsys, str(sweep), "-j", "1", "--cache-dir", str(cache_dir)) == want
+    assert len(reads) == 2 * n  # rewritten: hits again
+    # a file that is not a database at all
+    for f in cache_dir.iterdir():
+        f.unlink()
+    (cache_dir / DB_NAME).write_bytes(b"not a database" * 100)
+    assert _json(capsys, str(sweep), "-j", "1", "--cache-dir", str(cache_dir)) == want
+    assert _json(capsys, str(sweep), "-j", "1", "--cache-dir", str(cache_dir)) == want
+    assert len(reads) == 3 * n
+
+
+def test_the_log_folder_is_never_written(sweep, tmp_path, capsys, monkeypatch):
+    logs = _copy(sweep, tmp_path)
+    before = _listing(logs)
+    monkeypatch.chdir(tmp_path)
+    for argv in (["-j", "1"], ["-j", "2"], ["-j", "2"], ["--format", "text"]):
+        main(["check", str(logs), "--exit-zero", *argv])
+    capsys.readouterr()
+    assert _listing(logs) == before
+    # a cache folder inside the logs is refused (a warning; the check still runs)
+    code = main(["check", str(logs), "--exit-zero", "--cache-dir", str(logs / "cache")])
+    assert code == 0
+    assert "inside the log folder" in capsys.readouterr().err
+    assert _listing(logs) == before
+
+
+def test_the_stream_does_not_keep_the_runs(sweep, monkeypatch):
+    alive: list[weakref.ref] = []
+    real = engine.read_source
+
+    def tracking(src, root=None):
+        run, skipped = real(src, root)
+        if run is not None:
+            alive.append(weakref.ref(run))
+        return run, skipped
+
+    monkeypatch.setattr(engine, "read_source", tracking)
+    options = Options.build()
+    most = 0
+    reports = []
+    for item in check_stream(sweep, options, jobs=1):
+        if item.report is not None:
+            reports.append(item.report)
+        gc.collect()
+        most = max(most, sum(r() is not None for r in alive))
+    assert len(alive) >= len(PICK)
+    assert most <= 1  # at most the run being reported
+    kept = [i.run for i in check_stream(sweep, options, jobs=1, keep_runs=True) if i.run]
+    gc.collect()
+    assert len(kept) == len(reports) and sum(r() is not None for r in alive) >= len(kept)
+
+
+def test_html_still_draws_the_charts(sweep, tmp_path):
+    out = tmp_path / "r.html"
+    assert main(["check", str(sweep), "--format", "html", "-o", str(out), "--exit-zero"]) == 0
+    assert "<svg" in out.read_text()
+
+
+def test_jobs_must_be_positive(capsys):
+    with pytest.raises(SystemExit):
+        main(["check", str(FIX / "text"), "-j", "0"])
+    assert "at least 1" in capsys.readouterr().err
+
+
+def test_python_api_takes_jobs_and_cache(sweep, tmp_path):
+    from analyzer import check
+
+    a = check(sweep).to_json()
+    assert check(sweep, jobs=2, cache=tmp_path / "c").to_json() == a
+    assert (tmp_path / "c" / DB_NAME).exists()
+    assert check(sweep, jobs=None, cache=tmp_path / "c").to_json() == a
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    import io
+
+    from analyzer.cli import progress
+
+    assert isinstance(progress.progress_bar(stream=io.StringIO()), progress._Null)
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert isinstance(progress.progress_bar(enabled=False, stream=Tty()), progress._Null)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", None)  # the built-in line
+    tty = Tty()
+    bar = progress.progress_bar(stream=tty)
+    bar.update(3, 10)
+    bar.close()
+    assert "3/10 runs" in tty.getvalue()
+
+
+def test_json_from_run_texts_and_lazy_cached_reports_is_the_same(sweep):
+    from analyzer.cache import CachedRunReport, worst_severity
+    from analyzer.findings import run_json
+
+    options = Options.build()
+    texts: list = []
+    report, _ = collect(check_stream(sweep, options, json_text=True), texts=texts)
+    assert report.to_json(run_texts=texts) == report.to_json()
+    assert report.to_json(run_texts=[None] * len(texts)) == report.to_json()
+    for rr, text in zip(report.runs, texts, strict=True):
+        assert text == run_json(rr)
+        blob = encode_result(rr, [("a", "b")], text)
+        lazy, skipped, stored = decode_result(blob, lazy=True)
+        assert isinstance(lazy, CachedRunReport) and stored == text and skipped == [("a", "b")]
+        assert worst_severity(lazy) == worst_severity(rr)
+        assert "_blob" in lazy.__dict__  # not decoded for its worst severity
+        assert lazy.findings == rr.findings and lazy.to_dict() == rr.to_dict()
