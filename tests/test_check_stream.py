@@ -282,10 +282,15 @@ def test_the_stream_does_not_keep_the_runs(sweep, monkeypatch):
     assert len(kept) == len(reports) and sum(r() is not None for r in alive) >= len(kept)
 
 
-def test_html_still_draws_the_charts(sweep, tmp_path):
+def test_html_still_has_the_charts(sweep, tmp_path):
+    """--format html keeps the runs' curves: every run's record carries its chart data (the page
+    draws the charts when a run is opened)."""
     out = tmp_path / "r.html"
     assert main(["check", str(sweep), "--format", "html", "-o", str(out), "--exit-zero"]) == 0
-    assert "<svg" in out.read_text()
+    html = out.read_text()
+    start = html.index(">", html.index('<script type="application/json" id="run-data">')) + 1
+    _head, *runs = json.loads(html[start : html.index("</script>", start)])
+    assert runs and all(r.get("charts") and r["charts"][0]["s"] for r in runs)
 
 
 def test_jobs_must_be_positive(capsys):
