@@ -149,6 +149,15 @@ def measure_size(n: int, work: Path) -> dict[str, Any]:
     return r
 
 
+#: keyword arguments of the other benchmarks' measure(): a few minutes in all (tb_layouts at
+#: 200k events per layout without the slow tbparse/EventAccumulator comparisons; run
+#: ``python benchmarks/tb_layouts.py`` for those)
+OPTIONAL_ARGS: dict[str, dict[str, Any]] = {
+    "startup": {"repeat": 3},
+    "tb_layouts": {"events": 200_000, "slow": False, "repeat": 2},
+}
+
+
 def _optional_rows(module: str) -> list[tuple[str, str, str, str]]:
     """Rows from ``benchmarks/<module>.py``'s ``measure()``, when it exists."""
     if not (ROOT / "benchmarks" / f"{module}.py").exists():
@@ -159,7 +168,7 @@ def _optional_rows(module: str) -> list[tuple[str, str, str, str]]:
         fn = getattr(mod, "measure", None)
         if fn is None:
             return [(f"{module}.measure()", "(no measure(): skipped)", "", "")]
-        got = fn()
+        got = fn(**OPTIONAL_ARGS.get(module, {}))
     except Exception as e:  # another engineer's benchmark must not stop this one
         return [(f"{module}.measure()", f"failed: {type(e).__name__}: {e}", "", "")]
     finally:
@@ -170,8 +179,19 @@ def _optional_rows(module: str) -> list[tuple[str, str, str, str]]:
             rows.append((f"{module}: {k}", str(v), "", ""))
     else:
         for row in got or []:
-            name, value, target, ok = (list(row) + ["", "", ""])[:4]
-            mark = ok if isinstance(ok, str) else ("pass" if ok else "FAIL")
+            if isinstance(row, dict):  # {name, measured, target, unit, ok}
+                unit = f" {row['unit']}" if row.get("unit") else ""
+                m = row.get("measured", "")
+                m = f"{m:.4g}" if isinstance(m, float) else m
+                name, value = row.get("name", "?"), f"{m}{unit}"
+                target = "" if row.get("target") is None else row["target"]
+                ok = row.get("ok")
+            else:
+                name, value, target, ok = (list(row) + ["", "", ""])[:4]
+            if ok is None or target == "":  # a measurement without a target of its own
+                mark = ""
+            else:
+                mark = ok if isinstance(ok, str) else ("pass" if ok else "FAIL")
             rows.append((f"{module}: {name}", str(value), str(target), mark))
     return rows
 
