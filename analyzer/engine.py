@@ -17,6 +17,7 @@ from . import __version__
 from .curves import CurveSet
 from .discover import RunSource, Skipped, discover, sniff_each
 from .findings import SEVERITY_RANK, Finding, Report, RunReport, run_json
+from .readers.hparams import SIDE_FILES
 from .runs import LoadResult, Run, assign, read_source
 
 MIN_POINTS = 5
@@ -354,20 +355,6 @@ def open_cache(
 # a bounded number of chunks in flight; results come back in discovery order. With a cache, a run
 # whose files are unchanged is neither read nor analysed (see analyzer.cache).
 
-#: side files a reader may read beside a run's files (hyper-parameters); part of a run's stamp
-SIDE_FILES = frozenset(
-    {
-        "config.json",
-        "hparams.json",
-        "params.json",
-        "args.json",
-        "hparams.yaml",
-        "config.yaml",
-        "args.yaml",
-        "opt.yaml",
-        "hyp.yaml",
-    }
-)
 #: chunks in flight per worker (bounds memory: results wait in order for the slowest chunk)
 _IN_FLIGHT_PER_WORKER = 4
 _MAX_CHUNK = 16

@@ -198,28 +198,31 @@ def test_check_frame_accuracy_only_is_not_insufficient_data():
     assert "no loss logged: judged on 1 - accuracy and 1 - val_accuracy" in rr.notes
 
 
+class Adapter:
+    """A framework adapter that does nothing (the Controller only needs its interface)."""
+
+    def stop(self):
+        pass
+
+    def get_lr(self):
+        return None
+
+    def set_lr(self, lr):
+        return False
+
+    def snapshot(self):
+        return "weights"
+
+    def restore(self, state):
+        pass
+
+
 def test_monitor_and_callback_with_mse_keys():
     mon = Monitor(every=5)
     for e in range(1, 21):
         mon.update(e, mse=2 / e, val_mse=1.0 + 0.05 * abs(e - 6), mae=1 / e, val_mae=0.5)
     assert (mon.roles["train_loss"], mon.roles["val_loss"]) == ("mse", "val_mse")
     assert "OVF001" in [f.code for f in mon.findings]
-
-    class Adapter:
-        def stop(self):
-            pass
-
-        def get_lr(self):
-            return None
-
-        def set_lr(self, lr):
-            return False
-
-        def snapshot(self):
-            return None
-
-        def restore(self, state):
-            pass
 
     ctl = Controller(Monitor(every=5), verbose=0)
     for e in range(1, 21):
@@ -239,22 +242,6 @@ def test_monitor_accuracy_only():
 def test_controller_tracks_the_best_weights_on_the_metric_of_a_run_without_loss():
     from analyzer.integrations import Controller
     from analyzer.monitor import Monitor
-
-    class Adapter:
-        def stop(self):
-            pass
-
-        def get_lr(self):
-            return None
-
-        def set_lr(self, lr):
-            return False
-
-        def snapshot(self):
-            return "weights"
-
-        def restore(self, state):
-            pass
 
     ctl = Controller(Monitor(every=5), verbose=0)
     for e in range(1, 21):

@@ -38,19 +38,11 @@ from .columns import (
     to_long,
     wall_time_column,
 )
-from .hparams import read_sidecar_hparams
+from .hparams import GENERIC_SIDE_FILES, read_sidecar_hparams
 from .sniff import EPOCH_NAMES, STEP_NAMES, norm_name
 from .table import no_numeric_error, read_table
 
 FORMAT = "csv"
-SIDE_FILES = [
-    "config.json",
-    "hparams.json",
-    "params.json",
-    "args.json",
-    "hparams.yaml",
-    "config.yaml",
-]
 
 
 def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
@@ -115,7 +107,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
         result.notes.append(f"{name}: wall time from column {wt_col!r}")
     if epoch_col and epoch_col != step.column:
         result.notes.append(f"{name}: column {epoch_col!r} kept as tag 'epoch' (step -> epoch map)")
-    read_sidecar_hparams(path.parent, SIDE_FILES, result)
+    read_sidecar_hparams(path.parent, GENERIC_SIDE_FILES, result)
     return to_long(run, table, step, tags, wall)
 
 

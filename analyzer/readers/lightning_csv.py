@@ -27,7 +27,7 @@ import pandas as pd
 
 from .base import ReadResult
 from .columns import change_points, choose_step, make_step_choice, read_files, tag_prefix, to_long
-from .hparams import read_sidecar_hparams
+from .hparams import LIGHTNING_SIDE_FILES, read_sidecar_hparams
 from .sniff import STEP_NAMES
 from .table import no_numeric_error, read_table
 
@@ -73,7 +73,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
                 result.notes.append(
                     f"{name}: logged once per epoch: {', '.join(prefix + t for t in per_epoch)}"
                 )
-    read_sidecar_hparams(path.parent, ["hparams.yaml"], result)
+    read_sidecar_hparams(path.parent, LIGHTNING_SIDE_FILES, result)
     return frame
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .base import ReadResult
 from .columns import epoch_or_step, read_files, tag_prefix, to_long
-from .hparams import read_sidecar_hparams
+from .hparams import ULTRALYTICS_SIDE_FILES, read_sidecar_hparams
 from .table import no_numeric_error, read_table
 
 FORMAT = "ultralytics-csv"
@@ -34,7 +34,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     result.notes.extend(f"{path.name}: {n}" for n in table.notes)
     if step.note:
         result.notes.append(f"{path.name}: {step.note}")
-    read_sidecar_hparams(path.parent, ["args.yaml", "opt.yaml", "hyp.yaml"], result)
+    read_sidecar_hparams(path.parent, ULTRALYTICS_SIDE_FILES, result)
     return to_long(run, table, step, tags)
 
 
