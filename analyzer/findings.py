@@ -64,6 +64,16 @@ class Remedy:
         }
 
 
+def finite_or_none(x: Any) -> float | None:
+    """``x`` as a float when it is a finite number, else None (chart marks: rules build them,
+    the HTML report draws them)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
 @dataclass(frozen=True)
 class Mark:
     """What a finding draws on its run's chart, said by the rule that made it (the HTML report

@@ -10,7 +10,7 @@ from functools import cache
 import numpy as np
 
 from analyzer.curves import Curve, CurveSet
-from analyzer.findings import Finding
+from analyzer.findings import Finding, finite_or_none
 from analyzer.trends.cadence import epoch_level, epoch_means
 from analyzer.trends.extremum import blowup_onset, val_off_scale
 from analyzer.trends.levels import (
@@ -36,6 +36,7 @@ __all__ = [
     "epoch_means",
     "final_at_chance",
     "finding",
+    "finite_or_none",
     "flat_since",
     "fmt",
     "last_lr",
@@ -122,15 +123,6 @@ def _why(rule: str) -> str:
     from . import parse_doc
 
     return parse_doc(sys.modules[rule].__doc__ or "").get("Why it matters", "").strip()
-
-
-def finite_or_none(x) -> float | None:
-    """``x`` as a float when it is a finite number (for chart marks), else None."""
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if np.isfinite(v) else None
 
 
 def fmt(x: float) -> str:

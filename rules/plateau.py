@@ -238,9 +238,8 @@ def _corroborated(curves: CurveSet, k: int) -> bool:
     for m in (curves.val_metric, curves.train_metric):
         if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
             continue
-        v = np.asarray(m.values, dtype=float)
-        v = v[np.isfinite(v)]
-        if v.size and 0.0 <= float(np.median(v[-max(1, v.size // 3) :])) <= 1.5 / k:
+        end = end_metric(m)
+        if end is not None and 0.0 <= end <= 1.5 / k:
             return True
     return False
 

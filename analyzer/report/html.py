@@ -39,7 +39,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import __version__
-from ..findings import PROBLEM_KINDS, SEVERITY_RANK, Finding, Report, RunReport, step_range
+from ..findings import (
+    PROBLEM_KINDS,
+    SEVERITY_RANK,
+    Finding,
+    Report,
+    RunReport,
+    finite_or_none,
+    step_range,
+)
 from .plot import Band, Chart, HLine, Point, Series, VLine, chart_data, fmt_num
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -101,14 +109,6 @@ def fmt_evidence(key: str, value: Any) -> str:
     return str(value)
 
 
-def _num_or_none(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 # ---------------------------------------------------------------------------- charts
 
 
@@ -139,9 +139,9 @@ def _marks(refs: Refs, chart: Chart, f: Finding, n: int) -> None:
 
     title = f"#{n} {f.code} {f.name}: {f.message}"
     for m in f.marks:
-        start, end = _num_or_none(m.start), _num_or_none(m.end)
+        start, end = finite_or_none(m.start), finite_or_none(m.end)
         end = end if end is not None else start
-        value = _num_or_none(m.value)
+        value = finite_or_none(m.value)
         if m.role == "plateau" and start is not None:
             put(
                 "bands",
@@ -153,7 +153,7 @@ def _marks(refs: Refs, chart: Chart, f: Finding, n: int) -> None:
             label = f"plateau {fmt_num(value)}"
             put("hlines", HLine(value, label, "mk-plateau", start, end, title))
         elif m.role == "oscillation" and start is not None:
-            period = _num_or_none(m.period)
+            period = finite_or_none(m.period)
             label = f"{f.code} oscillation" + (
                 f", period ≈ {fmt_num(period)} steps" if period else ""
             )
@@ -172,7 +172,7 @@ def _marks(refs: Refs, chart: Chart, f: Finding, n: int) -> None:
         elif m.role == "asymptote" and value is not None:
             tip = f"{title} (fitted asymptote {fmt_num(value, 4)})"
             put("hlines", HLine(value, f"fitted asymptote {fmt_num(value)}", "mk-asym", title=tip))
-    start, end = _num_or_none(f.start_step), _num_or_none(f.end_step)
+    start, end = finite_or_none(f.start_step), finite_or_none(f.end_step)
     placed = any(m.role != "asymptote" for m in f.marks)  # a fitted level places nothing
     if not placed and f.severity != "info" and start is not None:
         if end is not None and end > start:
@@ -448,7 +448,7 @@ def _row(idx: int, rr: RunReport) -> list[Any]:
     w = rr.worst()
     s = rr.summary or {}
     nums = [
-        _num_or_none(s.get(k))
+        finite_or_none(s.get(k))
         for k in ("train_final", "train_best", "val_final", "val_best", "val_best_step")
     ]
     return [
