@@ -18,7 +18,7 @@ from .curves import CurveSet
 from .discover import RunSource, Skipped, discover, sniff_each
 from .findings import SEVERITY_RANK, Finding, Report, RunReport, run_json
 from .readers.hparams import SIDE_FILES
-from .runs import LoadResult, Run, assign, read_source
+from .runs import LoadResult, Run, read_run
 
 MIN_POINTS = 5
 
@@ -401,14 +401,11 @@ _Result = tuple[RunReport | None, "Run | None", list[Skipped], str | None]
 def _work(task: _Task, options: Options, keep_runs: bool, json_text: bool = False) -> _Result:
     """Read, assign roles, analyse one run (in a worker or in-process); with ``json_text``
     also the report's JSON text (made in the worker: the indenting encoder is slow)."""
-    run, skipped = read_source(task.src, task.root)
-    skipped = [Skipped(task.prefix + s.path, s.reason) for s in skipped]
+    run, skipped = read_run(
+        task.src, task.root, task.prefix, train_loss=options.train_loss, val_loss=options.val_loss
+    )
     if run is None:
         return None, None, skipped, None
-    if task.prefix:
-        run.id = task.prefix + run.id
-        run.frame = run.frame.assign(run=run.id)
-    assign(run, train_loss=options.train_loss, val_loss=options.val_loss)
     report = task.cached if task.cached is not None else analyze_run(run, options)
     text = run_json(report) if json_text else None
     return report, (run if keep_runs else None), skipped, text

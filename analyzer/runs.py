@@ -266,13 +266,32 @@ def load(
         for s in disc.skipped:
             out.skipped.append(Skipped(prefix + s.path, s.reason))
         for src in disc.runs:
-            run, skipped = read_source(src, disc.root)
-            out.skipped.extend(Skipped(prefix + s.path, s.reason) for s in skipped)
-            if run is None:
-                continue
-            if prefix:
-                run.id = prefix + run.id
-                run.frame = run.frame.assign(run=run.id)
-            assign(run, train_loss=train_loss, val_loss=val_loss)
-            out.runs.append(run)
+            run, skipped = read_run(
+                src, disc.root, prefix, train_loss=train_loss, val_loss=val_loss
+            )
+            out.skipped.extend(skipped)
+            if run is not None:
+                out.runs.append(run)
     return out
+
+
+def read_run(
+    src: RunSource,
+    root: Path,
+    prefix: str = "",
+    *,
+    train_loss: str | None = None,
+    val_loss: str | None = None,
+) -> tuple[Run | None, list[Skipped]]:
+    """Read one discovered run and assign its roles: the run (None when nothing was readable)
+    and the files skipped, with ``prefix`` (the root's name when several roots are checked)
+    in front of the run id and of every skipped path."""
+    run, skipped = read_source(src, root)
+    skipped = [Skipped(prefix + s.path, s.reason) for s in skipped]
+    if run is None:
+        return None, skipped
+    if prefix:
+        run.id = prefix + run.id
+        run.frame = run.frame.assign(run=run.id)
+    assign(run, train_loss=train_loss, val_loss=val_loss)
+    return run, skipped

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import analyzer.engine as engine
+import analyzer.runs as runs_module
 from analyzer.cache import DB_NAME, ResultCache, decode_result, encode_result
 from analyzer.cli import main
 from analyzer.engine import Options, analyze, check_stream, collect, open_cache
@@ -67,13 +68,13 @@ def _json(capsys, *argv: str) -> str:
 def reads(monkeypatch):
     """Counts the runs read (in this process: use jobs=1)."""
     seen: list[str] = []
-    real = engine.read_source
+    real = runs_module.read_source  # every run is read through it (runs.read_run)
 
     def spy(src, root=None):
         seen.append(src.run)
         return real(src, root)
 
-    monkeypatch.setattr(engine, "read_source", spy)
+    monkeypatch.setattr(runs_module, "read_source", spy)
     return seen
 
 
@@ -258,7 +259,7 @@ def test_the_log_folder_is_never_written(sweep, tmp_path, capsys, monkeypatch):
 
 def test_the_stream_does_not_keep_the_runs(sweep, monkeypatch):
     alive: list[weakref.ref] = []
-    real = engine.read_source
+    real = runs_module.read_source  # every run is read through it (runs.read_run)
 
     def tracking(src, root=None):
         run, skipped = real(src, root)
@@ -266,7 +267,7 @@ def test_the_stream_does_not_keep_the_runs(sweep, monkeypatch):
             alive.append(weakref.ref(run))
         return run, skipped
 
-    monkeypatch.setattr(engine, "read_source", tracking)
+    monkeypatch.setattr(runs_module, "read_source", tracking)
     options = Options.build()
     most = 0
     reports = []
