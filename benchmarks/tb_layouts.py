@@ -50,6 +50,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+# the bare walk (length fields only), tbparse and EventAccumulator of the reading benchmark
+import read_speed  # noqa: E402
+
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -187,20 +191,6 @@ def bare_walk(folder: Path) -> int:
     return count
 
 
-def bare_walk_nocrc(folder: Path) -> int:
-    """Records (a Python loop that only reads the length fields: ``read_speed.py``'s bare walk)."""
-    unpack = struct.Struct("<Q").unpack_from
-    count = 0
-    for path in _files(folder):
-        data = path.read_bytes()
-        n = len(data)
-        off = 0
-        while off + 12 <= n:
-            off += unpack(data, off)[0] + 16
-            count += 1
-    return count
-
-
 def read_curvelint(folder: Path) -> int:
     from analyzer.readers import tensorboard
 
@@ -218,9 +208,6 @@ def _best(fn, folder: Path, repeat: int) -> tuple[float, int]:
 
 
 def _slow_worker(tool: str, folder: Path) -> dict:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import read_speed  # the same readers as the reading benchmark
-
     fn = read_speed.read_tbparse if tool == "tbparse" else read_speed.read_accumulator
     t = time.perf_counter()
     rows = len(fn(folder))
@@ -275,7 +262,7 @@ def measure(
             walk_s = bare_s = cl_s = float("inf")
             for _ in range(repeat):
                 walk_s = min(walk_s, _best(bare_walk, folder, 1)[0])
-                bare_s = min(bare_s, _best(bare_walk_nocrc, folder, 1)[0])
+                bare_s = min(bare_s, _best(read_speed.read_bare_walk, folder, 1)[0])
                 t, cl_rows = _best(read_curvelint, folder, 1)
                 cl_s = min(cl_s, t)
             assert cl_rows == n, (layout, cl_rows, n)
