@@ -145,13 +145,17 @@ def _apply_deference(findings: list[Finding], chosen: list[rule_registry.Rule]) 
     """Drop the findings of a rule that declares ``DEFERS_TO`` (problem kinds) when the run has a
     finding of such a kind, warning or worse: e.g. the swings of a run that diverges (growing
     as it blows up, or before it turns NaN) are part of the divergence, not a separate
-    oscillation."""
+    oscillation. A finding that does not ``supersede`` (a state present from the first
+    evaluation on) explains nothing away."""
     defers = {r.code: tuple(getattr(r.module, "DEFERS_TO", ())) for r in chosen}
     out = []
     for f in findings:
         kinds = defers.get(f.code, ()) + tuple(f.defers_to)
         superseded = any(
-            g.kind in kinds and g is not f and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
+            g.kind in kinds
+            and g is not f
+            and g.supersedes
+            and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
             for g in findings
         )
         if not superseded:

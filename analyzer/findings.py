@@ -107,6 +107,10 @@ class Finding:
     #: problem kinds that, when the same run has a finding of one (warning or worse), explain
     #: this finding away (the engine then drops it); adds to the rule module's DEFERS_TO
     defers_to: tuple[str, ...] = ()
+    #: whether the findings that defer to this finding's kind are explained away by it; False
+    #: for a state present from the first evaluation on (a validation loss off scale from the
+    #: start), whose later ups and downs are not part of it
+    supersedes: bool = True
     #: whether the finding may be a passing state of a run still training (a live monitor
     #: announces it only when seen at two consecutive evaluations); the rule module's TRANSIENT
     transient: bool = False

@@ -12,7 +12,7 @@ import numpy as np
 from analyzer.curves import Curve, CurveSet
 from analyzer.findings import Finding, finite_or_none
 from analyzer.trends.cadence import epoch_level, epoch_means
-from analyzer.trends.extremum import blowup_onset, val_off_scale
+from analyzer.trends.extremum import diverged_at, val_off_scale
 from analyzer.trends.levels import (
     MIN_POINTS,
     Levels,
@@ -184,7 +184,7 @@ def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     """The curves cut just before the run diverges: the first NaN/inf of the training or
     validation loss, the first evaluation of a validation loss that is off scale from the start
     (100x the training loss), or the step where the validation loss blows up by orders of magnitude
-    (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
+    or rises tenfold and freezes (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
     curves as they are when nothing diverges; None when fewer than ``min_points`` evaluations
     of the validation loss (or metric) come before."""
     cuts = []
@@ -197,9 +197,9 @@ def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     if curves.val is not None:
         v = np.asarray(curves.val.values, dtype=float)
         fin = np.isfinite(v)
-        i = blowup_onset(v[fin])
-        if i is not None:
-            cuts.append(int(np.asarray(curves.val.steps)[fin][i]))
+        at = diverged_at(v[fin])
+        if at is not None:
+            cuts.append(int(np.asarray(curves.val.steps)[fin][at[0]]))
         if curves.train is not None:
             tr, va = curves.train, curves.val
             off = val_off_scale(tr.steps, tr.values, va.steps, va.values)

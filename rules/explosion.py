@@ -9,9 +9,11 @@ its start) and gives all of it back, ending above where it started, diverges too
 is less than twice its best. The rise is measured as a ratio of loss levels (scale-free)
 and must be well beyond the curve's own noise and a material part of the progress made.
 The *validation* loss diverges on its own when it jumps by 10x or more between two
-evaluations to at least 10x its best so far (or climbs to 100x it) and stays there, whatever the
-training loss shows (a running mean or a training-mode loss can hide weights that blew up); a
-validation loss that rises by tens of percent while the training loss keeps falling is
+evaluations to at least 10x its best so far (or climbs to 100x it) and stays there, never
+coming back near its best (one that keeps returning to it is swinging: OSC001), or when it rose
+to 10x its best and then froze, repeating one value (within 1%, without drift) for the last
+quarter of the evaluations or more, whatever the training loss shows (a running mean or a training-mode loss
+can hide weights that blew up); a validation loss that rises by tens of percent while the training loss keeps falling is
 overfitting (OVF001), not divergence. A validation loss that is already 100x or more above the
 training loss at its first evaluations and stays far above the training loss's starting level
 diverged within the first interval (or is not computed like the training loss: inputs scaled
@@ -46,7 +48,7 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding, Mark
-from analyzer.trends.extremum import OffScale, blowup_onset, val_off_scale
+from analyzer.trends.extremum import OffScale, diverged_at, val_off_scale
 
 from . import _remedies as R
 from ._common import clamp01, finding, fmt, last_lr, levels, max_lr
@@ -91,9 +93,11 @@ def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
     v = np.asarray(val.values, dtype=float)
     fin = np.isfinite(v)
     s, v = s[fin], v[fin]
-    i = blowup_onset(v, min_jump=min_jump, min_ratio=min_ratio)
-    if i is None:
+    at = diverged_at(v, min_jump=min_jump, min_ratio=min_ratio)
+    if at is None:
         return None
+    i = at[0]
+    pattern = "validation-frozen-after-blow-up" if at[1] else "validation-blow-up"
     base = float(np.min(v[:i]))
     level = float(np.median(v[i:]))
     return {
@@ -104,6 +108,7 @@ def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
         "ratio": level / base,
         "jump": float(v[i] / v[i - 1]),
         "evaluations_after": int(v.size - i),
+        "pattern": pattern,
     }
 
 
@@ -255,10 +260,14 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
         tail = tv[np.asarray(train.steps) >= vb["onset_step"]]
         if tail.size and np.isfinite(tail).all():
             note = f" while {train.tag} looks normal"
+    frozen = vb["pattern"] == "validation-frozen-after-blow-up"
     msg = (
         f"{val.tag} blows up at step {vb['onset_step']:,}: from its best {fmt(vb['best_value'])} "
-        f"to ~{fmt(vb['level_after'])} ({fmt(vb['ratio'])}x) and stays there{note}; the weights "
-        "were thrown off (a rise of orders of magnitude is divergence, not overfitting)"
+        f"to ~{fmt(vb['level_after'])} ({fmt(vb['ratio'])}x) and "
+        + ("then repeats that value to several digits" if frozen else "stays there")
+        + f"{note}; the weights were thrown off (a rise of orders of magnitude"
+        + (", frozen at one value," if frozen else "")
+        + " is divergence, not overfitting)"
     )
     ratio = float(vb["ratio"])
     return finding(
@@ -272,7 +281,7 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
             0.6 + 0.2 * min(1.0, np.log10(vb["ratio"]) / 4.0) + 0.2 * (vb["jump"] >= 10)
         ),
         message=msg,
-        evidence={**vb, "curve_role": "val", "pattern": "validation-blow-up"},
+        evidence={**vb, "curve_role": "val"},
         remedies=(
             R.lower_lr(lr),
             R.clip_gradients(),
@@ -296,6 +305,9 @@ def _offscale_finding(curves: CurveSet, off: OffScale) -> Finding:
     )
     return finding(
         __name__,
+        # off scale from the first evaluation: no part of the run came before it, and the
+        # validation loss's own ups and downs (swings, a rise) are judged on its own scale
+        supersedes=False,
         marks=(Mark("vline", "diverge", start=start),),
         curve=val.tag,
         start_step=start,

@@ -17,8 +17,9 @@ named like a regression loss (MSE, MAE, Huber...) whose class count C the run co
 loss started near ln(C) too, its hyperparameters give C classes, or an accuracy it logs is at
 chance; otherwise the level is just a level. A loss that flattened early at a high level while
 it swings around that level is at its noise floor: that is reported as an oscillation (OSC001),
-not as a plateau. A loss that blew up to twice its best or more and then sat within 10% of one
-level for the last quarter of the run or more is stuck after a blow-up: a divergence (DIV002)
+not as a plateau. A loss that blew up to twice its best or more (a validation loss: by DIV002's
+test, orders of magnitude or tenfold and frozen) and then sat within 10% of one level for the
+last quarter of the run or more is stuck after a blow-up: a divergence (DIV002)
 and a plateau at once, as LABELS-SPEC describes it. A loss that flattens after a decaying
 learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau;
 one that is still clearly falling is reported by PLT002 instead, and so is one making steady
@@ -59,6 +60,7 @@ import numpy as np
 
 from analyzer.curves import COMPLEMENT_PREFIX, Curve, CurveSet
 from analyzer.findings import Finding, Mark
+from analyzer.trends.extremum import diverged_at
 from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
@@ -270,6 +272,7 @@ def check(
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
+    judging_train = c is curves.train
     if c is curves.train and curves.val is not None:
         # judge the training loss at the evaluation cadence: per-iteration noise is not a trend
         es, ev = epoch_level(c, curves.val)
@@ -303,31 +306,44 @@ def check(
         and metric_end >= 0.97
     )
 
+    stuck_curve, SL = c, L
     blown = _stuck_after_blowup(L, min_ratio=min_blowup_ratio, min_fraction=min_stuck_fraction)
+    if blown is None and judging_train and curves.val is not None:
+        # the weights can be stuck where only the evaluation shows it (a training loss computed
+        # in training mode, or one that reads 0 on a collapsed batch): a validation loss that
+        # blew up by orders of magnitude (DIV002's test) and then sat still
+        VL = levels(curves.val)
+        vv = np.asarray(curves.val.values, dtype=float)
+        if VL is not None and diverged_at(vv[np.isfinite(vv)]) is not None:
+            vb = _stuck_after_blowup(
+                VL, min_ratio=min_blowup_ratio, min_fraction=min_stuck_fraction
+            )
+            if vb is not None:
+                blown, stuck_curve, SL = vb, curves.val, VL
     if blown is not None:
         since, ratio = blown
-        frac = (L.last_step - since) / L.span
+        frac = (SL.last_step - since) / SL.span
         msg = (
-            f"{c.tag} is stuck at ~{fmt(L.final)} since step {since:,} ({pct(frac)} of the run), "
-            f"{fmt(ratio)}x its best {fmt(L.best)} (step {L.best_step:,}) before it blew up: the "
-            "weights were thrown into a region they do not leave"
+            f"{stuck_curve.tag} is stuck at ~{fmt(SL.final)} since step {since:,} ({pct(frac)} of "
+            f"the run), {fmt(ratio)}x its best {fmt(SL.best)} (step {SL.best_step:,}) before it "
+            "blew up: the weights were thrown into a region they do not leave"
         )
         evidence = {
             "pattern": "stuck-after-blow-up",
-            "best_value": L.best,
-            "best_step": L.best_step,
-            "plateau_level": L.final,
+            "best_value": SL.best,
+            "best_step": SL.best_step,
+            "plateau_level": SL.final,
             "flat_since_step": since,
             "flat_fraction": frac,
             "ratio_to_best": ratio,
         }
         remedies = [
-            R.restore_best(L.best_step),
+            R.restore_best(SL.best_step),
             R.lower_lr(lr),
             R.clip_gradients(),
             R.warmup(lr),
         ]
-        return [_finding(c.tag, since, L.last_step, 0.75, msg, evidence, remedies)]
+        return [_finding(stuck_curve.tag, since, SL.last_step, 0.75, msg, evidence, remedies)]
     if L.positive and L.initial > 0:
         removed = 1.0 - L.final / L.initial
         if removed < -stuck_fraction:

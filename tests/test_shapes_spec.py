@@ -312,3 +312,51 @@ def test_chance_claim_for_many_classes_when_the_run_declares_them():
     c = CurveSet(run="t", train=Curve.of(e, v, tag="loss"), hparams={"num_classes": 26})
     got = findings_of(c, "PLT001")
     assert got and got[0].evidence.get("chance_classes") == 26
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("train_after", ["zero", "normal"])
+def test_validation_rising_tenfold_then_frozen_is_divergence_and_plateau(scale, train_after):
+    # val 0.6 -> 0.45, then climbs 20x within a few evaluations and repeats one value to several
+    # digits for the rest; the training loss reads 0, or goes on normally: the weights died
+    rng = np.random.default_rng(4)
+    e = np.arange(80)
+    val = np.r_[0.6 - 0.15 * np.arange(6) / 5, [1.9, 3.0, 6.1, 8.4], np.full(70, 9.428)]
+    val[10:] *= 1 + rng.normal(0, 2e-4, 70)
+    train = 0.5 * np.exp(-e / 10) + 0.05
+    if train_after == "zero":
+        train[10:] = 0.0
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert {"divergence", "plateau"} <= got and "overfitting" not in got
+    (d,) = findings_of(cs(train=(e, scale * train), val=(e, scale * val)), "DIV002")
+    assert d.evidence["pattern"] == "validation-frozen-after-blow-up"
+
+
+def test_validation_rising_tenfold_and_still_creeping_is_overfitting():
+    e = np.arange(100)
+    train = 0.5 * np.exp(-e / 8) + 1e-4
+    val = np.r_[0.1 - 0.07 * np.arange(10) / 9, 0.03 + 0.27 * (1 - np.exp(-np.arange(90) / 25))]
+    got = kinds(cs(train=(e, train), val=(e, val)))
+    assert "overfitting" in got and "divergence" not in got
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_validation_dropping_back_to_its_best_between_spikes_is_oscillation(scale):
+    # the validation loss keeps returning to ~1e-3 of its spikes: swings, not a blow-up
+    rng = np.random.default_rng(5)
+    e = np.arange(100)
+    val = np.exp(rng.uniform(np.log(3e-4), np.log(0.7), 100))
+    train = 0.5 * np.exp(-e / 15) + 0.01
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert "oscillation" in got and "divergence" not in got
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_swings_of_a_validation_loss_off_scale_from_the_start_are_still_judged(scale):
+    # val 1e4x the training loss from its first evaluation (divergence), and it swings +-30%
+    # from one evaluation to the next on its own scale: that is an oscillation as well
+    e = np.arange(60)
+    train = 2.0 * np.exp(-e / 10) + 0.01
+    val = 5e4 * (1 + 0.3 * (-1.0) ** e) * (1 + 0.002 * e)
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert {"divergence", "oscillation"} <= got

@@ -10,7 +10,15 @@ decade are analysed in log10 space unless ``space`` says otherwise; every result
 
 from .asymptote import AsymptoteFit, fit_asymptote
 from .cadence import epoch_level, epoch_means
-from .extremum import LevelShift, OffScale, blowup_onset, level_shift, val_off_scale
+from .extremum import (
+    LevelShift,
+    OffScale,
+    blowup_onset,
+    diverged_at,
+    frozen_after_rise,
+    level_shift,
+    val_off_scale,
+)
 from .levels import Levels, Tail, final_at_chance, flat_since, summarize, tail
 from .oscillation import (
     CadenceSwings,
@@ -65,6 +73,8 @@ __all__ = [
     "auto_window",
     "bin_medians",
     "blowup_onset",
+    "diverged_at",
+    "frozen_after_rise",
     "bounce",
     "cadence_swings",
     "choose_log_space",

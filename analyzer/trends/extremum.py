@@ -69,13 +69,16 @@ def level_shift(
 
 
 def blowup_onset(
-    values: np.ndarray, *, min_jump: float = 10.0, min_ratio: float = 100.0, hold: float = 0.7
+    values: np.ndarray, *, min_jump: float = 10.0, min_ratio: float = 100.0, hold: float = 0.9
 ) -> int | None:
     """Index of the first finite point of a positive curve at which it blows up for good: it is
     at least ``min_jump`` times the lowest value before it, at least ``hold`` of the points from
-    there on stay that high, and their median is ``min_ratio`` times that lowest value, or
-    ``min_jump`` times it when the point itself jumped ``min_jump`` times above the one before
-    (abrupt, not a gradual rise). Indexes refer to the finite points; None when there is none."""
+    there on stay that high and at most one comes back within ``sqrt(min_jump)`` times that
+    lowest value (a curve that keeps returning to its best is swinging, not blown up), their
+    median is ``min_jump`` times the median of the five points before (a new level, not one the
+    curve already visited), and that median is ``min_ratio`` times that lowest value, or ``min_jump`` times it when the
+    point itself jumped ``min_jump`` times above the one before (abrupt, not a gradual rise).
+    Indexes refer to the finite points; None when there is none."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size < 3 or not (v > 0).all():
@@ -88,11 +91,71 @@ def blowup_onset(
         later = v[i:]
         if np.mean(later >= min_jump * base) < hold:
             continue
+        if np.sum(later < np.sqrt(min_jump) * base) > 1:
+            continue
+        if np.median(later) < min_jump * float(np.median(v[max(0, i - 5) : i])):
+            continue  # no higher than the curve already was just before: swings, not a blow-up
         ratio = float(np.median(later)) / base
         if ratio >= min_ratio or (v[i] / v[i - 1] >= min_jump and ratio >= min_jump):
             return i
         return None
     return None
+
+
+def frozen_after_rise(
+    values: np.ndarray,
+    *,
+    min_ratio: float = 10.0,
+    band: float = 0.01,
+    min_fraction: float = 0.25,
+    min_points: int = 3,
+) -> tuple[int, int] | None:
+    """(onset, frozen) indexes when a positive curve rose to ``min_ratio`` times its lowest
+    value before and then froze: every point of its trailing stretch lies within ``band``
+    (relative) of the last value with no drift across its second half (a straight-line fit
+    moves less than a tenth of ``band``), that stretch holding ``min_fraction`` of the points or more (and
+    ``min_points``). A loss repeating one value to several digits far above its best is
+    a network that stopped computing anything useful (dead units, saturated outputs), not a
+    model that fits its training data too well: overfitting moves with the training loss.
+    ``onset`` is the first point after that lowest value from which the curve stays above
+    ``sqrt(min_ratio)`` times it. Indexes refer to the finite points; None otherwise."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = v.size
+    if n < min_points + 2 or not (v > 0).all():
+        return None
+    off = np.abs(v / v[-1] - 1.0) > band
+    idx = np.flatnonzero(off)
+    if not idx.size:
+        return None  # constant from the first point: nothing rose
+    frozen = int(idx[-1]) + 1
+    if n - frozen < max(min_points, min_fraction * n):
+        return None
+    seg = v[frozen:][(n - frozen) // 2 :]  # its second half: past any settling-in
+    drift = float(np.polyfit(np.arange(seg.size), seg, 1)[0]) * (seg.size - 1) / float(v[-1])
+    if abs(drift) > band / 10:
+        return None  # still creeping (a saturating rise): not one value repeated
+    ib = int(np.argmin(v[:frozen]))
+    base = float(v[ib])
+    if v[-1] < min_ratio * base:
+        return None
+    high = v[ib + 1 :] >= np.sqrt(min_ratio) * base
+    stays = np.flip(np.logical_and.accumulate(np.flip(high)))
+    onset = ib + 1 + int(np.argmax(stays))
+    return onset, frozen
+
+
+def diverged_at(
+    values: np.ndarray, *, min_jump: float = 10.0, min_ratio: float = 100.0
+) -> tuple[int, bool] | None:
+    """(index, frozen) of a positive curve's blow-up: ``blowup_onset`` (frozen False), else the
+    onset of ``frozen_after_rise`` to ``min_jump`` times its best (frozen True). Indexes refer
+    to the finite points; None when it did neither."""
+    i = blowup_onset(values, min_jump=min_jump, min_ratio=min_ratio)
+    if i is not None:
+        return i, False
+    fr = frozen_after_rise(values, min_ratio=min_jump)
+    return (fr[0], True) if fr is not None else None
 
 
 @dataclass(frozen=True)
