@@ -28,10 +28,11 @@ around its trend, found in any of four ways:
   wiggles of a loss that converged to a small fraction of its start show only on a log scale
   and are not reported.
 
-A training loss averaged from several minibatch losses per evaluation interval whose validation
-loss is quiet (swinging by less than 5% of its level in its second half, and with no zig-zag
-stretch of 5% anywhere) is minibatch noise, however large (LABELS-SPEC): its swings are not
-reported.
+When a validation loss is logged (8 evaluations or more), the training loss's swings count only
+when the validation loss swings too: by 10% of its level or more in its second half, and visibly
+on a linear plot (3% of its overall scale) or by a factor of 1.5. The validation loss is computed
+on a fixed set, so it shows whether the weights swing; a training loss swinging beside a calm
+validation loss is minibatch noise, however large (LABELS-SPEC), and is not reported.
 
 Swings by a factor of two or more around the trend (x2 and /2) count as visible whatever the
 curve's starting scale (on a log plot they stand out at any level) when no validation loss says
@@ -369,15 +370,18 @@ def _swings(
     # Without a swinging validation loss, the training loss's own swings must be a visible
     # fraction of its overall scale (not 1e-4 wiggles after a drop from 1.0) and, when they are
     # averages of a few sampled minibatch losses, well beyond the sampling noise of those averages.
+    # LABELS-SPEC: the validation loss is computed on a fixed set, so it shows whether the
+    # weights swing; a training loss that swings while it stays calm (or wiggles only where a
+    # log scale shows it) is minibatch noise, whatever its size. With a validation loss to judge
+    # by, the training loss's swings count only when it swings too, visibly.
     val_swings = val_quiet = False
     if c is curves.train and curves.val is not None:
         vb = bounce(*_finite(curves.val))
-        val_swings = vb is not None and vb[0] >= min_val_bounce
-        # LABELS-SPEC: a noisy training loss beside a smooth validation loss is minibatch
-        # noise, whatever its size: the swings must show in the validation loss
-        if vb is not None and vb[0] < 0.5 * min_val_bounce and rel_se is not None:
-            zz = cadence_swings(*_finite(curves.val))
-            val_quiet = zz is None or zz.amplitude < 0.5 * min_val_bounce
+        if vb is not None:
+            val_swings = vb[0] >= min_val_bounce and (
+                vb[1] >= min_scale or vb[0] >= VAL_FACTOR_SWING
+            )
+            val_quiet = not val_swings
     beyond_sampling = bnc is not None and not (
         bnc[0] < min_sampling_excess * sampling_noise(rel_se, slice(-len(bnc[3]), None))
     )

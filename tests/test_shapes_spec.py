@@ -360,3 +360,15 @@ def test_swings_of_a_validation_loss_off_scale_from_the_start_are_still_judged(s
     val = 5e4 * (1 + 0.3 * (-1.0) ** e) * (1 + 0.002 * e)
     got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
     assert {"divergence", "oscillation"} <= got
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_training_swings_beside_a_validation_loss_wiggling_only_on_a_log_scale_are_noise(scale):
+    # both fall 10x and converge; the training loss then swings +-35% from epoch to epoch while
+    # the validation loss wiggles +-10% around a level a tenth of its start: on a linear plot
+    # the validation loss is flat, so the weights are not swinging (LABELS-SPEC)
+    rng = np.random.default_rng(8)
+    e = np.arange(80)
+    train = (0.05 + 0.66 * np.exp(-e / 6)) * np.exp(rng.normal(0, 0.35, e.size))
+    val = (0.047 + 0.46 * np.exp(-e / 6)) * np.exp(rng.normal(0, 0.1, e.size))
+    assert "oscillation" not in kinds(cs(train=(e, scale * train), val=(e, scale * val)))
