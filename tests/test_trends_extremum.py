@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from analyzer.trends import blowup_onset, level_shift
+from analyzer.trends import blowup_onset, diverged_at, level_shift
 
 
 def _noisy_rise(seed: int, rise: float, n: int = 60, noise: float = 0.08):
@@ -79,3 +79,17 @@ def test_val_off_scale_from_the_start_and_scale_free():
     back = np.r_[np.full(3, 1.4e4), np.full(9, 2.0)]
     assert val_off_scale(s, train, s, back) is None
     assert val_off_scale(s[:2], train[:2], s[:2], val[:2]) is None
+
+
+def test_blowup_onset_needs_a_level_the_curve_never_visited():
+    # a validation loss jumping between 1e-8 and 3.7 all run; it ends on five evaluations near
+    # 1e-2, far above its lowest point but well inside the range it kept visiting: not a blow-up
+    rng = np.random.default_rng(3)
+    v = np.exp(rng.uniform(np.log(1e-8), np.log(3.7), 45))
+    v[40:45] = [2e-8, 1e-7, 5e-8, 3e-8, 4e-8]
+    v = np.r_[v, [0.012, 0.009, 0.011, 0.008, 0.01]]
+    assert blowup_onset(v) is None
+    assert diverged_at(v) is None
+    # the same end far above anything before it is one
+    w = np.r_[v[:45], [40.0, 50.0, 45.0, 60.0, 55.0]]
+    assert blowup_onset(w) == 45

@@ -75,8 +75,8 @@ def blowup_onset(
     at least ``min_jump`` times the lowest value before it, at least ``hold`` of the points from
     there on stay that high and at most one comes back within ``sqrt(min_jump)`` times that
     lowest value (a curve that keeps returning to its best is swinging, not blown up), their
-    median is ``min_jump`` times the median of the five points before (a new level, not one the
-    curve already visited), and that median is ``min_ratio`` times that lowest value, or ``min_jump`` times it when the
+    median is ``min_jump`` times the median of the five points before and the upper quartile of
+    all points before (a new level, not one the curve already visited), and that median is ``min_ratio`` times that lowest value, or ``min_jump`` times it when the
     point itself jumped ``min_jump`` times above the one before (abrupt, not a gradual rise).
     Indexes refer to the finite points; None when there is none."""
     v = np.asarray(values, dtype=float)
@@ -93,8 +93,9 @@ def blowup_onset(
             continue
         if np.sum(later < np.sqrt(min_jump) * base) > 1:
             continue
-        if np.median(later) < min_jump * float(np.median(v[max(0, i - 5) : i])):
-            continue  # no higher than the curve already was just before: swings, not a blow-up
+        typical = max(float(np.median(v[max(0, i - 5) : i])), float(np.quantile(v[:i], 0.75)))
+        if np.median(later) < min_jump * typical:
+            continue  # no higher than the curve already was: swings, not a blow-up
         ratio = float(np.median(later)) / base
         if ratio >= min_ratio or (v[i] / v[i - 1] >= min_jump and ratio >= min_jump):
             return i
