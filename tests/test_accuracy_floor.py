@@ -16,9 +16,9 @@ FLOORS = {
     # frozen: never tuned on (first measured at 0.871 and 0.807)
     "holdout2": (0.80, 0.10),
     "gen3": (0.76, 0.16),
-    # frozen, made last (generator 5, labeller 7): first measured at 0.763, false alarms 25%
-    "gen5": (0.72, 0.30),
     # development
+    # frozen until 2026-12-07 (first measured at 0.763, false alarms 25%; 0.788 when unfrozen)
+    "gen5": (0.78, 0.20),
     "real-logs": (0.80, 0.10),
     "training": (0.90, 0.12),
     "holdout": (0.87, 0.10),
