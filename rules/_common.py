@@ -12,7 +12,7 @@ import numpy as np
 from analyzer.curves import Curve, CurveSet
 from analyzer.findings import Finding, finite_or_none
 from analyzer.trends.cadence import epoch_level, epoch_means
-from analyzer.trends.extremum import diverged_at, val_off_scale
+from analyzer.trends.extremum import diverged_at, risen_from_start, val_off_scale
 from analyzer.trends.levels import (
     MIN_POINTS,
     Levels,
@@ -45,6 +45,7 @@ __all__ = [
     "max_lr",
     "pct",
     "tail",
+    "train_ends_above_start",
 ]
 
 
@@ -180,11 +181,19 @@ def best_metric(curve) -> float | None:
     return float(v.max() if curve.direction == "max" else v.min())
 
 
+def train_ends_above_start(train: Curve | None) -> bool:
+    """The training loss (positive) ends, at its smoothed final level, no lower than its first
+    logged value: it kept nothing of what it learned."""
+    L = levels(train) if train is not None else None
+    return L is not None and L.positive and L.final >= float(L.prep.values[0])
+
+
 def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     """The curves cut just before the run diverges: the first NaN/inf of the training or
     validation loss, the first evaluation of a validation loss that is off scale from the start
     (100x the training loss), or the step where the validation loss blows up by orders of magnitude
-    or rises tenfold and freezes (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
+    or rises tenfold and freezes, or ends several times its first value while the training loss
+    ends no lower than it started (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
     curves as they are when nothing diverges; None when fewer than ``min_points`` evaluations
     of the validation loss (or metric) come before."""
     cuts = []
@@ -200,6 +209,9 @@ def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
         at = diverged_at(v[fin])
         if at is not None:
             cuts.append(int(np.asarray(curves.val.steps)[fin][at[0]]))
+        rise = risen_from_start(v[fin]) if train_ends_above_start(curves.train) else None
+        if rise is not None:
+            cuts.append(int(np.asarray(curves.val.steps)[fin][rise]))
         if curves.train is not None:
             tr, va = curves.train, curves.val
             off = val_off_scale(tr.steps, tr.values, va.steps, va.values)

@@ -14,7 +14,9 @@ coming back near its best (one that keeps returning to it is swinging: OSC001), 
 to 10x its best and then froze, repeating one value (within 1%, without drift) for the last
 quarter of the evaluations or more, whatever the training loss shows (a running mean or a training-mode loss
 can hide weights that blew up); a validation loss that rises by tens of percent while the training loss keeps falling is
-overfitting (OVF001), not divergence. A validation loss that is already 100x or more above the
+overfitting (OVF001), not divergence; one that ends three times its first value or more while
+the training loss ends no lower than its own first value rose together with it: the run
+kept nothing it learned, which is divergence too. A validation loss that is already 100x or more above the
 training loss at its first evaluations and stays far above the training loss's starting level
 diverged within the first interval (or is not computed like the training loss: inputs scaled
 differently, a sum instead of a mean): a training loss that falls, or even memorises its data,
@@ -48,10 +50,10 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding, Mark
-from analyzer.trends.extremum import OffScale, diverged_at, val_off_scale
+from analyzer.trends.extremum import OffScale, diverged_at, risen_from_start, val_off_scale
 
 from . import _remedies as R
-from ._common import clamp01, finding, fmt, last_lr, levels, max_lr
+from ._common import clamp01, finding, fmt, last_lr, levels, max_lr, train_ends_above_start
 
 CODE = "DIV002"
 NAME = "loss-explosion"
@@ -78,6 +80,37 @@ def _val_change(val, onset: int) -> float | None:
     if best <= 0 or (after <= 0).any():
         return None
     return float(np.median(after) / best - 1.0)
+
+
+def _joint_rise(curves: CurveSet, *, min_ratio: float) -> dict | None:
+    """The validation loss ends ``min_ratio`` times above its first value or more
+    (``risen_from_start``) while the training loss ends no lower than its first value: both
+    rose together, which LABELS-SPEC calls divergence ("the loss ends far above where it
+    started"), not overfitting (a validation loss rising while the training loss keeps
+    falling)."""
+    val = curves.val
+    if val is None or not train_ends_above_start(curves.train):
+        return None
+    s = np.asarray(val.steps)
+    v = np.asarray(val.values, dtype=float)
+    fin = np.isfinite(v)
+    s, v = s[fin], v[fin]
+    i = risen_from_start(v, min_ratio=min_ratio)
+    if i is None:
+        return None
+    base = float(np.min(v[:i]))
+    level = float(np.median(v[-max(3, v.size // 3) :]))
+    return {
+        "onset_step": int(s[i]),
+        "best_value": base,
+        "best_step": int(s[:i][np.argmin(v[:i])]),
+        "level_after": level,
+        "ratio": level / base,
+        "jump": float(v[i] / v[i - 1]),
+        "evaluations_after": int(v.size - i),
+        "first_value": float(v[0]),
+        "pattern": "validation-and-training-rise",
+    }
 
 
 def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
@@ -122,6 +155,7 @@ def check(
     min_val_blowup: float = 100.0,
     min_val_jump: float = 10.0,
     min_val_offset: float = 100.0,
+    min_joint_rise: float = 3.0,
 ) -> list[Finding]:
     """``min_ratio``: final/best level that counts as an explosion (for positive losses);
     ``min_noise_units``: the rise must exceed this many noise sigmas; ``min_progress_fraction``:
@@ -134,7 +168,9 @@ def check(
     evaluations to a level ``min_val_jump`` times its best so far (or rises to ``min_val_blowup``
     times it) and stays there, whatever the training loss does; ``min_val_offset``: ... or it
     starts this many times above the training loss and stays ten times above the training loss's
-    starting level."""
+    starting level; ``min_joint_rise``: ... or it ends this many times above its first value
+    while the training loss ends no lower than it started (both rose: nothing was learned that
+    lasted)."""
     found = _train_explosion(
         curves,
         min_ratio=min_ratio,
@@ -145,6 +181,8 @@ def check(
     if found:
         return found
     vb = _val_blowup(curves.val, min_ratio=min_val_blowup, min_jump=min_val_jump)
+    if vb is None:
+        vb = _joint_rise(curves, min_ratio=min_joint_rise)
     if vb is not None:
         return [_val_finding(curves, vb)]
     if curves.train is not None and curves.val is not None:
@@ -261,14 +299,23 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
         if tail.size and np.isfinite(tail).all():
             note = f" while {train.tag} looks normal"
     frozen = vb["pattern"] == "validation-frozen-after-blow-up"
-    msg = (
-        f"{val.tag} blows up at step {vb['onset_step']:,}: from its best {fmt(vb['best_value'])} "
-        f"to ~{fmt(vb['level_after'])} ({fmt(vb['ratio'])}x) and "
-        + ("then repeats that value to several digits" if frozen else "stays there")
-        + f"{note}; the weights were thrown off (a rise of orders of magnitude"
-        + (", frozen at one value," if frozen else "")
-        + " is divergence, not overfitting)"
-    )
+    if vb["pattern"] == "validation-and-training-rise":
+        msg = (
+            f"{val.tag} rises from {fmt(vb['first_value'])} at its first evaluation to "
+            f"~{fmt(vb['level_after'])} ({fmt(vb['level_after'] / vb['first_value'])}x) from step "
+            f"{vb['onset_step']:,} and stays there, while {train.tag if train else 'training'} "
+            "ends no lower than it started: the run diverged (both losses rose; overfitting is "
+            "a validation loss rising while the training loss keeps falling)"
+        )
+    else:
+        msg = (
+            f"{val.tag} blows up at step {vb['onset_step']:,}: from its best "
+            f"{fmt(vb['best_value'])} to ~{fmt(vb['level_after'])} ({fmt(vb['ratio'])}x) and "
+            + ("then repeats that value to several digits" if frozen else "stays there")
+            + f"{note}; the weights were thrown off (a rise of orders of magnitude"
+            + (", frozen at one value," if frozen else "")
+            + " is divergence, not overfitting)"
+        )
     ratio = float(vb["ratio"])
     return finding(
         __name__,

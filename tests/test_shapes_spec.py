@@ -372,3 +372,29 @@ def test_training_swings_beside_a_validation_loss_wiggling_only_on_a_log_scale_a
     train = (0.05 + 0.66 * np.exp(-e / 6)) * np.exp(rng.normal(0, 0.35, e.size))
     val = (0.047 + 0.46 * np.exp(-e / 6)) * np.exp(rng.normal(0, 0.1, e.size))
     assert "oscillation" not in kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_validation_and_training_rising_together_is_divergence_not_overfitting(scale):
+    # a learning rate too high: after two epochs both losses jump; the validation loss stays ~5x
+    # its first value (short of a blow-up by orders of magnitude) and the training loss settles
+    # above where it started (LABELS-SPEC: the loss ends several times its first value; val and
+    # train rising together is not overfitting)
+    rng = np.random.default_rng(9)
+    e = np.arange(40)
+    train = np.r_[1.2, 0.9, 8.3, 4.1, 2.9, np.full(35, 2.32)] * np.exp(rng.normal(0, 0.01, 40))
+    val = np.r_[1.1, 0.8, 9.6, 7.2, np.full(36, 6.3)] * np.exp(rng.normal(0, 0.05, 40))
+    got = kinds(cs(train=(e, scale * train), val=(e, scale * val)))
+    assert "divergence" in got and "overfitting" not in got
+    (d,) = findings_of(cs(train=(e, scale * train), val=(e, scale * val)), "DIV002")
+    assert d.evidence["pattern"] == "validation-and-training-rise"
+
+
+def test_validation_rising_while_training_falls_is_overfitting_not_divergence():
+    # the same validation curve beside a training loss that keeps falling: overfitting
+    rng = np.random.default_rng(9)
+    e = np.arange(40)
+    train = 1.2 * np.exp(-e / 6) + 0.01
+    val = np.r_[1.1, 0.8, 0.7, np.linspace(0.75, 1.4, 37)] * np.exp(rng.normal(0, 0.02, 40))
+    got = kinds(cs(train=(e, train), val=(e, val)))
+    assert "overfitting" in got and "divergence" not in got

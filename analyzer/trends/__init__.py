@@ -17,6 +17,7 @@ from .extremum import (
     diverged_at,
     frozen_after_rise,
     level_shift,
+    risen_from_start,
     val_off_scale,
 )
 from .levels import Levels, Tail, final_at_chance, flat_since, summarize, tail
@@ -86,6 +87,7 @@ __all__ = [
     "flat_since",
     "gls_power",
     "level_shift",
+    "risen_from_start",
     "lowess",
     "lowess_variance_factor",
     "mad_sigma",

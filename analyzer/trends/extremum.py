@@ -159,6 +159,25 @@ def diverged_at(
     return (fr[0], True) if fr is not None else None
 
 
+def risen_from_start(values: np.ndarray, *, min_ratio: float = 3.0) -> int | None:
+    """Index of the point from which a positive curve stays above ``sqrt(min_ratio)`` times its
+    first value, when it ends ``min_ratio`` times above that first value or more (the median of
+    its last third, with four in five of those points at least half that high); None otherwise
+    (or when it was that high from its first point on). Indexes refer to the finite points."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 6 or not (v > 0).all():
+        return None
+    first = float(v[0])
+    late = v[-max(3, v.size // 3) :]
+    if np.median(late) < min_ratio * first or np.mean(late >= 0.5 * min_ratio * first) < 0.8:
+        return None
+    high = v >= np.sqrt(min_ratio) * first
+    stays = np.flip(np.logical_and.accumulate(np.flip(high)))
+    i = int(np.argmax(stays))
+    return i if i > 0 else None
+
+
 @dataclass(frozen=True)
 class OffScale:
     """A validation loss far above the training loss from its first evaluations on: ``at_start``
