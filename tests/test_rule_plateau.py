@@ -92,3 +92,21 @@ def test_steady_slow_progress_is_not_a_plateau():
     flat = np.r_[np.linspace(1.0, 0.84, 6), np.full(34, 0.84)] * (1 + rng.normal(0, 0.003, 40))
     f = plateau.check(cs(train=(t, flat)))
     assert [x.code for x in f] == ["PLT001"] and f[0].evidence.get("steady_progress") is not True
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 1e4])
+def test_flattening_at_a_level_that_is_not_chance_after_a_real_drop_is_not_called_stuck(scale):
+    # removes a third of its start, then flat for the last 70%: converged or capacity-limited, the
+    # run alone cannot tell (LABELS-SPEC: that needs a chance level or sibling runs)
+    s = signals.early_plateau(n=100, start=2.0, level=1.3, onset_fraction=0.3, seed=7)
+    assert plateau.check(cs(train=(s.steps, scale * s.values))) == []
+
+
+def test_flattening_at_chance_after_a_drop_is_a_plateau():
+    # the same shape, flat at ln(4) after starting at ln(4) + 0.9 with a 4-class accuracy at 0.25
+    s = signals.early_plateau(
+        n=100, start=np.log(4) + 0.9, level=np.log(4), onset_fraction=0.3, seed=7
+    )
+    acc = np.full(s.steps.size, 0.25)
+    f = plateau.check(cs(train=(s.steps, s.values), val_metric=(s.steps, acc)))
+    assert [x.code for x in f] == ["PLT001"]
