@@ -193,6 +193,8 @@ SETS = {
     "gen4": ("fixtures/gen4", "development", "generator 4 (JAX, tensorboardX), labeller 6"),
     # frozen until 2026-12-07 (0.763 when made, 0.788 when unfrozen), then studied: gen6 replaces it
     "gen5": ("fixtures/gen5", "development", "generator 5 (PyTorch, 8 writers), labeller 7"),
+    # made 2026-12-07 by a generator and a labeller that never saw the rules: never studied
+    "gen6": ("fixtures/gen6", "frozen", "generator 6 (Keras callbacks, 4 writers), labeller 8"),
 }
 
 
