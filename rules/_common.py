@@ -12,7 +12,7 @@ import numpy as np
 from analyzer.curves import Curve, CurveSet
 from analyzer.findings import Finding, finite_or_none
 from analyzer.trends.cadence import epoch_level, epoch_means
-from analyzer.trends.extremum import diverged_at, risen_from_start, val_off_scale
+from analyzer.trends.extremum import collapsed, diverged_at, risen_from_start, val_off_scale
 from analyzer.trends.levels import (
     MIN_POINTS,
     Levels,
@@ -43,6 +43,7 @@ __all__ = [
     "levels",
     "lr_decayed",
     "max_lr",
+    "metric_collapse",
     "pct",
     "tail",
     "train_ends_above_start",
@@ -188,12 +189,46 @@ def train_ends_above_start(train: Curve | None) -> bool:
     return L is not None and L.positive and L.final >= float(L.prep.values[0])
 
 
+def metric_collapse(curves: CurveSet, *, max_fraction: float = 0.5) -> dict | None:
+    """The validation metric (higher is better, in [0, 1]: accuracy, F1) fell to
+    ``max_fraction`` of its best or less and stays there (``trends.collapsed``), and the
+    validation loss agrees: it ends (median of its last third) above its first value. The model
+    gave back what it had learned (LABELS-SPEC: "gave back most of its progress and stays
+    there"), which a loss alone can hide when it rises by less than several times its start (a
+    classifier collapsing to a constant prediction ends near ln(C)). None otherwise."""
+    m, val = curves.val_metric, curves.val
+    if m is None or val is None or m.direction != "max":
+        return None
+    mv = np.asarray(m.values, dtype=float)
+    fin = np.isfinite(mv)
+    i = collapsed(mv[fin], max_fraction=max_fraction)
+    if i is None:
+        return None
+    vv = np.asarray(val.values, dtype=float)
+    vv = vv[np.isfinite(vv)]
+    if vv.size < 3 or float(np.median(vv[-max(1, vv.size // 3) :])) <= float(vv[0]):
+        return None
+    ms, mv = np.asarray(m.steps)[fin], mv[fin]
+    third = max(2, mv.size // 3)
+    ib = int(np.argmax(mv[:i]))
+    return {
+        "onset_step": int(ms[i]),
+        "metric": m.tag,
+        "metric_best": float(mv[ib]),
+        "metric_best_step": int(ms[ib]),
+        "metric_end": float(np.median(mv[-third:])),
+        "val_first": float(vv[0]),
+        "val_end": float(np.median(vv[-max(1, vv.size // 3) :])),
+    }
+
+
 def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     """The curves cut just before the run diverges: the first NaN/inf of the training or
     validation loss, the first evaluation of a validation loss that is off scale from the start
     (100x the training loss), or the step where the validation loss blows up by orders of magnitude
     or rises tenfold and freezes, or ends several times its first value while the training loss
-    ends no lower than it started (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
+    ends no lower than it started, or where a bounded validation metric collapses to half its
+    best for good (DIV001/DIV002 report those; LABELS-SPEC judges the other kinds on what came before). The
     curves as they are when nothing diverges; None when fewer than ``min_points`` evaluations
     of the validation loss (or metric) come before."""
     cuts = []
@@ -212,6 +247,9 @@ def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
         rise = risen_from_start(v[fin]) if train_ends_above_start(curves.train) else None
         if rise is not None:
             cuts.append(int(np.asarray(curves.val.steps)[fin][rise]))
+        mc = metric_collapse(curves)
+        if mc is not None:
+            cuts.append(mc["onset_step"])
         if curves.train is not None:
             tr, va = curves.train, curves.val
             off = val_off_scale(tr.steps, tr.values, va.steps, va.values)

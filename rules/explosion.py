@@ -16,7 +16,10 @@ quarter of the evaluations or more, whatever the training loss shows (a running 
 can hide weights that blew up); a validation loss that rises by tens of percent while the training loss keeps falling is
 overfitting (OVF001), not divergence; one that ends three times its first value or more while
 the training loss ends no lower than its own first value rose together with it: the run
-kept nothing it learned, which is divergence too. A validation loss that is already 100x or more above the
+kept nothing it learned, which is divergence too; so is a bounded validation metric (accuracy,
+F1) that falls to half its best or less for good while the validation loss ends above its first
+value (a classifier collapsed to a constant prediction: its loss ends near ln(C), short of
+"several times" its start, but it gave back what it learned). A validation loss that is already 100x or more above the
 training loss at its first evaluations and stays far above the training loss's starting level
 diverged within the first interval (or is not computed like the training loss: inputs scaled
 differently, a sum instead of a mean): a training loss that falls, or even memorises its data,
@@ -53,7 +56,16 @@ from analyzer.findings import Finding, Mark
 from analyzer.trends.extremum import OffScale, diverged_at, risen_from_start, val_off_scale
 
 from . import _remedies as R
-from ._common import clamp01, finding, fmt, last_lr, levels, max_lr, train_ends_above_start
+from ._common import (
+    clamp01,
+    finding,
+    fmt,
+    last_lr,
+    levels,
+    max_lr,
+    metric_collapse,
+    train_ends_above_start,
+)
 
 CODE = "DIV002"
 NAME = "loss-explosion"
@@ -113,6 +125,32 @@ def _joint_rise(curves: CurveSet, *, min_ratio: float) -> dict | None:
     }
 
 
+def _collapse(curves: CurveSet, *, max_fraction: float) -> dict | None:
+    """The validation metric collapsed to ``max_fraction`` of its best or less and stays there
+    while the validation loss ends above its first value (``_common.metric_collapse``), as a
+    validation-loss finding's evidence."""
+    mc = metric_collapse(curves, max_fraction=max_fraction)
+    if mc is None:
+        return None
+    val = curves.val
+    assert val is not None  # metric_collapse needs it
+    s = np.asarray(val.steps)
+    v = np.asarray(val.values, dtype=float)
+    before = np.isfinite(v) & (s < mc["onset_step"])
+    if not before.any():
+        return None
+    ib = int(np.argmin(np.where(before, v, np.inf)))
+    return {
+        **mc,
+        "best_value": float(v[ib]),
+        "best_step": int(s[ib]),
+        "level_after": mc["val_end"],
+        "ratio": mc["val_end"] / float(v[ib]) if v[ib] > 0 else float("nan"),
+        "jump": float("nan"),
+        "pattern": "metric-collapse",
+    }
+
+
 def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
     """The validation loss jumps by orders of magnitude above its best so far and stays there:
     the weights were thrown off even if the training loss (a running mean, or computed in
@@ -156,6 +194,7 @@ def check(
     min_val_jump: float = 10.0,
     min_val_offset: float = 100.0,
     min_joint_rise: float = 3.0,
+    max_metric_collapse: float = 0.5,
 ) -> list[Finding]:
     """``min_ratio``: final/best level that counts as an explosion (for positive losses);
     ``min_noise_units``: the rise must exceed this many noise sigmas; ``min_progress_fraction``:
@@ -170,7 +209,9 @@ def check(
     starts this many times above the training loss and stays ten times above the training loss's
     starting level; ``min_joint_rise``: ... or it ends this many times above its first value
     while the training loss ends no lower than it started (both rose: nothing was learned that
-    lasted)."""
+    lasted); ``max_metric_collapse``: ... or a bounded validation metric (accuracy, F1) ends at
+    this fraction of its best or less, for good, while the validation loss ends above its first
+    value (the model gave back what it learned)."""
     found = _train_explosion(
         curves,
         min_ratio=min_ratio,
@@ -183,6 +224,8 @@ def check(
     vb = _val_blowup(curves.val, min_ratio=min_val_blowup, min_jump=min_val_jump)
     if vb is None:
         vb = _joint_rise(curves, min_ratio=min_joint_rise)
+    if vb is None:
+        vb = _collapse(curves, max_fraction=max_metric_collapse)
     if vb is not None:
         return [_val_finding(curves, vb)]
     if curves.train is not None and curves.val is not None:
@@ -306,6 +349,15 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
             f"{vb['onset_step']:,} and stays there, while {train.tag if train else 'training'} "
             "ends no lower than it started: the run diverged (both losses rose; overfitting is "
             "a validation loss rising while the training loss keeps falling)"
+        )
+    elif vb["pattern"] == "metric-collapse":
+        msg = (
+            f"{vb['metric']} collapses from its best {fmt(vb['metric_best'])} (step "
+            f"{vb['metric_best_step']:,}) to ~{fmt(vb['metric_end'])} from step "
+            f"{vb['onset_step']:,} and stays there, while {val.tag} ends at "
+            f"~{fmt(vb['val_end'])}, above its first value {fmt(vb['val_first'])}: the model "
+            "gave back what it had learned (the run diverged; overfitting costs a few points of "
+            "the metric, not half of it)"
         )
     else:
         msg = (

@@ -398,3 +398,38 @@ def test_validation_rising_while_training_falls_is_overfitting_not_divergence():
     val = np.r_[1.1, 0.8, 0.7, np.linspace(0.75, 1.4, 37)] * np.exp(rng.normal(0, 0.02, 40))
     got = kinds(cs(train=(e, train), val=(e, val)))
     assert "overfitting" in got and "divergence" not in got
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_accuracy_collapsing_to_chance_while_the_loss_ends_above_its_start_is_divergence(scale):
+    # a learning rate too high: accuracy 0.5 -> 0.09 (chance for 10 classes) and stays; the
+    # validation loss rises from 1.44 to ~2.5 (1.7x its first value, short of "several times")
+    # together with the training loss: the model gave back what it learned (LABELS-SPEC)
+    rng = np.random.default_rng(10)
+    e = np.arange(20)
+    val = np.r_[1.44, 1.9, np.full(18, 2.5)] * np.exp(rng.normal(0, 0.01, 20))
+    train = np.r_[2.07, 2.4, np.full(18, 2.5)] * np.exp(rng.normal(0, 0.01, 20))
+    acc = np.r_[0.496, 0.3, np.full(18, 0.09)] + rng.normal(0, 0.005, 20)
+    curves = cs(train=(e, scale * train), val=(e, scale * val), val_metric=(e, acc))
+    assert "divergence" in kinds(curves)
+    (d,) = findings_of(curves, "DIV002")
+    assert d.evidence["pattern"] == "metric-collapse"
+
+
+def test_accuracy_dropping_while_the_validation_loss_falls_is_not_divergence():
+    # the metric halves but the validation loss keeps falling: the two disagree, no divergence
+    e = np.arange(20)
+    val = 1.0 * np.exp(-e / 10) + 0.5
+    train = 1.1 * np.exp(-e / 8) + 0.4
+    acc = np.r_[0.3, 0.25, np.full(18, 0.09)]
+    got = kinds(cs(train=(e, train), val=(e, val), val_metric=(e, acc)))
+    assert "divergence" not in got
+
+
+def test_overfitting_that_costs_a_few_points_of_accuracy_is_not_divergence():
+    e = np.arange(40)
+    train = 1.2 * np.exp(-e / 6) + 0.01
+    val = np.r_[1.1, 0.8, 0.6, np.linspace(0.55, 1.3, 37)]
+    acc = np.r_[0.6, 0.8, 0.9, np.linspace(0.9, 0.86, 37)]
+    got = kinds(cs(train=(e, train), val=(e, val), val_metric=(e, acc)))
+    assert "overfitting" in got and "divergence" not in got

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from analyzer.trends import blowup_onset, diverged_at, level_shift
+from analyzer.trends import blowup_onset, collapsed, diverged_at, level_shift
 
 
 def _noisy_rise(seed: int, rise: float, n: int = 60, noise: float = 0.08):
@@ -93,3 +93,14 @@ def test_blowup_onset_needs_a_level_the_curve_never_visited():
     # the same end far above anything before it is one
     w = np.r_[v[:45], [40.0, 50.0, 45.0, 60.0, 55.0]]
     assert blowup_onset(w) == 45
+
+
+def test_collapsed_finds_where_a_metric_fell_to_half_its_best_for_good():
+    acc = np.r_[0.5, 0.8, 0.9, 0.92, 0.93, 0.6, 0.3, 0.1, 0.11, 0.09, 0.1, 0.1]
+    assert collapsed(acc) == 6  # 0.6 is still nearer the best (0.93) than the end level (0.1)
+    # a few points lost (overfitting), or a collapse it recovered from: not collapsed
+    assert collapsed(np.r_[0.5, 0.8, 0.9, 0.93, 0.91, 0.9, 0.89, 0.88, 0.88, 0.87]) is None
+    assert collapsed(np.r_[0.5, 0.8, 0.9, 0.1, 0.1, 0.85, 0.9, 0.91, 0.9, 0.92]) is None
+    # the best in the last third is not a collapse; values outside [0, 1] are not a bounded metric
+    assert collapsed(np.r_[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.5, 0.9]) is None
+    assert collapsed(np.r_[50.0, 80, 90, 93, 60, 30, 10, 11, 9, 10]) is None

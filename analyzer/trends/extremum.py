@@ -178,6 +178,27 @@ def risen_from_start(values: np.ndarray, *, min_ratio: float = 3.0) -> int | Non
     return i if i > 0 else None
 
 
+def collapsed(values: np.ndarray, *, max_fraction: float = 0.5) -> int | None:
+    """Index of the evaluation from which a bounded higher-is-better metric (accuracy, F1: values
+    in [0, 1]) stays collapsed: its end level (the median of its last third) is ``max_fraction``
+    of its best or less, the best came before that last third, and from the returned index on
+    every point is closer to the end level than to the best. None otherwise, for fewer than six
+    finite points or values outside [0, 1]. Indexes refer to the finite points."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 6 or not ((v >= 0.0) & (v <= 1.0)).all():
+        return None
+    third = max(2, v.size // 3)
+    end = float(np.median(v[-third:]))
+    ib = int(np.argmax(v))
+    best = float(v[ib])
+    if best <= 0.0 or end > max_fraction * best or ib >= v.size - third:
+        return None
+    high = v > 0.5 * (best + end)
+    last_high = int(np.flatnonzero(high)[-1])
+    return last_high + 1 if last_high + 1 < v.size else None
+
+
 @dataclass(frozen=True)
 class OffScale:
     """A validation loss far above the training loss from its first evaluations on: ``at_start``
