@@ -21,9 +21,16 @@ Why it is cheap
     are re-used; a rule is a pure function of the curves it reads);
     ``every=N`` checks every N updates instead (deterministic, for tests and replays). The first
     non-finite value of a curve triggers an evaluation at once: divergence to NaN/inf is never
-    delayed. Findings about a run's shape (plateau, oscillation, overfitting, and a training
-    loss that surged less than 10x and is still below its start) are announced once two
-    consecutive evaluations agree, since a live run often recovers from a bump.
+    delayed.
+
+What is announced (:class:`FindingTracker`)
+    A live run is not finished. Findings its rule marks transient (overfitting, a training loss
+    that surged less than 10x and is still below its start, plateau, oscillation) are announced
+    once two consecutive evaluations agree (a bump often recedes), a plateau not before 10
+    points were logged (a run flat for its first steps often starts moving). "Train longer" (PLT002) is left to ``report()``. A finding
+    is announced again when it gets worse (severity, confidence +0.2, or its size doubled: the
+    overfitting rise, the divergence ratio, the swing), and one that went away is listed in
+    :attr:`Monitor.resolved`.
 
 Why memory stays bounded
     Each curve keeps at most ``max_points`` points. When a curve grows past that, its history is
@@ -74,12 +81,6 @@ from .findings import SEVERITY_RANK, Finding, Report, RunReport
 CONFIDENCE_STEP = 0.2
 #: raw values buffered before they are folded into the curve's bins
 _FOLD = 256
-
-
-def _debounced(f: Finding) -> bool:
-    """Whether ``f`` must be seen at two consecutive evaluations before it is announced: its rule
-    says the finding may be transient (see the rule module's TRANSIENT)."""
-    return f.transient
 
 
 #: the fields of a CurveSet a rule may read (see _Watched)
@@ -188,31 +189,131 @@ def _live_run(run_id: str, roles: Any, curves: dict[str, Curve], notes: list[str
     )
 
 
-class FindingTracker:
-    """Remembers which findings were already reported; says which ones are new or worse.
+#: kinds whose findings say a live run is not yet done, not that anything is wrong ("train
+#: longer"): meaningful once training ended, so announced only by ``report()``
+LIVE_SILENT_KINDS = frozenset({"undertrained"})
+#: data points logged before a plateau can be announced live: a loss "flat since step 1" after
+#: six steps says nothing yet (as Keras' EarlyStopping/ReduceLROnPlateau wait out a patience)
+MIN_LIVE_POINTS = 10
+#: the evidence that says how bad a finding is, per kind: a finding is re-announced ("worse")
+#: when it doubled since it was last announced
+MAGNITUDE = {
+    "overfitting": "relative_rise",
+    "divergence": "ratio",
+    "oscillation": "amplitude_rel_level",
+}
 
-    A finding is identified by ``(run, code, curve)``. It is new the first time it is seen and is
-    reported again when its severity is higher than when last reported, or its confidence rose by
-    at least :data:`CONFIDENCE_STEP`. Findings that go away are not announced.
+
+def _magnitude(f: Finding) -> float | None:
+    key = MAGNITUDE.get(f.kind)
+    v = f.evidence.get(key) if key else None
+    try:
+        x = float(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None
+    return x if x is not None and math.isfinite(x) and x > 0 else None
+
+
+@dataclass
+class _Seen:
+    """What the tracker knows of one finding key."""
+
+    streak: int = 0  # consecutive observations it was present in
+    announced: Finding | None = None  # the version last announced
+    rank: int = -1
+    confidence: float = 0.0
+    magnitude: float | None = None
+    missing: int = 0  # consecutive observations it was absent from, once announced
+
+
+class FindingTracker:
+    """Decides what a live run announces: new findings, findings that got worse, findings that went
+    away. Shared by :class:`Monitor` and ``curvelint watch``.
+
+    A finding is identified by ``(run, code, curve)``. :meth:`observe` takes the findings of one
+    evaluation and the size of the data they were computed on (points logged so far) and returns
+    the findings to announce, and :attr:`resolved` the ones that went away:
+
+    - a finding is announced the first time it counts: at once for a non-finite value or an
+      explosion; a finding its rule marks transient only once seen at two consecutive
+      evaluations; a plateau not before :data:`MIN_LIVE_POINTS` points were logged; a "train
+      longer" finding (:data:`LIVE_SILENT_KINDS`) never (a live run is not finished);
+    - it is announced again when it got worse: a higher severity, a confidence up by
+      :data:`CONFIDENCE_STEP`, or its magnitude (:data:`MAGNITUDE`: the overfitting rise, the
+      divergence ratio, the swing amplitude) doubled since it was last announced;
+    - an announced finding absent from two consecutive evaluations is resolved (listed in
+      :attr:`resolved` once, then forgotten: it is announced afresh if it comes back).
+
+    :meth:`new` is :meth:`observe` without the live policy (every finding counts at once).
     """
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, str, str], tuple[int, float]] = {}
+        self._seen: dict[tuple[str, str, str], _Seen] = {}
+        self.resolved: list[Finding] = []
+        #: the findings of the last observation that count (announced now or before)
+        self.active: list[Finding] = []
+
+    @staticmethod
+    def _key(f: Finding) -> tuple[str, str, str]:
+        return (f.run, f.code, f.curve or "")
+
+    def _ready(self, f: Finding, st: _Seen, size: float, live: bool) -> bool:
+        if not live:
+            return True
+        if f.kind in LIVE_SILENT_KINDS:
+            return False
+        if f.transient and st.streak < 2:
+            return False
+        return not (f.kind == "plateau" and size < MIN_LIVE_POINTS)
+
+    def observe(
+        self, findings: Iterable[Finding], size: float = 0.0, *, live: bool = True
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        present = set()
+        self.active = []
+        for f in findings:
+            key = self._key(f)
+            present.add(key)
+            st = self._seen.get(key)
+            if st is None:
+                st = self._seen[key] = _Seen()
+            st.streak += 1
+            st.missing = 0
+            if not self._ready(f, st, size, live):
+                continue
+            self.active.append(f)
+            rank, conf, mag = SEVERITY_RANK[f.severity], float(f.confidence), _magnitude(f)
+            worse = st.announced is None or (
+                rank > st.rank
+                or conf >= st.confidence + CONFIDENCE_STEP - 1e-9
+                or (mag is not None and st.magnitude is not None and mag >= 2.0 * st.magnitude)
+            )
+            if worse:
+                st.announced, st.rank, st.confidence, st.magnitude = f, rank, conf, mag
+                out.append(f)
+        self.resolved = []
+        for key in list(self._seen):
+            if key in present:
+                continue
+            st = self._seen[key]
+            if st.announced is None:
+                del self._seen[key]  # never announced: start afresh if it comes back
+                continue
+            st.streak = 0
+            st.missing += 1
+            if st.missing >= 2 or not live:
+                self.resolved.append(st.announced)
+                del self._seen[key]
+        return out
 
     def new(self, findings: Iterable[Finding]) -> list[Finding]:
-        out: list[Finding] = []
-        for f in findings:
-            key = (f.run, f.code, f.curve or "")
-            rank, conf = SEVERITY_RANK[f.severity], float(f.confidence)
-            prev = self._seen.get(key)
-            if prev is None or rank > prev[0] or conf >= prev[1] + CONFIDENCE_STEP - 1e-9:
-                self._seen[key] = (rank, conf)
-                out.append(f)
-        return out
+        """The findings that are new or worse, with no live policy (each counts at once)."""
+        return self.observe(findings, live=False)
 
     def forget(self, finding: Finding) -> None:
         """Report this finding again next time it is seen (e.g. after acting on it)."""
-        self._seen.pop((finding.run, finding.code, finding.curve or ""), None)
+        self._seen.pop(self._key(finding), None)
 
 
 @dataclass
@@ -371,7 +472,6 @@ class Monitor:
         self._last_cost = 0.0
         self._n_at_eval = 0  # updates recorded at the last evaluation
         self._run_report: RunReport | None = None
-        self._previous_keys: set[tuple[str, str | None]] = set()
         self.evaluations = 0
         # the same options, with rules that keep their findings while their curves are unchanged
         live = _live_classes()[1]
@@ -522,18 +622,9 @@ class Monitor:
         cost = self._clock() - t
         self._spent += cost
         self._last_cost = cost
-        findings = self._run_report.findings
-        # A live run is not finished: stuck, swinging or rising-validation evidence must hold for
-        # two looks in a row before it is announced (a run flat for its first epochs often starts
-        # moving, a validation bump often recedes), and so must a moderate surge of the training
-        # loss (a noisy small-batch loss doubles and comes back); non-finite values and explosions
-        # past 10x or above the starting level are announced at once. report() is not debounced.
-        keys = {(f.code, f.curve) for f in findings}
-        confirmed = [
-            f for f in findings if not _debounced(f) or (f.code, f.curve) in self._previous_keys
-        ]
-        self._previous_keys = keys
-        return self._tracker.new(confirmed)
+        # A live run is not finished: what to announce (and when) is the tracker's live policy
+        # (FindingTracker); report() is not debounced.
+        return self._tracker.observe(self._run_report.findings, self._n_updates)
 
     def check_now(self) -> list[Finding]:
         """Run the rules now (whatever the schedule) and return the new findings."""
@@ -542,6 +633,18 @@ class Monitor:
     def forget(self, finding: Finding) -> None:
         """Report ``finding`` again the next time the rules find it (after acting on it)."""
         self._tracker.forget(finding)
+
+    @property
+    def active(self) -> list[Finding]:
+        """The findings of the latest evaluation that count under the live policy (announced at
+        it or before): what an action in the training loop should act on."""
+        return list(self._tracker.active)
+
+    @property
+    def resolved(self) -> list[Finding]:
+        """Findings announced earlier that the latest evaluation no longer shows (two evaluations
+        in a row): the run recovered. Each is listed once."""
+        return list(self._tracker.resolved)
 
     @property
     def findings(self) -> list[Finding]:

@@ -2,8 +2,10 @@
 :mod:`analyzer.cli.watch`): follow a live log directory and report findings as they appear.
 
 Every poll re-discovers the runs under LOGDIR (new runs and new files are picked up), reads what
-changed and re-runs the rules on the runs that got new data. A finding is printed the first time
-it appears and again only when it gets worse (the same de-duplication as :class:`Monitor`).
+changed and re-runs the rules on the runs that got new data. What is printed follows the live
+policy of :class:`~analyzer.monitor.FindingTracker`, as for :class:`Monitor`: a finding when it
+counts (a passing state only once it held), again when it gets worse, and a line when it went
+away.
 
 Reading only what was appended
     TensorBoard event files are followed by byte offset with the tail API
@@ -73,6 +75,8 @@ class Watcher:
         self.skipped: list[Skipped] = []
         self.polls = 0
         self.changed = False  # whether the last poll read anything new
+        #: findings announced earlier that went away at the last poll (the run recovered)
+        self.resolved: list[Finding] = []
 
     def _display_root(self) -> Path:
         return self.root if self.root.is_dir() else self.root.parent
@@ -152,6 +156,7 @@ class Watcher:
 
         self.polls += 1
         self.changed = False
+        self.resolved = []
         if not self.root.exists():
             return []
         disc = discover(self.root)
@@ -172,7 +177,8 @@ class Watcher:
                 continue
             assign(state.run, train_loss=self.options.train_loss, val_loss=self.options.val_loss)
             state.report = analyze_run(state.run, self.options)
-            new.extend(self.tracker.new(state.report.findings))
+            new.extend(self.tracker.observe(state.report.findings, len(state.run.frame)))
+            self.resolved.extend(self.tracker.resolved)
         for gone in set(self.states) - seen:
             del self.states[gone]
             self.changed = True

@@ -10,7 +10,7 @@ import pytest
 
 from analyzer import Monitor, check_frame
 from analyzer.findings import Finding
-from analyzer.monitor import FindingTracker, _Series
+from analyzer.monitor import FindingTracker, _magnitude, _Series
 from tests import signals as S
 
 
@@ -87,7 +87,12 @@ def test_same_verdict_as_offline_check(case, seed):
         key = (f.code, f.curve)
         if key in seen:
             prev = seen[key]
-            assert f.severity != prev.severity or f.confidence >= prev.confidence + 0.2 - 1e-9
+            mag, prev_mag = _magnitude(f), _magnitude(prev)
+            assert (
+                f.severity != prev.severity
+                or f.confidence >= prev.confidence + 0.2 - 1e-9
+                or (mag is not None and prev_mag is not None and mag >= 2 * prev_mag)
+            )
         seen[key] = f
 
 
@@ -263,7 +268,6 @@ def test_same_findings_as_offline_on_labelled_fixtures():
 
 
 def test_moderate_surge_is_announced_only_when_it_holds():
-    from analyzer.monitor import _debounced
     from rules import divergence as div001
 
     from .helpers import cs
@@ -279,12 +283,12 @@ def test_moderate_surge_is_announced_only_when_it_holds():
     moderate, large = surge(3.0), surge(40.0)
     assert moderate and large
     # DIV002 says which of its findings may pass: a rise of a few times can come back down
-    assert _debounced(moderate[0]) and moderate[0].transient
-    assert not _debounced(large[0])
+    assert moderate[0].transient
+    assert not large[0].transient
     nan = S.exp_decay(n=50, seed=1).values.copy()
     nan[30:] = np.nan
     (f,) = div001.check(cs(train=(np.arange(50), nan)))
-    assert not _debounced(f)
+    assert not f.transient
     # in a live run, a surge that holds is announced at the second evaluation in a row
     sig = S.exp_decay(n=120, seed=4)
     vals = sig.values.copy()
@@ -418,3 +422,65 @@ def test_unchanged_curves_reuse_the_rules_findings():
     assert [(f.code, f.curve, f.confidence) for f in mon.findings] == [
         (f.code, f.curve, f.confidence) for f in fresh.findings
     ]
+
+
+def _live(code, kind, *, transient=True, **evidence):
+    return Finding(
+        code,
+        "x",
+        kind,
+        "warning",
+        "val_loss",
+        0,
+        10,
+        0.5,
+        "m",
+        evidence=evidence,
+        run="r",
+        transient=transient,
+    )
+
+
+def test_live_policy_waits_for_two_looks_and_enough_history():
+    t = FindingTracker()
+    ovf = _live("OVF001", "overfitting", relative_rise=0.2)
+    assert t.observe([ovf], 30) == []  # a first glimpse of a passing state
+    assert t.observe([ovf], 31) == [ovf]  # two looks in a row
+    t = FindingTracker()
+    plt = _live("PLT001", "plateau")
+    assert t.observe([plt], 5) == [] and t.observe([plt], 6) == []  # "flat since step 1"?
+    assert t.observe([plt], 9) == [] and t.observe([plt], 10) == [plt]
+    t = FindingTracker()
+    nan = _live("DIV001", "divergence", transient=False)
+    assert t.observe([nan], 3) == [nan]  # a NaN is announced at once
+    t = FindingTracker()
+    longer = _live("PLT002", "undertrained")
+    assert [t.observe([longer], n) for n in (20, 30, 40)] == [[], [], []]  # the run goes on
+    assert t.new([longer]) == [longer]  # at the end of a run it counts
+
+
+def test_live_policy_escalates_when_the_finding_doubles_and_says_when_it_went_away():
+    t = FindingTracker()
+    a = _live("OVF001", "overfitting", transient=False, relative_rise=0.4)
+    assert t.observe([a], 20) == [a]
+    assert t.observe([replace(a, evidence={"relative_rise": 0.7})], 21) == []
+    worse = replace(a, evidence={"relative_rise": 1.61})
+    assert t.observe([worse], 22) == [worse]  # +161% after +40%: announced again
+    assert t.observe([], 23) == [] and t.resolved == []  # gone once: may be a flicker
+    assert t.observe([], 24) == [] and t.resolved == [worse]  # gone twice: resolved
+    assert t.observe([], 25) == [] and t.resolved == []  # said once
+    assert t.observe([a], 26) == [a]  # back: announced afresh
+
+
+def test_monitor_lists_a_recovered_finding_as_resolved():
+    # the training loss bumps 3x for a while and comes back: announced, then resolved
+    mon = Monitor(every=1)
+    base = 2.0 * np.exp(-np.arange(110) / 25) + 0.1
+    bump = base.copy()
+    bump[40:52] *= 3.0
+    said, resolved = [], []
+    for i, v in enumerate(bump):
+        said += [f.code for f in mon.update(i, loss=float(v))]
+        resolved += [f.code for f in mon.resolved]
+    assert "DIV002" in said and "DIV002" in resolved
+    assert resolved.index("DIV002") >= 0 and said.count("DIV002") == 1

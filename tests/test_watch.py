@@ -109,7 +109,10 @@ def test_watcher_follows_tensorboard_and_csv_runs(tmp_path):
     assert (
         run.roles.train_loss == "train/epoch_loss" and run.roles.val_loss == "validation/epoch_loss"
     )
-    epochs(8, 30)
+    epochs(8, 27)
+    # a rising validation loss may recede: it is announced once two polls in a row show it
+    assert "OVF001" not in [f.code for f in watcher.poll()]
+    epochs(27, 30)
     new = watcher.poll()
     assert "OVF001" in [f.code for f in new]
     assert len(watcher.states["tb"].run.frame) == 60
@@ -211,9 +214,10 @@ def test_cli_unknown_rule_option_exits_2_with_one_line(tmp_path):
     assert "DIV002: option 'min_ratio' must be a number, not 'x' (str)" in res.stderr
 
 
-def test_watch_real_time_with_writer_process_and_ctrl_c(tmp_path):
+@pytest.mark.parametrize("sig", [2, 15])
+def test_watch_real_time_with_writer_process_and_ctrl_c(tmp_path, sig):
     """`curvelint watch` in its own process while another process writes event files; SIGINT
-    ends it with status 0."""
+    (Ctrl-C) or SIGTERM ends it with status 0 and its summary."""
     logdir = tmp_path / "live"
     logdir.mkdir()
     writer = f"""
@@ -263,16 +267,64 @@ w.close()
         deadline = time.time() + 30
         while time.time() < deadline and not any("DIV001" in x for x in out_lines):
             time.sleep(0.2)
-        watch.send_signal(2)  # Ctrl-C
+        watch.send_signal(sig)  # Ctrl-C, or SIGTERM (kill, a job scheduler)
         rc = watch.wait(timeout=20)
         t.join(timeout=5)
+        err_text = watch.stderr.read()
     finally:
         if watch.poll() is None:
             watch.kill()
     assert rc == 0
+    assert "watched 1 run(s)" in err_text
     text = "".join(out_lines)
     assert text.count("DIV001") == 1
     assert "live: DIV001" in text
+
+
+def test_watch_html_reloads_itself_and_once_does_not(tmp_path):
+    from analyzer.cli.watch import live_page
+
+    page = live_page("<html><head><title>t</title></head></html>", 5)
+    assert page.startswith('<html><head><meta http-equiv="refresh" content="5">')
+    logdir = tmp_path / "runs"
+    logdir.mkdir()
+    (logdir / "log.csv").write_text(
+        "epoch,loss,val_loss\n" + "".join(f"{e},{1 / (1 + e)},{1.1 / (1 + e)}\n" for e in range(20))
+    )
+    once = tmp_path / "once.html"
+    assert main(["watch", str(logdir), "--once", "--no-config", "--html", str(once)]) == 0
+    assert 'http-equiv="refresh"' not in once.read_text()
+    live = tmp_path / "live.html"
+    args = ["watch", str(logdir), "--interval", "3", "--max-polls", "1", "--no-config"]
+    assert main([*args, "--html", str(live)]) == 0
+    assert '<meta http-equiv="refresh" content="3">' in live.read_text()
+
+
+def test_watch_says_when_a_finding_went_away(tmp_path, capsys):
+    # a validation bump that recedes: announced after two polls, resolved after two without it
+    logdir = tmp_path / "runs"
+    logdir.mkdir()
+    csv = logdir / "log.csv"
+    train = [2.0 * np.exp(-e / 6) + 0.05 for e in range(60)]
+    val = [2.1 * np.exp(-e / 6) + 0.1 for e in range(60)]
+    for e in range(14, 22):
+        val[e] *= 2.5  # a bump of the validation loss for eight epochs
+    w = Watcher(logdir, Options())
+
+    def write(n):
+        csv.write_text(
+            "epoch,loss,val_loss\n" + "".join(f"{e},{train[e]},{val[e]}\n" for e in range(n))
+        )
+        time.sleep(0.01)
+        os.utime(csv, (time.time() + n, time.time() + n))
+
+    said, resolved = [], []
+    for n in (12, 18, 20, 22, 40, 50, 60):
+        write(n)
+        said += [f.code for f in w.poll()]
+        resolved += [f.code for f in w.resolved]
+    assert said and set(said) <= {"OVF001", "DIV002"}
+    assert set(resolved) == set(said)
 
 
 @pytest.mark.parametrize("damage", ["bad-length-crc", "lying-length"])

@@ -29,6 +29,23 @@ def format_finding(f: Finding) -> str:
     return escape_controls(f"{f.run}: {f.code} {f.severity} {f.name}{curve}{where}: {f.message}")
 
 
+def format_resolved(f: Finding) -> str:
+    from ..report.text import escape_controls
+
+    curve = f" [{f.curve}]" if f.curve else ""
+    return escape_controls(f"{f.run}: {f.code} resolved {f.name}{curve}: no longer found")
+
+
+def live_page(html: str, interval: float) -> str:
+    """The report page made to reload itself every ``interval`` seconds (at least 2): a browser
+    left open on it follows the run."""
+    meta = f'<meta http-equiv="refresh" content="{max(2, round(interval))}">'
+    head = html.find("<head>")
+    if head < 0:
+        return meta + html
+    return html[: head + 6] + meta + html[head + 6 :]
+
+
 def run_hook(cmd: str, f: Finding, err: Callable[[str], None]) -> None:
     """Run ``cmd`` with the finding as JSON on stdin; problems are reported, never raised."""
     import subprocess
@@ -50,7 +67,9 @@ def run_hook(cmd: str, f: Finding, err: Callable[[str], None]) -> None:
         err(f"--on-finding command failed for {f.code}: {e}")
 
 
-def write_html(watcher: Watcher, path: str, err: Callable[[str], None]) -> bool:
+def write_html(
+    watcher: Watcher, path: str, err: Callable[[str], None], interval: float | None = None
+) -> bool:
     try:
         from ..report.html import render_html
     except ImportError:
@@ -58,7 +77,10 @@ def write_html(watcher: Watcher, path: str, err: Callable[[str], None]) -> bool:
         return False
     out = Path(path)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render_html(watcher.report(), watcher.load_result()), encoding="utf-8")
+    page = render_html(watcher.report(), watcher.load_result())
+    if interval is not None:
+        page = live_page(page, interval)
+    tmp.write_text(page, encoding="utf-8")
     os.replace(tmp, out)  # readers of the file never see half a page
     return True
 
@@ -69,15 +91,22 @@ def add_watch_parser(sub) -> None:
         "watch",
         help="follow a live log folder and report findings as they appear",
         description="Follow LOGDIR while training runs write to it: every poll reads what was "
-        "appended, re-runs the rules on runs that changed and prints each finding when it "
-        "first appears (again when it gets worse). Ctrl-C stops (exit 0).",
+        "appended, re-runs the rules on runs that changed and prints each finding once it "
+        "counts (a passing state — plateau, swings, a bump of the validation loss — only once "
+        "two polls in a row show it, a plateau not before 10 points; 'train longer' not at all "
+        "while the run goes on), again when it gets worse, and a "
+        "'resolved' line when it went away. Ctrl-C or SIGTERM stops (exit 0) with a summary.",
     )
     p.add_argument("logdir", metavar="LOGDIR", help="log folder (or file) to follow")
     p.add_argument(
         "--interval", type=float, default=5.0, metavar="S", help="seconds between polls (5)"
     )
     p.add_argument("--once", action="store_true", help="poll once, print, exit")
-    p.add_argument("--html", metavar="FILE", help="rewrite an HTML report after each change")
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="rewrite an HTML report after each change (the page reloads itself every interval)",
+    )
     p.add_argument(
         "--on-finding",
         metavar="CMD",
@@ -113,6 +142,16 @@ def cmd_watch(args) -> int:
         err(f"waiting for {args.logdir} to appear")
     n_found = 0
     polls = 0
+
+    def stop(signum, frame):  # SIGTERM (kill, a job scheduler) ends like Ctrl-C
+        raise KeyboardInterrupt
+
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         while True:
             new = watcher.poll()
@@ -125,13 +164,21 @@ def cmd_watch(args) -> int:
                     print(format_finding(f), flush=True)
                 if args.on_finding:
                     run_hook(args.on_finding, f, err)
+            for f in watcher.resolved:
+                if args.format == "json":
+                    print(json.dumps({"run": f.run, "resolved": True, **f.to_dict()}), flush=True)
+                else:
+                    print(format_resolved(f), flush=True)
             if args.html and (watcher.changed or polls == 1):
-                write_html(watcher, args.html, err)
+                write_html(watcher, args.html, err, None if args.once else args.interval)
             if args.once or (args.max_polls is not None and polls >= args.max_polls):
                 break
             time.sleep(args.interval)
     except KeyboardInterrupt:
         pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     runs = len([s for s in watcher.states.values() if s.run is not None])
     err(f"watched {runs} run(s), {n_found} finding(s) reported")
     return EXIT_OK

@@ -145,8 +145,12 @@ class Controller:
         if self.verbose:
             for f in new:
                 self.log(f"curvelint: {f.code} {f.severity} [{f.curve}] {f.message}")
+            if self.monitor.evaluations > evals:
+                for f in self.monitor.resolved:
+                    self.log(f"curvelint: {f.code} resolved [{f.curve}]: no longer found")
         if self.monitor.evaluations > evals and not self.stopped:
-            self._act(step, self.monitor.findings, adapter)
+            # act on what counts under the live policy, not on a first glimpse
+            self._act(step, self.monitor.active, adapter)
         return new
 
     def _act(self, step: int, findings: list[Finding], adapter: Adapter) -> None:
