@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .readers import sniff_table
 from .readers.hf_trainer import state_progress
+from .readers.sniff import TEXT_ONLY_EXT
 from .readers.tensorboard import file_order_key
 
 EVENT_RE = re.compile(r"events\.out\.tfevents\.")
@@ -186,6 +187,16 @@ class _Walker:
 def is_event_file(p: Path) -> bool:
     """A TensorBoard event file (TF2's ``*.profile-empty`` markers hold no scalars)."""
     return bool(EVENT_RE.search(p.name)) and not p.name.endswith(".profile-empty")
+
+
+def _sniffed_by_content(f: Path) -> bool:
+    """Files whose content decides whether they are a log: tables (``.csv``, ``.txt``, ``.log``
+    …) and console output (``.out``, ``.err``, no extension, e.g. ``slurm-42.out``, ``nohup.out``,
+    ``stdout``)."""
+    ext = f.suffix.lower()
+    if ext in TABLE_EXT or ext in TEXT_ONLY_EXT:
+        return True
+    return ext == "" and f.name.lower() not in QUIET_NAMES
 
 
 def _has_events(files: list[Path]) -> bool:
@@ -350,7 +361,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         if f not in claimed
         and not is_event_file(f)
         and f.suffix.lower() not in JSONL_EXT
-        and f.suffix.lower() in TABLE_EXT
+        and _sniffed_by_content(f)
     ]
     sniffed = dict(zip(candidates, sniff(candidates), strict=True))
     fmt: str | None
@@ -364,7 +375,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                 continue
             if ext in JSONL_EXT:
                 fmt, reason = "jsonl", ""
-            elif ext in TABLE_EXT:
+            elif f in sniffed:
                 fmt, reason = sniffed[f]
             else:
                 if name in QUIET_NAMES or ext in QUIET_EXT or name.endswith(".profile-empty"):
@@ -428,7 +439,7 @@ def _discover_file(path: Path, sniff: SniffMany = sniff_each) -> Discovery:
         out.runs.append(RunSource(name, "hf-trainer-state", path.parent, [path]))
     elif ext in JSONL_EXT:
         out.runs.append(RunSource(name, "jsonl", path.parent, [path]))
-    elif ext in TABLE_EXT:
+    elif _sniffed_by_content(path):
         fmt, reason = sniff([path])[0]
         if fmt is None:
             out.skipped.append(Skipped(name, reason))
