@@ -14,7 +14,9 @@ Grouping rules
 * ``metrics.csv`` (Lightning), ``results.csv`` (Ultralytics) and ``trainer_state.json`` (Hugging Face)
   name their folder's run (when the folder also holds event files with the same scalars, as
   Ultralytics writes, the run is read once, from the event files); other tables and JSON-lines
-  files are runs named by their own path.
+  files are runs named by their own path. Console output saved to a file (``.log``/``.txt`` that
+  is not a table, ``.out``/``.err``, no extension) is a ``text`` run when its content has the
+  lines of a training log (:mod:`analyzer.readers.console`).
   Hugging Face ``checkpoint-N/trainer_state.json`` copies are prefixes of the final state: only the
   most complete one is read.
 * An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run.
