@@ -20,6 +20,10 @@ Grouping rules
   Hugging Face ``checkpoint-N/trainer_state.json`` copies are prefixes of the final state: only the
   most complete one is read.
 * An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run.
+* A W&B run folder (``wandb/run-<time>-<id>/``, ``wandb/offline-run-…``, ``dryrun-…``, with a
+  ``run-<id>.wandb`` log or a ``wandb-history.jsonl``, in it or in its ``files/``) is one run, and the folders of one run id (a resumed run)
+  are one run; every file below them belongs to it (``files/output.log`` is not read as a text
+  log). The ``latest-run`` alias and the client's ``debug*.log`` are skipped.
 * Anything else is reported in ``skipped`` with the reason.
 """
 
@@ -38,6 +42,12 @@ from .readers.sniff import TEXT_ONLY_EXT
 from .readers.tensorboard import file_order_key
 
 EVENT_RE = re.compile(r"events\.out\.tfevents\.")
+#: a W&B run folder: ``run-<YYYYMMDD_HHMMSS>-<id>`` (synced), ``offline-run-…``, ``dryrun-…``
+#: (clients before 0.10); a second folder of one id in the same second gets ``-1`` appended
+WANDB_RUN_RE = re.compile(r"(?:offline-run|run|dryrun)-(\d{8}_\d{6})-(.+)")
+WANDB_DIRS = {"wandb", ".wandb"}
+#: the W&B client's own logs beside the run folders (symlinks into the newest run)
+WANDB_OWN_LOG_RE = re.compile(r"debug(?:-internal|-cli\..*)?\.log")
 SPLIT_DIRS = {"train", "training", "validation", "valid", "val", "eval", "evaluation", "test"}
 TABLE_EXT = {".csv", ".tsv", ".txt", ".log", ".dat"}
 JSONL_EXT = {".jsonl", ".ndjson"}
@@ -55,6 +65,8 @@ QUIET_NAMES = {
     "readme.md",
     "license",
 }
+#: the files of a W&B run folder its reader reads (besides ``run-<id>.wandb``)
+WANDB_RUN_FILES = ("wandb-history.jsonl", "config.yaml", "wandb-metadata.json")
 QUIET_EXT = {
     ".png",
     ".jpg",
@@ -165,6 +177,8 @@ class _Walker:
         for e in entries:
             if e.name.startswith("."):
                 continue
+            if e.name == "latest-run" and d.name in WANDB_DIRS and e.is_symlink():
+                continue  # W&B's alias of its newest run folder, which is listed itself
             p = Path(e.path)
             try:
                 is_dir = e.is_dir(follow_symlinks=True)
@@ -306,6 +320,46 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                 for dp, _dns, fns in os.walk(d / sub):
                     claimed.update(Path(dp) / fn for fn in fns)
             claimed.update(f for f in files)
+
+    # 2b. W&B run folders; the folders of one run id (a resumed run) are one run
+    wandb_groups: dict[tuple[Path, str], list[Path]] = {}
+    for d, (files, _subdirs) in w.dirs.items():
+        m = WANDB_RUN_RE.fullmatch(d.name)
+        if m is None or d in tb_runs:
+            continue
+        logs = [f for f in files if f.suffix == ".wandb"]
+        near = files + w.dirs.get(d / "files", ([], []))[0]
+        if logs or any(f.name == "wandb-history.jsonl" for f in near):
+            rid = logs[0].name[len("run-") : -len(".wandb")] if logs else m.group(2)
+            wandb_groups.setdefault((d.parent, rid), []).append(d)
+    for dirs in wandb_groups.values():
+        dirs.sort(key=lambda p: (WANDB_RUN_RE.fullmatch(p.name).group(1), _natural_key(p.name)))  # type: ignore[union-attr]
+        read: list[Path] = []
+        for d in dirs:
+            files = w.dirs[d][0]
+            near = files + w.dirs.get(d / "files", ([], []))[0]
+            read.extend(sorted(f for f in files if f.suffix == ".wandb"))
+            read.extend(f for f in near if f.name in WANDB_RUN_FILES)
+            stack = [d]  # every file at or below the run folder belongs to the run
+            while stack:
+                fs, subs = w.dirs.get(stack.pop(), ([], []))
+                claimed.update(fs)
+                stack.extend(subs)
+        src = RunSource(run_id(dirs[0]), "wandb", dirs[0], read)
+        if len(dirs) > 1:
+            src.notes.append(
+                "resumed W&B run: " + ", ".join(w.rel(d) for d in dirs) + " (read in time order)"
+            )
+        out.runs.append(src)
+        run_ids.add(src.run)
+    for d, (files, _) in w.dirs.items():
+        if d.name in WANDB_DIRS:
+            for f in files:
+                if WANDB_OWN_LOG_RE.fullmatch(f.name):
+                    claimed.add(f)
+                    out.skipped.append(
+                        Skipped(w.rel(f), "the W&B client's own log (not a training log)")
+                    )
 
     # folders at or below an MLflow run folder (one pass over the folders, not one per file)
     mlflow_set = set(mlflow_dirs)

@@ -25,6 +25,7 @@ FORMATS: dict[str, str] = {
     "hf-trainer-state": "analyzer.readers.hf_trainer",
     "mlflow": "analyzer.readers.mlflow",
     "text": "analyzer.readers.console",
+    "wandb": "analyzer.readers.wandb_run",
 }
 
 
