@@ -10,7 +10,9 @@ Grouping rules
   (:func:`analyzer.readers.tensorboard.file_order_key`, the order the reader uses).
 * Sub-folders that only split one run are merged into it: Keras' ``RUN/train`` + ``RUN/validation``,
   TF1 estimators' ``model_dir/eval``, and PyTorch ``add_scalars`` sub-folders (a folder with event
-  files directly below a folder with event files, and no folders of its own).
+  files directly below a folder with event files, and no folders of its own). A folder named like
+  a split that holds more than event files is a run of its own (Ultralytics' first run
+  ``runs/detect/train/``).
 * ``metrics.csv`` (Lightning), ``results.csv`` (Ultralytics) and ``trainer_state.json`` (Hugging Face)
   name their folder's run (when the folder also holds event files with the same scalars, as
   Ultralytics writes, the run is read once, from the event files); other tables and JSON-lines
@@ -215,6 +217,15 @@ def _sniffed_by_content(f: Path) -> bool:
     return ext == "" and f.name.lower() not in QUIET_NAMES
 
 
+def _holds_own_run(files: list[Path], subdirs: list[Path]) -> bool:
+    """A folder named like a split (``train``) that is a run folder of its own: besides event
+    files it holds other files or folders (Ultralytics' first run ``runs/detect/train/`` with its
+    ``results.csv``, ``args.yaml``, ``weights/``), where a split folder of Keras or an estimator
+    holds only event files (and Keras' profiler ``plugins/``)."""
+    others = [f for f in files if not EVENT_RE.search(f.name)]
+    return bool(others) or any(s.name != "plugins" for s in subdirs)
+
+
 def _has_events(files: list[Path]) -> bool:
     return any(is_event_file(f) for f in files)
 
@@ -278,7 +289,12 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         ):
             # tensorboardX add_scalars: RUN/<main tag>/<key>/ beside the run's own event files
             target = grand
-        elif d != root and d.name.lower() in SPLIT_DIRS and parent in w.dirs:
+        elif (
+            d != root
+            and d.name.lower() in SPLIT_DIRS
+            and parent in w.dirs
+            and not _holds_own_run(files, subdirs)
+        ):
             # RUN/train + RUN/validation, model_dir/eval
             target = parent
         elif d != root and parent in w.dirs and _has_events(w.dirs[parent][0]) and not subdirs:
@@ -447,9 +463,8 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                 out.skipped.append(Skipped(w.rel(f), reason))
                 continue
             claimed.add(f)
-            names_folder = name in ("metrics.csv", "results.csv") and d != root
-            rid = run_id(d) if names_folder else w.rel(f)
-            if names_folder and (rid, d) in tb_bases:
+            names_folder = name in ("metrics.csv", "results.csv")
+            if names_folder and (run_id(d), d) in tb_bases:
                 # Ultralytics (and Lightning with both loggers) write the same scalars to event
                 # files and to this table: one run, read once
                 out.skipped.append(
@@ -460,6 +475,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                     )
                 )
                 continue
+            rid = run_id(d) if names_folder and d != root else w.rel(f)
             if rid in run_ids:
                 rid = w.rel(f)
             out.runs.append(RunSource(rid, fmt, d, [f]))
