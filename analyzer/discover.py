@@ -12,7 +12,8 @@ Grouping rules
   TF1 estimators' ``model_dir/eval``, and PyTorch ``add_scalars`` sub-folders (a folder with event
   files directly below a folder with event files, and no folders of its own). A folder named like
   a split that holds more than event files is a run of its own (Ultralytics' first run
-  ``runs/detect/train/``).
+  ``runs/detect/train/``). Lightning's sibling ``version_N`` folders whose steps continue one
+  another (a run resumed from a checkpoint) are one run.
 * ``metrics.csv`` (Lightning), ``results.csv`` (Ultralytics) and ``trainer_state.json`` (Hugging Face)
   name their folder's run (when the folder also holds event files with the same scalars, as
   Ultralytics writes, the run is read once, from the event files); other tables and JSON-lines
@@ -36,6 +37,7 @@ import re
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .readers import sniff_table
@@ -312,11 +314,15 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         if target != d:
             tb_runs[d] = src
     seen_src: set[int] = set()
+    tb_list: list[RunSource] = []
     for src in tb_runs.values():
         if id(src) not in seen_src:
             seen_src.add(id(src))
-            out.runs.append(src)
-            run_ids.add(src.run)
+            tb_list.append(src)
+    tb_list, tb_joined = _stitch_versions(tb_list, w, "tensorboard")
+    for src in tb_list:
+        out.runs.append(src)
+        run_ids.add(src.run)
 
     # 2. MLflow run folders
     for d, (files, subdirs) in w.dirs.items():
@@ -425,6 +431,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
 
     # 4. tables and JSON lines, one run per file (the table candidates sniffed all at once)
     tb_bases = {(r.run, r.base) for r in out.runs if r.format == "tensorboard"}
+    tb_bases.update((run_id(d), d) for d in tb_joined)  # a version_N folder joined to another
     candidates = [
         f
         for d, (files, _) in w.dirs.items()
@@ -481,9 +488,111 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
             out.runs.append(RunSource(rid, fmt, d, [f]))
             run_ids.add(rid)
 
+    out.runs, _ = _stitch_versions(out.runs, w, "lightning-csv")  # CSVLogger's version_N/
     out.runs.sort(key=lambda r: _natural_key(r.run))
     out.skipped.sort(key=lambda s: _natural_key(s.path))
     return out
+
+
+_VERSION_RE = re.compile(r"version_(\d+)")
+
+
+class _Span:
+    """Where a run's steps start and end and its first epoch, each looked at only when asked
+    (a sweep of many ``version_N`` folders that all start again is told apart by their heads)."""
+
+    def __init__(self, src: RunSource):
+        self.src = src
+
+    @cached_property
+    def _csv(self) -> tuple[int, int, float | None] | None:
+        from .readers.lightning_csv import step_span
+
+        return step_span(self.src.files[0]) if self.src.files else None
+
+    @cached_property
+    def first(self) -> int | None:
+        if self.src.format == "lightning-csv":
+            return self._csv[0] if self._csv else None
+        from .readers.tensorboard.span import files_first_step
+
+        return files_first_step(self.src.files)
+
+    @cached_property
+    def last(self) -> int | None:
+        if self.src.format == "lightning-csv":
+            return self._csv[1] if self._csv else None
+        from .readers.tensorboard.span import files_last_step
+
+        return files_last_step(self.src.files)
+
+    @cached_property
+    def epoch(self) -> float | None:
+        if self.src.format == "lightning-csv":
+            return self._csv[2] if self._csv else None
+        from .readers.tensorboard.span import first_value
+
+        return first_value(self.src.files[0], "epoch") if self.src.files else None
+
+
+def _resumes(prev: _Span, nxt: _Span) -> bool:
+    """Whether the run ``nxt`` goes on where ``prev`` stopped: its first step comes after every
+    step of ``prev``, and it does not start at epoch 0 (a new run does, even when its first
+    logged step happens to come after a short run's last)."""
+    if nxt.first is None or prev.first is None or nxt.first <= prev.first:
+        return False
+    return prev.last is not None and nxt.first > prev.last and nxt.epoch != 0
+
+
+def _stitch_versions(
+    runs: list[RunSource], w: _Walker, fmt: str
+) -> tuple[list[RunSource], list[Path]]:
+    """Lightning's ``version_N`` folders of one resumed run as one run.
+
+    Resuming with ``fit(ckpt_path=…)`` makes a new ``version_N`` folder (of the TensorBoard and
+    of the CSV logger) whose steps go on from the checkpoint (``version_2`` 49…3999,
+    ``version_3`` 4049…5999). Consecutive sibling folders of runs of format ``fmt``
+    (``tensorboard`` or ``lightning-csv``) are one run when the next one's first step comes
+    after the last step of the one before and it does not start at epoch 0 (a bounded look at
+    the head and tail of their files); when the steps start again they are separate runs. The
+    stitched run keeps the first folder's id and says which folders it joined. Returns the runs
+    left and the folders joined to another run."""
+    groups: dict[Path, list[tuple[int, RunSource]]] = {}
+    for src in runs:
+        m = _VERSION_RE.fullmatch(src.base.name)
+        if m and src.format == fmt and src.base != w.root:
+            groups.setdefault(src.base.parent, []).append((int(m.group(1)), src))
+    joined_ids: set[int] = set()
+    joined_dirs: list[Path] = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda t: t[0])
+        head = members[0][1]
+        prev = _Span(head)
+        joined: list[str] = []
+        for _n, src in members[1:]:
+            this = _Span(src)
+            if _resumes(prev, this):
+                joined_ids.add(id(src))
+                joined_dirs.append(src.base)
+                head.files.extend(src.files)
+                joined.append(f"{src.base.name} (from step {this.first})")
+            else:
+                if joined:
+                    head.notes.append(_stitch_note(joined))
+                head, joined = src, []
+            prev = this
+        if joined:
+            head.notes.append(_stitch_note(joined))
+    return [r for r in runs if id(r) not in joined_ids], joined_dirs
+
+
+def _stitch_note(joined: list[str]) -> str:
+    return (
+        f"resumed run: continued in {', '.join(joined)}, whose steps go on after the folder "
+        "before; read as one run"
+    )
 
 
 def _safe_size(p: Path) -> int:

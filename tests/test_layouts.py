@@ -1,5 +1,5 @@
-"""Folder layouts that used to be misread: a run folder named like a split (Ultralytics' first
-run ``runs/detect/train/``). The fixtures under ``fixtures/layouts/`` come from the
+"""Folder layouts that used to be misread: Lightning ``version_N`` folders of one resumed run
+and a run folder named like a split (Ultralytics' first run ``runs/detect/train/``). The fixtures under ``fixtures/layouts/`` come from the
 real writers (``fixtures/make_layout_fixtures.py``); the small cases here are written at test time
 with TensorBoard's own writer; the real runs come from ../shared/real-logs."""
 
@@ -12,9 +12,12 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from analyzer.discover import discover
+from analyzer.readers.lightning_csv import step_span
+from analyzer.readers.tensorboard.span import first_step, last_step
 from analyzer.runs import load
 
 ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT / ".." / "shared" / "real-logs"
 LAYOUTS = ROOT / "fixtures" / "layouts"
 
 
@@ -30,15 +33,165 @@ def scalar_event(step: int, **values: float):
     return event_pb2.Event(step=step, wall_time=1.7e9 + step, summary=summ)
 
 
-def write_events(folder: Path, steps, **extra: float) -> Path:
+def write_events(folder: Path, steps, epoch_of=None, **extra: float) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     w = EventFileWriter(str(folder))
     w.add_event(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2"))
     for s in steps:
-        w.add_event(scalar_event(s, train_loss=1.0 / (s + 1), **extra))
+        epoch = {} if epoch_of is None else {"epoch": float(epoch_of(s))}
+        w.add_event(scalar_event(s, train_loss=1.0 / (s + 1), **epoch, **extra))
     w.close()
     (path,) = folder.glob("events.out.tfevents.*")
     return path
+
+
+# --- Lightning version_N -------------------------------------------------------------------------
+
+
+def test_versions_whose_steps_continue_are_one_run(tmp_path):
+    logs = tmp_path / "lightning_logs"
+    write_events(logs / "version_0", range(49, 1000, 50))
+    write_events(logs / "version_1", range(1049, 2000, 50))
+    write_events(logs / "version_2", range(2049, 3000, 50))
+    write_events(logs / "version_3", range(49, 1000, 50))  # a new run: its steps start again
+    result = load(tmp_path)
+    runs = {r.id: r for r in result.runs}
+    assert sorted(runs) == ["lightning_logs/version_0", "lightning_logs/version_3"]
+    run = runs["lightning_logs/version_0"]
+    steps = run.frame[run.frame["tag"] == "train_loss"]["step"].tolist()
+    assert steps == list(range(49, 3000, 50))  # no folder prefix on the tags of later versions
+    assert set(run.frame["tag"]) == {"train_loss"}
+    assert len(run.files) == 3
+    (note,) = [n for n in run.notes if n.startswith("resumed run")]
+    assert "version_1 (from step 1049)" in note and "version_2 (from step 2049)" in note
+    assert not any("restart" in n for n in run.notes)
+
+
+def test_versions_that_restart_or_overlap_stay_separate(tmp_path):
+    logs = tmp_path / "lightning_logs"
+    write_events(logs / "version_0", range(0, 500, 10))
+    write_events(logs / "version_1", range(300, 800, 10))  # starts before version_0 ended
+    write_events(logs / "version_2", range(0, 500, 10))
+    assert len(discover(tmp_path).runs) == 3
+
+
+def test_span_of_an_event_file_from_its_head_and_tail(tmp_path):
+    path = write_events(tmp_path / "run", range(0, 30000, 3), val_loss=0.5)
+    assert path.stat().st_size > 4 * 65536  # the tail window starts mid-file
+    assert first_step(path) == 0
+    assert last_step(path) == 29997
+    empty = tmp_path / "events.out.tfevents.0.empty"
+    empty.write_bytes(b"")
+    assert first_step(empty) is None and last_step(empty) is None
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-logs is absent")
+def test_real_lightning_run_resumed_over_three_versions():
+    result = load(REAL / "Kirito-012__Deep-Learning")
+    runs = {r.id: r for r in result.runs}
+    assert sorted(runs) == [
+        "lightning_logs/version_0",
+        "lightning_logs/version_2",
+        "lightning_logs/version_6",
+    ]
+    run = runs["lightning_logs/version_2"]
+    steps = run.frame[run.frame["tag"] == "train_loss"]["step"]
+    assert (int(steps.min()), int(steps.max()), len(steps)) == (49, 9999, 200)
+    assert steps.is_monotonic_increasing
+
+
+def test_lightning_fixture_resumed_twice_then_a_new_run():
+    """Both loggers of real Lightning sessions: version_1 and version_2 resume version_0 from its
+    checkpoint, version_3 starts again; every version logs hp_metric at step 0."""
+    result = load(LAYOUTS / "lightning")
+    runs = {r.id: r for r in result.runs}
+    assert sorted(runs) == [
+        "csv_logs/version_0",
+        "csv_logs/version_3",
+        "lightning_logs/version_0",
+        "lightning_logs/version_3",
+    ]
+    for logger in ("csv_logs", "lightning_logs"):
+        run = runs[f"{logger}/version_0"]
+        assert len(run.files) == 3
+        steps, values = curve(run, "train_loss")
+        assert steps == sorted(steps) and steps[0] == 7 and steps[-1] == 287
+        val_steps, _ = curve(run, "val_loss")
+        assert val_steps == [31, 63, 95, 127, 159, 191, 223, 255, 287]  # nine epochs, once each
+        assert (run.roles.train_loss, run.roles.val_loss) == ("train_loss", "val_loss")
+        notes = [n for n in run.notes if n.startswith("resumed run")]
+        assert notes == [
+            "resumed run: continued in version_1 (from step 103), version_2 (from step 199), "
+            "whose steps go on after the folder before; read as one run"
+        ]
+        assert not any("restart" in n for n in run.notes)
+        assert len(run.notes) == len(set(run.notes))  # each folder's notes said once
+        new = runs[f"{logger}/version_3"]
+        assert curve(new, "val_loss")[0] == [31, 63, 95, 127]
+    # the two loggers saw the same training
+    tb_steps, tb_values = curve(runs["lightning_logs/version_0"], "train_loss")
+    csv_steps, csv_values = curve(runs["csv_logs/version_0"], "train_loss")
+    assert tb_steps == csv_steps
+    assert tb_values == pytest.approx(csv_values, rel=1e-6)
+
+
+def test_lightning_csv_step_span(tmp_path):
+    path = LAYOUTS / "lightning" / "csv_logs" / "version_1" / "metrics.csv"
+    assert step_span(path) == (103, 191, 3.0)
+    big = tmp_path / "metrics.csv"
+    rows = "".join(f"{s // 100},{s},{1 / (s + 1):.12f},\n" for s in range(4049, 40000, 5))
+    big.write_text("epoch,step,train_loss,val_loss\n" + rows)
+    assert big.stat().st_size > 2 * 65536  # the tail window starts mid-line
+    assert step_span(big) == (4049, 39999, 40.0)
+    for text in ("", "epoch,loss\n1,0.5\n", "epoch,step,loss\n", "epoch,step,loss\nx,y,z\n"):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        assert step_span(bad) is None, text
+    assert step_span(tmp_path / "missing.csv") is None
+
+
+def test_a_new_run_at_epoch_0_is_not_a_resumed_one(tmp_path):
+    """A short first run (steps 0-9) and a new run whose first logged step (49) comes after it:
+    the new run starts at epoch 0, a resumed one never does."""
+    logs = tmp_path / "lightning_logs"
+    write_events(logs / "version_0", range(0, 10), epoch_of=lambda s: 0)
+    write_events(logs / "version_1", range(49, 500, 50), epoch_of=lambda s: s // 100)
+    write_events(logs / "version_2", range(549, 900, 50), epoch_of=lambda s: s // 100)
+    runs = {r.run: r for r in discover(tmp_path).runs}
+    assert sorted(runs) == ["lightning_logs/version_0", "lightning_logs/version_1"]
+    assert len(runs["lightning_logs/version_1"].files) == 2
+
+
+def test_both_loggers_in_one_version_folder_stitched_once(tmp_path):
+    """TensorBoardLogger and CSVLogger writing to the same version folders: the metrics.csv of a
+    version joined to the one before is the same run as its event files, not a run of its own."""
+    logs = tmp_path / "lightning_logs"
+    for n, steps in enumerate((range(49, 1000, 50), range(1049, 2000, 50))):
+        write_events(logs / f"version_{n}", steps)
+        (logs / f"version_{n}" / "metrics.csv").write_text(
+            "epoch,step,train_loss\n" + "".join(f"{s // 50},{s},{1 / (s + 1)}\n" for s in steps)
+        )
+    disc = discover(tmp_path)
+    assert [(r.run, r.format) for r in disc.runs] == [("lightning_logs/version_0", "tensorboard")]
+    same = [s.path for s in disc.skipped if s.reason.startswith("same run as the TensorBoard")]
+    assert same == ["lightning_logs/version_0/metrics.csv", "lightning_logs/version_1/metrics.csv"]
+
+
+def test_unreadable_version_folder_is_not_stitched(tmp_path):
+    """A version folder whose event file is cut before its first scalar (or is not an event file
+    at all) cannot be placed: it stays a run of its own and is read with its own note."""
+    logs = tmp_path / "lightning_logs"
+    write_events(logs / "version_0", range(49, 1000, 50))
+    cut = write_events(logs / "version_1", range(1049, 2000, 50))
+    cut.write_bytes(cut.read_bytes()[:60])
+    junk = logs / "version_2" / "events.out.tfevents.1.host.0"
+    junk.parent.mkdir()
+    junk.write_bytes(b"\xff" * 200)
+    result = load(tmp_path)
+    assert sorted(r.id for r in result.runs) == ["lightning_logs/version_0"]
+    skipped = {s.path.split("/")[1]: s.reason for s in result.skipped}
+    assert sorted(skipped) == ["version_1", "version_2"]
+    assert all(reason for reason in skipped.values())
 
 
 # --- a run folder named like a split -------------------------------------------------------------
