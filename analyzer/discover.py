@@ -246,17 +246,24 @@ def sniff_each(paths: Sequence[Path]) -> list[tuple[str | None, str]]:
     return [sniff_table(p) for p in paths]
 
 
-def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Discovery:
+def discover(
+    path: str | os.PathLike,
+    *,
+    sniff: SniffMany | None = None,
+    input_format: str | None = None,
+) -> Discovery:
     """Walk ``path`` (a file or a folder) and group what it holds into runs.
 
     ``sniff`` decides which text files are tables (default :func:`sniff_each`); it gets every
-    candidate at once so that a caller may answer from a cache or sniff in parallel."""
+    candidate at once so that a caller may answer from a cache or sniff in parallel.
+    ``input_format`` (a format name or alias, see :func:`analyzer.readers.input_format`) forces
+    the reader of ``path`` when it is a file; folders are discovered as usual."""
     path = Path(path)
     sniff = sniff or sniff_each
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_file():
-        return _discover_file(path, sniff)
+        return _discover_file(path, sniff, input_format)
     root = path
     w = _Walker(root, root)
     w.walk(root)
@@ -602,7 +609,9 @@ def _safe_size(p: Path) -> int:
         return -1
 
 
-def _discover_file(path: Path, sniff: SniffMany = sniff_each) -> Discovery:
+def _discover_file(
+    path: Path, sniff: SniffMany = sniff_each, input_format: str | None = None
+) -> Discovery:
     out = Discovery(root=path.parent)
     name = path.name
     ext = path.suffix.lower()
@@ -613,6 +622,16 @@ def _discover_file(path: Path, sniff: SniffMany = sniff_each) -> Discovery:
         return out
     if not stat.S_ISREG(mode):
         out.skipped.append(Skipped(name, "not a regular file"))
+        return out
+    if input_format is not None:
+        from .readers import input_format as resolve
+
+        forced = resolve(input_format)
+        out.runs.append(
+            RunSource(
+                name, forced, path.parent, [path], notes=[f"read as {forced} (--input-format)"]
+            )
+        )
         return out
     if is_event_file(path):
         out.runs.append(RunSource(name, "tensorboard", path.parent, [path]))

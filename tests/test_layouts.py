@@ -1,17 +1,22 @@
-"""Folder layouts that used to be misread: Lightning ``version_N`` folders of one resumed run
-and a run folder named like a split (Ultralytics' first run ``runs/detect/train/``). The fixtures under ``fixtures/layouts/`` come from the
+"""Folder layouts that used to be misread: Lightning ``version_N`` folders of one resumed run,
+a run folder named like a split (Ultralytics' first run ``runs/detect/train/``), and a reader
+forced for a file with ``--input-format``. The fixtures under ``fixtures/layouts/`` come from the
 real writers (``fixtures/make_layout_fixtures.py``); the small cases here are written at test time
 with TensorBoard's own writer; the real runs come from ../shared/real-logs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from analyzer.cli import main
+from analyzer.cli.common import INPUT_FORMATS
 from analyzer.discover import discover
+from analyzer.readers import FORMAT_ALIASES, FORMATS
 from analyzer.readers.lightning_csv import step_span
 from analyzer.readers.tensorboard.span import first_step, last_step
 from analyzer.runs import load
@@ -258,3 +263,69 @@ def test_keras_split_folders_are_still_merged(tmp_path):
     (tmp_path / "fit" / "train" / "plugins" / "profile").mkdir(parents=True)
     write_events(tmp_path / "only_train" / "train", range(5))  # no validation data
     assert sorted(r.run for r in discover(tmp_path).runs) == ["fit", "only_train"]
+
+
+# --- --input-format ------------------------------------------------------------------------------
+
+
+def test_input_format_names_match_the_readers():
+    assert set(INPUT_FORMATS) == (set(FORMATS) - {"mlflow"}) | set(FORMAT_ALIASES)
+
+
+def test_input_format_forces_a_reader_for_a_file(tmp_path, capsys):
+    state = {
+        "log_history": [
+            {"loss": 1.0 / (s + 1), "learning_rate": 1e-4, "epoch": s / 10, "step": s * 10}
+            for s in range(1, 8)
+        ]
+        + [{"eval_loss": 0.9, "epoch": 0.7, "step": 70}]
+    }
+    dump = tmp_path / "__init__.py"
+    dump.write_text(json.dumps(state))
+    assert main(["curves", str(dump)]) == 2
+    assert "not a log format curvelint reads (.py)" in capsys.readouterr().out
+    assert main(["curves", str(dump), "--input-format", "hf", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (run,) = doc["runs"]
+    assert run["format"] == "hf-trainer-state"
+    assert run["roles"]["train_loss"] == "loss" and run["roles"]["val_loss"] == "eval_loss"
+    assert "read as hf-trainer-state (--input-format)" in run["notes"]
+    # check takes it too, and a wrong reader says why, naming the file
+    assert main(["check", str(dump), "--input-format", "hf", "--no-cache", "--exit-zero"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(dump), "--input-format", "keras-csv", "--no-cache"]) == 2
+    out = capsys.readouterr()
+    assert "__init__.py" in out.out + out.err
+
+
+def test_input_format_on_a_real_trainer_state_saved_under_another_name(capsys):
+    """A state the real HF Trainer saved, under a name discovery does not pick."""
+    dump = LAYOUTS / "odd_names" / "trainer_state.json.bak"
+    assert main(["curves", str(dump.parent)]) == 2
+    assert "trainer_state.json.bak: not a log format curvelint reads (.bak)" in (
+        capsys.readouterr().out
+    )
+    (run,) = load([dump], input_format="hf").runs
+    history = json.loads(dump.read_text())["log_history"]
+    assert run.format == "hf-trainer-state"
+    assert (run.roles.train_loss, run.roles.val_loss) == ("loss", "eval_loss")
+    assert curve(run, "loss")[0] == [e["step"] for e in history if "loss" in e]
+    assert curve(run, "eval_loss")[1] == pytest.approx(
+        [e["eval_loss"] for e in history if "eval_loss" in e]
+    )
+    assert main(["check", str(dump), "--input-format", "hf-trainer-state", "--no-cache"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "trainer_state.json.bak" in out
+
+
+def test_input_format_leaves_folders_alone(tmp_path):
+    write_events(tmp_path / "run", range(5))
+    (tmp_path / "run" / "notes.py").write_text("x = 1\n")
+    result = load(tmp_path, input_format="text")
+    assert [r.format for r in result.runs] == ["tensorboard"]
+
+
+def test_unknown_input_format_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["curves", str(tmp_path), "--input-format", "mlflow"])
+    assert e.value.code == 2

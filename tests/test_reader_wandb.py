@@ -111,6 +111,20 @@ def test_resumed_run_keeps_the_second_sessions_values():
 
 
 @needs_wandb
+def test_input_format_reads_a_record_log_copied_under_another_name(tmp_path):
+    """``--input-format wandb`` on one file: a run-<id>.wandb copied as ``history.bin`` is read
+    as the record log."""
+    (log,) = sorted(_overfit_dir("current").rglob("*.wandb"))
+    copy = tmp_path / "history.bin"
+    shutil.copyfile(log, copy)
+    (run,) = load([copy], input_format="wandb").runs
+    (orig,) = load([_overfit_dir("current")]).runs
+    assert run.format == "wandb"
+    assert series(run.frame, "train/loss") == series(orig.frame, "train/loss")
+    assert (run.roles.train_loss, run.roles.val_loss) == ("train/loss", "val/loss")
+
+
+@needs_wandb
 def test_check_flags_the_overfitting_run(capsys):
     import json
 

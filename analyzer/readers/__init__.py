@@ -29,6 +29,23 @@ FORMATS: dict[str, str] = {
 }
 
 
+#: short names ``--input-format`` accepts besides the format names above
+FORMAT_ALIASES: dict[str, str] = {
+    "tb": "tensorboard",
+    "hf": "hf-trainer-state",
+    "lightning": "lightning-csv",
+    "ultralytics": "ultralytics-csv",
+}
+
+
+def input_format(name: str) -> str:
+    """The format a ``--input-format`` name stands for; KeyError for an unknown one."""
+    fmt = FORMAT_ALIASES.get(name, name)
+    if fmt not in FORMATS or fmt == "mlflow":  # an MLflow run is a folder, never one file
+        raise KeyError(name)
+    return fmt
+
+
 def reader_for(fmt: str) -> ModuleType:
     return importlib.import_module(FORMATS[fmt])
 
@@ -43,10 +60,12 @@ def sniff_table(path: Path) -> tuple[str | None, str]:
 __all__ = [
     "COLUMNS",
     "FORMATS",
+    "FORMAT_ALIASES",
     "ReadError",
     "ReadResult",
     "apply_restarts",
     "empty_frame",
+    "input_format",
     "make_frame",
     "reader_for",
     "sniff_table",

@@ -288,6 +288,10 @@ def _read_side_files(paths: list[Path], result: ReadResult, hparams: dict[str, A
                         hparams[f"wandb.{k}"] = meta[k]
 
 
+#: the files of a run folder besides its history that :func:`_read_side_files` reads
+_SIDE_NAMES = ("config.yaml", "wandb-metadata.json")
+
+
 def _folder(p: Path) -> Path:
     """The run folder of one of its files (``files/…`` sits one level down)."""
     return p.parent.parent if p.parent.name == "files" else p.parent
@@ -302,8 +306,10 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
     hparams: dict[str, Any] = {}
     frames = []
     for folder, files in folders.items():
-        logs = sorted(f for f in files if f.suffix == ".wandb")
-        jsonl = [f for f in files if f.name == "wandb-history.jsonl"]
+        # any file that is neither a history nor a side file is a record log (``.wandb``, or a
+        # copy under another name read with ``--input-format wandb``)
+        jsonl = [f for f in files if f.name == "wandb-history.jsonl" or f.suffix == ".jsonl"]
+        logs = sorted(f for f in files if f not in jsonl and f.name not in _SIDE_NAMES)
         _read_side_files([f for f in files if f.name != "wandb-history.jsonl"], result, hparams)
         hist = None
         why: tuple[str, str] | None = None
