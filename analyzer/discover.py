@@ -10,14 +10,23 @@ Grouping rules
   (:func:`analyzer.readers.tensorboard.file_order_key`, the order the reader uses).
 * Sub-folders that only split one run are merged into it: Keras' ``RUN/train`` + ``RUN/validation``,
   TF1 estimators' ``model_dir/eval``, and PyTorch ``add_scalars`` sub-folders (a folder with event
-  files directly below a folder with event files, and no folders of its own).
+  files directly below a folder with event files, and no folders of its own). A folder named like
+  a split that holds more than event files is a run of its own (Ultralytics' first run
+  ``runs/detect/train/``). Lightning's sibling ``version_N`` folders whose steps continue one
+  another (a run resumed from a checkpoint) are one run.
 * ``metrics.csv`` (Lightning), ``results.csv`` (Ultralytics) and ``trainer_state.json`` (Hugging Face)
   name their folder's run (when the folder also holds event files with the same scalars, as
   Ultralytics writes, the run is read once, from the event files); other tables and JSON-lines
-  files are runs named by their own path.
+  files are runs named by their own path. Console output saved to a file (``.log``/``.txt`` that
+  is not a table, ``.out``/``.err``, no extension) is a ``text`` run when its content has the
+  lines of a training log (:mod:`analyzer.readers.console`).
   Hugging Face ``checkpoint-N/trainer_state.json`` copies are prefixes of the final state: only the
   most complete one is read.
 * An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run.
+* A W&B run folder (``wandb/run-<time>-<id>/``, ``wandb/offline-run-…``, ``dryrun-…``, with a
+  ``run-<id>.wandb`` log or a ``wandb-history.jsonl``, in it or in its ``files/``) is one run, and the folders of one run id (a resumed run)
+  are one run; every file below them belongs to it (``files/output.log`` is not read as a text
+  log). The ``latest-run`` alias and the client's ``debug*.log`` are skipped.
 * Anything else is reported in ``skipped`` with the reason.
 """
 
@@ -28,13 +37,21 @@ import re
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .readers import sniff_table
 from .readers.hf_trainer import state_progress
+from .readers.sniff import TEXT_ONLY_EXT
 from .readers.tensorboard import file_order_key
 
 EVENT_RE = re.compile(r"events\.out\.tfevents\.")
+#: a W&B run folder: ``run-<YYYYMMDD_HHMMSS>-<id>`` (synced), ``offline-run-…``, ``dryrun-…``
+#: (clients before 0.10); a second folder of one id in the same second gets ``-1`` appended
+WANDB_RUN_RE = re.compile(r"(?:offline-run|run|dryrun)-(\d{8}_\d{6})-(.+)")
+WANDB_DIRS = {"wandb", ".wandb"}
+#: the W&B client's own logs beside the run folders (symlinks into the newest run)
+WANDB_OWN_LOG_RE = re.compile(r"debug(?:-internal|-cli\..*)?\.log")
 SPLIT_DIRS = {"train", "training", "validation", "valid", "val", "eval", "evaluation", "test"}
 TABLE_EXT = {".csv", ".tsv", ".txt", ".log", ".dat"}
 JSONL_EXT = {".jsonl", ".ndjson"}
@@ -52,6 +69,8 @@ QUIET_NAMES = {
     "readme.md",
     "license",
 }
+#: the files of a W&B run folder its reader reads (besides ``run-<id>.wandb``)
+WANDB_RUN_FILES = ("wandb-history.jsonl", "config.yaml", "wandb-metadata.json")
 QUIET_EXT = {
     ".png",
     ".jpg",
@@ -162,6 +181,8 @@ class _Walker:
         for e in entries:
             if e.name.startswith("."):
                 continue
+            if e.name == "latest-run" and d.name in WANDB_DIRS and e.is_symlink():
+                continue  # W&B's alias of its newest run folder, which is listed itself
             p = Path(e.path)
             try:
                 is_dir = e.is_dir(follow_symlinks=True)
@@ -188,6 +209,25 @@ def is_event_file(p: Path) -> bool:
     return bool(EVENT_RE.search(p.name)) and not p.name.endswith(".profile-empty")
 
 
+def _sniffed_by_content(f: Path) -> bool:
+    """Files whose content decides whether they are a log: tables (``.csv``, ``.txt``, ``.log``
+    …) and console output (``.out``, ``.err``, no extension, e.g. ``slurm-42.out``, ``nohup.out``,
+    ``stdout``)."""
+    ext = f.suffix.lower()
+    if ext in TABLE_EXT or ext in TEXT_ONLY_EXT:
+        return True
+    return ext == "" and f.name.lower() not in QUIET_NAMES
+
+
+def _holds_own_run(files: list[Path], subdirs: list[Path]) -> bool:
+    """A folder named like a split (``train``) that is a run folder of its own: besides event
+    files it holds other files or folders (Ultralytics' first run ``runs/detect/train/`` with its
+    ``results.csv``, ``args.yaml``, ``weights/``), where a split folder of Keras or an estimator
+    holds only event files (and Keras' profiler ``plugins/``)."""
+    others = [f for f in files if not EVENT_RE.search(f.name)]
+    return bool(others) or any(s.name != "plugins" for s in subdirs)
+
+
 def _has_events(files: list[Path]) -> bool:
     return any(is_event_file(f) for f in files)
 
@@ -206,17 +246,24 @@ def sniff_each(paths: Sequence[Path]) -> list[tuple[str | None, str]]:
     return [sniff_table(p) for p in paths]
 
 
-def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Discovery:
+def discover(
+    path: str | os.PathLike,
+    *,
+    sniff: SniffMany | None = None,
+    input_format: str | None = None,
+) -> Discovery:
     """Walk ``path`` (a file or a folder) and group what it holds into runs.
 
     ``sniff`` decides which text files are tables (default :func:`sniff_each`); it gets every
-    candidate at once so that a caller may answer from a cache or sniff in parallel."""
+    candidate at once so that a caller may answer from a cache or sniff in parallel.
+    ``input_format`` (a format name or alias, see :func:`analyzer.readers.input_format`) forces
+    the reader of ``path`` when it is a file; folders are discovered as usual."""
     path = Path(path)
     sniff = sniff or sniff_each
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_file():
-        return _discover_file(path, sniff)
+        return _discover_file(path, sniff, input_format)
     root = path
     w = _Walker(root, root)
     w.walk(root)
@@ -251,7 +298,12 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         ):
             # tensorboardX add_scalars: RUN/<main tag>/<key>/ beside the run's own event files
             target = grand
-        elif d != root and d.name.lower() in SPLIT_DIRS and parent in w.dirs:
+        elif (
+            d != root
+            and d.name.lower() in SPLIT_DIRS
+            and parent in w.dirs
+            and not _holds_own_run(files, subdirs)
+        ):
             # RUN/train + RUN/validation, model_dir/eval
             target = parent
         elif d != root and parent in w.dirs and _has_events(w.dirs[parent][0]) and not subdirs:
@@ -269,11 +321,15 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         if target != d:
             tb_runs[d] = src
     seen_src: set[int] = set()
+    tb_list: list[RunSource] = []
     for src in tb_runs.values():
         if id(src) not in seen_src:
             seen_src.add(id(src))
-            out.runs.append(src)
-            run_ids.add(src.run)
+            tb_list.append(src)
+    tb_list, tb_joined = _stitch_versions(tb_list, w, "tensorboard")
+    for src in tb_list:
+        out.runs.append(src)
+        run_ids.add(src.run)
 
     # 2. MLflow run folders
     for d, (files, subdirs) in w.dirs.items():
@@ -293,6 +349,46 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                 for dp, _dns, fns in os.walk(d / sub):
                     claimed.update(Path(dp) / fn for fn in fns)
             claimed.update(f for f in files)
+
+    # 2b. W&B run folders; the folders of one run id (a resumed run) are one run
+    wandb_groups: dict[tuple[Path, str], list[Path]] = {}
+    for d, (files, _subdirs) in w.dirs.items():
+        m = WANDB_RUN_RE.fullmatch(d.name)
+        if m is None or d in tb_runs:
+            continue
+        logs = [f for f in files if f.suffix == ".wandb"]
+        near = files + w.dirs.get(d / "files", ([], []))[0]
+        if logs or any(f.name == "wandb-history.jsonl" for f in near):
+            rid = logs[0].name[len("run-") : -len(".wandb")] if logs else m.group(2)
+            wandb_groups.setdefault((d.parent, rid), []).append(d)
+    for dirs in wandb_groups.values():
+        dirs.sort(key=lambda p: (WANDB_RUN_RE.fullmatch(p.name).group(1), _natural_key(p.name)))  # type: ignore[union-attr]
+        read: list[Path] = []
+        for d in dirs:
+            files = w.dirs[d][0]
+            near = files + w.dirs.get(d / "files", ([], []))[0]
+            read.extend(sorted(f for f in files if f.suffix == ".wandb"))
+            read.extend(f for f in near if f.name in WANDB_RUN_FILES)
+            stack = [d]  # every file at or below the run folder belongs to the run
+            while stack:
+                fs, subs = w.dirs.get(stack.pop(), ([], []))
+                claimed.update(fs)
+                stack.extend(subs)
+        src = RunSource(run_id(dirs[0]), "wandb", dirs[0], read)
+        if len(dirs) > 1:
+            src.notes.append(
+                "resumed W&B run: " + ", ".join(w.rel(d) for d in dirs) + " (read in time order)"
+            )
+        out.runs.append(src)
+        run_ids.add(src.run)
+    for d, (files, _) in w.dirs.items():
+        if d.name in WANDB_DIRS:
+            for f in files:
+                if WANDB_OWN_LOG_RE.fullmatch(f.name):
+                    claimed.add(f)
+                    out.skipped.append(
+                        Skipped(w.rel(f), "the W&B client's own log (not a training log)")
+                    )
 
     # folders at or below an MLflow run folder (one pass over the folders, not one per file)
     mlflow_set = set(mlflow_dirs)
@@ -342,6 +438,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
 
     # 4. tables and JSON lines, one run per file (the table candidates sniffed all at once)
     tb_bases = {(r.run, r.base) for r in out.runs if r.format == "tensorboard"}
+    tb_bases.update((run_id(d), d) for d in tb_joined)  # a version_N folder joined to another
     candidates = [
         f
         for d, (files, _) in w.dirs.items()
@@ -350,7 +447,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
         if f not in claimed
         and not is_event_file(f)
         and f.suffix.lower() not in JSONL_EXT
-        and f.suffix.lower() in TABLE_EXT
+        and _sniffed_by_content(f)
     ]
     sniffed = dict(zip(candidates, sniff(candidates), strict=True))
     fmt: str | None
@@ -364,7 +461,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                 continue
             if ext in JSONL_EXT:
                 fmt, reason = "jsonl", ""
-            elif ext in TABLE_EXT:
+            elif f in sniffed:
                 fmt, reason = sniffed[f]
             else:
                 if name in QUIET_NAMES or ext in QUIET_EXT or name.endswith(".profile-empty"):
@@ -380,9 +477,8 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                 out.skipped.append(Skipped(w.rel(f), reason))
                 continue
             claimed.add(f)
-            names_folder = name in ("metrics.csv", "results.csv") and d != root
-            rid = run_id(d) if names_folder else w.rel(f)
-            if names_folder and (rid, d) in tb_bases:
+            names_folder = name in ("metrics.csv", "results.csv")
+            if names_folder and (run_id(d), d) in tb_bases:
                 # Ultralytics (and Lightning with both loggers) write the same scalars to event
                 # files and to this table: one run, read once
                 out.skipped.append(
@@ -393,14 +489,117 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                     )
                 )
                 continue
+            rid = run_id(d) if names_folder and d != root else w.rel(f)
             if rid in run_ids:
                 rid = w.rel(f)
             out.runs.append(RunSource(rid, fmt, d, [f]))
             run_ids.add(rid)
 
+    out.runs, _ = _stitch_versions(out.runs, w, "lightning-csv")  # CSVLogger's version_N/
     out.runs.sort(key=lambda r: _natural_key(r.run))
     out.skipped.sort(key=lambda s: _natural_key(s.path))
     return out
+
+
+_VERSION_RE = re.compile(r"version_(\d+)")
+
+
+class _Span:
+    """Where a run's steps start and end and its first epoch, each looked at only when asked
+    (a sweep of many ``version_N`` folders that all start again is told apart by their heads)."""
+
+    def __init__(self, src: RunSource):
+        self.src = src
+
+    @cached_property
+    def _csv(self) -> tuple[int, int, float | None] | None:
+        from .readers.lightning_csv import step_span
+
+        return step_span(self.src.files[0]) if self.src.files else None
+
+    @cached_property
+    def first(self) -> int | None:
+        if self.src.format == "lightning-csv":
+            return self._csv[0] if self._csv else None
+        from .readers.tensorboard.span import files_first_step
+
+        return files_first_step(self.src.files)
+
+    @cached_property
+    def last(self) -> int | None:
+        if self.src.format == "lightning-csv":
+            return self._csv[1] if self._csv else None
+        from .readers.tensorboard.span import files_last_step
+
+        return files_last_step(self.src.files)
+
+    @cached_property
+    def epoch(self) -> float | None:
+        if self.src.format == "lightning-csv":
+            return self._csv[2] if self._csv else None
+        from .readers.tensorboard.span import first_value
+
+        return first_value(self.src.files[0], "epoch") if self.src.files else None
+
+
+def _resumes(prev: _Span, nxt: _Span) -> bool:
+    """Whether the run ``nxt`` goes on where ``prev`` stopped: its first step comes after every
+    step of ``prev``, and it does not start at epoch 0 (a new run does, even when its first
+    logged step happens to come after a short run's last)."""
+    if nxt.first is None or prev.first is None or nxt.first <= prev.first:
+        return False
+    return prev.last is not None and nxt.first > prev.last and nxt.epoch != 0
+
+
+def _stitch_versions(
+    runs: list[RunSource], w: _Walker, fmt: str
+) -> tuple[list[RunSource], list[Path]]:
+    """Lightning's ``version_N`` folders of one resumed run as one run.
+
+    Resuming with ``fit(ckpt_path=…)`` makes a new ``version_N`` folder (of the TensorBoard and
+    of the CSV logger) whose steps go on from the checkpoint (``version_2`` 49…3999,
+    ``version_3`` 4049…5999). Consecutive sibling folders of runs of format ``fmt``
+    (``tensorboard`` or ``lightning-csv``) are one run when the next one's first step comes
+    after the last step of the one before and it does not start at epoch 0 (a bounded look at
+    the head and tail of their files); when the steps start again they are separate runs. The
+    stitched run keeps the first folder's id and says which folders it joined. Returns the runs
+    left and the folders joined to another run."""
+    groups: dict[Path, list[tuple[int, RunSource]]] = {}
+    for src in runs:
+        m = _VERSION_RE.fullmatch(src.base.name)
+        if m and src.format == fmt and src.base != w.root:
+            groups.setdefault(src.base.parent, []).append((int(m.group(1)), src))
+    joined_ids: set[int] = set()
+    joined_dirs: list[Path] = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda t: t[0])
+        head = members[0][1]
+        prev = _Span(head)
+        joined: list[str] = []
+        for _n, src in members[1:]:
+            this = _Span(src)
+            if _resumes(prev, this):
+                joined_ids.add(id(src))
+                joined_dirs.append(src.base)
+                head.files.extend(src.files)
+                joined.append(f"{src.base.name} (from step {this.first})")
+            else:
+                if joined:
+                    head.notes.append(_stitch_note(joined))
+                head, joined = src, []
+            prev = this
+        if joined:
+            head.notes.append(_stitch_note(joined))
+    return [r for r in runs if id(r) not in joined_ids], joined_dirs
+
+
+def _stitch_note(joined: list[str]) -> str:
+    return (
+        f"resumed run: continued in {', '.join(joined)}, whose steps go on after the folder "
+        "before; read as one run"
+    )
 
 
 def _safe_size(p: Path) -> int:
@@ -410,7 +609,9 @@ def _safe_size(p: Path) -> int:
         return -1
 
 
-def _discover_file(path: Path, sniff: SniffMany = sniff_each) -> Discovery:
+def _discover_file(
+    path: Path, sniff: SniffMany = sniff_each, input_format: str | None = None
+) -> Discovery:
     out = Discovery(root=path.parent)
     name = path.name
     ext = path.suffix.lower()
@@ -422,13 +623,23 @@ def _discover_file(path: Path, sniff: SniffMany = sniff_each) -> Discovery:
     if not stat.S_ISREG(mode):
         out.skipped.append(Skipped(name, "not a regular file"))
         return out
+    if input_format is not None:
+        from .readers import input_format as resolve
+
+        forced = resolve(input_format)
+        out.runs.append(
+            RunSource(
+                name, forced, path.parent, [path], notes=[f"read as {forced} (--input-format)"]
+            )
+        )
+        return out
     if is_event_file(path):
         out.runs.append(RunSource(name, "tensorboard", path.parent, [path]))
     elif name == "trainer_state.json":
         out.runs.append(RunSource(name, "hf-trainer-state", path.parent, [path]))
     elif ext in JSONL_EXT:
         out.runs.append(RunSource(name, "jsonl", path.parent, [path]))
-    elif ext in TABLE_EXT:
+    elif _sniffed_by_content(path):
         fmt, reason = sniff([path])[0]
         if fmt is None:
             out.skipped.append(Skipped(name, reason))

@@ -532,6 +532,7 @@ def check_stream(
     keep_runs: bool = False,
     progress: Any = None,
     json_text: bool = False,
+    input_format: str | None = None,
 ) -> Iterator[StreamItem]:
     """Check every run under ``paths``, one :class:`StreamItem` at a time, in the order of
     :func:`analyze` (paths in order; per path its discovery's skipped entries, then its runs in
@@ -543,6 +544,7 @@ def check_stream(
     or None. ``progress``: called as ``progress(done, total)`` after each run (``total`` grows
     as folders are discovered). ``json_text``: each item also carries its report's JSON text
     (for :class:`analyzer.findings.JsonWriter` or :meth:`Report.to_json`'s ``run_texts``).
+    ``input_format``: the reader of the paths that are files (``--input-format``).
     Raises FileNotFoundError for a path that does not exist and ValueError for a bad rule option
     value (as :func:`analyze`)."""
     from collections import deque
@@ -643,7 +645,7 @@ def check_stream(
 
     try:
         for p in paths:
-            disc = discover(p, sniff=sniff)
+            disc = discover(p, sniff=sniff, input_format=input_format)
             prefix = (Path(p).name + "/") if many else ""
             if disc.skipped:
                 skipped = [Skipped(prefix + s.path, s.reason) for s in disc.skipped]

@@ -249,8 +249,10 @@ def load(
     *,
     train_loss: str | None = None,
     val_loss: str | None = None,
+    input_format: str | None = None,
 ) -> LoadResult:
-    """Discover and read every run under ``paths`` and assign roles.
+    """Discover and read every run under ``paths`` and assign roles; ``input_format`` forces
+    the reader of the paths that are files (see :func:`analyzer.discover.discover`).
 
     Raises FileNotFoundError when a path does not exist.
     """
@@ -260,7 +262,7 @@ def load(
     out = LoadResult()
     many = len(paths) > 1
     for p in paths:
-        disc: Discovery = discover(p)
+        disc: Discovery = discover(p, input_format=input_format)
         out.roots.append(str(p))
         prefix = (Path(p).name + "/") if many else ""
         for s in disc.skipped:

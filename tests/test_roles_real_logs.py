@@ -38,9 +38,8 @@ EXPECTED = {
     "HCDescamps__cv-image-classification/lightning_logs/version_0": ("train_loss", "val_loss"),
     "infinity052__Distracted-Driver-Detection/model_history_log.csv": ("loss", "val_loss"),
     "Kirito-012__Deep-Learning/lightning_logs/version_0": ("train_loss", None),
+    # version_3 and version_4 resume version_2 (their steps go on): one run
     "Kirito-012__Deep-Learning/lightning_logs/version_2": ("train_loss", None),
-    "Kirito-012__Deep-Learning/lightning_logs/version_3": ("train_loss", None),
-    "Kirito-012__Deep-Learning/lightning_logs/version_4": ("train_loss", None),
     "Kirito-012__Deep-Learning/lightning_logs/version_6": ("train_loss", None),
     "ManuMollon261297__Speech-Digit-Detector/model_history_log.csv": ("loss", "val_loss"),
     "Nicolassalvan__mti881-projet2/ResultsEtape1/default (learning rate 5e-5)": (

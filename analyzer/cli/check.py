@@ -143,6 +143,7 @@ def cmd_check(args) -> int:
             keep_runs=fmt == "html",  # the charts need the curves
             progress=bar.update,
             json_text=fmt == "json",
+            input_format=args.input_format,
         )
         if fmt == "json":
             # written run by run (to a spooled file: a usage error half-way prints nothing), so

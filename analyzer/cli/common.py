@@ -27,11 +27,37 @@ class UsageError(Exception):
     """A mistake of the user's: ``main`` prints ``curvelint: <message>`` and exits 2."""
 
 
+#: ``--input-format`` values: the readers' format names and their short aliases (kept equal to
+#: analyzer.readers.FORMATS/FORMAT_ALIASES by a test; written out so that --help stays light)
+INPUT_FORMATS = (
+    "tb",
+    "tensorboard",
+    "keras-csv",
+    "lightning",
+    "lightning-csv",
+    "ultralytics",
+    "ultralytics-csv",
+    "csv",
+    "jsonl",
+    "hf",
+    "hf-trainer-state",
+    "text",
+    "wandb",
+)
+
+
 def add_path_arguments(p: argparse.ArgumentParser) -> None:
     """PATH... and the role overrides, as ``curves`` and ``check`` take them."""
     p.add_argument("paths", nargs="+", metavar="PATH", help="log folders or files")
     p.add_argument("--train-loss", metavar="TAG", help="tag to use as the training loss")
     p.add_argument("--val-loss", metavar="TAG", help="tag to use as the validation loss")
+    p.add_argument(
+        "--input-format",
+        metavar="FMT",
+        choices=INPUT_FORMATS,
+        help="read the FILEs named as PATH with this reader, whatever their name "
+        f"({', '.join(INPUT_FORMATS)}); folders are searched as usual",
+    )
 
 
 def codes(text: str | None) -> list[str]:
@@ -132,10 +158,13 @@ def check_paths(paths: Sequence[str]) -> None:
 
 
 def load_or_fail(
-    paths: Sequence[str], train_loss: str | None = None, val_loss: str | None = None
+    paths: Sequence[str],
+    train_loss: str | None = None,
+    val_loss: str | None = None,
+    input_format: str | None = None,
 ) -> LoadResult:
     """Read the runs under ``paths``; a path that does not exist is a UsageError."""
     from ..runs import load
 
     check_paths(paths)
-    return load(paths, train_loss=train_loss, val_loss=val_loss)
+    return load(paths, train_loss=train_loss, val_loss=val_loss, input_format=input_format)

@@ -80,7 +80,7 @@ def render_curves_text(result, all_skipped: bool = False) -> str:
 
 def cmd_curves(args) -> int:
     check_output(args.output, args.paths)
-    result = load_or_fail(args.paths, args.train_loss, args.val_loss)
+    result = load_or_fail(args.paths, args.train_loss, args.val_loss, args.input_format)
     if args.format == "json":
         doc = {
             "version": 1,

@@ -24,7 +24,26 @@ FORMATS: dict[str, str] = {
     "jsonl": "analyzer.readers.jsonl",
     "hf-trainer-state": "analyzer.readers.hf_trainer",
     "mlflow": "analyzer.readers.mlflow",
+    "text": "analyzer.readers.console",
+    "wandb": "analyzer.readers.wandb_run",
 }
+
+
+#: short names ``--input-format`` accepts besides the format names above
+FORMAT_ALIASES: dict[str, str] = {
+    "tb": "tensorboard",
+    "hf": "hf-trainer-state",
+    "lightning": "lightning-csv",
+    "ultralytics": "ultralytics-csv",
+}
+
+
+def input_format(name: str) -> str:
+    """The format a ``--input-format`` name stands for; KeyError for an unknown one."""
+    fmt = FORMAT_ALIASES.get(name, name)
+    if fmt not in FORMATS or fmt == "mlflow":  # an MLflow run is a folder, never one file
+        raise KeyError(name)
+    return fmt
 
 
 def reader_for(fmt: str) -> ModuleType:
@@ -41,10 +60,12 @@ def sniff_table(path: Path) -> tuple[str | None, str]:
 __all__ = [
     "COLUMNS",
     "FORMATS",
+    "FORMAT_ALIASES",
     "ReadError",
     "ReadResult",
     "apply_restarts",
     "empty_frame",
+    "input_format",
     "make_frame",
     "reader_for",
     "sniff_table",

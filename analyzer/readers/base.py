@@ -80,8 +80,9 @@ def apply_restarts(frame: pd.DataFrame, run_label: str = "") -> tuple[pd.DataFra
     """Resolve restarts the way TensorBoard does, per tag, and say what was replaced.
 
     Rows of one tag are taken in the order they were logged (file order, then record order).
-    A row whose step is lower than the largest step seen before it for that tag starts a new
-    *session* (training was resumed from an earlier checkpoint). When a session starts at step
+    A row whose step is lower than the step of the row before it for that tag starts a new
+    *session* (training was resumed from an earlier checkpoint); the note counts sessions, not
+    the rows of the resumed session that repeat earlier steps. When a session starts at step
     ``s``, every point of the earlier sessions with step >= ``s`` is dropped: the resumed training
     replaced them. Equal steps inside one session (several values logged for one step) are kept.
     The result is sorted by tag and step (stable, so equal steps keep their logged order).
@@ -95,9 +96,11 @@ def apply_restarts(frame: pd.DataFrame, run_label: str = "") -> tuple[pd.DataFra
         steps = steps_all[idx]
         if len(steps) < 2:
             continue
-        running_max = np.maximum.accumulate(steps)
+        # a session starts where the step drops below the step logged just before it (as
+        # TensorBoard's purge compares with the most recent step): the rows after a restart
+        # that are still below the earlier session's last step belong to the new session
         backward = np.zeros(len(steps), dtype=bool)
-        backward[1:] = steps[1:] < running_max[:-1]
+        backward[1:] = steps[1:] < steps[:-1]
         if not backward.any():
             continue
         session = np.cumsum(backward)

@@ -77,6 +77,48 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     return frame
 
 
+#: bytes :func:`step_span` reads from the head and from the tail of a file
+SPAN_WINDOW = 1 << 16
+
+
+def _column(lines: list[str], col: int) -> list[float]:
+    out = []
+    for ln in lines:
+        cells = ln.rstrip("\r").split(",")
+        if len(cells) > col:
+            try:
+                out.append(float(cells[col]))
+            except ValueError:  # an empty cell, a cut line, a second header
+                continue
+    return out
+
+
+def step_span(path: Path) -> tuple[int, int, float | None] | None:
+    """The first and the largest logged ``step`` of a ``metrics.csv`` and its first ``epoch``
+    (None without that column), from its header and its first and last :data:`SPAN_WINDOW`
+    bytes: discovery's look at where a session started and ended, without reading the file.
+    None when that cannot be told."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SPAN_WINDOW)
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - SPAN_WINDOW))
+            tail = fh.read()
+    except OSError:
+        return None
+    head_lines = head.decode("utf-8", "replace").split("\n")
+    header = [c.strip() for c in head_lines[0].lstrip("\ufeff").rstrip("\r").split(",")]
+    if "step" not in header:
+        return None
+    first = _column(head_lines[1:], header.index("step"))
+    tail_lines = tail.decode("utf-8", "replace").split("\n")[1:]  # the header or a cut line
+    last = _column(tail_lines, header.index("step"))
+    if not first or not last:
+        return None
+    epochs = _column(head_lines[1:], header.index("epoch")) if "epoch" in header else []
+    return int(first[0]), int(max(last)), (epochs[0] if epochs else None)
+
+
 def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
     """Tags with at most one value per epoch and at least as many epochs as values (minus one
     for a validate()/test() row after fitting)."""
@@ -94,5 +136,8 @@ def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
 
 
 def read(run: str, paths: list[Path], base: Path) -> ReadResult:
-    """Read Lightning ``metrics.csv`` files of one run (several files = one resumed run)."""
-    return read_files(run, paths, base, _read_one, FORMAT)
+    """Read Lightning ``metrics.csv`` files of one run (several files = one resumed run; the
+    ``version_N`` folders of a run resumed from a checkpoint say the same notes once)."""
+    result = read_files(run, paths, base, _read_one, FORMAT)
+    result.notes = list(dict.fromkeys(result.notes))
+    return result

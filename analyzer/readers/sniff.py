@@ -182,13 +182,28 @@ def _looks_like_log(header: list[str]) -> bool:
     return any(n in STEP_NAMES for n in names) or any(_METRIC_WORDS.search(h) for h in header)
 
 
+#: extensions of files that are only tables (never tried as console output)
+TABLE_ONLY_EXT = {".csv", ".tsv", ".dat"}
+#: extensions of files tried as tables first, then as console output (text training logs)
+TABLE_OR_TEXT_EXT = {".txt", ".log"}
+#: extensions (besides none at all) of files tried only as console output: what job schedulers
+#: and shell redirections name them (SLURM ``slurm-123.out``, ``nohup.out``, ``train.err``)
+TEXT_ONLY_EXT = {".out", ".err", ".stdout", ".stderr", ".output"}
+
+
 def sniff(path: Path) -> tuple[str | None, str]:
-    """Decide which table format a text file holds, reading at most its first 64 KiB.
+    """Decide which log format a text file holds, reading at most its first 64 KiB.
 
     Returns ``(format, "")`` with format one of ``keras-csv``, ``lightning-csv``,
-    ``ultralytics-csv``, ``csv``, or ``(None, reason)`` saying why the file is not a log table.
+    ``ultralytics-csv``, ``csv`` (tables) or ``text`` (console output, see
+    :mod:`analyzer.readers.console`), or ``(None, reason)`` saying why the file is not a log.
+    ``.csv``/``.tsv``/``.dat`` files are tried as tables only; ``.txt``/``.log`` as tables, then
+    as console output; other names (``.out``, no extension) as console output only.
     """
     path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in TABLE_ONLY_EXT and ext not in TABLE_OR_TEXT_EXT:
+        return _sniff_console(path)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(SNIFF_BYTES)
@@ -208,6 +223,12 @@ def sniff(path: Path) -> tuple[str | None, str]:
     if not raw:
         return None, "only NUL bytes (a crash while writing?)"
     why = binary_reason(raw)
+    if why and ext in TABLE_OR_TEXT_EXT and (b"\x08" in raw or b"\x1b" in raw):
+        # terminal output: progress bars redrawn with backspaces, colour codes
+        from .console import sniff_head
+
+        if sniff_head(raw, truncated)[0]:
+            return "text", ""
     if why:
         return None, why
     text = normalise_newlines(decode_text(raw))
@@ -218,16 +239,48 @@ def sniff(path: Path) -> tuple[str | None, str]:
     if not lines:
         return None, "empty file (only blank lines)"
     layout = find_layout(lines)
-    if layout is None:
-        if len(lines) == 1:
-            return None, "a single line (a header without data rows?)"
-        if looks_like_prose(lines):
-            return None, "looks like prose, not a table"
-        return None, "no header with numeric rows below it"
-    if not _looks_like_log(layout.header):
-        return None, (
-            "numeric table without a step/epoch column or metric-like column names "
-            "(looks like a data set, not a training log)"
-        )
+    if layout is None or not _looks_like_log(layout.header):
+        if layout is None:
+            if len(lines) == 1:
+                why = "a single line (a header without data rows?)"
+            elif looks_like_prose(lines):
+                why = "looks like prose, not a table"
+            else:
+                why = "no header with numeric rows below it"
+        else:
+            why = (
+                "numeric table without a step/epoch column or metric-like column names "
+                "(looks like a data set, not a training log)"
+            )
+        if ext in TABLE_OR_TEXT_EXT:
+            from .console import sniff_head
+
+            is_log, about, near = sniff_head(raw, truncated)
+            if is_log:
+                return "text", ""
+            if near:  # lines that nearly make a training log: say why they do not
+                why = f"{why}; {about}"
+        return None, why
     first_row = split_fields(lines[layout.header_index + 1], layout.sep)
     return classify(layout.header, first_row), ""
+
+
+def _sniff_console(path: Path) -> tuple[str | None, str]:
+    """A file that is not named like a table: console output (``text``) or why not."""
+    from .console import sniff_head
+
+    what = f"({path.suffix.lower() or 'no extension'})"
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(SNIFF_BYTES)
+            truncated = bool(fh.read(1))
+    except OSError as e:
+        return None, f"cannot read: {e.strerror or e}"
+    if not raw:
+        return None, f"not a log format curvelint reads {what}: empty file (0 bytes)"
+    is_log, about, near = sniff_head(raw, truncated)
+    if is_log:
+        return "text", ""
+    if near:
+        return None, f"not a log format curvelint reads {what}: {about}"
+    return None, f"not a log format curvelint reads {what}"

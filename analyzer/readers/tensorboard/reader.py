@@ -242,8 +242,11 @@ def merge_folder(folder: str, files: list[FileRows | None]) -> FolderRows:
 
 
 def folder_of(path: Path, base: Path) -> str:
-    """The folder of an event file relative to the run folder ``base`` (``""``: ``base`` itself)."""
-    folder = _name(path.parent, base) if path.parent != base else ""
+    """The folder of an event file relative to the run folder ``base`` (``""``: ``base`` itself,
+    and a sibling of it: the ``version_N`` folder a resumed Lightning run went on in)."""
+    if path.parent == base or (path.parent.parent == base.parent and path.parent.parent != base):
+        return ""
+    folder = _name(path.parent, base)
     return "" if folder == "." else folder
 
 
