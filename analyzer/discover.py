@@ -111,8 +111,16 @@ class Discovery:
     folders: dict[Path, list[Path]] = field(default_factory=dict)
 
 
-def _natural_key(name: str):
+def natural_key(name: str) -> list:
+    """Sort key of names in natural order (digit runs as numbers, case folded): discovery's
+    order of runs and skipped entries."""
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+#: names of files discovery opens (to choose among Hugging Face checkpoint copies); of the other
+#: files it reads only the table candidates it passes to ``sniff``, and of the rest only names
+#: and sizes (:mod:`analyzer.remote` downloads these before discovery)
+OPENED_BY_DISCOVERY = frozenset({"trainer_state.json"})
 
 
 class _Walker:
@@ -153,7 +161,7 @@ class _Walker:
             return []
         self.seen.add(key)
         try:
-            entries = sorted(os.scandir(d), key=lambda e: _natural_key(e.name))
+            entries = sorted(os.scandir(d), key=lambda e: natural_key(e.name))
         except OSError as err:
             self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {err.strerror or err}"))
             return []
@@ -233,7 +241,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
 
     # 1. TensorBoard folders, merged into parents where they only split one run
     event_dirs = [d for d, (files, _) in w.dirs.items() if _has_events(files)]
-    for d in sorted(event_dirs, key=lambda p: (len(p.parts), _natural_key(p.as_posix()))):
+    for d in sorted(event_dirs, key=lambda p: (len(p.parts), natural_key(p.as_posix()))):
         files, subdirs = w.dirs[d]
         events = sorted((f for f in files if is_event_file(f)), key=file_order_key)
         parent = d.parent
@@ -312,7 +320,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
             if f.name == "trainer_state.json" and not inside_mlflow(d):
                 owner = d.parent if re.fullmatch(r"checkpoint-\d+", d.name) else d
                 hf_groups.setdefault(owner, []).append(f)
-    for owner, states in sorted(hf_groups.items(), key=lambda kv: _natural_key(kv[0].as_posix())):
+    for owner, states in sorted(hf_groups.items(), key=lambda kv: natural_key(kv[0].as_posix())):
         best = (
             states[0]
             if len(states) == 1  # nothing to choose: no need to parse it here
@@ -322,7 +330,7 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
                     state_progress(f),
                     f.parent == owner,
                     _safe_size(f),
-                    _natural_key(f.as_posix()),
+                    natural_key(f.as_posix()),
                 ),
             )
         )
@@ -398,8 +406,8 @@ def discover(path: str | os.PathLike, *, sniff: SniffMany | None = None) -> Disc
             out.runs.append(RunSource(rid, fmt, d, [f]))
             run_ids.add(rid)
 
-    out.runs.sort(key=lambda r: _natural_key(r.run))
-    out.skipped.sort(key=lambda s: _natural_key(s.path))
+    out.runs.sort(key=lambda r: natural_key(r.run))
+    out.skipped.sort(key=lambda s: natural_key(s.path))
     return out
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import weakref
 from pathlib import Path
 
@@ -347,3 +348,29 @@ def test_json_from_run_texts_and_lazy_cached_reports_is_the_same(sweep):
         assert worst_severity(lazy) == worst_severity(rr)
         assert "_blob" in lazy.__dict__  # not decoded for its worst severity
         assert lazy.findings == rr.findings and lazy.to_dict() == rr.to_dict()
+
+
+def test_a_partly_cached_sweep_keeps_the_discovery_order(sweep, tmp_path, capsys):
+    # changed runs used to be reported after the cached ones
+    logs = _copy(sweep, tmp_path)
+    cache = str(tmp_path / "c")
+    first = _json(capsys, str(logs), "-j", "1", "--cache-dir", cache)
+    runs = sorted(p for p in logs.iterdir() if p.is_dir())
+    for d in (runs[0], runs[len(runs) // 2]):  # the first run and one in the middle change
+        f = next(p for p in sorted(d.rglob("*")) if p.is_file())
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    for jobs in ("1", "2"):
+        assert _json(capsys, str(logs), "-j", jobs, "--cache-dir", cache) == first
+
+
+def test_dask_missing_names_the_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    rc = main(["check", str(FIX / "text"), "--scheduler", "processes"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "pip install 'curvelint[dask]'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_bad_scheduler_value_is_refused(capsys):
+    rc = main(["check", str(FIX / "text"), "--scheduler", "two machines"])
+    assert rc == 2 and "tcp://HOST:8786" in capsys.readouterr().err

@@ -29,7 +29,7 @@ def add_check_parsers(sub) -> None:
         description="Diagnose every run under PATH. Exit 0 when no finding reaches --fail-on, "
         "1 when one does, 2 for usage errors or when nothing could be read.",
     )
-    add_path_arguments(p)
+    add_path_arguments(p, urls=True)
     p.add_argument(
         "--format",
         choices=["text", "json", "html"],
@@ -68,7 +68,15 @@ def add_check_parsers(sub) -> None:
         type=_jobs,
         default=None,
         metavar="N",
-        help="worker processes (default: all cores; 1 checks in this process)",
+        help="worker processes (default: all cores; 1 checks in this process); with "
+        "--scheduler processes/threads, the Dask workers/threads",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the runs as Dask tasks (needs curvelint[dask]): processes or threads for a "
+        "local Dask cluster of -j workers, or a scheduler address (tcp://HOST:8786) whose "
+        "workers see the log folders at the same paths; the report is the same",
     )
     p.add_argument(
         "--no-cache",
@@ -121,7 +129,7 @@ def cmd_check(args) -> int:
 
     out_path = args.output or ("curvelint-report.html" if fmt == "html" else None)
     check_output(out_path, args.paths)
-    check_paths(args.paths)
+    check_paths(args.paths, urls=True)
 
     def warn(text: str) -> None:
         print(escape_controls(f"curvelint: warning: {text}"), file=sys.stderr)
@@ -143,6 +151,7 @@ def cmd_check(args) -> int:
             keep_runs=fmt == "html",  # the charts need the curves
             progress=bar.update,
             json_text=fmt == "json",
+            scheduler=args.scheduler,
         )
         if fmt == "json":
             # written run by run (to a spooled file: a usage error half-way prints nothing), so
