@@ -747,7 +747,8 @@ def check_stream(
 
                 disc = discover(mirror.local, sniff=fetch_and_sniff)
             else:
-                disc = discover(p, sniff=sniff)
+                # a Dask worker (another machine, another working folder) needs absolute paths
+                disc = discover(os.path.abspath(p) if pool.dask else p, sniff=sniff)
             if pool.dask:  # the workers read the runs by their paths
                 pool.get().check_folder(mirror.local if mirror is not None else p)
             sides = _side_files(disc.folders) if cache is not None or mirror else {}

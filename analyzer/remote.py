@@ -108,7 +108,8 @@ def _explain(e: BaseException) -> str:
     if name in ("NoCredentialsError", "PartialCredentialsError", "DefaultCredentialsError"):
         return (
             f"no credentials found ({text}); set them as the store's client expects (for S3: "
-            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials)"
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials; "
+            "a public bucket: FSSPEC_S3_ANON=true)"
         )
     if isinstance(e, PermissionError) or "AccessDenied" in text or "Forbidden" in text:
         return f"access denied ({text}); check the credentials and the bucket's permissions"

@@ -374,3 +374,22 @@ def test_dask_missing_names_the_extra(capsys, monkeypatch):
 def test_a_bad_scheduler_value_is_refused(capsys):
     rc = main(["check", str(FIX / "text"), "--scheduler", "two machines"])
     assert rc == 2 and "tcp://HOST:8786" in capsys.readouterr().err
+
+
+def test_check_draws_the_bar_on_a_terminal_only_and_not_with_quiet(monkeypatch, capsys):
+    import io
+
+    from analyzer.cli import progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # the built-in line
+    for argv, tty, shown in (([], True, True), (["-q"], True, False), ([], False, False)):
+        err = Tty() if tty else io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        main(["check", str(FIX / "text"), "-j", "1", "--no-cache", "--exit-zero", *argv])
+        assert ("4/4 runs" in err.getvalue()) is shown, (argv, tty)
+    capsys.readouterr()
