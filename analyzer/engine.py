@@ -586,6 +586,20 @@ def _dependencies(src: RunSource, sides: Mapping[str, list[str]]) -> list[str]:
     return own + sorted(extra - set(own))
 
 
+def _to_fetch(src: RunSource, sides: Mapping[str, list[str]]) -> list[str]:
+    """The files of a remote run that are downloaded before it is read: its
+    :func:`_dependencies`, but of an MLflow run folder only what the reader reads (not the
+    models among its artifacts)."""
+    deps = _dependencies(src, sides)
+    if src.format != "mlflow":
+        return deps
+    from .readers.mlflow import RUN_FOLDER_PARTS
+
+    parts = tuple(os.path.join(os.fspath(src.base), p) for p in RUN_FOLDER_PARTS)
+    under = tuple(p + os.sep for p in parts)
+    return [d for d in deps if d in parts or d.startswith(under)]
+
+
 def check_stream(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
     options: Options | None = None,
@@ -753,7 +767,7 @@ def check_stream(
                 pool.get().check_folder(mirror.local if mirror is not None else p)
             sides = _side_files(disc.folders) if cache is not None or mirror else {}
             if mirror is not None:  # every file a run's result depends on, before its stamp
-                mirror.fetch(f for src in disc.runs for f in _dependencies(src, sides))
+                mirror.fetch(f for src in disc.runs for f in _to_fetch(src, sides))
                 disc.skipped.extend(Skipped(a, b) for a, b in mirror.skipped)
                 disc.skipped.sort(key=lambda s: natural_key(s.path))
             if disc.skipped:

@@ -2,8 +2,9 @@
 local mirror, so that discovery and the readers, which work on local paths, stay as they are.
 
 :func:`open_mirror` lists the remote folder once (fsspec's ``find``, one listing, no reads) and
-lays the listing out under ``<folder>/<hash of the URL>/tree``: every remote file gets a local
-file at the same relative path. Until its contents are needed that local file is an empty
+lays the listing out under ``<folder>/<hash of the URL>/tree/<name>``, ``<name>`` being the remote
+folder's own name (a run that is the folder itself is named by it, as a local folder's run is):
+every remote file gets a local file at the same relative path. Until its contents are needed that local file is an empty
 stand-in (discovery only looks at names and sizes of most files). :meth:`Mirror.fetch` downloads
 the files whose contents are about to be looked at -- the table candidates discovery sniffs, the
 files of each discovered run and the side files beside them -- into the tree. ``manifest.json``
@@ -123,6 +124,13 @@ def _version(info: dict[str, Any]) -> list[Any]:
     return [int(info.get("size") or 0), str(tag)]
 
 
+def _folder_name(path: str) -> str:
+    """The local name of the remote folder ``path`` (its last part; ``run`` for a store's root,
+    as for a local root folder)."""
+    name = path.rstrip("/").rpartition("/")[2]
+    return name if name not in ("", ".", "..") and "\0" not in name else "run"
+
+
 def _storable(rel: str) -> bool:
     parts = rel.split("/")
     return all(p not in ("", ".", "..") and not p.startswith(".") and "\0" not in p for p in parts)
@@ -137,7 +145,9 @@ class Mirror:
         proto = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
         canonical = f"{proto}://{self.root.rstrip('/')}"
         self.home = Path(folder) / hashlib.sha256(canonical.encode()).hexdigest()[:24]
-        self.tree = self.home / "tree"
+        #: everything mirrored lives under ``area``; the URL's folder is ``area/<its name>``
+        self.area = self.home / "tree"
+        self._folder = ""  # the remote folder (of a file URL: the file's folder)
         #: relative path -> (remote path, remote version)
         self.files: dict[str, tuple[str, list[Any]]] = {}
         #: relative path -> version of the local copy
@@ -146,6 +156,9 @@ class Mirror:
         self.skipped: list[tuple[str, str]] = []
         self.downloads = 0
         self._list()
+        # the folder is named as the remote folder is: a run that is the folder itself takes
+        # its name from it, as a local folder's run does (not from the mirror's layout)
+        self.tree = self.area / _folder_name(self._folder)
         self._load_manifest(canonical)
         self._lay_out()
         #: what discovery is given: the tree, or the one file of a file URL
@@ -167,9 +180,11 @@ class Mirror:
                 self._single = name
                 found = {root: info}
                 prefix = root[: -len(name)]
+                self._folder = prefix.rstrip("/")
             else:
                 found = fs.find(root, detail=True, withdirs=False)
                 prefix = root + "/"
+                self._folder = root
         except Exception as e:
             raise RemoteError(f"{self.url}: {_explain(e)}") from None
         for path, info in sorted(found.items()):
@@ -200,17 +215,11 @@ class Mirror:
     def _lay_out(self) -> None:
         """Make the tree hold exactly the listing: copies of an unchanged version are kept,
         everything else becomes an empty stand-in; what the remote no longer has is removed."""
-        try:
-            self.tree.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise RemoteError(
-                f"{self.url}: cannot create the local copy under {self.home} ({e}); "
-                "set another cache folder (--cache-dir or CURVELINT_CACHE_DIR)"
-            ) from None
-        for dp, dns, fns in os.walk(self.tree, topdown=False):
+        tree = str(self.tree) + os.sep
+        for dp, dns, fns in os.walk(self.area, topdown=False):
             for fn in fns:
                 found = os.path.join(dp, fn)
-                rel = os.path.relpath(found, self.tree).replace(os.sep, "/")
+                rel = found[len(tree) :].replace(os.sep, "/") if found.startswith(tree) else ""
                 if rel not in self.files:
                     os.unlink(found)
                     self.have.pop(rel, None)
@@ -221,6 +230,13 @@ class Mirror:
                 else:
                     with contextlib.suppress(OSError):
                         os.rmdir(d)  # only when empty
+        try:  # after the clean-up, which removes empty folders
+            self.tree.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RemoteError(
+                f"{self.url}: cannot create the local copy under {self.home} ({e}); "
+                "set another cache folder (--cache-dir or CURVELINT_CACHE_DIR)"
+            ) from None
         for rel in list(self.files):
             p = self.tree / rel
             version = self.files[rel][1]

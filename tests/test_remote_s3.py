@@ -122,7 +122,7 @@ def test_an_s3_folder_reports_what_the_local_folder_reports(s3_conf, logs, capsy
     assert len(json.loads(remote)["runs"]) >= len(PICK)
     assert str(cache) not in remote + err
     assert _objects(client, "sweeps") == before  # never written
-    mirror = next((cache / "remote").iterdir()) / "tree"
+    mirror = next((cache / "remote").iterdir()) / "tree" / "runs"
     assert (mirror / "model.pt").stat().st_size == 0  # listed, never downloaded
     copies = {p: p.stat().st_ino for p in mirror.rglob("*") if p.is_file() and p.stat().st_size}
     assert copies

@@ -27,7 +27,8 @@ def add_check_parsers(sub) -> None:
         "check",
         help="diagnose the runs: plateau, oscillation, overfitting, divergence",
         description="Diagnose every run under PATH. Exit 0 when no finding reaches --fail-on, "
-        "1 when one does, 2 for usage errors or when nothing could be read.",
+        "1 when one does, 2 for usage errors, when nothing could be read, or when --scheduler or "
+        "a remote folder cannot be used.",
     )
     add_path_arguments(p, urls=True)
     p.add_argument(
@@ -88,7 +89,7 @@ def add_check_parsers(sub) -> None:
         "--cache-dir",
         metavar="DIR",
         help="result cache folder (default: $CURVELINT_CACHE_DIR, else the platform's cache "
-        "folder, e.g. ~/.cache/curvelint)",
+        "folder, e.g. ~/.cache/curvelint); also holds the local copies of remote folders",
     )
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
