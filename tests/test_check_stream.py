@@ -331,6 +331,30 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     assert "3/10 runs" in tty.getvalue()
 
 
+def test_the_tqdm_bar_counts_runs_and_clears_itself(monkeypatch):
+    import io
+
+    pytest.importorskip("tqdm")
+    from analyzer.cli import progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    bar = progress.progress_bar(stream=tty)
+    assert isinstance(bar, progress._Tqdm)
+    bar.update(3, 10)
+    assert tty.getvalue() == ""  # a check shorter than DELAY draws nothing
+    monkeypatch.setattr(bar.bar, "delay", 0.0)  # as if a second had gone by
+    monkeypatch.setattr(bar.bar, "mininterval", 0.0)
+    bar.update(7, 40)  # the total grows as folders are discovered
+    drawn = tty.getvalue()
+    assert "7/40" in drawn and drawn.startswith("\r")
+    bar.close()
+    assert tty.getvalue().endswith("\r")  # the line is blanked (leave=False), nothing scrolls
+
+
 def test_json_from_run_texts_and_lazy_cached_reports_is_the_same(sweep):
     from analyzer.cache import CachedRunReport, worst_severity
     from analyzer.findings import run_json
