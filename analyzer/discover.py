@@ -130,8 +130,16 @@ class Discovery:
     folders: dict[Path, list[Path]] = field(default_factory=dict)
 
 
-def _natural_key(name: str):
+def natural_key(name: str) -> list:
+    """Sort key of names in natural order (digit runs as numbers, case folded): discovery's
+    order of runs and skipped entries."""
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+#: names of files discovery opens (to choose among Hugging Face checkpoint copies); of the other
+#: files it reads only the table candidates it passes to ``sniff``, and of the rest only names
+#: and sizes (:mod:`analyzer.remote` downloads these before discovery)
+OPENED_BY_DISCOVERY = frozenset({"trainer_state.json"})
 
 
 class _Walker:
@@ -172,7 +180,7 @@ class _Walker:
             return []
         self.seen.add(key)
         try:
-            entries = sorted(os.scandir(d), key=lambda e: _natural_key(e.name))
+            entries = sorted(os.scandir(d), key=lambda e: natural_key(e.name))
         except OSError as err:
             self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {err.strerror or err}"))
             return []
@@ -280,7 +288,7 @@ def discover(
 
     # 1. TensorBoard folders, merged into parents where they only split one run
     event_dirs = [d for d, (files, _) in w.dirs.items() if _has_events(files)]
-    for d in sorted(event_dirs, key=lambda p: (len(p.parts), _natural_key(p.as_posix()))):
+    for d in sorted(event_dirs, key=lambda p: (len(p.parts), natural_key(p.as_posix()))):
         files, subdirs = w.dirs[d]
         events = sorted((f for f in files if is_event_file(f)), key=file_order_key)
         parent = d.parent
@@ -362,7 +370,7 @@ def discover(
             rid = logs[0].name[len("run-") : -len(".wandb")] if logs else m.group(2)
             wandb_groups.setdefault((d.parent, rid), []).append(d)
     for dirs in wandb_groups.values():
-        dirs.sort(key=lambda p: (WANDB_RUN_RE.fullmatch(p.name).group(1), _natural_key(p.name)))  # type: ignore[union-attr]
+        dirs.sort(key=lambda p: (WANDB_RUN_RE.fullmatch(p.name).group(1), natural_key(p.name)))  # type: ignore[union-attr]
         read: list[Path] = []
         for d in dirs:
             files = w.dirs[d][0]
@@ -408,7 +416,7 @@ def discover(
             if f.name == "trainer_state.json" and not inside_mlflow(d):
                 owner = d.parent if re.fullmatch(r"checkpoint-\d+", d.name) else d
                 hf_groups.setdefault(owner, []).append(f)
-    for owner, states in sorted(hf_groups.items(), key=lambda kv: _natural_key(kv[0].as_posix())):
+    for owner, states in sorted(hf_groups.items(), key=lambda kv: natural_key(kv[0].as_posix())):
         best = (
             states[0]
             if len(states) == 1  # nothing to choose: no need to parse it here
@@ -418,7 +426,7 @@ def discover(
                     state_progress(f),
                     f.parent == owner,
                     _safe_size(f),
-                    _natural_key(f.as_posix()),
+                    natural_key(f.as_posix()),
                 ),
             )
         )
@@ -496,8 +504,8 @@ def discover(
             run_ids.add(rid)
 
     out.runs, _ = _stitch_versions(out.runs, w, "lightning-csv")  # CSVLogger's version_N/
-    out.runs.sort(key=lambda r: _natural_key(r.run))
-    out.skipped.sort(key=lambda s: _natural_key(s.path))
+    out.runs.sort(key=lambda r: natural_key(r.run))
+    out.skipped.sort(key=lambda s: natural_key(s.path))
     return out
 
 

@@ -13,9 +13,9 @@ import numpy as np
 
 import rules as rule_registry
 
-from . import __version__
+from . import __version__, remote
 from .curves import CurveSet
-from .discover import RunSource, Skipped, discover, sniff_each
+from .discover import OPENED_BY_DISCOVERY, RunSource, Skipped, discover, natural_key, sniff_each
 from .findings import SEVERITY_RANK, Finding, Report, RunReport, run_json
 from .readers.hparams import SIDE_FILES
 from .runs import LoadResult, Run, read_run
@@ -285,20 +285,25 @@ def check(
     val_loss: str | None = None,
     jobs: int | None = 1,
     cache: bool | str | os.PathLike = False,
+    scheduler: str | None = None,
 ) -> Report:
     """Read every run under ``paths`` and diagnose it. The Python twin of ``curvelint check``.
 
     ``jobs``: worker processes (``None``: all cores; the default 1 checks in this process, so
     that a script calling ``check`` needs no ``if __name__ == "__main__"`` guard). ``cache``:
     True for the result cache in its default folder (:func:`analyzer.cache.default_dir`), a
-    folder for another one, False (the default) for none. Runs are streamed: each run's data is
-    dropped once its report is made."""
+    folder for another one, False (the default) for none. ``scheduler``: run the runs as Dask
+    tasks (``"processes"``, ``"threads"`` or an address such as ``"tcp://host:8786"``; needs
+    ``curvelint[dask]``), as ``check --scheduler``. A path may be the URL of a remote folder
+    (``s3://bucket/runs``; needs ``curvelint[remote]``). Runs are streamed: each run's data is
+    dropped once its report is made. Raises :class:`analyzer.errors.SetupError` when the
+    scheduler or a remote folder cannot be used."""
     options = Options.build(select, ignore, rule_options, train_loss, val_loss)
     store = None
     if cache is not False and cache is not None:
         store = open_cache(None if cache is True else cache, options, paths)
     try:
-        return collect(check_stream(paths, options, jobs=jobs, cache=store))[0]
+        return collect(check_stream(paths, options, jobs=jobs, cache=store, scheduler=scheduler))[0]
     finally:
         if store is not None:
             store.close()
@@ -386,6 +391,11 @@ class _Task:
     key: str | None = None
     stamp: list | None = None
     hashes: dict[str, str] | None = None
+    #: the local mirror of a remote folder the run is read from (analyzer.remote)
+    mirror: Any = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:  # a worker needs no mirror (nor its fs)
+        return {**self.__dict__, "mirror": None}
 
 
 def default_jobs() -> int:
@@ -400,6 +410,43 @@ def default_jobs() -> int:
 
 
 _Result = tuple[RunReport | None, "Run | None", list[Skipped], str | None]
+
+
+def _shown(item: StreamItem, mirror: Any) -> StreamItem:
+    """``item`` as the user sees it: for a run read from a remote folder's local mirror, every
+    mention of the mirror's path (a reader's note, a skipped entry) names the URL instead."""
+    if mirror is None:
+        return item
+    fix = mirror.display
+    skipped = [Skipped(fix(s.path), fix(s.reason)) for s in item.skipped]
+    report, text = item.report, item.json
+    if text is not None:
+        shown = mirror.display_json(text)
+        if shown != text:  # else the report does not name it either (a lazy one stays so)
+            text = shown
+            report = _shown_report(report, fix)
+    elif report is not None:
+        report = _shown_report(report, fix)
+    if item.run is not None:
+        item.run.notes[:] = [fix(n) for n in item.run.notes]
+        item.run.files[:] = [fix(f) for f in item.run.files]
+    return StreamItem(report=report, run=item.run, skipped=skipped, json=text)
+
+
+def _shown_report(report: RunReport | None, fix: Any) -> RunReport | None:
+    if report is None:
+        return None
+    return RunReport(
+        run=fix(report.run),
+        format=report.format,
+        roles=report.roles,
+        verdict=report.verdict,
+        findings=[replace(f, message=fix(f.message)) for f in report.findings],
+        files=[fix(f) for f in report.files],
+        notes=[fix(n) for n in report.notes],
+        role_reasons=report.role_reasons,
+        summary=report.summary,
+    )
 
 
 def _work(task: _Task, options: Options, keep_runs: bool, json_text: bool = False) -> _Result:
@@ -434,11 +481,18 @@ def _sniff_chunk(paths: list[Path]) -> list[tuple[str | None, str]]:
 
 
 class _Pool:
-    """A process pool created at the first chunk that needs one."""
+    """A process pool created at the first chunk that needs one, or a Dask client
+    (:mod:`analyzer.scheduler`, ``scheduler``) connected at once."""
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, scheduler: str | None = None):
         self.jobs = jobs
         self._ex: Any = None
+        self.dask = scheduler is not None
+        if scheduler is not None:
+            from .scheduler import DaskPool
+
+            self._ex = DaskPool(scheduler, jobs, code_hash())
+            self.jobs = self._ex.workers
 
     def get(self):
         if self._ex is None:
@@ -449,34 +503,43 @@ class _Pool:
 
     def close(self, cancel: bool = False) -> None:
         if self._ex is not None:
-            self._ex.shutdown(wait=True, cancel_futures=cancel)
+            if self.dask:
+                self._ex.close(cancel=cancel)
+            else:
+                self._ex.shutdown(wait=True, cancel_futures=cancel)
             self._ex = None
 
 
 _CODE_HASH: str | None = None
 
 
+def code_hash() -> str:
+    """A hash of curvelint's code (every module of ``analyzer`` and ``rules``): part of the
+    cache key, and compared with the Dask workers' (``--scheduler``)."""
+    global _CODE_HASH
+    from . import cache as cache_mod
+
+    if _CODE_HASH is None:
+        _CODE_HASH = cache_mod.code_fingerprint(
+            [Path(__file__).resolve().parent, Path(rule_registry.__file__).resolve().parent]
+        )
+    return _CODE_HASH
+
+
 def cache_fingerprint(options: Options) -> str:
     """What a cached result depends on besides the run's files: curvelint's version and code
     (every module of ``analyzer`` and ``rules``), the libraries' versions, the selected rules,
     their options and the role overrides."""
-    global _CODE_HASH
-    from pathlib import Path as _P
-
     import pandas
     import scipy
 
     from . import cache as cache_mod
 
-    if _CODE_HASH is None:
-        _CODE_HASH = cache_mod.code_fingerprint(
-            [_P(__file__).resolve().parent, _P(rule_registry.__file__).resolve().parent]
-        )
     return cache_mod.fingerprint(
         {
             "schema": cache_mod.SCHEMA,
             "curvelint": __version__,
-            "code": _CODE_HASH,
+            "code": code_hash(),
             "python": list(__import__("sys").version_info[:3]),
             "libs": [np.__version__, pandas.__version__, scipy.__version__],
             "rules": [r.code for r in options.rules()],
@@ -523,6 +586,20 @@ def _dependencies(src: RunSource, sides: Mapping[str, list[str]]) -> list[str]:
     return own + sorted(extra - set(own))
 
 
+def _to_fetch(src: RunSource, sides: Mapping[str, list[str]]) -> list[str]:
+    """The files of a remote run that are downloaded before it is read: its
+    :func:`_dependencies`, but of an MLflow run folder only what the reader reads (not the
+    models among its artifacts)."""
+    deps = _dependencies(src, sides)
+    if src.format != "mlflow":
+        return deps
+    from .readers.mlflow import RUN_FOLDER_PARTS
+
+    parts = tuple(os.path.join(os.fspath(src.base), p) for p in RUN_FOLDER_PARTS)
+    under = tuple(p + os.sep for p in parts)
+    return [d for d in deps if d in parts or d.startswith(under)]
+
+
 def check_stream(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
     options: Options | None = None,
@@ -533,6 +610,8 @@ def check_stream(
     progress: Any = None,
     json_text: bool = False,
     input_format: str | None = None,
+    scheduler: str | None = None,
+    fetch_dir: str | os.PathLike | None = None,
 ) -> Iterator[StreamItem]:
     """Check every run under ``paths``, one :class:`StreamItem` at a time, in the order of
     :func:`analyze` (paths in order; per path its discovery's skipped entries, then its runs in
@@ -545,8 +624,19 @@ def check_stream(
     as folders are discovered). ``json_text``: each item also carries its report's JSON text
     (for :class:`analyzer.findings.JsonWriter` or :meth:`Report.to_json`'s ``run_texts``).
     ``input_format``: the reader of the paths that are files (``--input-format``).
-    Raises FileNotFoundError for a path that does not exist and ValueError for a bad rule option
-    value (as :func:`analyze`)."""
+    ``scheduler``: run the read+analyse tasks on Dask instead of a local process pool
+    (:mod:`analyzer.scheduler`: ``"processes"``, ``"threads"`` or a scheduler address such as
+    ``"tcp://host:8786"``; ``jobs`` is then the number of local workers); the report is the same.
+
+    A path may be a URL (``s3://bucket/runs``, ``gs://...``, ``memory://...``): it is listed with
+    fsspec and its runs' files are downloaded to a local mirror (:mod:`analyzer.remote`) in
+    ``fetch_dir`` (default: ``remote/`` in the cache's folder, or a temporary folder removed at
+    the end when there is no cache); what is reported names the URL, never the mirror.
+
+    Raises FileNotFoundError for a path that does not exist, ValueError for a bad rule option
+    value (as :func:`analyze`), and :class:`analyzer.errors.SetupError` for a scheduler or a
+    remote folder that cannot be used (its message names the fix)."""
+    import tempfile
     from collections import deque
 
     from . import cache as cache_mod
@@ -558,8 +648,20 @@ def check_stream(
     paths = list(paths)
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     many = len(paths) > 1
-    pool = _Pool(jobs)
+    pool = _Pool(jobs, scheduler)
+    jobs = pool.jobs
     done = total = 0
+    temp_fetch: str | None = None
+
+    def fetch_folder() -> Path:
+        nonlocal temp_fetch
+        if fetch_dir is not None:
+            return Path(fetch_dir)
+        if cache is not None:
+            return Path(cache.directory) / "remote"
+        if temp_fetch is None:
+            temp_fetch = tempfile.mkdtemp(prefix="curvelint-remote-")
+        return Path(temp_fetch)
 
     def sniff(candidates: Sequence[Path]) -> list[tuple[str | None, str]]:
         out: list[Any] = [None] * len(candidates)
@@ -608,7 +710,7 @@ def check_stream(
                 pass
             else:
                 cache.put(task.key, task.stamp or [], task.hashes or {}, blob)
-        return StreamItem(report=report, run=run, skipped=skipped, json=text)
+        return _shown(StreamItem(report=report, run=run, skipped=skipped, json=text), task.mirror)
 
     # the ordered window: ready items and chunks in flight, yielded in order
     window: deque[Any] = deque()
@@ -645,16 +747,41 @@ def check_stream(
 
     try:
         for p in paths:
-            disc = discover(p, sniff=sniff, input_format=input_format)
             prefix = (Path(p).name + "/") if many else ""
+            mirror = None
+            if remote.is_remote(p):
+                mirror = remote.open_mirror(str(p), fetch_folder())
+                # what discovery opens: the table candidates it sniffs, the trainer states it
+                # chooses among; it only lists the other files (empty stand-ins until read)
+                mirror.fetch(f for f in mirror.tree_files() if f.name in OPENED_BY_DISCOVERY)
+
+                def fetch_and_sniff(
+                    candidates: Sequence[Path], m: Any = mirror
+                ) -> list[tuple[str | None, str]]:
+                    m.fetch(candidates)
+                    return sniff(candidates)
+
+                disc = discover(mirror.local, sniff=fetch_and_sniff)
+            else:
+                # a Dask worker (another machine, another working folder) needs absolute paths
+                disc = discover(
+                    os.path.abspath(p) if pool.dask else p, sniff=sniff, input_format=input_format
+                )
+            if pool.dask:  # the workers read the runs by their paths
+                pool.get().check_folder(mirror.local if mirror is not None else p)
+            sides = _side_files(disc.folders) if cache is not None or mirror else {}
+            if mirror is not None:  # every file a run's result depends on, before its stamp
+                mirror.fetch(f for src in disc.runs for f in _to_fetch(src, sides))
+                disc.skipped.extend(Skipped(a, b) for a, b in mirror.skipped)
+                disc.skipped.sort(key=lambda s: natural_key(s.path))
             if disc.skipped:
                 skipped = [Skipped(prefix + s.path, s.reason) for s in disc.skipped]
-                ready(StreamItem(skipped=skipped), is_run=False)
+                ready(_shown(StreamItem(skipped=skipped), mirror), is_run=False)
             root = disc.root
-            sides = _side_files(disc.folders) if cache is not None else {}
-            tasks: list[_Task] = []
+            # in discovery order: runs to check (_Task) and answers from the cache (StreamItem)
+            plan: list[_Task | StreamItem] = []
             for src in disc.runs:
-                task = _Task(src, root, prefix)
+                task = _Task(src, root, prefix, mirror=mirror)
                 total += 1
                 if cache is not None:
                     deps = _dependencies(src, sides)
@@ -681,27 +808,47 @@ def check_stream(
                     if hit is not None and not keep_runs:
                         report, cached_skips, text = hit
                         skips = [Skipped(a, b) for a, b in cached_skips]
-                        ready(StreamItem(report=report, skipped=skips, json=text))
+                        plan.append(
+                            _shown(StreamItem(report=report, skipped=skips, json=text), mirror)
+                        )
                         continue
                     if hit is not None:
                         task.cached = hit[0]
                     task.hashes = cache_mod.doubt_hashes(st, doubt)
-                tasks.append(task)
-            if jobs == 1 or len(tasks) < 2:
+                plan.append(task)
+            n_tasks = sum(isinstance(x, _Task) for x in plan)
+            if not pool.dask and (jobs == 1 or n_tasks < 2):
                 yield from drain(limit)
-                for t in tasks:
-                    ready(finish(t, _work(t, options, keep_runs, json_text)))
+                for x in plan:
+                    if isinstance(x, _Task):
+                        x = finish(x, _work(x, options, keep_runs, json_text))
+                    ready(x)
                     yield from drain(limit)
                 continue
-            size = max(1, min(_MAX_CHUNK, len(tasks) // (jobs * 8)))
+            size = max(1, min(_MAX_CHUNK, n_tasks // (jobs * 8)))
             ex = pool.get()
-            for k in range(0, len(tasks), size):
-                chunk = tasks[k : k + size]
-                window.append((chunk, ex.submit(_work_chunk, chunk, options, keep_runs, json_text)))
-                in_flight += 1
-                yield from drain(limit - 1)
+            chunk: list[_Task] = []
+            # a chunk holds consecutive runs only: a cached answer after it waits in the window
+            for entry in [*plan, None]:
+                if isinstance(entry, _Task):
+                    chunk.append(entry)
+                    if len(chunk) < size:
+                        continue
+                if chunk:
+                    window.append(
+                        (chunk, ex.submit(_work_chunk, chunk, options, keep_runs, json_text))
+                    )
+                    in_flight += 1
+                    chunk = []
+                    yield from drain(limit - 1)
+                if isinstance(entry, StreamItem):
+                    ready(entry)
         yield from drain(-1)
     finally:
         pool.close(cancel=True)
         if cache is not None:
             cache.flush()
+        if temp_fetch is not None:
+            import shutil
+
+            shutil.rmtree(temp_fetch, ignore_errors=True)

@@ -19,3 +19,20 @@ class OptionsError(ValueError, KeyError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class SetupError(Exception):
+    """Something outside curvelint stands in the way of a check: an optional package that is not
+    installed, a remote log folder that cannot be listed, a Dask scheduler that cannot be
+    reached. The message is one line that names the thing and the fix; the command line prints
+    it and exits 2."""
+
+
+class RemoteError(SetupError):
+    """A remote log folder (``s3://``, ``gs://``, ``memory://``, ...) cannot be read:
+    :mod:`analyzer.remote`."""
+
+
+class SchedulerError(SetupError):
+    """``--scheduler`` cannot be used: Dask is not installed, the scheduler cannot be reached,
+    or its workers run another curvelint."""

@@ -7,7 +7,10 @@ copy its own files in its own folder (so the cache can only answer by the path a
 each copy), and runs ``curvelint check SWEEP --format json`` as a subprocess:
 
 * ``-j 1 --no-cache`` and ``-j 2`` with an empty cache folder (the first check of a sweep);
-* ``-j 2`` again with that cache (re-checking an unchanged sweep).
+* ``-j 2`` again with that cache (re-checking an unchanged sweep);
+* with ``--dask`` (needs ``curvelint[dask]``), ``--scheduler processes -j 2`` with another empty
+  cache folder: a local Dask cluster of two worker processes instead of the local pool (its wall
+  time against ``-j 2``'s, a ratio; cluster start-up included).
 
 For each it reports wall time and CPU time (user + system of the child and everything it
 waited for, i.e. its worker processes: ``resource.getrusage(RUSAGE_CHILDREN)`` before and after),
@@ -24,6 +27,7 @@ modules exist and have a ``measure()`` function (returning ``{name: value}`` or 
 ``(name, value, target, ok)``).
 
     python benchmarks/scale.py --quick              # 300 runs, a smoke run (~1 minute)
+    python benchmarks/scale.py --quick --dask       # and --scheduler processes against -j 2
     python benchmarks/scale.py --sizes 1000,3000
     python benchmarks/scale.py                       # 1,000, 3,000 and 10,000 runs
 
@@ -133,7 +137,7 @@ def run_check(sweep: Path, args: list[str], out: Path, env: dict[str, str]) -> d
     }
 
 
-def measure_size(n: int, work: Path) -> dict[str, Any]:
+def measure_size(n: int, work: Path, dask: bool = False) -> dict[str, Any]:
     sweep = build(n, work / f"sweep-{n}")
     cache = work / f"cache-{n}"
     env = dict(os.environ, CURVELINT_CACHE_DIR=str(cache))
@@ -145,6 +149,12 @@ def measure_size(n: int, work: Path) -> dict[str, Any]:
     print(f"  {n:,} runs: -j 2 (warm cache) ...", file=sys.stderr, flush=True)
     r["warm"] = run_check(sweep, ["-j", "2"], work / "warm.json", env)
     r["same"] = r["j1"]["digest"] == r["j2"]["digest"] == r["warm"]["digest"]
+    if dask:
+        print(f"  {n:,} runs: --scheduler processes -j 2 (empty cache) ...", file=sys.stderr)
+        env_dask = dict(env, CURVELINT_CACHE_DIR=str(work / f"cache-dask-{n}"))
+        args = ["--scheduler", "processes", "-j", "2"]
+        r["dask"] = run_check(sweep, args, work / "dask.json", env_dask)
+        r["same"] = r["same"] and r["dask"]["digest"] == r["j1"]["digest"]
     shutil.rmtree(sweep, ignore_errors=True)
     return r
 
@@ -250,7 +260,16 @@ def table(results: list[dict[str, Any]]) -> str:
             [""] * (len(results) - 1) + [f"{growth:+.0f}"],
             "flat",
         )
-    row("same JSON -j1 / -j2 / cache", ["yes" if r["same"] else "NO" for r in results], "", None)
+    if all("dask" in r for r in results):
+        row("wall --scheduler processes -j 2 (s)", [f"{r['dask']['wall']:.1f}" for r in results])
+        row(
+            "  / wall -j 2",
+            [f"{r['dask']['wall'] / r['j2']['wall']:.2f}" for r in results],
+            "(Dask's overhead)",
+        )
+        row("  CPU (s)", [f"{r['dask']['cpu']:.1f}" for r in results])
+    same = "same JSON -j1 / -j2 / cache" + (" / dask" if any("dask" in r for r in results) else "")
+    row(same, ["yes" if r["same"] else "NO" for r in results], "", None)
     if not all(r["same"] for r in results):
         rows[-1][-1] = "FAIL"
     for module in ("startup", "tb_layouts"):
@@ -271,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="one sweep of 300 runs (smoke run)")
     ap.add_argument("--workdir", default=None, help="where to build the sweeps (a temp folder)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument(
+        "--dask", action="store_true", help="also --scheduler processes -j 2 (curvelint[dask])"
+    )
     args = ap.parse_args(argv)
     sizes = [300] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     work = Path(tempfile.mkdtemp(prefix="curvelint-scale-", dir=args.workdir))
@@ -280,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     try:
-        results = [measure_size(n, work) for n in sizes]
+        results = [measure_size(n, work, dask=args.dask) for n in sizes]
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

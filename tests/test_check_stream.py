@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import weakref
 from pathlib import Path
 
@@ -330,6 +331,30 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     assert "3/10 runs" in tty.getvalue()
 
 
+def test_the_tqdm_bar_counts_runs_and_clears_itself(monkeypatch):
+    import io
+
+    pytest.importorskip("tqdm")
+    from analyzer.cli import progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    bar = progress.progress_bar(stream=tty)
+    assert isinstance(bar, progress._Tqdm)
+    bar.update(3, 10)
+    assert tty.getvalue() == ""  # a check shorter than DELAY draws nothing
+    monkeypatch.setattr(bar.bar, "delay", 0.0)  # as if a second had gone by
+    monkeypatch.setattr(bar.bar, "mininterval", 0.0)
+    bar.update(7, 40)  # the total grows as folders are discovered
+    drawn = tty.getvalue()
+    assert "7/40" in drawn and drawn.startswith("\r")
+    bar.close()
+    assert tty.getvalue().endswith("\r")  # the line is blanked (leave=False), nothing scrolls
+
+
 def test_json_from_run_texts_and_lazy_cached_reports_is_the_same(sweep):
     from analyzer.cache import CachedRunReport, worst_severity
     from analyzer.findings import run_json
@@ -347,3 +372,48 @@ def test_json_from_run_texts_and_lazy_cached_reports_is_the_same(sweep):
         assert worst_severity(lazy) == worst_severity(rr)
         assert "_blob" in lazy.__dict__  # not decoded for its worst severity
         assert lazy.findings == rr.findings and lazy.to_dict() == rr.to_dict()
+
+
+def test_a_partly_cached_sweep_keeps_the_discovery_order(sweep, tmp_path, capsys):
+    # changed runs used to be reported after the cached ones
+    logs = _copy(sweep, tmp_path)
+    cache = str(tmp_path / "c")
+    first = _json(capsys, str(logs), "-j", "1", "--cache-dir", cache)
+    runs = sorted(p for p in logs.iterdir() if p.is_dir())
+    for d in (runs[0], runs[len(runs) // 2]):  # the first run and one in the middle change
+        f = next(p for p in sorted(d.rglob("*")) if p.is_file())
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    for jobs in ("1", "2"):
+        assert _json(capsys, str(logs), "-j", jobs, "--cache-dir", cache) == first
+
+
+def test_dask_missing_names_the_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    rc = main(["check", str(FIX / "text"), "--scheduler", "processes"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "pip install 'curvelint[dask]'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_bad_scheduler_value_is_refused(capsys):
+    rc = main(["check", str(FIX / "text"), "--scheduler", "two machines"])
+    assert rc == 2 and "tcp://HOST:8786" in capsys.readouterr().err
+
+
+def test_check_draws_the_bar_on_a_terminal_only_and_not_with_quiet(monkeypatch, capsys):
+    import io
+
+    from analyzer.cli import progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # the built-in line
+    for argv, tty, shown in (([], True, True), (["-q"], True, False), ([], False, False)):
+        err = Tty() if tty else io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        main(["check", str(FIX / "text"), "-j", "1", "--no-cache", "--exit-zero", *argv])
+        assert ("4/4 runs" in err.getvalue()) is shown, (argv, tty)
+    capsys.readouterr()

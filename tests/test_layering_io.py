@@ -36,6 +36,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("analyzer/report/html.py", "read_text"): "inlines the packaged report.css / report.js",
     ("analyzer/cli/common.py", "open"): "writes the -o output file (check --format json)",
     ("analyzer/cache.py", "read_bytes"): "hashes curvelint's own source for the cache key",
+    ("analyzer/remote.py", "read_text"): (
+        "loads the manifest curvelint keeps beside a remote folder's local mirror (its own "
+        "file, outside any log folder), not a log"
+    ),
     ("analyzer/cache.py", "open"): (
         "hashes the first/last 64 KiB of a log file modified too recently for its size and "
         "mtime to be trusted (the result cache's 'in doubt' check); never parses it"

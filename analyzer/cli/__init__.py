@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import OptionsError
+from ..errors import OptionsError, SetupError
 from .check import add_check_parsers
 from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 from .curves import add_curves_parser
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except (UsageError, OptionsError) as e:
+    except (UsageError, OptionsError, SetupError) as e:
         print(f"curvelint: {e}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `curvelint ... | head`

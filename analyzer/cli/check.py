@@ -27,9 +27,10 @@ def add_check_parsers(sub) -> None:
         "check",
         help="diagnose the runs: plateau, oscillation, overfitting, divergence",
         description="Diagnose every run under PATH. Exit 0 when no finding reaches --fail-on, "
-        "1 when one does, 2 for usage errors or when nothing could be read.",
+        "1 when one does, 2 for usage errors, when nothing could be read, or when --scheduler or "
+        "a remote folder cannot be used.",
     )
-    add_path_arguments(p)
+    add_path_arguments(p, urls=True)
     p.add_argument(
         "--format",
         choices=["text", "json", "html"],
@@ -68,7 +69,15 @@ def add_check_parsers(sub) -> None:
         type=_jobs,
         default=None,
         metavar="N",
-        help="worker processes (default: all cores; 1 checks in this process)",
+        help="worker processes (default: all cores; 1 checks in this process); with "
+        "--scheduler processes/threads, the Dask workers/threads",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the runs as Dask tasks (needs curvelint[dask]): processes or threads for a "
+        "local Dask cluster of -j workers, or a scheduler address (tcp://HOST:8786) whose "
+        "workers see the log folders at the same paths; the report is the same",
     )
     p.add_argument(
         "--no-cache",
@@ -80,7 +89,7 @@ def add_check_parsers(sub) -> None:
         "--cache-dir",
         metavar="DIR",
         help="result cache folder (default: $CURVELINT_CACHE_DIR, else the platform's cache "
-        "folder, e.g. ~/.cache/curvelint)",
+        "folder, e.g. ~/.cache/curvelint); also holds the local copies of remote folders",
     )
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
@@ -121,7 +130,7 @@ def cmd_check(args) -> int:
 
     out_path = args.output or ("curvelint-report.html" if fmt == "html" else None)
     check_output(out_path, args.paths)
-    check_paths(args.paths)
+    check_paths(args.paths, urls=True)
 
     def warn(text: str) -> None:
         print(escape_controls(f"curvelint: warning: {text}"), file=sys.stderr)
@@ -144,6 +153,7 @@ def cmd_check(args) -> int:
             progress=bar.update,
             json_text=fmt == "json",
             input_format=args.input_format,
+            scheduler=args.scheduler,
         )
         if fmt == "json":
             # written run by run (to a spooled file: a usage error half-way prints nothing), so

@@ -46,9 +46,16 @@ INPUT_FORMATS = (
 )
 
 
-def add_path_arguments(p: argparse.ArgumentParser) -> None:
-    """PATH... and the role overrides, as ``curves`` and ``check`` take them."""
-    p.add_argument("paths", nargs="+", metavar="PATH", help="log folders or files")
+def add_path_arguments(p: argparse.ArgumentParser, *, urls: bool = False) -> None:
+    """PATH... and the role overrides, as ``curves`` and ``check`` take them (``urls``: remote
+    folders too)."""
+    what = "log folders or files"
+    if urls:
+        what += (
+            ", or URLs of remote log folders (s3://bucket/runs, gs://..., memory://...; "
+            "needs curvelint[remote]: read through fsspec, never written)"
+        )
+    p.add_argument("paths", nargs="+", metavar="PATH", help=what)
     p.add_argument("--train-loss", metavar="TAG", help="tag to use as the training loss")
     p.add_argument("--val-loss", metavar="TAG", help="tag to use as the validation loss")
     p.add_argument(
@@ -150,9 +157,12 @@ def copy_output(src: IO[str], output: str | None) -> None:
         raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
 
 
-def check_paths(paths: Sequence[str]) -> None:
-    """A path that does not exist is a UsageError."""
-    missing = [p for p in paths if not Path(p).exists()]
+def check_paths(paths: Sequence[str], *, urls: bool = False) -> None:
+    """A path that does not exist is a UsageError (``urls``: a URL such as ``s3://bucket/runs``
+    is let through, for the engine to list)."""
+    from ..remote import is_remote
+
+    missing = [p for p in paths if not (urls and is_remote(p)) and not Path(p).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
 

@@ -84,6 +84,11 @@ def _read_text(path: Path) -> str:
     return decode_text(path.read_bytes()).strip()
 
 
+#: what :func:`read` reads of a run folder (its ``artifacts/``, models and the like, never):
+#: a remote run folder is downloaded only this far (analyzer.remote)
+RUN_FOLDER_PARTS = ("metrics", "params", "tags", "meta.yaml")
+
+
 def read(run: str, paths: list[Path], base: Path) -> ReadResult:
     """Read one MLflow run folder (``base``); ``paths`` are its metric files (all when empty)."""
     base = Path(base)
