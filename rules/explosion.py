@@ -110,8 +110,17 @@ def _joint_rise(curves: CurveSet, *, min_ratio: float) -> dict | None:
     i = risen_from_start(v, min_ratio=min_ratio)
     if i is None:
         return None
-    base = float(np.min(v[:i]))
     level = float(np.median(v[-max(3, v.size // 3) :]))
+    return {
+        **_rise(s, v, i, level, "validation-and-training-rise"),
+        "first_value": float(v[0]),
+    }
+
+
+def _rise(s: np.ndarray, v: np.ndarray, i: int, level: float, pattern: str) -> dict:
+    """The evidence of a validation loss (finite steps ``s``, values ``v``) that rose from the
+    evaluation ``i`` on to ``level``: its best before, the ratio, the jump at ``i``."""
+    base = float(np.min(v[:i]))
     return {
         "onset_step": int(s[i]),
         "best_value": base,
@@ -120,8 +129,7 @@ def _joint_rise(curves: CurveSet, *, min_ratio: float) -> dict | None:
         "ratio": level / base,
         "jump": float(v[i] / v[i - 1]),
         "evaluations_after": int(v.size - i),
-        "first_value": float(v[0]),
-        "pattern": "validation-and-training-rise",
+        "pattern": pattern,
     }
 
 
@@ -169,18 +177,7 @@ def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
         return None
     i = at[0]
     pattern = "validation-frozen-after-blow-up" if at[1] else "validation-blow-up"
-    base = float(np.min(v[:i]))
-    level = float(np.median(v[i:]))
-    return {
-        "onset_step": int(s[i]),
-        "best_value": base,
-        "best_step": int(s[:i][np.argmin(v[:i])]),
-        "level_after": level,
-        "ratio": level / base,
-        "jump": float(v[i] / v[i - 1]),
-        "evaluations_after": int(v.size - i),
-        "pattern": pattern,
-    }
+    return _rise(s, v, i, float(np.median(v[i:])), pattern)
 
 
 def check(

@@ -1,5 +1,9 @@
 """Shared test helpers: build CurveSets from arrays and run one rule."""
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from analyzer.curves import Curve, CurveSet
@@ -25,3 +29,14 @@ def cs(train=None, val=None, lr=None, val_metric=None, **kw):
 
 def codes(findings):
     return sorted(f.code for f in findings)
+
+
+def load_script(name: str):
+    """A script of ``fixtures/`` (e.g. ``make_text_logs``) imported as a module."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -4,9 +4,7 @@ their values against the run that printed them, discovery by content, and bad in
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +17,14 @@ from analyzer.readers.base import apply_restarts, make_frame
 from analyzer.readers.console import parse_counter_line, tag_name
 from analyzer.runs import load
 
+from .helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE = ROOT / "fixtures" / "console"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_text_logs", ROOT / "fixtures/make_text_logs.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["make_text_logs"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("make_text_logs")
 
 
 GEN = _generator()

@@ -16,19 +16,14 @@ from analyzer.discover import discover
 from analyzer.readers import reader_for
 from analyzer.runs import load
 
+from .helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 WANDB = ROOT / "fixtures" / "wandb"
 
 
 def _train():
-    spec = importlib.util.spec_from_file_location(
-        "make_text_logs", ROOT / "fixtures/make_text_logs.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["make_text_logs"] = mod
-    spec.loader.exec_module(mod)
-    return mod.train
+    return load_script("make_text_logs").train
 
 
 def _run_dirs(where: str) -> list[Path]:
