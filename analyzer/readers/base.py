@@ -42,6 +42,26 @@ class ReadResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a log file; :class:`ReadError` naming it when it cannot be read or is empty."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ReadError(path, f"cannot read: {e.strerror or e}") from e
+    if not data:
+        raise ReadError(path, "empty file (0 bytes)")
+    return data
+
+
+def finish(result: ReadResult, frames: list[pd.DataFrame], run: str) -> ReadResult:
+    """``result`` with the points of ``frames`` (one table, restarts applied and noted)."""
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame, notes = apply_restarts(frame, run)
+    result.frame = frame
+    result.notes.extend(notes)
+    return result
+
+
 def step_ok(values: np.ndarray) -> np.ndarray:
     """Mask of the values that can be a step: finite and inside int64 (a logged 1e19 cannot,
     and casting it would wrap to a negative step that looks like a restart)."""

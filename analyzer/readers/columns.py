@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
+from .base import ReadError, ReadResult, empty_frame, finish, make_frame, step_ok
 from .sniff import EPOCH_NAMES, STEP_NAMES, WALL_TIME_NAMES, norm_name
 from .table import Table
 
@@ -311,11 +311,7 @@ def read_files(
                 reason += f" (and {len(result.skipped) - 1} more file(s) unusable)"
             raise ReadError(path, reason)
         raise ReadError(paths[0] if paths else base, "no data points in any file")
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame, restart_notes = apply_restarts(frame, run)
-    result.frame = frame
-    result.notes.extend(restart_notes)
-    return result
+    return finish(result, frames, run)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError
+from .base import ReadError, read_bytes
 from .sniff import (
     MISSING_TOKENS,
     TENSOR_RE,
@@ -206,12 +206,7 @@ def _header_repeat_starts(text: str, layout: Layout, header_offset: int) -> list
 def read_table(path: Path) -> Table:
     """Parse a whole text table; raise :class:`ReadError` naming the file when it holds none."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ReadError(path, f"cannot read: {e.strerror or e}") from e
-    if not raw:
-        raise ReadError(path, "empty file (0 bytes)")
+    raw = read_bytes(path)
     raw, nul_tail = strip_nul_tail(raw)
     if not raw:
         raise ReadError(path, "only NUL bytes (a crash while writing?)")

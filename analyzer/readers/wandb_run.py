@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+from .base import ReadError, ReadResult, empty_frame, finish, make_frame, read_bytes
 from .columns import flatten
 
 FORMAT = "wandb"
@@ -177,12 +177,7 @@ def _key(item: Any) -> str:
 
 
 def _read_log(path: Path, result: ReadResult, hparams: dict[str, Any]) -> _History:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ReadError(path, f"cannot read: {e.strerror or e}") from e
-    if not data:
-        raise ReadError(path, "empty file (0 bytes)")
+    data = read_bytes(path)
     if not data.startswith(_HEADER):
         raise ReadError(path, "not a W&B transaction log (no ':W&B' header)")
     record_cls = _record_class()
@@ -363,8 +358,4 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
             path, reason = result.skipped[0]
             raise ReadError(path, reason)
         raise ReadError(paths[0] if paths else base, "no numeric history in the run")
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame, notes = apply_restarts(frame, run)
-    result.frame = frame
-    result.notes.extend(notes)
-    return result
+    return finish(result, frames, run)
