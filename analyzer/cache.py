@@ -217,6 +217,7 @@ def _report_enc(report: RunReport) -> dict[str, Any]:
         "notes": _enc(report.notes),
         "role_reasons": _enc(report.role_reasons),
         "summary": _enc(report.summary),
+        "hparams": _enc(report.hparams),
     }
 
 
@@ -231,6 +232,7 @@ def _report_dec(rep: dict[str, Any]) -> RunReport:
         notes=_dec(rep["notes"]),
         role_reasons=_dec(rep["role_reasons"]),
         summary=_dec(rep["summary"]),
+        hparams=_dec(rep.get("hparams", {})),
     )
 
 

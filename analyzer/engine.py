@@ -16,7 +16,7 @@ import rules as rule_registry
 from . import __version__, remote
 from .curves import CurveSet
 from .discover import OPENED_BY_DISCOVERY, RunSource, Skipped, discover, natural_key, sniff_each
-from .findings import SEVERITY_RANK, Finding, Report, RunReport, run_json
+from .findings import SEVERITY_RANK, Finding, Report, RunReport, plain_hparams, run_json
 from .readers.hparams import SIDE_FILES
 from .runs import LoadResult, Run, read_run
 
@@ -237,6 +237,7 @@ def analyze_run(run: Run, options: Options | None = None) -> RunReport:
         notes=run.notes,
         role_reasons=run.roles.reasons,
         summary=summary,
+        hparams=plain_hparams(run.hparams),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,50 @@ def _clean(obj: Any) -> Any:
             return float(f"{obj:.6g}")
         return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
     return obj
+
+
+HPARAMS_MAX_KEYS = 200
+_HPARAM_TEXT_MAX = 200
+
+
+def plain_hparams(hp: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's hyper-parameters as reports carry them: numbers, booleans, text (up to 200
+    characters), None, and short lists of those; numpy scalars become Python ones, non-finite
+    numbers the text ``"nan"``/``"inf"``/``"-inf"``; other values (objects, long lists) and keys
+    beyond the first 200 are left out. Exact values, unlike evidence (no rounding)."""
+
+    def one(v: Any) -> Any:
+        if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+            try:
+                v = v.item()
+            except (ValueError, TypeError):
+                return _SKIP
+        if v is None or isinstance(v, (bool, int)):
+            return v
+        if isinstance(v, float):
+            if math.isfinite(v):
+                return v
+            return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+        if isinstance(v, str):
+            return v if len(v) <= _HPARAM_TEXT_MAX else v[:_HPARAM_TEXT_MAX] + "…"
+        return _SKIP
+
+    out: dict[str, Any] = {}
+    for k, v in hp.items():
+        if len(out) >= HPARAMS_MAX_KEYS:
+            break
+        if isinstance(v, (list, tuple)) and len(v) <= 16:
+            items = [one(x) for x in v]
+            if all(x is not _SKIP for x in items):
+                out[str(k)] = items
+            continue
+        x = one(v)
+        if x is not _SKIP:
+            out[str(k)] = x
+    return out
+
+
+_SKIP = object()
 
 
 def step_range(start: int | None, end: int | None = None, *, label: bool = False) -> str:
@@ -158,6 +203,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     role_reasons: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    hparams: dict[str, Any] = field(default_factory=dict)  # plain_hparams() of the run's
 
     def worst(self) -> Finding | None:
         return min(self.findings, key=lambda f: f.sort_key()) if self.findings else None
@@ -173,6 +219,7 @@ class RunReport:
             "notes": self.notes,
             "role_reasons": self.role_reasons,
             "summary": _clean(self.summary),
+            "hparams": dict(self.hparams),
         }
 
 

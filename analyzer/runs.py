@@ -14,6 +14,7 @@ import pandas as pd
 from .curves import Curve, CurveSet
 from .discover import Discovery, RunSource, Skipped, discover
 from .readers import ReadError, empty_frame, reader_for
+from .readers.hparams import name_hparams
 from .roles import Roles, assign_roles
 
 
@@ -214,14 +215,20 @@ def read_source(
         skipped.append(Skipped(src.run, reason))
         return None, skipped
     frame = frame.assign(run=src.run)
+    hparams = dict(res.hparams)
+    named = {k: v for k, v in name_hparams(src.run).items() if k not in hparams}
+    hparams.update(named)
+    notes = list(src.notes) + list(res.notes)
+    if named:
+        notes.append(f"hyperparameter(s) from the folder name: {', '.join(named)}")
     run = Run(
         id=src.run,
         format=src.format,
         files=[rel(f) for f in (res.files or src.files)],
         frame=frame,
         roles=Roles(),
-        notes=list(src.notes) + list(res.notes),
-        hparams=dict(res.hparams),
+        notes=notes,
+        hparams=hparams,
     )
     return run, skipped
 

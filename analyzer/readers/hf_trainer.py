@@ -13,7 +13,8 @@ is kept as the tag ``epoch``, one point per step, to map steps to epochs; it is 
 curve. The summary entry's aggregates are not curves: they are skipped and said in a note. Bare
 ``NaN``/``Infinity`` tokens are logged values and kept. Top-level facts (``best_metric``,
 ``best_model_checkpoint``, ``global_step``, ``max_steps``, ``num_train_epochs``,
-``train_batch_size``, ``logging_steps``, ``trial_params``…) go to hparams.
+``train_batch_size``, ``logging_steps``, ``trial_params``…) go to hparams, and so do the
+settings of the model's ``config.json`` beside the newest state file (the Trainer saves it there).
 
 Several files for one run (checkpoint copies are prefixes of the final state) are merged:
 identical points are kept once, and steps that go back are resolved by
@@ -33,6 +34,7 @@ import pandas as pd
 
 from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
 from .columns import flatten, tag_prefix
+from .hparams import HF_SIDE_FILES, read_sidecar_hparams
 from .text import decode_text
 
 FORMAT = "hf-trainer-state"
@@ -225,4 +227,6 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
     frame["value"] = frame["value"].astype(np.float64)
     result.frame = frame
     result.notes.extend(notes)
+    # the model's config.json beside the newest state (the Trainer's output folder)
+    read_sidecar_hparams(loaded[-1][1].parent, HF_SIDE_FILES, result)
     return result

@@ -17,6 +17,7 @@ place; the readers note it and go on without those hyper-parameters.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
@@ -37,9 +38,13 @@ GENERIC_SIDE_FILES = (
     "config.yaml",
 )
 LIGHTNING_SIDE_FILES = ("hparams.yaml",)
+#: beside ``trainer_state.json``: the model's configuration the Hugging Face Trainer saves
+HF_SIDE_FILES = ("config.json",)
 ULTRALYTICS_SIDE_FILES = ("args.yaml", "opt.yaml", "hyp.yaml")
 #: every such name: part of a run's stamp in the result cache (analyzer.engine)
-SIDE_FILES = frozenset(GENERIC_SIDE_FILES + LIGHTNING_SIDE_FILES + ULTRALYTICS_SIDE_FILES)
+SIDE_FILES = frozenset(
+    GENERIC_SIDE_FILES + LIGHTNING_SIDE_FILES + ULTRALYTICS_SIDE_FILES + HF_SIDE_FILES
+)
 
 _NULLS = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "True", "TRUE", "yes")
@@ -123,6 +128,18 @@ def param_value(text: str) -> Any:
     return _number(s, text)
 
 
+def unwrap_wandb(data: dict[str, Any]) -> dict[str, Any]:
+    """A W&B ``config.yaml`` (``key: {desc: ..., value: ...}`` per setting, plus W&B's own
+    ``_wandb`` and ``wandb_version``) as plain ``key: value``; any other mapping unchanged."""
+    entries = {k: v for k, v in data.items() if k not in ("_wandb", "wandb_version")}
+    if not entries or not all(
+        isinstance(v, dict) and "value" in v and set(v) <= {"desc", "value"}
+        for v in entries.values()
+    ):
+        return data
+    return {k: v["value"] for k, v in entries.items()}
+
+
 def read_sidecar_hparams(folder: Path, names: Iterable[str], result: ReadResult) -> None:
     """Merge the first existing side file of ``names`` (YAML or JSON) in ``folder`` into hparams."""
     for name in names:
@@ -146,8 +163,65 @@ def read_sidecar_hparams(folder: Path, names: Iterable[str], result: ReadResult)
         except Exception as e:
             result.notes.append(f"{name}: could not be read ({type(e).__name__}: {e})")
             continue
-        flat = flatten(data)
+        flat = flatten(unwrap_wandb(data))
         for k, v in flat.items():
             result.hparams.setdefault(k, v)
         result.notes.append(f"{len(flat)} hyperparameter(s) read from {name}")
         return
+
+
+# --- hyper-parameters in run folder names ---------------------------------------------------
+# ``lr=0.1_bs=32``, ``lr=0.1,bs=32`` (Hydra multirun), ``trial_3_batch_size=32,lr=0.001_2024-...``
+# (Ray Tune), ``lr0.1-bs32``. A key is words joined by ``_``, each starting with a letter (so
+# that an id such as ``a1b2c_00003`` is not taken for part of a key).
+_SEP = r"(?:^|(?<=[_,;+\s-]))"
+_END = r"(?=$|[_,;+\s-])"
+_KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*"
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_EQ_PART = re.compile(_SEP + rf"({_KEY})=({_NUM}|[A-Za-z][A-Za-z0-9.]*)" + _END)
+_GLUED_PART = re.compile(_SEP + r"([A-Za-z]+)((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)" + _END)
+# words that, glued to a number, name a run rather than a setting (``run3``, ``version0``)
+_ID_WORDS = frozenset(
+    [
+        "run",
+        "runs",
+        "version",
+        "v",
+        "ver",
+        "exp",
+        "experiment",
+        "trial",
+        "job",
+        "id",
+        "step",
+        "steps",
+        "epoch",
+        "epochs",
+        "checkpoint",
+        "ckpt",
+        "fold",
+        "part",
+        "shard",
+        "rank",
+        "node",
+        "gpu",
+        "cuda",
+        "seq",
+    ]
+)
+
+
+def name_hparams(run_id: str) -> dict[str, Any]:
+    """The settings spelled in a run's folder names (each part of ``run_id``, the deeper part
+    winning): ``key=value`` parts (``lr=0.1_bs=32``; a value is a number or a word) and, in a
+    part that holds at least two of them, ``key<number>`` parts (``lr0.1-bs32``; ``run3`` and
+    the like are ids, not settings). Values are numbers where they read as one."""
+    out: dict[str, Any] = {}
+    for part in run_id.replace("\\", "/").split("/"):
+        found = {k: param_value(v) for k, v in _EQ_PART.findall(part)}
+        if not found:
+            glued = [(k, v) for k, v in _GLUED_PART.findall(part) if k.lower() not in _ID_WORDS]
+            if len(glued) >= 2:
+                found = {k: param_value(v) for k, v in glued}
+        out.update(found)
+    return out
