@@ -19,6 +19,7 @@ from .discover import OPENED_BY_DISCOVERY, RunSource, Skipped, discover, natural
 from .findings import SEVERITY_RANK, Finding, Report, RunReport, plain_hparams, run_json
 from .readers.hparams import SIDE_FILES
 from .runs import LoadResult, Run, read_run
+from .sweep import sweep_of
 
 MIN_POINTS = 5
 
@@ -273,6 +274,7 @@ def analyze(result: LoadResult, options: Options | None = None) -> Report:
     report = Report(version=__version__, skipped=[s.to_dict() for s in result.skipped])
     for run in result.runs:
         report.runs.append(analyze_run(run, options))
+    report.sweep = sweep_of(report.runs)
     return report
 
 
@@ -327,6 +329,7 @@ def collect(
             result.runs.append(item.run)
         report.skipped.extend(s.to_dict() for s in item.skipped)
         result.skipped.extend(item.skipped)
+    report.sweep = sweep_of(report.runs)
     return report, result
 
 

@@ -241,8 +241,12 @@ class JsonWriter:
         self.version = version
         self.runs = 0
 
-    def _doc(self, runs: list[Any], skipped: list[dict[str, str]]) -> str:
+    def _doc(
+        self, runs: list[Any], skipped: list[dict[str, str]], sweep: dict[str, Any] | None = None
+    ) -> str:
         doc = {"version": JSON_VERSION, "curvelint": self.version, "runs": runs, "skipped": skipped}
+        if sweep is not None:
+            doc["sweep"] = sweep
         return json.dumps(doc, indent=2, allow_nan=False)
 
     def add(self, run: RunReport | None = None, text: str | None = None) -> None:
@@ -257,11 +261,11 @@ class JsonWriter:
         self.out.write("    " + text.replace("\n", "\n    "))
         self.runs += 1
 
-    def finish(self, skipped: list[dict[str, str]]) -> None:
+    def finish(self, skipped: list[dict[str, str]], sweep: dict[str, Any] | None = None) -> None:
         if self.runs == 0:
-            self.out.write(self._doc([], list(skipped)) + "\n")
+            self.out.write(self._doc([], list(skipped), sweep) + "\n")
             return
-        tail = self._doc([_RUNS_HERE], list(skipped))
+        tail = self._doc([_RUNS_HERE], list(skipped), sweep)
         self.out.write(tail[tail.index(f'    "{_RUNS_HERE}"') + len(_RUNS_HERE) + 6 :] + "\n")
 
 
@@ -270,14 +274,20 @@ class Report:
     runs: list[RunReport] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     version: str = ""
+    #: what the settings of the runs have to do with their problems (analyzer.sweep), when the
+    #: runs are a sweep; None otherwise
+    sweep: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc = {
             "version": JSON_VERSION,
             "curvelint": self.version,
             "runs": [r.to_dict() for r in self.runs],
             "skipped": list(self.skipped),
         }
+        if self.sweep is not None:
+            doc["sweep"] = self.sweep
+        return doc
 
     def to_json(self, indent: int | None = 2, run_texts: list[str | None] | None = None) -> str:
         """The JSON form. ``run_texts`` (indent 2 only): each run's :func:`run_json` when
@@ -291,6 +301,8 @@ class Report:
             "runs": [_RUNS_HERE],
             "skipped": list(self.skipped),
         }
+        if self.sweep is not None:
+            doc["sweep"] = self.sweep
         head = json.dumps(doc, indent=2, allow_nan=False)
         texts = [
             t if t is not None else run_json(r) for r, t in zip(self.runs, run_texts, strict=True)

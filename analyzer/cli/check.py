@@ -122,6 +122,7 @@ def cmd_check(args) -> int:
     from ..engine import check_stream, collect, default_jobs, open_cache
     from ..findings import SEVERITY_RANK, JsonWriter
     from ..report.text import escape_controls
+    from ..sweep import RunFacts, analyse, facts
     from .progress import progress_bar
 
     options, cfg = load_options(args)
@@ -163,15 +164,18 @@ def cmd_check(args) -> int:
             )
             writer = JsonWriter(spool, __version__)
             skipped: list[Skipped] = []
+            run_facts: list[RunFacts] = []  # a few numbers per run, for the sweep section
             for item in stream:
                 if item.report is not None:
                     writer.add(item.report, item.json)
+                    run_facts.append(facts(item.report))
                     n_runs += 1
                     sev = worst_severity(item.report)
                     if sev is not None:
                         severities.append(sev)
                 skipped.extend(item.skipped)
-            writer.finish([s.to_dict() for s in skipped])
+            sweep = analyse(run_facts)
+            writer.finish([s.to_dict() for s in skipped], sweep.to_dict() if sweep else None)
         else:
             report, result = collect(stream, roots=args.paths)
             report.version = report.version or __version__

@@ -215,7 +215,9 @@ def name_hparams(run_id: str) -> dict[str, Any]:
     """The settings spelled in a run's folder names (each part of ``run_id``, the deeper part
     winning): ``key=value`` parts (``lr=0.1_bs=32``; a value is a number or a word) and, in a
     part that holds at least two of them, ``key<number>`` parts (``lr0.1-bs32``; ``run3`` and
-    the like are ids, not settings). Values are numbers where they read as one."""
+    the like are ids, not settings). Values are numbers where they read as one. A key is the
+    words joined by ``_`` before ``=``: ``mnist_lr=0.1`` reads as ``mnist_lr``, ``mnist-lr=0.1``
+    as ``lr``."""
     out: dict[str, Any] = {}
     for part in run_id.replace("\\", "/").split("/"):
         found = {k: param_value(v) for k, v in _EQ_PART.findall(part)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 from ..findings import Report, step_range
 
@@ -49,6 +50,9 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
             for n in run.notes:
                 lines.append(f"  note: {n}")
         lines.append("")
+    if report.sweep is not None:
+        lines.extend(sweep_lines(report.sweep))
+        lines.append("")
     verdicts = Counter(r.verdict for r in report.runs)
     sev = Counter(f.severity for f in report.findings)
     kinds = Counter(f.kind for f in report.findings if f.severity != "info")
@@ -66,3 +70,31 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
         parts.append(f"{len(report.skipped)} path(s) skipped (see --format json)")
     lines.append("; ".join(parts))
     return "\n".join(escape_controls(line) for line in lines) + "\n"
+
+
+def sweep_lines(sweep: dict[str, Any]) -> list[str]:
+    """The sweep section of the text report: the claims that survived, seed-sensitive
+    settings, the best healthy run."""
+    n, tests = sweep["runs"], sweep["tests"]
+    names = ", ".join(
+        h["name"] + (f" (= {', '.join(h['aliases'])})" if h["aliases"] else "")
+        for h in sweep["hparams"]
+    )
+    lines = [f"sweep: {n} runs over {names}"]
+    if sweep["claims"]:
+        lines.append(
+            f"  settings that go with a problem ({tests} tests, Holm-corrected, "
+            f"family-wise error {sweep['alpha']:g}):"
+        )
+        lines.extend(f"    {c['sentence']}" for c in sweep["claims"])
+    else:
+        lines.append(
+            f"  no problem is concentrated in a setting ({tests} tests, Holm-corrected, "
+            f"family-wise error {sweep['alpha']:g})"
+        )
+    if sweep["seed_sensitive"]:
+        lines.append("  seed-sensitive (found in some seeds of a setting only):")
+        lines.extend(f"    {g['sentence']}" for g in sweep["seed_sensitive"])
+    best = sweep.get("best_run")
+    lines.append(f"  {best['sentence']}" if best else "  no healthy run with a validation loss")
+    return lines
