@@ -286,3 +286,58 @@ def test_side_files_hf_config_and_wandb_config(tmp_path):
     assert h.hparams["lr"] == 0.1 and h.hparams["bs"] == 4
     assert any("from the folder name: lr, bs" in n for n in h.notes)
     assert runs["wb/log.csv"].hparams == {"lr": 0.001, "depth": 3}
+
+
+# --- the HTML report's sweep section ------------------------------------------------------------
+
+
+def _hostile_sweep_report():
+    """A sweep whose setting values and run names are markup: the section must show them as text."""
+    from analyzer.findings import Finding, Report, RunReport
+
+    evil = '<img src=x onerror="document.title=1">'
+    runs = []
+    for i in range(16):
+        opt = evil if i % 2 else "<b>sgd</b>"
+        f = Finding("OSC001", "loss-oscillation", "oscillation", "warning", "loss", 0, 9, 0.9, "m")
+        bad = i % 2 == 1
+        runs.append(
+            RunReport(
+                run=f"run{i}<script>alert(1)</script>",
+                format="csv",
+                roles={},
+                verdict="problems" if bad else "healthy",
+                findings=[f] if bad else [],
+                summary={"val_final": 1.0 + i},
+                hparams={"opt": opt, "seed": i % 2, "lr": 0.1 * (1 + i // 2)},
+            )
+        )
+    rep = Report(runs=runs)
+    rep.sweep = sweep.sweep_of(runs)
+    return rep, evil
+
+
+def test_html_sweep_section_escapes_and_shows_claims():
+    from analyzer.report.html import render_html
+
+    rep, evil = _hostile_sweep_report()
+    assert [c["hparam"] for c in rep.sweep["claims"]] == ["opt"]
+    html = render_html(rep)
+    section = html[
+        html.index('<section id="sweep"') : html.index(
+            "</section>", html.index('<section id="sweep"')
+        )
+    ]
+    assert evil not in section and "<script>alert" not in section and "<b>sgd" not in section
+    assert "&lt;img src=x" in section and "run1&lt;script&gt;" in section
+    assert section.count('class="sw-claim"') == 1
+    assert section.count("<circle") == 16
+    # the section comes before the runs table
+    assert html.index('id="sweep"') < html.index('id="overview"')
+
+
+def test_html_without_a_sweep_has_no_section():
+    from analyzer.findings import Report
+    from analyzer.report.html import render_html
+
+    assert 'id="sweep"' not in render_html(Report(runs=[]))

@@ -49,6 +49,7 @@ from ..findings import (
     step_range,
 )
 from .plot import Band, Chart, HLine, Point, Series, VLine, chart_data, fmt_num
+from .sweep_view import render_sweep
 
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_ORDER = ("problems", "insufficient-data", "healthy")
@@ -535,7 +536,8 @@ def render_html(
         f"script-src 'sha256-{js_hash}'; base-uri 'none'; form-action 'none'"
     )
     page_title = title or ("curvelint report" + (f" — {', '.join(roots)}" if roots else ""))
-    tmpl = _env().get_template("report.html.j2")
+    env = _env()
+    tmpl = env.get_template("report.html.j2")
     return tmpl.render(
         title=page_title,
         roots=roots,
@@ -557,6 +559,8 @@ def render_html(
         data=Markup(page_data(report, runs_by_id)),
         # built by analyzer.verify.html with html.escape on every text from the user's files
         verification=Markup(verification) if verification else None,
+        # the sweep section, rendered by its own auto-escaping template (report/sweep_view.py)
+        sweep=render_sweep(report, env),
     )
 
 
