@@ -41,6 +41,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .findings import RunReport
 
 #: family-wise error rate of all the claims of one sweep (Holm's correction)
@@ -102,8 +104,9 @@ class _Test:
     param: _Param
     op: str  # ">=", "<=", "=="
     value: Any
-    inside: list[str]
-    outside: list[str]
+    other: Any  # the value on the other side nearest the split (numbers), or the other value
+    n_in: int
+    n_out: int
     k_in: int
     k_out: int
     p: float
@@ -186,11 +189,14 @@ def _params(runs: Sequence[RunFacts]) -> list[_Param]:
     return sorted(kept, key=lambda p: p.key)
 
 
-def _splits(p: _Param) -> list[tuple[str, Any, list[str], list[str]]]:
-    """(op, value, runs inside, runs outside) of every split of a setting; for a number both
-    sides of a gap are one test, returned as ``<=`` (the side with the smaller values)."""
-    out = []
+def _splits(p: _Param) -> list[tuple[str, Any, Any, Any]]:
+    """(op, value, other, runs inside) of every split of a setting, the runs as positions in
+    ``p.values``; for a number both sides of a gap are one test, returned as ``<=`` (the side
+    with the smaller values; ``other`` is the smallest value above the gap); for something else
+    ``other`` is the other value when there are two, else None."""
+    out: list[tuple[str, Any, Any, Any]] = []
     if p.numeric:
+        arr = np.array(list(p.values.values()), dtype=float)
         values = sorted(set(p.values.values()))
         gaps = list(range(len(values) - 1))
         if len(gaps) > MAX_SPLITS:
@@ -203,35 +209,49 @@ def _splits(p: _Param) -> list[tuple[str, Any, list[str], list[str]]]:
             gaps = sorted(g for g in picks if g < len(values) - 1)
         for g in gaps:
             lo = values[g]
-            inside = [r for r, v in p.values.items() if v <= lo]
-            outside = [r for r, v in p.values.items() if v > lo]
-            out.append(("<=", lo, inside, outside))
+            out.append(("<=", lo, values[g + 1], arr <= lo))
     else:
         categories = sorted(set(p.values.values()), key=str)
         if len(categories) == 2:
             categories = categories[:1]  # a against b is b against a
         for c in categories:
-            inside = [r for r, v in p.values.items() if v == c]
-            outside = [r for r, v in p.values.items() if v != c]
-            out.append(("==", c, inside, outside))
+            other = next((x for x in set(p.values.values()) if x != c), None)
+            inside = np.array([v == c for v in p.values.values()], dtype=bool)
+            out.append(("==", c, other if len(categories) == 1 else None, inside))
     return out
+
+
+_LOG_FACT = np.zeros(1)
+
+
+def _log_factorials(n: int) -> np.ndarray:
+    """log(k!) for k = 0..n (at least), kept between calls."""
+    global _LOG_FACT
+    if len(_LOG_FACT) <= n:
+        size = max(n + 1, 2 * len(_LOG_FACT))
+        _LOG_FACT = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, size)))))
+    return _LOG_FACT
 
 
 def fisher_p(k_in: int, n_in: int, k_out: int, n_out: int) -> float:
     """Two-sided p-value of Fisher's exact test of the table [[k_in, n_in - k_in], [k_out,
     n_out - k_out]]: the probability, given the margins, of a table no more likely than this one
-    (as ``scipy.stats.fisher_exact``, for which it is a fast stand-in: a sweep makes thousands)."""
-    import numpy as np
-    from scipy.special import gammaln
-
+    (as ``scipy.stats.fisher_exact`` computes it; a sweep makes thousands, and this needs no
+    scipy import)."""
     k = k_in + k_out
     n = n_in + n_out
+    lf = _log_factorials(n)
     x = np.arange(max(0, k - n_out), min(k, n_in) + 1)
-
-    def log_choose(a, b):
-        return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
-
-    logp = log_choose(n_in, x) + log_choose(n_out, k - x) - log_choose(n, k)
+    # log of C(n_in, x) C(n_out, k - x) / C(n, k)
+    logp = (
+        lf[n_in]
+        - lf[x]
+        - lf[n_in - x]
+        + lf[n_out]
+        - lf[k - x]
+        - lf[n_out - k + x]
+        - (lf[n] - lf[k] - lf[n - k])
+    )
     observed = logp[k_in - x[0]]
     # tables as likely as the observed one, up to rounding, count as "no more likely"
     p = float(np.exp(logp[logp <= observed + 1e-7]).sum())
@@ -247,19 +267,18 @@ def _holm(tests: list[_Test]) -> None:
 
 
 def _claim(t: _Test, total: Mapping[str, int]) -> dict[str, Any] | None:
-    n_in, n_out = len(t.inside), len(t.outside)
+    n_in, n_out = t.n_in, t.n_out
     rate_in, rate_out = t.k_in / n_in, t.k_out / n_out
     op, value, k_in, k_out = t.op, t.value, t.k_in, t.k_out
     if rate_in < rate_out:  # the kind sits on the other side
         if op == "==":
-            others = sorted({t.param.values[r] for r in t.outside}, key=str)
-            if len(others) > 1:
+            if t.other is None:
                 return None  # "rarer with opt = adam" is said by the claims about the others
-            value = others[0]  # of two values, the other one
+            value = t.other  # of two values, the other one
             n_in, n_out, k_in, k_out = n_out, n_in, k_out, k_in
             rate_in, rate_out = rate_out, rate_in
         else:
-            op, value = ">=", min(t.param.values[r] for r in t.outside)
+            op, value = ">=", t.other
             n_in, n_out, k_in, k_out = n_out, n_in, k_out, k_in
             rate_in, rate_out = rate_out, rate_in
     if rate_in - rate_out < MIN_DIFFERENCE:
@@ -381,11 +400,14 @@ def analyse(runs: Iterable[RunFacts], *, min_runs: int = MIN_RUNS) -> Sweep | No
     tests: list[_Test] = []
     for kind in kinds:
         for p in params:
-            for op, value, inside, outside in _splits(p):
-                k_in = sum(kind in has[r] for r in inside)
-                k_out = sum(kind in has[r] for r in outside)
-                p_value = fisher_p(k_in, len(inside), k_out, len(outside))
-                tests.append(_Test(kind, p, op, value, inside, outside, k_in, k_out, p_value))
+            flags = np.array([kind in has[r] for r in p.values], dtype=bool)
+            total_k = int(flags.sum())
+            for op, value, other, inside in _splits(p):
+                n_in = int(inside.sum())
+                k_in = int((inside & flags).sum())
+                n_out, k_out = len(flags) - n_in, total_k - k_in
+                p_value = fisher_p(k_in, n_in, k_out, n_out)
+                tests.append(_Test(kind, p, op, value, other, n_in, n_out, k_in, k_out, p_value))
     _holm(tests)
     total = {"tests": len(tests)}
     best: dict[tuple[str, str], tuple[_Test, dict[str, Any]]] = {}
