@@ -38,10 +38,15 @@ SWEEP = ROOT / "fixtures" / "sweep"
         ),
         ("sweep/lr=0.1_bs=32/version_0", {"lr": 0.1, "bs": 32}),
         ("exp1_lr0.01_wd0.0005", {"lr": 0.01, "wd": 0.0005}),
+        ("cnn-digits-adam-lr0.03-s62", {"lr": 0.03}),  # s62: a seed or a name, not said
+        ("tiny-batch-iris-bs1-adam", {"bs": 1}),
         # names, not settings
         ("resnet50", {}),
         ("mnist_cnn2_run3", {}),
         ("version_0", {}),
+        ("Nov30_00-56-34_gen5", {}),
+        ("mti881-projet2", {}),
+        ("r002_cnn_shapes16", {}),
         ("checkpoint-500", {}),
         ("2024-01-05_12-34-56", {}),
         ("a=b=c", {}),

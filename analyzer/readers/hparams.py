@@ -180,50 +180,32 @@ _KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*"
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _EQ_PART = re.compile(_SEP + rf"({_KEY})=({_NUM}|[A-Za-z][A-Za-z0-9.]*)" + _END)
 _GLUED_PART = re.compile(_SEP + r"([A-Za-z]+)((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)" + _END)
-# words that, glued to a number, name a run rather than a setting (``run3``, ``version0``)
-_ID_WORDS = frozenset(
-    [
-        "run",
-        "runs",
-        "version",
-        "v",
-        "ver",
-        "exp",
-        "experiment",
-        "trial",
-        "job",
-        "id",
-        "step",
-        "steps",
-        "epoch",
-        "epochs",
-        "checkpoint",
-        "ckpt",
-        "fold",
-        "part",
-        "shard",
-        "rank",
-        "node",
-        "gpu",
-        "cuda",
-        "seq",
-    ]
-)
+# the names that, glued to a number, are read as a setting (``lr0.1``, ``bs32``, ``wd1e-4``):
+# a short list of common ones, because a word glued to a number is more often part of a name
+# (``resnet50``, ``run3``, ``Nov30``, ``shapes16``, ``s42``) than a setting
+GLUED_KEYS = frozenset(
+    (
+        "lr", "bs", "batch", "wd", "mom", "momentum", "dropout", "drop", "depth", "width",
+        "layers", "nlayers", "hidden", "heads", "dim", "emb", "epochs", "ep", "warmup", "seed",
+        "clip", "beta", "eps", "temp", "decay", "accum", "patience",
+    )
+)  # fmt: skip
 
 
 def name_hparams(run_id: str) -> dict[str, Any]:
     """The settings spelled in a run's folder names (each part of ``run_id``, the deeper part
     winning): ``key=value`` parts (``lr=0.1_bs=32``; a value is a number or a word) and, in a
-    part that holds at least two of them, ``key<number>`` parts (``lr0.1-bs32``; ``run3`` and
-    the like are ids, not settings). Values are numbers where they read as one. A key is the
+    part without any, ``key<number>`` parts whose key is one of :data:`GLUED_KEYS`
+    (``lr0.1-bs32``, ``cnn-adam-lr0.03-s62`` gives ``lr`` only). Values are numbers where they
+    read as one. A key is the
     words joined by ``_`` before ``=``: ``mnist_lr=0.1`` reads as ``mnist_lr``, ``mnist-lr=0.1``
     as ``lr``."""
     out: dict[str, Any] = {}
     for part in run_id.replace("\\", "/").split("/"):
         found = {k: param_value(v) for k, v in _EQ_PART.findall(part)}
         if not found:
-            glued = [(k, v) for k, v in _GLUED_PART.findall(part) if k.lower() not in _ID_WORDS]
-            if len(glued) >= 2:
-                found = {k: param_value(v) for k, v in glued}
+            found = {
+                k: param_value(v) for k, v in _GLUED_PART.findall(part) if k.lower() in GLUED_KEYS
+            }
         out.update(found)
     return out
