@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -446,6 +447,20 @@ def analyse(runs: Iterable[RunFacts], *, min_runs: int = MIN_RUNS) -> Sweep | No
 
 
 def sweep_of(reports: Iterable[RunReport]) -> dict[str, Any] | None:
-    """The JSON form of the sweep of these run reports, or None when they are not a sweep."""
-    s = analyse(facts(r) for r in reports)
+    """The JSON form of the sweep of these run reports, or None when they are not a sweep (or
+    when the analysis failed: a bug here must not cost the user the report of every run)."""
+    return safe_dict(facts(r) for r in reports)
+
+
+def safe_dict(runs: Iterable[RunFacts]) -> dict[str, Any] | None:
+    """:func:`analyse` as JSON, None when there is no sweep or the analysis raised."""
+    try:
+        s = analyse(runs)
+    except Exception as e:  # said, not raised: the runs' own reports still go out
+        warnings.warn(
+            f"curvelint: the sweep analysis failed (please report it): {type(e).__name__}: {e}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
     return s.to_dict() if s is not None else None

@@ -346,3 +346,12 @@ def test_html_without_a_sweep_has_no_section():
     from analyzer.report.html import render_html
 
     assert 'id="sweep"' not in render_html(Report(runs=[]))
+
+
+def test_a_failing_sweep_analysis_is_said_and_the_report_goes_on(monkeypatch):
+    def broken(runs, **kw):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(sweep, "analyse", broken)
+    with pytest.warns(RuntimeWarning, match="sweep analysis failed.*boom"):
+        assert sweep.safe_dict([]) is None

@@ -122,7 +122,7 @@ def cmd_check(args) -> int:
     from ..engine import check_stream, collect, default_jobs, open_cache
     from ..findings import SEVERITY_RANK, JsonWriter
     from ..report.text import escape_controls
-    from ..sweep import RunFacts, analyse, facts
+    from ..sweep import RunFacts, facts, safe_dict
     from .progress import progress_bar
 
     options, cfg = load_options(args)
@@ -174,8 +174,7 @@ def cmd_check(args) -> int:
                     if sev is not None:
                         severities.append(sev)
                 skipped.extend(item.skipped)
-            sweep = analyse(run_facts)
-            writer.finish([s.to_dict() for s in skipped], sweep.to_dict() if sweep else None)
+            writer.finish([s.to_dict() for s in skipped], safe_dict(run_facts))
         else:
             report, result = collect(stream, roots=args.paths)
             report.version = report.version or __version__
