@@ -450,7 +450,16 @@ def _shown_report(report: RunReport | None, fix: Any) -> RunReport | None:
         notes=[fix(n) for n in report.notes],
         role_reasons=report.role_reasons,
         summary=report.summary,
+        hparams={k: _shown_value(v, fix) for k, v in report.hparams.items()},
     )
+
+
+def _shown_value(v: Any, fix: Any) -> Any:
+    if isinstance(v, str):
+        return fix(v)
+    if isinstance(v, list):
+        return [_shown_value(x, fix) for x in v]
+    return v
 
 
 def _work(task: _Task, options: Options, keep_runs: bool, json_text: bool = False) -> _Result:
