@@ -218,12 +218,13 @@ YOLO_VAL = ["val/box_loss", "val/cls_loss", "val/dfl_loss"]
 
 
 def test_ultralytics_fixture_one_run_per_train_folder():
-    """YOLOv8's runs/detect/train (8.3) and train2 (8.0): each one run from its event files, the
+    """Real Ultralytics runs (fixtures/make_ultralytics_runs.py): runs/detect/train and the second
+    run, which Ultralytics 8.4 names train-2 (train2 before), each one run from its event files, the
     box/cls/dfl train and val components paired; results.csv is the same run."""
     result = load(LAYOUTS / "ultralytics")
     runs = {r.id: r for r in result.runs}
-    assert sorted(runs) == ["runs/detect/train", "runs/detect/train2"]  # not runs/detect
-    for rid, epochs in (("runs/detect/train", 30), ("runs/detect/train2", 12)):
+    assert sorted(runs) == ["runs/detect/train", "runs/detect/train-2"]  # not runs/detect
+    for rid, epochs in (("runs/detect/train", 30), ("runs/detect/train-2", 12)):
         run = runs[rid]
         assert run.format == "tensorboard"
         assert set(YOLO_TRAIN + YOLO_VAL) <= set(run.frame["tag"])
@@ -231,30 +232,60 @@ def test_ultralytics_fixture_one_run_per_train_folder():
         assert run.roles.train_loss == "train/sum(box_loss+cls_loss+dfl_loss)"
         assert run.roles.val_loss == "val/sum(box_loss+cls_loss+dfl_loss)"
         assert run.roles.val_metric == "metrics/recall(B)"
-        steps, _ = curve(run, "val/box_loss")
-        assert steps == list(range(1, epochs + 1))
+        for tag in ["val/box_loss", "train/box_loss", "metrics/mAP50(B)", "lr/pg0"]:
+            assert curve(run, tag)[0] == list(range(1, epochs + 1)), tag
+        # the validation of best.pt after the last epoch, logged at step epochs + 1, is left out
+        assert any(f"at step {epochs + 1} left out" in n for n in run.notes)
     reasons = {s.path: s.reason for s in result.skipped}
     for rid in runs:
         assert reasons[f"{rid}/results.csv"].startswith("same run as the TensorBoard event files")
 
 
-@pytest.mark.parametrize("name", ["train", "train2"])
+@pytest.mark.parametrize("name", ["train", "train-2"])
 def test_ultralytics_results_csv_agrees_with_its_event_files(name):
-    """Named on the command line, results.csv (8.3: epoch,time,... / 8.0: %23s padded) is read
-    by its own reader and holds the same curves as the event files beside it."""
+    """Named on the command line, results.csv (epoch,time,... with %.6g values) is read by its own
+    reader and holds the same curves as the event files beside it."""
     folder = LAYOUTS / "ultralytics" / "runs" / "detect" / name
     (tb,) = load(folder).runs
     (csv,) = load(folder / "results.csv").runs
     assert csv.format == "ultralytics-csv"
     assert (csv.roles.train_loss, csv.roles.val_loss) == (tb.roles.train_loss, tb.roles.val_loss)
-    for tag in YOLO_VAL + ["metrics/mAP50-95(B)"]:
-        assert curve(csv, tag)[0] == curve(tb, tag)[0]
-        assert curve(csv, tag)[1] == pytest.approx(curve(tb, tag)[1], rel=1e-4)
-    # the 8.0 callback logged the running mean after every batch; its last is the epoch's value
-    tb_steps, tb_values = curve(tb, "train/box_loss")
-    last = {s: v for s, v in zip(tb_steps, tb_values, strict=True)}
-    csv_steps, csv_values = curve(csv, "train/box_loss")
-    assert [last[s] for s in csv_steps] == pytest.approx(csv_values, rel=1e-4)
+    tags = YOLO_TRAIN + YOLO_VAL + ["metrics/mAP50-95(B)", "metrics/recall(B)", "lr/pg0"]
+    for tag in tags:
+        assert curve(csv, tag)[0] == curve(tb, tag)[0], tag
+        assert curve(csv, tag)[1] == pytest.approx(curve(tb, tag)[1], rel=1e-5, abs=1e-9), tag
+    assert set(csv.frame["tag"]) - set(tb.frame["tag"]) == {"time"}
+
+
+def test_ultralytics_final_validation_point_is_left_out(tmp_path):
+    """Ultralytics' final_eval logs the metrics of best.pt at step epochs + 1 (no losses there)."""
+    run = tmp_path / "runs" / "detect" / "train"
+    w = EventFileWriter(str(run))
+    for step in range(1, 6):
+        for tag in ["train/box_loss", "val/box_loss", "metrics/mAP50(B)"]:
+            w.add_event(scalar_event(step, **{tag: 1.0 / step}))
+    w.add_event(scalar_event(6, **{"metrics/mAP50(B)": 1.0}))  # best.pt: epoch 1's score again
+    w.close()
+    (loaded,) = load(run).runs
+    assert curve(loaded, "metrics/mAP50(B)")[0] == [1, 2, 3, 4, 5]
+    assert any("at step 6 left out" in n for n in loaded.notes)
+
+
+def test_metrics_past_the_last_step_are_kept_unless_they_are_that_one_point(tmp_path):
+    """Not Ultralytics' layout (no loss tags), or more than one point past the end: kept."""
+    for name, tags, extra in (
+        ("no_losses", ["metrics/acc"], [6]),
+        ("two_more", ["train/box_loss", "val/box_loss", "metrics/mAP50(B)"], [6, 7]),
+    ):
+        w = EventFileWriter(str(tmp_path / name))
+        for step in range(1, 6):
+            for tag in tags:
+                w.add_event(scalar_event(step, **{tag: 0.5}))
+        for step in extra:
+            w.add_event(scalar_event(step, **{tags[-1]: 0.5}))
+        w.close()
+        (loaded,) = load(tmp_path / name).runs
+        assert curve(loaded, tags[-1])[0] == list(range(1, 6)) + extra, name
 
 
 def test_keras_split_folders_are_still_merged(tmp_path):

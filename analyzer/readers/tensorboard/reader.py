@@ -24,6 +24,9 @@ Tags and files:
 * The files of one folder are one TensorBoard run: they are merged in the order they were
   written (the timestamp in the name, then the name in natural order).
 
+Ultralytics: the ``metrics/`` points it logs one step after the last epoch (its validation of
+``best.pt``) are left out, with a note (:mod:`.ultralytics`).
+
 Restarts:
 
 * ``SessionLog.START`` (TF1 supervisors and estimators write one when a session starts, also
@@ -57,6 +60,7 @@ from ..base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
 from .decode import FileRows, decode_file
 from .framing import Buffer, Framing, verify_payloads, walk
 from .names import file_order_key, prefixed_tag
+from .ultralytics import drop_final_validation, looks_like_ultralytics
 
 FORMAT = "tensorboard"
 _EMPTY = make_frame("", [], [], [], [])
@@ -275,13 +279,14 @@ class RunRows:
         self.cols["wall"].append(merged.wall)
 
     def frame(self, run: str) -> tuple[pd.DataFrame, list[str]]:
-        """The canonical frame (restarts resolved by :func:`assemble`) and the restart notes."""
+        """The canonical frame (restarts resolved by :func:`assemble`, Ultralytics' extra point
+        after the last epoch left out by :func:`.ultralytics.drop_final_validation`) and the notes."""
         if not self:
             return make_frame(run, [], [], [], []), []
         cols = self.cols
         wall = _cat(cols["wall"]).copy()
         wall[wall == 0.0] = np.nan  # proto3: a wall time that was never set reads as 0
-        return assemble(
+        frame, notes = assemble(
             run,
             list(self.name_ids),
             _cat(cols["tag"]),
@@ -289,6 +294,10 @@ class RunRows:
             _cat(cols["value"]),
             wall,
         )
+        if looks_like_ultralytics(self.name_ids):
+            frame, more = drop_final_validation(frame)
+            notes.extend(more)
+        return frame, notes
 
 
 def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadResult:

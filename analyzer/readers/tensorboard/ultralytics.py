@@ -1,0 +1,60 @@
+"""Ultralytics' extra point after the last epoch in its TensorBoard event files.
+
+When training ends, Ultralytics (8.1 and later) validates the best checkpoint (``best.pt``) once
+more and hands the result to its callbacks as the epoch after the last one
+(``BaseTrainer.final_eval``: ``epoch += 1``, ``on_fit_epoch_end``, ``epoch -= 1``). Its
+TensorBoard callback so writes every ``metrics/...`` tag (``metrics/mAP50(B)``,
+``metrics/recall(B)``...) one more time, at step ``epochs + 1``, with no training or validation
+loss at that step; ``results.csv`` has no such row. That point is the best epoch's score again, not
+an epoch of the curve: kept, it would show the metric jumping back to the best value after the
+last epoch. :func:`drop_final_validation` leaves it out, with a note saying so.
+
+Recognised only on the layout Ultralytics writes: ``metrics/`` tags beside ``train/*_loss`` and
+``val/*_loss`` tags, every point past the last step of the other tags being a ``metrics/`` tag at
+exactly that step + 1, at most one per tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+METRICS = "metrics/"
+
+
+def looks_like_ultralytics(tags: Iterable[str]) -> bool:
+    """True for Ultralytics' tag layout: ``metrics/`` tags and ``train/``, ``val/`` loss tags."""
+    metric = train = val = False
+    for t in tags:
+        if t.startswith(METRICS):
+            metric = True
+        elif t.startswith("train/") and t.endswith("_loss"):
+            train = True
+        elif t.startswith("val/") and t.endswith("_loss"):
+            val = True
+    return metric and train and val
+
+
+def drop_final_validation(frame: pd.DataFrame, run: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """Leave out the ``metrics/`` points Ultralytics logs one step after the last epoch."""
+    tags = frame["tag"]
+    metric_tags = [t for t in tags.unique() if isinstance(t, str) and t.startswith(METRICS)]
+    is_metric = tags.isin(metric_tags).to_numpy()
+    steps = frame["step"].to_numpy()
+    if not is_metric.any() or is_metric.all():
+        return frame, []
+    last = int(steps[~is_metric].max())
+    after = is_metric & (steps > last)
+    if not after.any():
+        return frame, []
+    if (steps[after] != last + 1).any() or tags[after].duplicated().any():
+        return frame, []  # not the one extra point of Ultralytics' final validation
+    n = int(after.sum())
+    label = f"{run}: " if run else ""
+    note = (
+        f"{label}{n} metrics/ tag(s) at step {last + 1} left out: Ultralytics' validation of the "
+        f"best checkpoint (best.pt) after the last epoch ({last}), not an epoch of the curve"
+    )
+    return frame.loc[np.flatnonzero(~after)].reset_index(drop=True), [note]
