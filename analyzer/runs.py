@@ -245,10 +245,25 @@ def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = No
     run.notes.extend(n for n in run.roles.notes if n not in run.notes)
     for name, given in (("train-loss", train_loss), ("val-loss", val_loss)):
         if given is not None and given not in idx:
-            run.notes.append(
-                f"--{name} {given!r} is not a tag of this run (tags: {', '.join(sorted(idx))}); "
-                "chose automatically instead"
-            )
+            run.notes.append(_override_note(name, given, sorted(idx)))
+
+
+_OVERRIDE_END = "); chose automatically instead"
+
+
+def _override_note(name: str, given: str, tags: list[str]) -> str:
+    return f"--{name} {given!r} is not a tag of this run (tags: {', '.join(tags)}{_OVERRIDE_END}"
+
+
+def override_tags(notes: Iterable[str], name: str, given: str) -> str | None:
+    """The run's tags (comma-separated) as the reader note of :func:`assign` lists them when
+    the role override ``--<name> <given>`` is not a tag of the run; None when no such note
+    (the tag exists in the run, or no override was given)."""
+    head = _override_note(name, given, [])[: -len(_OVERRIDE_END)]
+    for n in notes:
+        if n.startswith(head) and n.endswith(_OVERRIDE_END):
+            return n[len(head) : -len(_OVERRIDE_END)]
+    return None
 
 
 def load(

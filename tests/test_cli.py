@@ -163,3 +163,45 @@ def test_control_characters_in_names_are_escaped_in_text_output(tmp_path, capsys
         assert "\x1b" not in out and "\x07" not in out
         assert not any(line.startswith("FAKE") for line in out.splitlines())
         assert "\\x1b]0;pwned\\x07\\nFAKE" in out
+
+
+def test_role_override_naming_no_tag_is_an_error(logdir, capsys, tmp_path):
+    """--train-loss/--val-loss naming a tag that no run has: exit 2, naming the tags there are
+    (once given in the config too); a tag that some runs have is applied where it exists."""
+    for extra in ([], ["--format", "json"], ["--format", "html", "-o", str(tmp_path / "r.html")]):
+        rc = main(
+            ["check", str(logdir), "--no-cache", "--no-config", "--train-loss", "nope", *extra]
+        )
+        err = capsys.readouterr().err
+        assert rc == 2, extra
+        assert "--train-loss 'nope'" in err and "'loss', 'val_loss'" in err and "epoch" not in err
+    assert not (tmp_path / "r.html").exists()
+    assert main(["curves", str(logdir), "--val-loss", "val_los"]) == 2
+    assert "--val-loss 'val_los'" in capsys.readouterr().err
+    cfg = tmp_path / "curvelint.toml"
+    cfg.write_text('train-loss = "nope"\n')
+    assert main(["check", str(logdir), "--no-cache", "--config", str(cfg)]) == 2
+    assert "no run has such a tag" in capsys.readouterr().err
+    # a tag only one run has: no error, the other run's note says it was not found
+    write_keras_csv(logdir / "third/training.log", [1.0] * 5, [1.0] * 5)
+    (logdir / "third/training.log").write_text(
+        (logdir / "third/training.log")
+        .read_text()
+        .replace("epoch,loss,val_loss", "epoch,l2,val_loss")
+    )
+    rc = main(
+        [
+            "check",
+            str(logdir),
+            "--no-cache",
+            "--no-config",
+            "--format",
+            "json",
+            "--train-loss",
+            "l2",
+        ]
+    )
+    assert rc in (0, 1)
+    runs = {r["run"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
+    assert runs["third/training.log"]["roles"]["train_loss"] == "l2"
+    assert any("'l2' is not a tag" in n for n in runs["good/training.log"]["notes"])

@@ -12,6 +12,7 @@ from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
+    OverrideCheck,
     UsageError,
     add_path_arguments,
     check_output,
@@ -144,6 +145,7 @@ def cmd_check(args) -> int:
     n_runs = 0
     severities: list[str] = []
     spool = None
+    overrides = OverrideCheck(options)
     try:
         stream = check_stream(
             args.paths,
@@ -169,6 +171,7 @@ def cmd_check(args) -> int:
                 if item.report is not None:
                     writer.add(item.report, item.json)
                     run_facts.append(facts(item.report))
+                    overrides.add(item.report)
                     n_runs += 1
                     sev = worst_severity(item.report)
                     if sev is not None:
@@ -181,6 +184,8 @@ def cmd_check(args) -> int:
             skipped = result.skipped
             n_runs = len(report.runs)
             severities = [s for s in map(worst_severity, report.runs) if s is not None]
+            for rr in report.runs:
+                overrides.add(rr)
     except (TypeError, ValueError) as e:
         if spool is not None:
             spool.close()
@@ -190,6 +195,12 @@ def cmd_check(args) -> int:
         if cache is not None:
             cache.close()
 
+    try:
+        overrides.finish()
+    except UsageError:
+        if spool is not None:
+            spool.close()
+        raise
     if spool is not None:
         spool.seek(0)
         with spool:

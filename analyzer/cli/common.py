@@ -106,6 +106,53 @@ def load_options(args: argparse.Namespace) -> tuple[Options, dict[str, Any]]:
     return options, cfg
 
 
+class OverrideCheck:
+    """Whether the role overrides (``--train-loss``/``--val-loss`` or the config's) name a tag
+    that at least one run has: ``add`` each run's report (or roles and notes), then ``finish``,
+    which raises UsageError (exit 2) for an override no run had, naming the tags the runs do
+    have. A tag missing from some runs only is not an error: those runs' reader notes say so."""
+
+    SHOWN = 30  # tags listed in the message at most
+
+    def __init__(self, options: Any):
+        self.given = {
+            name: tag
+            for name, tag in (("train-loss", options.train_loss), ("val-loss", options.val_loss))
+            if tag is not None
+        }
+        self.found: set[str] = set()
+        self.seen: set[str] = set()
+        self.runs = 0
+
+    def add(self, report: Any) -> None:
+        if not self.given:
+            return
+        from ..runs import override_tags
+
+        self.runs += 1
+        roles, notes = report.roles or {}, report.notes or []
+        for name, tag in self.given.items():
+            if name in self.found:
+                continue
+            listed = override_tags(notes, name, tag)
+            if listed is None:
+                if roles.get(name.replace("-", "_")) == tag:
+                    self.found.add(name)
+            else:
+                self.seen.update(x for x in listed.split(", ") if x)
+
+    def finish(self) -> None:
+        missing = [(n, t) for n, t in self.given.items() if n not in self.found]
+        if not missing or not self.runs:
+            return
+        tags = sorted(self.seen)
+        shown = ", ".join(repr(x) for x in tags[: self.SHOWN])
+        if len(tags) > self.SHOWN:
+            shown += f" and {len(tags) - self.SHOWN} more"
+        what = "; ".join(f"--{n} {t!r}" for n, t in missing)
+        raise UsageError(f"{what}: no run has such a tag (the runs' tags: {shown or 'none'})")
+
+
 def check_output(output: str | None, inputs: Sequence[str]) -> None:
     """Refuse, before any work, an output path that cannot be written or that is one of the
     logs being read; warn when it lies inside a log folder (curvelint never writes there on its
@@ -177,4 +224,16 @@ def load_or_fail(
     from ..runs import load
 
     check_paths(paths)
-    return load(paths, train_loss=train_loss, val_loss=val_loss, input_format=input_format)
+    result = load(paths, train_loss=train_loss, val_loss=val_loss, input_format=input_format)
+    overrides = OverrideCheck(_Overrides(train_loss, val_loss))
+    for run in result.runs:
+        overrides.add(_Overrides(roles=run.roles.primary(), notes=run.notes))
+    overrides.finish()
+    return result
+
+
+class _Overrides:
+    """What OverrideCheck reads of options (the overrides) and of a run (roles and notes)."""
+
+    def __init__(self, train_loss=None, val_loss=None, roles=None, notes=None):
+        self.train_loss, self.val_loss, self.roles, self.notes = train_loss, val_loss, roles, notes
