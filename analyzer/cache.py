@@ -182,6 +182,7 @@ def _finding_enc(f: Finding) -> dict[str, Any]:
         "transient": _enc(f.transient),
         "marks": [_enc([m.shape, m.role, m.start, m.end, m.value, m.period]) for m in f.marks],
         "why": f.why,
+        "facts": [list(x) for x in f.facts],
     }
 
 
@@ -203,6 +204,7 @@ def _finding_dec(d: dict[str, Any]) -> Finding:
         transient=d["transient"],
         marks=tuple(Mark(*m) for m in d["marks"]),
         why=d["why"],
+        facts=tuple((k, lab, fm) for k, lab, fm in d.get("facts", ())),
     )
 
 

@@ -12,6 +12,11 @@ SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 PROBLEM_KINDS = ("plateau", "oscillation", "overfitting", "divergence")
 JSON_VERSION = 1
+#: how the HTML report writes a fact (``Finding.facts``): "step" (``step 1,200``), "steps" (a
+#: length, ``1,200 steps``), "int", "num" (3 significant digits), "value" (in the curve's own
+#: units, 4 significant digits), "x" (a ratio, ``×12.5``), "%" (a fraction as a percentage),
+#: "+%" (signed), "p" (a p-value), "noise" (``23.9 × the noise``), "text"
+FACT_FORMATS = ("step", "steps", "int", "num", "value", "x", "%", "+%", "p", "noise", "text")
 
 
 def _clean(obj: Any) -> Any:
@@ -163,6 +168,10 @@ class Finding:
     marks: tuple[Mark, ...] = ()
     #: the rule's "Why it matters" (its docs), shown on the HTML report's card; not in the JSON
     why: str = ""
+    #: the rule's FACTS: (evidence key, label in words, format in FACT_FORMATS), in the order
+    #: the HTML report shows them (the first few present in ``evidence``); not in the JSON,
+    #: whose evidence keeps the raw keys
+    facts: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self):
         if self.severity not in SEVERITY_RANK:

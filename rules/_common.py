@@ -111,12 +111,20 @@ def condensed(curves: CurveSet) -> CurveSet:
 
 def finding(rule: str, **fields) -> Finding:
     """A Finding of the rule module named ``rule`` (pass ``__name__``): its CODE, NAME and KIND,
-    its SEVERITY and TRANSIENT unless ``severity``/``transient`` are given, plus ``fields``."""
+    its SEVERITY and TRANSIENT unless ``severity``/``transient`` are given, its docs' "Why it
+    matters" and its FACTS (the report's words for the evidence), plus ``fields``."""
     mod = sys.modules[rule]
     fields.setdefault("severity", mod.SEVERITY)
     fields.setdefault("transient", mod.TRANSIENT)
     fields.setdefault("why", _why(rule))
+    fields.setdefault("facts", _facts(rule))
     return Finding(code=mod.CODE, name=mod.NAME, kind=mod.KIND, **fields)
+
+
+@cache
+def _facts(rule: str) -> tuple[tuple[str, str, str], ...]:
+    """The rule module's FACTS as (evidence key, label, format) triples."""
+    return tuple((k, lab, f) for k, (lab, f) in getattr(sys.modules[rule], "FACTS", {}).items())
 
 
 @cache

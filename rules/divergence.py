@@ -45,6 +45,16 @@ SEVERITY = "error"
 #: not a passing state: a monitor announces it at once
 TRANSIENT = False
 
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "first_nonfinite_step": ("first NaN or infinite value", "step"),
+    "kinds": ("values", "text"),
+    "nonfinite_points": ("NaN or infinite points", "int"),
+    "last_finite_value": ("last finite value", "value"),
+    "finite_after": ("finite points after the first bad one", "int"),
+}
+
 
 def _isolated(v: np.ndarray, bad: np.ndarray, max_fraction: float) -> bool:
     """Few non-finite points (at most ``max_fraction`` of the curve, or one), none next to

@@ -74,6 +74,20 @@ SEVERITY = "error"
 #: a passing state of a run still training can show it: a monitor waits for a second sighting
 TRANSIENT = True
 
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "onset_step": ("blow-up starts", "step"),
+    "best_value": ("best value before it", "value"),
+    "final_value": ("final value", "value"),
+    "level_after": ("level after the blow-up", "value"),
+    "ratio": ("rise over the best value", "x"),
+    "ratio_at_start": ("validation over training loss at the first evaluation", "x"),
+    "ratio_overall": ("validation over training loss, whole run", "x"),
+    "rise_noise_units": ("rise, in units of the curve's noise", "noise"),
+    "evaluations_after": ("evaluations after the blow-up", "int"),
+}
+
 
 def _val_change(val, onset: int) -> float | None:
     """Relative change of the validation loss after ``onset`` (median of the evaluations from

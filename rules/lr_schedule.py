@@ -44,6 +44,14 @@ SEVERITY = "info"
 #: not a passing state: a monitor announces it at once
 TRANSIENT = False
 
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "lr_peak": ("peak learning rate", "value"),
+    "lr_floor_step": ("learning rate at its floor from", "step"),
+    "loss_p_decreasing_before": ("loss still falling before that (p-value)", "p"),
+}
+
 
 def check(curves: CurveSet, *, floor_ratio: float = 0.05, window: float = 0.2) -> list[Finding]:
     """``floor_ratio``: the LR counts as run out below this fraction of its peak; ``window``: the

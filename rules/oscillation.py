@@ -102,6 +102,18 @@ KIND = "oscillation"
 SEVERITY = "warning"
 #: a passing state of a run still training can show it: a monitor waits for a second sighting
 TRANSIENT = True
+
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "amplitude_rel_level": ("swing size, share of the curve's level", "%"),
+    "period": ("period", "steps"),
+    "reversal_share": ("evaluations that reverse direction", "%"),
+    "window_fraction": ("share of the run that zig-zags", "%"),
+    "cycles": ("swings seen", "num"),
+    "excess_over_noise": ("swing size over the usual noise", "x"),
+    "lr": ("learning rate", "value"),
+}
 #: a divergence of the run explains its swings (see analyzer.engine)
 DEFERS_TO = ("divergence",)
 #: swings by this factor minus one around the trend (x2 and /2) are visible on any log plot and

@@ -66,6 +66,17 @@ SEVERITY = "warning"
 #: a passing state of a run still training can show it: a monitor waits for a second sighting
 TRANSIENT = True
 
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "best_step": ("best value at", "step"),
+    "best_value": ("best value", "value"),
+    "final_value": ("final value", "value"),
+    "relative_rise": ("rise since the best", "+%"),
+    "gap_growth": ("growth of the train-validation gap", "value"),
+    "evaluations_after_best": ("evaluations after the best", "int"),
+}
+
 
 def _interp_smooth(L, at: np.ndarray) -> np.ndarray:
     return np.interp(at, L.steps, L.smooth)

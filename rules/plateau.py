@@ -90,6 +90,18 @@ SEVERITY = "warning"
 #: a passing state of a run still training can show it: a monitor waits for a second sighting
 TRANSIENT = True
 
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "plateau_level": ("level it is stuck at", "value"),
+    "constant_since_step": ("exactly constant since", "step"),
+    "flat_since_step": ("flat since", "step"),
+    "flat_fraction": ("share of the run spent flat", "%"),
+    "fraction_removed": ("loss removed since the start", "%"),
+    "ratio_to_best": ("stuck level over the best before the blow-up", "x"),
+    "chance_level": ("chance level (guessing among the classes)", "value"),
+}
+
 
 def _finding(curve, start, end, confidence, message, evidence, remedies, defers_to=()) -> Finding:
     marks: tuple[Mark, ...] = ()

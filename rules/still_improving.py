@@ -43,6 +43,16 @@ SEVERITY = "info"
 #: a passing state of a run still training can show it: a monitor waits for a second sighting
 TRANSIENT = True
 
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "final_value": ("final value", "value"),
+    "tail_change_per_run": ("change at the end, per run length", "+%"),
+    "tail_p_decreasing": ("still falling (p-value)", "p"),
+    "asymptote": ("level the trend heads for", "value"),
+    "remaining_fraction_of_level": ("still to gain, share of the final level", "%"),
+}
+
 
 def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01) -> list[Finding]:
     """``improving_rate``: fraction of the current level the tail's slope would remove in one more

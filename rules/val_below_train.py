@@ -42,6 +42,13 @@ SEVERITY = "info"
 #: not a passing state: a monitor announces it at once
 TRANSIENT = False
 
+#: the evidence that decided a finding, in words, for the HTML report (key: (label, format);
+#: formats in analyzer.findings.FACT_FORMATS; the first five present are shown)
+FACTS = {
+    "share_below": ("share of evaluations with validation below training", "%"),
+    "median_relative_gap": ("typical gap, share of the training loss", "%"),
+}
+
 
 def check(curves: CurveSet, *, min_share: float = 0.9) -> list[Finding]:
     """``min_share``: share of the common steps where validation must be below training."""

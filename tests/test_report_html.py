@@ -19,7 +19,13 @@ import pytest
 from analyzer import __version__
 from analyzer.engine import summarize
 from analyzer.findings import Finding, Mark, Remedy, Report, RunReport
-from analyzer.report.html import build_charts, fmt_evidence, json_for_script, render_html
+from analyzer.report.html import (
+    build_charts,
+    finding_facts,
+    fmt_fact,
+    json_for_script,
+    render_html,
+)
 from analyzer.report.plot import (
     Band,
     Chart,
@@ -342,14 +348,22 @@ def test_summary_numbers_in_overview_table():
 def test_finding_card_has_evidence_why_and_copyable_snippets():
     rep, res = sample(1)
     f = rep.runs[0].findings[0]
-    rep.runs[0].findings[0] = replace(f, why=f"Because {f.code} matters.\n\nSecond.")
-    head, runs = page_data(render_html(rep, res))
+    from rules import overfitting
+
+    facts = tuple((k, label, fm) for k, (label, fm) in overfitting.FACTS.items())
+    f = replace(f, why=f"Because {f.code} matters.\n\nSecond.", facts=facts)
+    rep.runs[0].findings[0] = f
+    html = render_html(rep, res)
+    head, runs = page_data(html)
     (card,) = runs[0]["cards"]
     assert head["why"][card["y"]] == ["Because OVF001 matters.", "Second."]
     evidence = {
         t: v for t, (_, v) in zip(texts(head, [k for k, _ in card["e"]]), card["e"], strict=True)
     }
-    assert evidence["best step"] and evidence["rise"] == "0.31"  # evidence, formatted
+    # the rule's words and units, in its order; keys it does not list ("rise") stay in the JSON
+    assert list(evidence) == ["best value at", "best value"]
+    assert evidence["best value at"] == f"step {f.evidence['best_step']:,}"
+    assert "onset_step" not in html and "best_step" not in html and "rise" not in evidence
     (remedy,) = [head["rem"][i] for i in card["r"]]
     assert remedy[3].startswith("keras.callbacks.EarlyStopping(monitor='val_loss'") and remedy[4]
     assert card["cf"] == 90
@@ -575,10 +589,17 @@ def test_ticks_and_numbers():
         fmt_num(48110.0) == "48,110" and fmt_num(3.77e25) == "3.77e25" and fmt_num(-2.5) == "-2.5"
     )
     assert fmt_num(0.5) == "0.5" and fmt_num(float("nan")) == "nan"
+    assert fmt_fact("step", 1200.0) == "step 1,200" and fmt_fact("value", 0.123456) == "0.1235"
+    assert fmt_fact("text", ["NaN", "inf"]) == "NaN, inf" and fmt_fact("int", True) == "yes"
+    assert fmt_fact("x", 108.133) == "×108" and fmt_fact("%", 0.2076) == "21%"
+    assert fmt_fact("+%", 0.0552) == "+5.5%" and fmt_fact("+%", -0.69) == "-69%"
+    assert fmt_fact("p", 2.8e-7) == "< 0.001" and fmt_fact("p", 0.0286) == "0.029"
     assert (
-        fmt_evidence("best_step", 1200.0) == "1,200" and fmt_evidence("rise", 0.123456) == "0.1235"
+        fmt_fact("steps", 12.5) == "12.5 steps" and fmt_fact("noise", 23.85) == "23.9 × the noise"
     )
-    assert fmt_evidence("x", [1, 2]) == "1, 2" and fmt_evidence("ok", True) == "yes"
+    assert fmt_fact("value", 3.77e25) == "3.77e25"
+    for nothing in (None, float("nan"), "nan", [], "inf"):  # nothing to say: no line
+        assert fmt_fact("%", nothing) is None or nothing == "inf"
 
 
 def test_metric_and_lr_get_their_own_chart_and_findings_follow_their_curve():
@@ -703,3 +724,29 @@ def test_values_are_encoded_to_9_bits_in_log_space_when_they_span_decades():
     assert np.allclose(decode_values(enc), v, rtol=1.2e-2)
     odd = encode_values(v[:7])
     assert len(odd[2]) == 11 and len(decode_values(odd)) == 7
+
+
+def test_every_finding_of_the_fixtures_shows_facts_in_words():
+    """Each finding the rules make on the bundled fixtures shows 2-5 facts labelled by its
+    rule's FACTS (never a raw evidence key), none of them empty or NaN; the JSON keeps the raw
+    evidence."""
+    import rules
+    from analyzer.engine import analyze
+    from analyzer.findings import FACT_FORMATS
+
+    for r in rules.all_rules():
+        facts = getattr(r.module, "FACTS", None)
+        assert facts, r.code
+        assert all(fm in FACT_FORMATS and label for label, fm in facts.values()), r.code
+    res = load([Path(__file__).resolve().parents[1] / "fixtures" / n for n in ("training", "gen4")])
+    rep = analyze(res)
+    seen = set()
+    for f in rep.findings:
+        shown = finding_facts(f)
+        labels = {label for _, (label, _) in rules.get(f.code).module.FACTS.items()}
+        assert 2 <= len(shown) <= 5 or (f.evidence.get("pattern") == "validation-off-scale"), f
+        assert {label for label, _ in shown} <= labels
+        assert all(v and "nan" not in v and "None" not in v for _, v in shown), shown
+        assert set(f.to_dict()["evidence"]) == set(f.evidence)
+        seen.add(f.code)
+    assert len(seen) >= 5, seen

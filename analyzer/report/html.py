@@ -54,7 +54,6 @@ from .sweep_view import render_sweep
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_ORDER = ("problems", "insufficient-data", "healthy")
 OPEN_RUNS_UP_TO = 8  # run sections start expanded when there are at most this many runs
-STEP_KEYS = ("step", "steps", "period", "epoch", "epochs", "window", "points", "count", "patience")
 
 
 @lru_cache(maxsize=1)
@@ -86,28 +85,56 @@ def _fmt_step_value(x: Any) -> str:
         return str(x)
 
 
-def fmt_evidence(key: str, value: Any) -> str:
-    """One evidence value as text: steps as integers with separators, floats with 4 digits."""
+FACTS_SHOWN = 5  # a card shows at most this many facts
+
+
+def fmt_fact(fmt: str, value: Any) -> str | None:
+    """One fact of a finding (``Finding.facts``) in words: ``step 1,200``, ``×12.5``, ``55%``,
+    ``p < 0.001`` ...; None when there is nothing to say (missing, NaN, an empty list)."""
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        value = value.item()
+    if fmt == "text" or isinstance(value, str):
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        return str(value) if value not in (None, "", "nan") else None
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (np.integer, np.floating)):
-        value = value.item()
-    if (
-        isinstance(value, float)
-        and math.isfinite(value)
-        and (any(key.endswith(k) for k in STEP_KEYS) and value == int(value))
-    ):
-        return f"{int(value):,}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return fmt_num(value, 4)
-    if isinstance(value, (list, tuple)):
-        shown = [fmt_evidence(key, v) for v in list(value)[:8]]
-        return ", ".join(shown) + (" …" if len(value) > 8 else "")
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {fmt_evidence(str(k), v)}" for k, v in list(value.items())[:8])
-    return str(value)
+    x = finite_or_none(value)
+    if x is None:
+        return None
+    if fmt == "step":
+        return f"step {round(x):,}"
+    if fmt == "steps":
+        return f"{fmt_num(x) if abs(x) < 1000 else f'{round(x):,}'} steps"
+    if fmt == "int":
+        return f"{round(x):,}"
+    if fmt == "x":
+        return f"×{fmt_num(x)}"
+    if fmt in ("%", "+%"):
+        pc = 100 * x
+        text = f"{pc:.0f}%" if abs(pc) >= 10 else f"{fmt_num(pc, 2)}%"
+        return ("+" + text) if fmt == "+%" and pc > 0 else text
+    if fmt == "p":
+        return "< 0.001" if x < 0.001 else fmt_num(x, 2)
+    if fmt == "noise":
+        return f"{fmt_num(x)} × the noise"
+    if fmt == "value":
+        return fmt_num(x, 4)
+    return fmt_num(x)
+
+
+def finding_facts(f: Finding) -> list[tuple[str, str]]:
+    """(label, value in words) of the first :data:`FACTS_SHOWN` facts of ``f`` that its evidence
+    holds (the rule's FACTS, in its order); the raw evidence keys are left to the JSON."""
+    out = []
+    for key, label, fmt in f.facts:
+        if key in f.evidence:
+            text = fmt_fact(fmt, f.evidence[key])
+            if text is not None:
+                out.append((label, text))
+        if len(out) == FACTS_SHOWN:
+            break
+    return out
 
 
 # ---------------------------------------------------------------------------- charts
@@ -392,11 +419,9 @@ def run_record(rr: RunReport, run: Any, shared: _Shared) -> dict[str, Any]:
         where = step_range(f.start_step, f.end_step, label=True)
         if where:
             card["w"] = where
-        if f.evidence:
-            card["e"] = [
-                [shared.s(k.replace("_", " ")), fmt_evidence(k, val)]
-                for k, val in f.evidence.items()
-            ]
+        facts = finding_facts(f)
+        if facts:
+            card["e"] = [[shared.s(label), text] for label, text in facts]
         y = shared.why_ref(f.why)
         if y >= 0:
             card["y"] = y
