@@ -750,3 +750,75 @@ def test_every_finding_of_the_fixtures_shows_facts_in_words():
         assert set(f.to_dict()["evidence"]) == set(f.evidence)
         seen.add(f.code)
     assert len(seen) >= 5, seen
+
+
+# --------------------------------------------------------------------------- triage (issue 14)
+
+
+def test_restart_steps_are_read_from_the_readers_own_notes(tmp_path):
+    """The charts mark a resumed run where the readers' notes say it restarted: the notes are
+    made here by the readers themselves, so a change of their wording fails this test."""
+    from analyzer.readers import apply_restarts, make_frame
+    from analyzer.readers.base import restart_steps
+
+    # one session 0..19, resumed at 12 (logs 12..29), resumed again at 25 (logs 25..39)
+    steps = [*range(20), *range(12, 30), *range(25, 40)]
+    frame = make_frame("r", "loss", steps, np.arange(len(steps), dtype=float))
+    _, notes = apply_restarts(pd.concat([frame, frame.assign(tag="acc")]), "r")
+    assert len(notes) == 2  # one note a tag, with the same steps
+    # the note lists the first five points below an earlier step (12..16): the session started
+    # at 12; the second restart (25) is past those five and is not claimed
+    assert restart_steps(notes) == [12]
+    # short sessions: restarts at 1 and at 2, both among the note's first five points (1, 2, 2,
+    # 3, 4); the points that climb after a start are that session's, not restarts
+    frame = make_frame("r", "loss", [0, 1, 2, 3, 1, 2, 3, 4, 5, 2, 3, 4, 5, 6], np.zeros(14))
+    assert restart_steps(apply_restarts(frame, "r")[1]) == [1, 2]
+    # TensorBoard's SessionLog.START note names the sessions' steps
+    tb = "run: SessionLog.START (a session restarted at step 501, 1001, 1501): 8 point(s) ..."
+    assert restart_steps([tb, "something else entirely"]) == [501, 1001, 1501]
+    assert restart_steps([]) == [] and restart_steps(["restart(s) detected"]) == []
+
+
+def test_charts_share_a_width_restarts_marked_and_a_constant_lr_is_said_not_drawn():
+    e = np.arange(60)
+    run = make_run(
+        "r",
+        {
+            "loss": (e, np.exp(-e / 20) + 0.1),
+            "val_accuracy": (e, 1 - np.exp(-e / 10)),
+            "learning_rate": (e, np.full(60, 1e-3)),
+        },
+    )
+    note = "loss: 1 restart(s) detected (step went back to 30); 10 point(s) logged before ..."
+    rr = RunReport("r", "keras-csv", run.roles.primary(), "healthy", [], notes=[note])
+    charts = build_charts(run, rr)
+    assert [c.ylabel for c in charts] == ["loss", "val_accuracy"]  # no chart of a flat line
+    assert len({c.width for c in charts}) == 1
+    assert any("constant 0.001" in n for n in charts[0].notes)
+    for c in charts:
+        marks = [(v.step, v.cls) for v in c.vlines]
+        assert marks == [(30, "mk-restart")]
+        assert chart_data(c)["v"][0][:3] == [30, "restart", "mk-restart"]
+    # a changing learning rate keeps its chart
+    run = make_run("r", {"loss": (e, np.exp(-e / 20)), "lr": (e, 1e-3 * 0.5 ** (e // 20))})
+    rr = RunReport("r", "keras-csv", run.roles.primary(), "healthy", [])
+    assert [c.ylabel for c in build_charts(run, rr)] == ["loss", "learning rate"]
+
+
+def test_rows_carry_the_folder_their_runs_share():
+    """The table rows name each run's group (the folder holding its folder): the page overlays
+    the runs of one group on one chart."""
+    from analyzer.report.html import run_group
+
+    def rr(run, files):
+        return RunReport(run, "csv", {}, "healthy", [], files=files)
+
+    assert run_group(rr("sweep/seed0", ["sweep/seed0/history.csv"])) == "sweep"
+    assert run_group(rr("a/lightning_logs/version_3", ["a/lightning_logs/version_3/m.csv"])) == (
+        "a/lightning_logs"
+    )
+    assert run_group(rr("a/b/training_log.csv", ["a/b/training_log.csv"])) == "a"  # a file run
+    assert run_group(rr("top", ["top/history.csv"])) == ""
+    rep, res = sample(3)
+    head, _ = page_data(render_html(rep, res))
+    assert {texts(head, [r[14]])[0] for r in head["rows"]} == {"sweep"}

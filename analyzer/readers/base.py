@@ -11,6 +11,8 @@ read the rest. They only raise :class:`ReadError` when none of the run's files g
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,36 @@ def make_frame(run: str, tags, steps, values, wall_times=None) -> pd.DataFrame:
         },
         columns=COLUMNS,
     )
+
+
+#: the steps a restart note lists: apply_restarts's and the TensorBoard reader's SessionLog.START
+_RESTART_NOTES = (
+    re.compile(r"restart\(s\) detected \(step went back to ([0-9][0-9, ]*)"),
+    re.compile(r"SessionLog\.START \(a session restarted at step ([0-9][0-9, ]*)"),
+)
+
+
+def restart_steps(notes: Iterable[str], limit: int = 10) -> list[int]:
+    """The steps at which a run was resumed, as its restart notes (made by
+    :func:`apply_restarts` and the TensorBoard reader) list them, sorted, at most ``limit``: the
+    HTML report marks them on the run's charts.
+
+    A note lists at most five steps. TensorBoard's names the sessions' first steps; apply_restarts'
+    lists the first five points logged below an earlier step, so only the first restart is sure
+    to be among them: a later one is marked when it shows there (a listed step no higher than the
+    one before it starts a session), else it is not marked (never one that did not happen)."""
+    out: set[int] = set()
+    for n in notes:
+        for k, rx in enumerate(_RESTART_NOTES):
+            m = rx.search(n)
+            if not m:
+                continue
+            listed = [int(s) for s in m.group(1).replace(" ", "").split(",") if s]
+            if k == 0:  # every point below an earlier step is listed: a session starts where
+                # the listed steps stop increasing (a resumed session then logs upwards)
+                listed = [s for i, s in enumerate(listed) if i == 0 or s <= listed[i - 1]]
+            out.update(listed)
+    return sorted(out)[:limit]
 
 
 def apply_restarts(frame: pd.DataFrame, run_label: str = "") -> tuple[pd.DataFrame, list[str]]:

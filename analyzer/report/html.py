@@ -48,6 +48,7 @@ from ..findings import (
     finite_or_none,
     step_range,
 )
+from ..readers.base import restart_steps
 from .plot import Band, Chart, HLine, Point, Series, VLine, chart_data, fmt_num
 from .sweep_view import render_sweep
 
@@ -221,12 +222,27 @@ def _curve_series(run: Any, tag: str | None, label: str, cls: str) -> Series | N
     return Series(f"{label}: {tag}", c.steps, c.values, cls)
 
 
+SMALL_CHART_HEIGHT = 210  # metric and learning-rate charts: as wide as the loss chart, lower
+
+
+def _constant(s: Series) -> float | None:
+    """The value of a series that never changes (all finite values equal), else None."""
+    v = np.asarray(s.values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size and float(v.min()) == float(v.max()):
+        return float(v[0])
+    return None
+
+
 def build_charts(run: Any, rr: RunReport) -> list[Chart]:
-    """The loss chart (with every finding drawn) and, when logged, metric and learning-rate charts."""
+    """The loss chart (with every finding drawn) and, when logged, metric and learning-rate
+    charts, all as wide (their x axes line up on the page); a constant learning rate is said
+    under the loss chart instead of drawn; restarts (a resumed run, from the reader notes) are
+    marked on every chart."""
     roles = getattr(run, "roles", None)
     loss = Chart(f"{rr.run}: loss", ylabel="loss")
-    metric = Chart(f"{rr.run}: metric", ylabel="metric", width=560, height=230)
-    lr = Chart(f"{rr.run}: learning rate", ylabel="learning rate", width=560, height=230)
+    metric = Chart(f"{rr.run}: metric", ylabel="metric", height=SMALL_CHART_HEIGHT)
+    lr = Chart(f"{rr.run}: learning rate", ylabel="learning rate", height=SMALL_CHART_HEIGHT)
     if roles is not None:
         for tag, label, cls in (
             (roles.train_loss, "train", "s-train"),
@@ -255,7 +271,11 @@ def build_charts(run: Any, rr: RunReport) -> list[Chart]:
         s = _curve_series(run, roles.lr, "lr", "s-lr")
         if s:
             s.smooth = False
-            lr.series.append(s)
+            level = _constant(s)
+            if level is None:
+                lr.series.append(s)
+            else:
+                loss.notes.append(f"learning rate {roles.lr}: constant {fmt_num(level, 4)}")
     charts_by_tag: dict[str, Chart] = {}
     for c in (loss, metric, lr):
         for s in c.series:
@@ -263,7 +283,13 @@ def build_charts(run: Any, rr: RunReport) -> list[Chart]:
     refs: Refs = {}
     for n, f in enumerate(rr.findings, 1):
         _marks(refs, charts_by_tag.get(f.curve or "", loss), f, n)
+    restarts = restart_steps([*rr.notes, *(getattr(run, "notes", None) or [])])
+    for c in (loss, metric, lr):
+        c.vlines.extend(VLine(s, "restart", "mk-restart", RESTART_TIP) for s in restarts)
     return [c for c in (loss, metric, lr) if not c.is_empty()]
+
+
+RESTART_TIP = "training resumed from a checkpoint here (the points it replaced are dropped)"
 
 
 MARK_NAMES = {
@@ -274,6 +300,7 @@ MARK_NAMES = {
     ("vline", "mk-nonfinite"): "first non-finite value",
     ("vline", "mk-diverge"): "divergence onset",
     ("vline", "mk-other"): "finding",
+    ("vline", "mk-restart"): "restart (resumed)",
     ("point", "mk-best"): "best checkpoint",
     ("hline", "mk-asym"): "fitted asymptote",
     ("hline", "mk-plateau"): "plateau level",
@@ -467,10 +494,19 @@ def _finite(x: Any) -> Any:
     return x
 
 
-def _row(idx: int, rr: RunReport) -> list[Any]:
+def run_group(rr: RunReport) -> str:
+    """The folder that holds the run's folder (its own folder when the run is a file): the runs
+    of one group are siblings (seeds, versions) that the page can overlay on one chart."""
+    head, _, name = rr.run.rpartition("/")
+    is_file = any(os.path.basename(str(f)) == name for f in rr.files)
+    run_dir = head if is_file else rr.run
+    return run_dir.rpartition("/")[0]
+
+
+def _row(idx: int, rr: RunReport, shared: _Shared) -> list[Any]:
     """The runs table's row of a run: [idx, name, format, verdict, worst severity, worst code,
     worst name, findings, train final, train best, val final, val best, best val step,
-    "kind:severity ..." of its findings]."""
+    "kind:severity ..." of its findings, its group (:func:`run_group`, a shared string)]."""
     w = rr.worst()
     s = rr.summary or {}
     nums = [
@@ -488,6 +524,7 @@ def _row(idx: int, rr: RunReport) -> list[Any]:
         len(rr.findings),
         *[None if v is None else float(f"{v:.6g}") for v in nums],
         " ".join(sorted({f"{f.kind}:{f.severity}" for f in rr.findings})),
+        shared.s(run_group(rr)),
     ]
 
 
@@ -498,7 +535,7 @@ def page_data(report: Report, runs_by_id: dict[str, Any]) -> str:
     shared = _Shared()
     lines = [json_for_script(run_record(rr, runs_by_id.get(rr.run), shared)) for rr in report.runs]
     views = sorted((_row_view(i, rr) for i, rr in enumerate(report.runs)), key=_row_order)
-    shared.rows = [_row(v.idx, v.rr) for v in views]
+    shared.rows = [_row(v.idx, v.rr, shared) for v in views]
     return "[\n" + ",\n".join([json_for_script(shared.header()), *lines]) + "\n]"
 
 

@@ -663,6 +663,8 @@ def chart_data(chart: Chart) -> dict | None:
         out["log"] = 1
     if chart.xlabel != "step":
         out["xl"] = chart.xlabel
+    if chart.notes:
+        out["nt"] = list(chart.notes)
     f = _short_float
     if chart.bands:
         out["b"] = [[f(b.start), f(b.end), b.label, b.cls, b.title] for b in chart.bands]
