@@ -822,3 +822,34 @@ def test_rows_carry_the_folder_their_runs_share():
     rep, res = sample(3)
     head, _ = page_data(render_html(rep, res))
     assert {texts(head, [r[14]])[0] for r in head["rows"]} == {"sweep"}
+
+
+def test_summary_chips_are_buttons_naming_a_filter_value_that_exists():
+    rep, res = sample(4)
+    html = render_html(rep, res)
+    tags = parse(html).tags
+    options: dict[str, set[str]] = {}
+    current = None
+    for tag, attrs in tags:
+        if tag == "select":
+            current = attrs["id"]
+            options[current] = set()
+        elif tag == "option" and current:
+            options[current].add(attrs["value"])
+    chips = [a for t, a in tags if t == "button" and "chip" in a.get("class", "")]
+    assert {a["data-f"] for a in chips} == {"f-status", "f-kind", "f-sev"}
+    for a in chips:
+        assert a["data-v"] in options[a["data-f"]] and a["aria-pressed"] == "false"
+    assert {a["data-v"] for a in chips if a["data-f"] == "f-status"} == {"problems", "healthy"}
+    # the table's header cells carry their titles for the printed (repeated) header rows
+    titles = [a.get("data-t") for t, a in tags if t == "th" and "aria-sort" in a]
+    assert titles[:3] == ["Run", "Status", "Worst finding"] and all(titles)
+
+
+def test_a_link_from_the_top_to_the_verification_section_when_there_is_one():
+    rep, res = sample(1)
+    section = '<section id="verification"><h2>Verification</h2></section>'
+    html = render_html(rep, res, verification=section)
+    top = html[: html.index("<main")]
+    assert 'href="#verification"' in top and 'id="verification"' in html[len(top) :]
+    assert 'href="#verification"' not in render_html(rep, res)

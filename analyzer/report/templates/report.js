@@ -54,6 +54,23 @@
     if (parent) parent.appendChild(e);
     return e;
   }
+  // a run name with places to break after "/", "_", "-", "." and between the words of a
+  // camelCase name (never inside a word; a token of 24+ characters without any, such as a hash,
+  // may break every 16)
+  function nameInto(el, name) {
+    var parts = String(name).replace(/([a-z])(?=[A-Z])/g, "$1\u0000").split(/([\/_.\- ]|\u0000)/);
+    for (var i = 0; i < parts.length; i++) {
+      var p = parts[i];
+      if (!p) continue;
+      if (p === "\u0000") { el.appendChild(document.createElement("wbr")); continue; }
+      for (var k = 0; k < p.length; k += p.length >= 24 ? 16 : p.length) {
+        if (k) el.appendChild(document.createElement("wbr"));
+        el.appendChild(document.createTextNode(p.slice(k, p.length >= 24 ? k + 16 : p.length)));
+      }
+      if (i % 2 === 1) el.appendChild(document.createElement("wbr"));
+    }
+    return el;
+  }
   function tip(e, text) {
     if (text) s("title", {}, e).textContent = String(text);
     return e;
@@ -92,6 +109,44 @@
     var out = [], t = Math.ceil(lo / step - 1e-9) * step;
     while (t <= hi + step * 1e-9 && out.length < 50) { out.push(Number(t.toFixed(12)) + 0); t += step; }
     return out;
+  }
+  // labels of linear ticks in one format, as many digits as it takes for them to differ; a
+  // range tiny next to its level (a loss stuck at 3.77e25) is labelled as offsets from a base
+  function tickLabels(ticks, nested) {
+    if (ticks.length < 2) return { labels: ticks.map(function (v) { return fmtNum(v); }), base: null };
+    var step = Math.abs(ticks[1] - ticks[0]), mag = 0;
+    ticks.forEach(function (v) { mag = Math.max(mag, Math.abs(v)); });
+    var offset = function () {
+      var base = ticks[0], off = tickLabels(ticks.map(function (v) { return v - base; }), true);
+      return { labels: off.labels.map(function (l, i) { return i ? "+" + l : "0"; }), base: base };
+    };
+    if (!nested && mag > 0 && step / mag < 1e-5) return offset();
+    var sci = mag >= 1e5 || (mag > 0 && mag < 1e-3), e = sci ? Math.floor(Math.log10(mag)) : 0;
+    var one = function (v, d) {
+      if (v === 0) return "0";
+      if (sci) return (v / Math.pow(10, e)).toFixed(d) + "e" + e;
+      return Math.abs(v) >= 1e4 && d === 0 ? Math.round(v).toLocaleString("en-US") : v.toFixed(d);
+    };
+    var d = Math.max(0, Math.floor((sci ? e : 0) - Math.log10(step) + 1e-9)), out;
+    for (; d <= 15; d++) {
+      out = ticks.map(function (v) { return one(v, d); });
+      var seen = {}, dup = false;
+      out.forEach(function (l) { if (seen[l]) dup = true; seen[l] = 1; });
+      if (!dup) break;
+    }
+    // labels too long for the margin (a small range far from zero): offsets from the first tick
+    if (!nested && out.some(function (l) { return l.length > 7; })) return offset();
+    return { labels: out, base: null };
+  }
+  function baseText(v) { return String(Number(v.toPrecision(10))).replace("e+", "e"); }
+  // labels of log ticks: powers of ten all written 1e-3 ... 1e9 when any needs it, else plainly
+  function logLabels(ticks) {
+    var sci = ticks.some(function (v) { return v >= 1e5 || v < 1e-3; });
+    return { labels: ticks.map(function (v) {
+      if (!sci) return fmtNum(v);
+      var e = Math.floor(Math.log10(v) + 1e-9), m = Number((v / Math.pow(10, e)).toPrecision(2));
+      return (m === 1 ? "" : m + "\u00d7") + "1e" + e;
+    }), base: null };
   }
   function logTicks(lo, hi) {
     if (lo <= 0 || hi <= lo) return [];
@@ -158,8 +213,23 @@
   // ------------------------------------------------------------------ one chart (as Chart.svg)
   var CHAR_W = 6.2, ML = 62, MR = 14, MT = 12, MB = 34, LOG_RATIO = 20;
 
-  function drawChart(c, runName) {
-    var W = c.w || 880, H = c.h || 300, log = !!c.log, title = runName + ": " + str(c.t);
+  // the x range of a run's charts (series and marks), so that their x axes line up
+  function xRange(c, into) {
+    var r = into || { lo: Infinity, hi: -Infinity };
+    var put = function (m) { if (m !== null && m !== undefined && isFinite(m)) { r.lo = Math.min(r.lo, m); r.hi = Math.max(r.hi, m); } };
+    c.s.forEach(function (se) {
+      var y = decodeValues(se.y), x = decodeSteps(se.x, y.length);
+      put(x[0]); put(x[x.length - 1]);
+    });
+    (c.b || []).forEach(function (b) { put(b[0]); put(b[1]); });
+    (c.v || []).forEach(function (v) { put(v[0]); });
+    (c.p || []).forEach(function (q) { put(q[0]); });
+    return r;
+  }
+
+  function drawChart(c, runName, opt) {
+    opt = opt || {};
+    var W = opt.w || c.w || 880, H = c.h || 300, log = !!c.log, title = runName + ": " + str(c.t);
     var x0 = ML, x1 = W - MR, notes = [];
     var data = c.s.map(function (se) { var d = decodeXY(se); d.se = se; return d; });
     var bands = c.b || [], vlines = c.v || [], hlines = c.hl || [], points = c.p || [];
@@ -173,6 +243,7 @@
     vlines.forEach(function (v) { mx.push(v[0]); });
     points.forEach(function (p) { mx.push(p[0]); });
     mx.forEach(function (m) { if (m !== null && isFinite(m)) { xmin = Math.min(xmin, m); xmax = Math.max(xmax, m); } });
+    if (opt.x && opt.x.hi > opt.x.lo) { xmin = Math.min(xmin, opt.x.lo); xmax = Math.max(xmax, opt.x.hi); }
     if (xmax <= xmin) { xmin -= 1; xmax += 1; }
     // labels of marks, in rows above the plot
     var span = (xmax - xmin) || 1, plotW = W - ML - MR, items = [];
@@ -231,6 +302,7 @@
       var a = tx(b[0]), z = tx(b[1]);
       tip(s("rect", { "class": "band " + b[3], x: f1(a), y: y1, width: f1(Math.max(z - a, 2)), height: y0 - y1 }, svg), markTitle(b[4]) || b[2]);
     });
+    var under = s("g", { "class": "under" }, svg); // plateau levels, drawn wide beneath the curves
     var buckets = Math.max(20, Math.floor((x1 - x0) / 4));
     data.forEach(function (d) {
       var se = d.se, n = se.n, cls = str(se.c), dash = se.da ? " dashed" : "";
@@ -263,6 +335,7 @@
       if (!(y1 - 1 <= yy && yy <= y0 + 1)) return;
       var a = q[3] !== null ? tx(q[3]) : x0, z = q[4] !== null ? tx(q[4]) : x1;
       var g = s("g", { "class": "hline " + q[2] }, svg);
+      if (q[2] === "mk-plateau") s("line", { "class": "hl-under " + q[2], x1: f1(a), x2: f1(z), y1: f1(yy), y2: f1(yy) }, under);
       s("line", { x1: f1(a), x2: f1(z), y1: f1(yy), y2: f1(yy) }, g);
       if (q[1] && q[3] === null) {
         var ly = yy - 4;
@@ -289,8 +362,9 @@
     var ax = s("g", { "class": "axis" }, svg);
     s("line", { x1: x0, x2: x0, y1: y1, y2: y0 }, ax);
     s("line", { x1: x0, x2: x1, y1: y0, y2: y0 }, ax);
-    ticks.forEach(function (t) {
-      s("text", { x: x0 - 6, y: f1(ty(t) + 3.5), "text-anchor": "end" }, ax).textContent = fmtNum(t);
+    var tl = log ? logLabels(ticks) : tickLabels(ticks);
+    ticks.forEach(function (t, i) {
+      s("text", { x: x0 - 6, y: f1(ty(t) + 3.5), "text-anchor": "end" }, ax).textContent = tl.labels[i];
     });
     niceTicks(xmin, xmax, W > 600 ? 7 : 4).forEach(function (t) {
       var xx = f1(tx(t));
@@ -299,8 +373,10 @@
     });
     s("text", { "class": "alabel", x: Math.round((x0 + x1) / 2), y: H - 3, "text-anchor": "middle" }, ax).textContent = c.xl || "step";
     s("text", { "class": "alabel", transform: "translate(12 " + Math.round((y0 + y1) / 2) + ") rotate(-90)", "text-anchor": "middle" }, ax)
-      .textContent = str(c.yl) + (log ? " (log scale)" : "");
+      .textContent = str(c.yl) + (log ? " (log scale)" : "") + (tl.base !== null ? " \u2212 " + baseText(tl.base) : "");
     if (notes.length) notes = ["level(s) outside the plotted range: " + notes.join(", ")];
+    if (tl.base !== null) notes.push("y axis: " + str(c.yl) + " minus " + baseText(tl.base) + " (the values differ only in their last digits)");
+    (c.nt || []).forEach(function (n) { notes.push(n); });
     return { svg: svg, notes: notes };
   }
 
@@ -331,12 +407,25 @@
     var idx = sec.getAttribute("data-idx"), rec = record(idx), box = sec.querySelector(".charts");
     if (!box) return;
     currentCards = rec.cards || [];
-    var name = runName(idx);
-    (rec.charts || []).forEach(function (c) {
-      var fig = h("figure", "chart-box" + ((c.w || 880) < 800 ? " half" : ""), null, box);
-      var out = drawChart(c, name);
-      fig.appendChild(out.svg);
-      var cap = h("figcaption", "legend", null, fig);
+    var name = runName(idx), charts = rec.charts || [], xr = null;
+    charts.forEach(function (c) { xr = xRange(c, xr); });
+    var w = chartWidth(box);
+    charts.forEach(function (c) { figure(box, c, name, { x: xr, w: w }); });
+  }
+
+  // charts are drawn at the width they are shown at (text stays 11 px on a narrow window),
+  // all of a run's charts at one width and over one x range, so their x axes line up
+  function chartWidth(box) {
+    var cw = box.clientWidth || 0;
+    return cw ? Math.max(360, Math.min(1000, Math.round(cw))) : 880;
+  }
+
+  function figure(box, c, name, opt) {
+    var fig = h("figure", "chart-box", null, box);
+    var out = drawChart(c, name, opt);
+    fig.appendChild(out.svg);
+    var cap = h("figcaption", "legend", null, fig);
+    (function () {
       var lg = function (swCls, text) {
         var sp = h("span", "lg", null, cap);
         if (swCls) h("span", "sw " + swCls, null, sp);
@@ -353,7 +442,8 @@
       });
       if (c.log) lg(null, "log scale").className = "lg muted";
       out.notes.forEach(function (n) { lg(null, n).className = "lg muted"; });
-    });
+    })();
+    return fig;
   }
 
   function paths(dd, list) {
@@ -365,13 +455,13 @@
 
   function buildSection(idx) {
     var rec = record(idx), name = runName(idx), cards = rec.cards || [];
-    var d = h("details", "run");
+    var d = h("details", "run " + rec.v);
     d.id = "run-" + idx;
     d.setAttribute("data-idx", idx);
     var sum = h("summary", null, null, d);
     h("span", "badge v-" + rec.v, rec.v, sum);
     sum.appendChild(document.createTextNode(" "));
-    h("span", "rname", name, sum);
+    nameInto(h("span", "rname", null, sum), name);
     sum.appendChild(document.createTextNode(" "));
     h("span", "rmeta", rec.fmt + " · " + cards.length + " finding" + (cards.length === 1 ? "" : "s") +
       (rec.wc ? " · worst: " + rec.wc + " " + rec.wn : ""), sum);
@@ -398,6 +488,8 @@
     if (!has) h("span", "muted", "no training or validation loss identified", dd);
     if (rec.charts && rec.charts.length) h("div", "charts", null, body);
     else h("p", "muted", "No curve to plot for this run.", body);
+    var sibs = siblings(idx);
+    if (sibs.length > 1 && rec.charts && rec.charts.length) overlayBox(body, idx, sibs);
     if (cards.length) {
       var box = h("div", "cards", null, body);
       cards.forEach(function (f, i) { box.appendChild(card(f, i + 1, idx)); });
@@ -450,7 +542,10 @@
       if (f.cu && f.w) wp.appendChild(document.createTextNode(" · "));
       if (f.w) wp.appendChild(document.createTextNode(f.w));
     }
-    if (f.e && f.e.length) evidence(a, f.e);
+    if (f.e && f.e.length) {
+      h("h4", null, "What decided it", a);
+      evidence(a, f.e);
+    }
     if (f.y !== undefined && shared.why[f.y]) {
       var why = h("div", "why", null, a);
       h("h4", null, "Why it matters", why);
@@ -482,6 +577,60 @@
       });
     }
     return a;
+  }
+
+  // ------------------------------------------------------------------ overlay of sibling runs
+  // the runs of one folder (seeds, versions: the table rows' group) on one chart, one curve
+  // (validation or training loss) each, from their JSON lines; drawn when opened
+  var OVERLAY_MAX = 10, groups = {};
+  function siblings(idx) {
+    var r = rowsByIdx[idx];
+    return r ? groups[r[14]] || [] : [];
+  }
+  function overlayBox(body, idx, sibs) {
+    var r = rowsByIdx[idx], where = str(r[14]) || "the top folder";
+    var box = h("details", "overlay", null, body);
+    var sm = h("summary", null, null, box);
+    sm.appendChild(document.createTextNode("Compare with the " + (sibs.length - 1) + " other run" +
+      (sibs.length === 2 ? "" : "s") + " of "));
+    nameInto(h("code", "path", null, sm), where);
+    var ctl = h("p", "overlay-ctl", null, box), sel = h("select", null, null, h("label", null, "Curve ", ctl));
+    [["s-val", "validation loss"], ["s-train", "training loss"]].forEach(function (o) {
+      var op = h("option", null, o[1], sel);
+      op.value = o[0];
+    });
+    var own = ((record(idx).charts || [])[0] || { s: [] }).s.map(function (x) { return str(x.c); });
+    if (own.indexOf("s-val") < 0 && own.indexOf("s-train") >= 0) sel.value = "s-train";
+    var area = h("div", "charts", null, box);
+    var draw = function () {
+      area.textContent = "";
+      var c = overlayChart(idx, sibs, sel.value);
+      if (!c) { h("p", "muted", "None of these runs logs a " + sel.options[sel.selectedIndex].text + ".", area); return; }
+      figure(area, c, where, { w: chartWidth(area) });
+      if (c.more) h("p", "muted", "The first " + OVERLAY_MAX + " runs of the folder are drawn (" + c.more + " more).", area);
+    };
+    sel.addEventListener("change", draw);
+    box.addEventListener("toggle", function () { if (box.open && !area.firstChild) draw(); });
+  }
+  function shortName(name, group) {
+    return group && name.indexOf(group + "/") === 0 ? name.slice(group.length + 1) : name;
+  }
+  function overlayChart(idx, sibs, cls) {
+    var order = [String(idx)].concat(sibs.filter(function (i) { return String(i) !== String(idx); }));
+    var series = [], lo = Infinity, hi = -Infinity, k = 0, more = 0;
+    order.forEach(function (i) {
+      if (series.length >= OVERLAY_MAX) { more++; return; }
+      var rec = record(i), loss = (rec.charts || [])[0];
+      if (!loss) return;
+      var se = loss.s.filter(function (x) { return str(x.c) === cls; })[0];
+      if (!se) return;
+      decodeValues(se.y).forEach(function (v) { if (isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+      series.push({ x: se.x, y: se.y, n: se.n, t: se.t, sm: se.sm,
+        l: shortName(runName(i), str(rowsByIdx[i][14])) + (String(i) === String(idx) ? " (this run)" : ""), c: "ov o" + (k++ % OVERLAY_MAX) + (String(i) === String(idx) ? " mine" : "") });
+    });
+    if (!series.length) return null;
+    return { s: series, t: cls === "s-val" ? "validation loss" : "training loss", yl: cls === "s-val" ? "validation loss" : "training loss",
+      log: lo > 0 && hi / lo > LOG_RATIO ? 1 : 0, h: 300, more: more };
   }
 
   // the section of run idx, made (and placed in table order) the first time it is asked for
@@ -523,6 +672,7 @@
     rowsByIdx[r[0]] = r;
     orderOf[r[0]] = i;
     r.lc = String(r[1]).toLowerCase();
+    (groups[r[14]] = groups[r[14]] || []).push(r[0]);
   });
 
   function td(tr, cls, v, text) {
@@ -537,7 +687,7 @@
     tr.setAttribute("data-status", r[3]);
     tr.setAttribute("data-f", r[13]);
     var c = td(tr, null, r.lc);
-    var a = h("a", null, r[1], c);
+    var a = nameInto(h("a", null, null, c), r[1]);
     a.href = "#run-" + r[0];
     c.appendChild(document.createTextNode(" "));
     h("span", "fmt", r[2], c);
@@ -557,7 +707,9 @@
   }
 
   if (table) {
-    var tbody = table.tBodies[0], wrap = table.parentNode, more = byId("f-more");
+    var tbody = table.tBodies[0], more = byId("f-more");
+    var healthyNote = byId("f-healthy"), healthyText = byId("f-healthy-text"), healthyBtn = byId("toggle-healthy");
+    var showHealthy = false, printing = false;
     var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
     var search = byId("f-search"), fKind = byId("f-kind"), fSev = byId("f-sev");
     var fStatus = byId("f-status"), count = byId("f-count"), empty = byId("f-empty");
@@ -576,12 +728,13 @@
       fill();
     };
     byId("show-more").addEventListener("click", function () { limit += PAGE; fill(); });
-    wrap.addEventListener("scroll", function () {
-      if (drawn < shownRows.length && wrap.scrollTop + wrap.clientHeight > wrap.scrollHeight - 400) {
+    // more rows as the page is scrolled to the end of the table (the page scrolls, not the table)
+    window.addEventListener("scroll", function () {
+      if (drawn < shownRows.length && table.getBoundingClientRect().bottom < window.innerHeight + 600) {
         limit += PAGE;
         fill();
       }
-    });
+    }, { passive: true });
 
     var keyOf = function (r, col) {
       if (col === 0) return r.lc;
@@ -632,18 +785,66 @@
       });
     };
 
+    // triage: healthy runs are collapsed into a count (with a toggle) unless asked for (status
+    // "healthy", "no findings", a search) or unless no other run is left to show
+    var asked = function () {
+      return fStatus.value === "healthy" || fSev.value === "none" || search.value.trim() !== "";
+    };
+    var chips = Array.prototype.slice.call(document.querySelectorAll("button.chip[data-f]"));
     var apply = function () {
-      shownRows = rows.filter(matches);
+      var all = rows.filter(matches), collapse = !showHealthy && !asked();
+      if (collapse && !all.some(function (r) { return r[3] !== "healthy"; })) collapse = false;
+      shownRows = collapse ? all.filter(function (r) { return r[3] !== "healthy"; }) : all;
+      var healthy = all.length - (collapse ? shownRows.length : all.filter(function (r) { return r[3] !== "healthy"; }).length);
       for (var k in sections) sections[k].hidden = !matches(rowsByIdx[k]);
       count.textContent = shownRows.length + " of " + rows.length + " runs";
-      if (empty) empty.hidden = shownRows.length !== 0;
+      if (empty) empty.hidden = all.length !== 0;
+      healthyNote.hidden = !healthy || asked();
+      healthyText.textContent = healthy.toLocaleString("en-US") + " healthy run" + (healthy === 1 ? "" : "s") +
+        (collapse ? " not listed." : " listed.");
+      healthyBtn.textContent = collapse ? "Show them" : "Hide them";
+      healthyBtn.setAttribute("aria-expanded", collapse ? "false" : "true");
+      healthyNote.classList.toggle("collapsed", collapse);
+      chips.forEach(function (ch) {
+        ch.setAttribute("aria-pressed", byId(ch.getAttribute("data-f")).value === ch.getAttribute("data-v") ? "true" : "false");
+      });
       redraw();
     };
+    healthyBtn.addEventListener("click", function () { showHealthy = !showHealthy; apply(); });
     [search, fKind, fSev, fStatus].forEach(function (el) {
       el.addEventListener("input", apply);
       el.addEventListener("change", apply);
     });
-    redraw();
+    // the summary chips filter the table: a click sets their filter, a second click clears it
+    chips.forEach(function (ch) {
+      ch.addEventListener("click", function () {
+        var sel = byId(ch.getAttribute("data-f")), v = ch.getAttribute("data-v");
+        sel.value = sel.value === v ? "" : v;
+        apply();
+        var top = byId("overview").getBoundingClientRect().top;
+        if (top > window.innerHeight - 120) byId("overview").scrollIntoView();
+      });
+    });
+    apply();
+
+    // print: the runs with problems only (every one of them in the table, up to PRINT_ROWS)
+    var PRINT_ROWS = 2000, saved = null;
+    window.addEventListener("beforeprint", function () {
+      if (printing) return;
+      printing = true;
+      saved = shownRows;
+      shownRows = rows.filter(function (r) { return r[3] === "problems"; });
+      tbody.textContent = "";
+      drawn = 0;
+      limit = PRINT_ROWS;
+      fill();
+    });
+    window.addEventListener("afterprint", function () {
+      if (!printing) return;
+      printing = false;
+      shownRows = saved;
+      redraw();
+    });
 
     byId("expand-all").addEventListener("click", function () {
       shownRows.slice(0, EXPAND_AT_MOST).forEach(function (r) { openRun(r[0], false); });
@@ -702,18 +903,9 @@
     }
   });
 
-  // printing shows every opened run, expanded, with its charts
-  var opened = [];
+  // printing shows the opened runs with problems, one a page (report.css), with their charts
   window.addEventListener("beforeprint", function () {
-    opened = [];
-    document.querySelectorAll("details").forEach(function (d) {
-      if (!d.open) { opened.push(d); d.open = true; }
-      if (d.classList.contains("run")) drawCharts(d);
-    });
-  });
-  window.addEventListener("afterprint", function () {
-    opened.forEach(function (d) { d.open = false; });
-    opened = [];
+    document.querySelectorAll("details.run[open]").forEach(function (d) { drawCharts(d); });
   });
 
   // for benchmarks/report_speed.py: set-up done and one frame painted
