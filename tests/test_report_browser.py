@@ -578,6 +578,13 @@ def test_800px_layout(driver, fixtures_report):
         assert driver.execute_script(_BROKEN_WORDS) == []
         if os.environ.get("CURVELINT_SHOTS"):
             save_shots(driver, "report-800")
+        # nor sideways scrolling at the widths between 800 px and a full table (every run listed)
+        driver.execute_script("document.getElementById('toggle-healthy').click()")
+        for width in (1000, 1100, 1200, 1280):
+            driver.set_window_size(width, 900)
+            assert driver.execute_script(
+                "var d = document.documentElement; return d.scrollWidth <= d.clientWidth"
+            ), width
         assert not errors(driver.get_log("browser"))
     finally:
         driver.set_window_size(1280, 900)

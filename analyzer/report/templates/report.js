@@ -55,19 +55,19 @@
     return e;
   }
   // a run name with places to break after "/", "_", "-", "." and between the words of a
-  // camelCase name (never inside a word; a token of 24+ characters without any, such as a hash,
-  // may break every 16)
+  // camelCase name (never inside a word, nor before a piece of one or two characters such as
+  // the 0 of version_0; a token of 24+ characters without any, such as a hash, may break every 16)
   function nameInto(el, name) {
     var parts = String(name).replace(/([a-z])(?=[A-Z])/g, "$1\u0000").split(/([\/_.\- ]|\u0000)/);
     for (var i = 0; i < parts.length; i++) {
-      var p = parts[i];
+      var p = parts[i], next = parts[i + 1] || "";
       if (!p) continue;
-      if (p === "\u0000") { el.appendChild(document.createElement("wbr")); continue; }
+      if (p === "\u0000") { if (next.length > 2) el.appendChild(document.createElement("wbr")); continue; }
       for (var k = 0; k < p.length; k += p.length >= 24 ? 16 : p.length) {
         if (k) el.appendChild(document.createElement("wbr"));
         el.appendChild(document.createTextNode(p.slice(k, p.length >= 24 ? k + 16 : p.length)));
       }
-      if (i % 2 === 1) el.appendChild(document.createElement("wbr"));
+      if (i % 2 === 1 && next.length > 2) el.appendChild(document.createElement("wbr"));
     }
     return el;
   }
