@@ -766,11 +766,9 @@ def test_restart_steps_are_read_from_the_readers_own_notes(tmp_path):
     frame = make_frame("r", "loss", steps, np.arange(len(steps), dtype=float))
     _, notes = apply_restarts(pd.concat([frame, frame.assign(tag="acc")]), "r")
     assert len(notes) == 2  # one note a tag, with the same steps
-    # the note lists the first five points below an earlier step (12..16): the session started
-    # at 12; the second restart (25) is past those five and is not claimed
-    assert restart_steps(notes) == [12]
-    # short sessions: restarts at 1 and at 2, both among the note's first five points (1, 2, 2,
-    # 3, 4); the points that climb after a start are that session's, not restarts
+    assert restart_steps(notes) == [12, 25]
+    # short sessions: restarts at 1 and at 2; the points that climb after a start are that
+    # session's, not restarts
     frame = make_frame("r", "loss", [0, 1, 2, 3, 1, 2, 3, 4, 5, 2, 3, 4, 5, 6], np.zeros(14))
     assert restart_steps(apply_restarts(frame, "r")[1]) == [1, 2]
     # TensorBoard's SessionLog.START note names the sessions' steps

@@ -108,23 +108,14 @@ _RESTART_NOTES = (
 def restart_steps(notes: Iterable[str], limit: int = 10) -> list[int]:
     """The steps at which a run was resumed, as its restart notes (made by
     :func:`apply_restarts` and the TensorBoard reader) list them, sorted, at most ``limit``: the
-    HTML report marks them on the run's charts.
-
-    A note lists at most five steps. TensorBoard's names the sessions' first steps; apply_restarts'
-    lists the first five points logged below an earlier step, so only the first restart is sure
-    to be among them: a later one is marked when it shows there (a listed step no higher than the
-    one before it starts a session), else it is not marked (never one that did not happen)."""
+    HTML report marks them on the run's charts. Both notes name the first step of each resumed
+    session, up to five a note."""
     out: set[int] = set()
     for n in notes:
-        for k, rx in enumerate(_RESTART_NOTES):
+        for rx in _RESTART_NOTES:
             m = rx.search(n)
-            if not m:
-                continue
-            listed = [int(s) for s in m.group(1).replace(" ", "").split(",") if s]
-            if k == 0:  # every point below an earlier step is listed: a session starts where
-                # the listed steps stop increasing (a resumed session then logs upwards)
-                listed = [s for i, s in enumerate(listed) if i == 0 or s <= listed[i - 1]]
-            out.update(listed)
+            if m:
+                out.update(int(s) for s in m.group(1).replace(" ", "").split(",") if s)
     return sorted(out)[:limit]
 
 
