@@ -43,7 +43,7 @@ if not (CHROMIUM and CHROMEDRIVER):
 
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -627,7 +627,10 @@ def test_huge_flat_curve_ticks_plateau_level_and_overlay(driver, tmp_path):
     over = sec.find_element(By.CSS_SELECTOR, "details.overlay")
     assert "2 other runs" in over.text
     over.find_element(By.TAG_NAME, "summary").click()
-    osvg = over.find_element(By.CSS_SELECTOR, "svg.chart")
+    # the overlay is drawn on the details' toggle event, which the browser fires a task later
+    osvg = WebDriverWait(driver, 5).until(
+        lambda d: over.find_elements(By.CSS_SELECTOR, "svg.chart") or False
+    )[0]
     assert len(osvg.find_elements(By.CSS_SELECTOR, "path.trend")) == 3
     assert "seed0 (this run)" in over.text and "seed2" in over.text
     assert not errors(driver.get_log("browser"))
