@@ -42,7 +42,9 @@ __all__ = [
     "last_lr",
     "levels",
     "lr_decayed",
+    "declared_epochs",
     "max_lr",
+    "monitor_name",
     "metric_collapse",
     "pct",
     "tail",
@@ -188,6 +190,28 @@ def best_metric(curve) -> float | None:
     if not v.size:
         return None
     return float(v.max() if curve.direction == "max" else v.min())
+
+
+def monitor_name(curves: CurveSet) -> str:
+    """What a Keras callback can monitor for this run: ``val_loss`` when it logs a validation
+    loss, else ``loss`` (a callback watching a key the logs lack never fires)."""
+    return "val_loss" if curves.val is not None else "loss"
+
+
+_EPOCH_KEYS = ("epochs", "max_epochs", "num_train_epochs", "n_epochs", "num_epochs")
+
+
+def declared_epochs(curves: CurveSet) -> int | None:
+    """The number of epochs the run was set to train for, when its files say so."""
+    hp = curves.hparams if isinstance(curves.hparams, dict) else {}
+    for key in _EPOCH_KEYS:
+        try:
+            n = int(float(hp[key])) if hp.get(key) is not None else None
+        except (TypeError, ValueError):
+            n = None
+        if n is not None and n > 0:
+            return n
+    return None
 
 
 def train_ends_above_start(train: Curve | None) -> bool:

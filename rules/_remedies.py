@@ -18,9 +18,18 @@ def _lr_text(lr: float | None) -> str:
     return f"lr={_num(lr)}" if lr is not None else "the current learning rate"
 
 
+def _lr_expr(lr: float | None, factor: float = 1.0, op: str = "/") -> str:
+    """The learning rate a snippet sets: a number only when the run's files gave ``lr``; else an
+    expression on ``current_lr`` (a remedy never invents the run's numbers)."""
+    if lr is not None:
+        return _num(lr / factor if op == "/" else lr * factor)
+    if factor == 1.0:
+        return "current_lr"
+    return f"current_lr {op} {factor:g}"
+
+
 def lower_lr(lr: float | None, factor: float = 10.0, why: str = "") -> Remedy:
-    new = lr / factor if lr else None
-    n = _num(new, "1e-3")
+    n = _lr_expr(lr, factor, "/")
     return Remedy(
         "lower-lr",
         f"Lower the learning rate{f' from {_num(lr)} to {n}' if lr else f' ~{factor:g}x'}",
@@ -32,11 +41,11 @@ def lower_lr(lr: float | None, factor: float = 10.0, why: str = "") -> Remedy:
 
 
 def raise_lr(lr: float | None, factor: float = 10.0) -> Remedy:
-    new = lr * factor if lr else None
-    n = _num(new, "1e-3")
+    n = _lr_expr(lr, factor, "*")
     return Remedy(
         "raise-lr",
-        f"Raise the learning rate{f' from {_num(lr)} to {n}' if lr else ''} (try an LR range test)",
+        f"Raise the learning rate{f' from {_num(lr)} to {n}' if lr else f' ~{factor:g}x'} "
+        "(try an LR range test)",
         "A learning rate that is too small moves the weights so little that the loss barely "
         "changes; a range test (increase the LR every batch, pick ~1/10 of where the loss blows up) "
         "finds a good value in one epoch.",
@@ -45,28 +54,28 @@ def raise_lr(lr: float | None, factor: float = 10.0) -> Remedy:
     )
 
 
-def lr_schedule(lr: float | None, epochs: int | None = None) -> Remedy:
-    n = _num(lr, "1e-3")
-    e = epochs or 100
+def lr_schedule(lr: float | None, epochs: int | None = None, monitor: str = "val_loss") -> Remedy:
+    n = _lr_expr(lr)
+    e = epochs or "epochs"
     return Remedy(
         "lr-schedule",
         "Decay the learning rate (ReduceLROnPlateau or cosine decay)",
         "A learning rate that stays high keeps the weights bouncing around a minimum; lowering it "
         "as progress slows lets the loss settle lower.",
         keras=(
-            "keras.callbacks.ReduceLROnPlateau(monitor='val_loss', factor=0.3, patience=3, min_lr=1e-6)\n"
+            f"keras.callbacks.ReduceLROnPlateau(monitor='{monitor}', factor=0.3, patience=3, min_lr=1e-6)\n"
             f"# or: keras.optimizers.schedules.CosineDecay({n}, decay_steps=steps_per_epoch * {e})"
         ),
         pytorch=(
             "scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.3, patience=3)\n"
-            "# each epoch: scheduler.step(val_loss)\n"
+            f"# each epoch: scheduler.step({monitor})\n"
             f"# or: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={e})"
         ),
     )
 
 
 def warmup(lr: float | None) -> Remedy:
-    n = _num(lr, "1e-3")
+    n = _lr_expr(lr)
     return Remedy(
         "lr-warmup",
         "Warm the learning rate up over the first epochs",
@@ -104,7 +113,11 @@ def check_numerics() -> Remedy:
 
 
 def early_stopping(
-    best_step: int | None, best_value: float | None, patience: int, unit: str = "epoch"
+    best_step: int | None,
+    best_value: float | None,
+    patience: int,
+    unit: str = "epoch",
+    monitor: str = "val_loss",
 ) -> Remedy:
     where = (
         f" (best validation loss {_num(best_value)} at {unit} {best_step:,})"
@@ -117,7 +130,7 @@ def early_stopping(
         "After the validation minimum the model memorises the training set; keeping the weights "
         "from the best point gives the best generalisation for free.",
         keras=(
-            f"keras.callbacks.EarlyStopping(monitor='val_loss', patience={patience}, "
+            f"keras.callbacks.EarlyStopping(monitor='{monitor}', patience={patience}, "
             "restore_best_weights=True)"
         ),
         pytorch=(
@@ -235,7 +248,7 @@ def fix_activations() -> Remedy:
 
 
 def switch_optimizer(lr: float | None) -> Remedy:
-    n = _num(lr, "1e-3")
+    n = _lr_expr(lr)
     return Remedy(
         "adam",
         "Use Adam/AdamW (default betas 0.9/0.999, eps 1e-8; raise eps to 1e-6 if it is unstable)",
@@ -280,24 +293,34 @@ def check_labels() -> Remedy:
     )
 
 
-def train_longer(epochs: int | None, factor: float = 2.0) -> Remedy:
-    e = int(epochs * factor) if epochs else None
+def train_longer(
+    steps: int | None, factor: float = 2.0, epochs: int | None = None, unit: str = "step"
+) -> Remedy:
+    """``steps``: where the run's x axis ended (in ``unit``s); ``epochs``: the epochs it was set
+    to train for, when its files say so (then the snippets quote them)."""
+    if epochs:
+        title = f"Train longer (e.g. {int(epochs * factor)} epochs instead of {epochs})"
+        e = str(int(epochs * factor))
+    else:
+        more = f" ({int(steps * factor):,} {unit}s instead of {steps:,})" if steps else ""
+        title = f"Train longer: ~{factor:g}x as long{more}"
+        e = f"{factor:g} * epochs  # {factor:g}x your current number of epochs"
     return Remedy(
         "train-longer",
-        f"Train longer{f' (e.g. {e} instead of {epochs})' if e else ''}",
+        title,
         "The loss was still falling when training stopped; more steps will lower it further.",
-        keras=f"model.fit(..., epochs={e or '...'})",
-        pytorch=f"for epoch in range({e or '...'}): ...",
+        keras=f"model.fit(..., epochs={e})",
+        pytorch=f"for epoch in range({e.split('  #')[0]}): ...",
     )
 
 
-def restore_best(best_step: int | None) -> Remedy:
+def restore_best(best_step: int | None, monitor: str = "val_loss") -> Remedy:
     return Remedy(
         "restore-best",
         f"Use the checkpoint from step {best_step:,}"
         if best_step is not None
         else "Use the best checkpoint",
         "The final weights are worse than an earlier checkpoint.",
-        keras="keras.callbacks.ModelCheckpoint('best.keras', monitor='val_loss', save_best_only=True)",
-        pytorch="if val_loss < best: torch.save(model.state_dict(), 'best.pt')",
+        keras=f"keras.callbacks.ModelCheckpoint('best.keras', monitor='{monitor}', save_best_only=True)",
+        pytorch=f"if {monitor} < best: torch.save(model.state_dict(), 'best.pt')",
     )

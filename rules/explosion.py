@@ -64,6 +64,7 @@ from ._common import (
     levels,
     max_lr,
     metric_collapse,
+    monitor_name,
     train_ends_above_start,
 )
 
@@ -333,9 +334,9 @@ def _train_explosion(
             remedies=(
                 R.lower_lr(lr),
                 R.clip_gradients(),
-                R.lr_schedule(lr),
+                R.lr_schedule(lr, monitor=monitor_name(curves)),
                 R.warmup(lr),
-                R.restore_best(L.best_step),
+                R.restore_best(L.best_step, monitor_name(curves)),
             ),
         )
     ]
@@ -396,7 +397,7 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
             R.lower_lr(lr),
             R.clip_gradients(),
             R.warmup(lr),
-            R.restore_best(vb["best_step"]),
+            R.restore_best(vb["best_step"], monitor_name(curves)),
             R.check_numerics(),
         ),
     )

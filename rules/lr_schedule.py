@@ -35,7 +35,7 @@ from analyzer.findings import Finding
 from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
-from ._common import finding, fmt, levels
+from ._common import declared_epochs, finding, fmt, levels, monitor_name
 
 CODE = "LRS001"
 NAME = "lr-schedule-ended-early"
@@ -103,6 +103,9 @@ def check(curves: CurveSet, *, floor_ratio: float = 0.05, window: float = 0.2) -
                 "lr_floor_step": floor_step,
                 "loss_p_decreasing_before": tt.p_decreasing,
             },
-            remedies=(R.lr_schedule(peak, None), R.train_longer(None)),
+            remedies=(
+                R.lr_schedule(peak, None, monitor_name(curves)),
+                R.train_longer(None, epochs=declared_epochs(curves)),
+            ),
         )
     ]

@@ -94,7 +94,17 @@ from analyzer.trends.oscillation import (
 from analyzer.trends.prep import bin_medians, prepare
 
 from . import _remedies as R
-from ._common import clamp01, epoch_means, finding, finite_or_none, fmt, last_lr, max_lr, pct
+from ._common import (
+    clamp01,
+    epoch_means,
+    finding,
+    finite_or_none,
+    fmt,
+    last_lr,
+    max_lr,
+    monitor_name,
+    pct,
+)
 
 CODE = "OSC001"
 NAME = "loss-oscillation"
@@ -220,7 +230,7 @@ def _val_zigzag(
         },
         remedies=(
             R.lower_lr(lr, factor=3.0 if cs.amplitude < 0.3 else 10.0),
-            R.lr_schedule(lr),
+            R.lr_schedule(lr),  # judged on the validation loss: val_loss exists
             R.bigger_batch(lr),
             R.clip_gradients(),
         ),
@@ -511,7 +521,7 @@ def _swings(
             },
             remedies=(
                 R.lower_lr(lr, factor=3.0 if amp < 0.15 else 10.0),
-                R.lr_schedule(lr),
+                R.lr_schedule(lr, monitor=monitor_name(curves)),
                 R.bigger_batch(lr),
                 R.clip_gradients(),
             ),

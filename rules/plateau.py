@@ -79,6 +79,7 @@ from ._common import (
     levels,
     lr_decayed,
     max_lr,
+    monitor_name,
     pct,
     tail,
 )
@@ -351,7 +352,7 @@ def check(
             "ratio_to_best": ratio,
         }
         remedies = [
-            R.restore_best(SL.best_step),
+            R.restore_best(SL.best_step, monitor_name(curves)),
             R.lower_lr(lr),
             R.clip_gradients(),
             R.warmup(lr),
@@ -517,7 +518,7 @@ def check(
         remedies = [
             R.more_capacity(),
             R.raise_lr(lr),
-            R.lr_schedule(lr, None),
+            R.lr_schedule(lr, None, monitor_name(curves)),
             R.normalize_inputs(),
             R.switch_optimizer(lr),
         ]

@@ -34,7 +34,7 @@ from analyzer.findings import Finding, Mark
 from analyzer.trends.asymptote import fit_asymptote
 
 from . import _remedies as R
-from ._common import clamp01, finding, finite_or_none, fmt, levels, pct, tail
+from ._common import clamp01, declared_epochs, finding, finite_or_none, fmt, levels, pct, tail
 
 CODE = "PLT002"
 NAME = "still-improving"
@@ -85,7 +85,7 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
         evidence["asymptote"] = fit.asymptote
         evidence["remaining_fraction_of_level"] = fit.remaining_rel_level
         extra = f"; the fitted trend levels off near {fmt(fit.asymptote)}"
-    epochs = int(L.last_step) if L.last_step < 10000 else None
+    steps = int(L.last_step)
     msg = (
         f"{c.tag} is still falling at the end ({pct(-t.rel_per_run)} lower per run length at "
         f"the current rate){extra}: train longer"
@@ -104,6 +104,6 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
             confidence=clamp01(0.5 + 0.5 * min(1.0, -t.rel_per_run)),
             message=msg,
             evidence=evidence,
-            remedies=(R.train_longer(epochs),),
+            remedies=(R.train_longer(steps, epochs=declared_epochs(curves)),),
         )
     ]
