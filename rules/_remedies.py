@@ -35,7 +35,7 @@ def lower_lr(lr: float | None, factor: float = 10.0, why: str = "") -> Remedy:
         f"Lower the learning rate{f' from {_num(lr)} to {n}' if lr else f' ~{factor:g}x'}",
         why
         or f"Steps too large for the loss surface at {_lr_text(lr)} make the loss bounce or blow up.",
-        keras=f"optimizer = keras.optimizers.Adam(learning_rate={n})\nmodel.compile(optimizer=optimizer, loss=...)",
+        keras=f"model.optimizer.learning_rate = {n}  # your optimizer, whichever it is",
         pytorch=f"for g in optimizer.param_groups:\n    g['lr'] = {n}",
     )
 
@@ -49,8 +49,8 @@ def raise_lr(lr: float | None, factor: float = 10.0) -> Remedy:
         "A learning rate that is too small moves the weights so little that the loss barely "
         "changes; a range test (increase the LR every batch, pick ~1/10 of where the loss blows up) "
         "finds a good value in one epoch.",
-        keras=f"optimizer = keras.optimizers.Adam(learning_rate={n})",
-        pytorch=f"optimizer = torch.optim.Adam(model.parameters(), lr={n})",
+        keras=f"model.optimizer.learning_rate = {n}  # your optimizer, whichever it is",
+        pytorch=f"for g in optimizer.param_groups:\n    g['lr'] = {n}",
     )
 
 

@@ -20,7 +20,10 @@ def test_an_unknown_learning_rate_is_not_invented():
         text = remedy.title + remedy.keras + remedy.pytorch
         assert "1e-3" not in text and "0.001" not in text
         assert "current_lr" in remedy.keras
-    assert "learning_rate=0.005" in R.lower_lr(0.05).keras  # a known one is quoted
+    assert "learning_rate = 0.005" in R.lower_lr(0.05).keras  # a known one is quoted
+    # the run's optimizer is kept (an SGD run is not told to build Adam)
+    for remedy in (R.lower_lr(0.05), R.raise_lr(1e-5)):
+        assert "Adam" not in remedy.keras + remedy.pytorch
     assert "~10x" in R.raise_lr(None).title
 
 
