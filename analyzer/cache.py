@@ -67,6 +67,19 @@ def default_dir() -> Path:
     return Path(xdg if xdg and os.path.isabs(xdg) else Path.home() / ".cache") / "curvelint"
 
 
+_CODE_HASH: str | None = None
+
+
+def code_hash(rules_dir: Path | None = None) -> str:
+    """:func:`code_fingerprint` of ``analyzer`` and ``rules`` (``rules_dir``: where the rules
+    package is; by default beside ``analyzer``), computed once per process."""
+    global _CODE_HASH
+    if _CODE_HASH is None:
+        here = Path(__file__).resolve().parent
+        _CODE_HASH = code_fingerprint([here, rules_dir or here.parent / "rules"])
+    return _CODE_HASH
+
+
 def code_fingerprint(packages: Iterable[Path]) -> str:
     """A hash of the source of every ``.py`` file under ``packages`` (curvelint's own code:
     editing a rule, a reader or the engine invalidates the cache)."""

@@ -523,20 +523,13 @@ class _Pool:
             self._ex = None
 
 
-_CODE_HASH: str | None = None
-
-
 def code_hash() -> str:
     """A hash of curvelint's code (every module of ``analyzer`` and ``rules``): part of the
-    cache key, and compared with the Dask workers' (``--scheduler``)."""
-    global _CODE_HASH
+    cache key, and compared with the Dask workers' (``--scheduler``); see
+    :func:`analyzer.cache.code_hash`."""
     from . import cache as cache_mod
 
-    if _CODE_HASH is None:
-        _CODE_HASH = cache_mod.code_fingerprint(
-            [Path(__file__).resolve().parent, Path(rule_registry.__file__).resolve().parent]
-        )
-    return _CODE_HASH
+    return cache_mod.code_hash(Path(rule_registry.__file__).resolve().parent)
 
 
 def cache_fingerprint(options: Options) -> str:

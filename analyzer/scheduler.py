@@ -35,14 +35,14 @@ _ADDRESS = re.compile(r"^([a-z][a-z0-9+]*://)?[^\s/:]+(:\d+)?/?$", re.IGNORECASE
 
 
 def _worker_code_hash() -> str:
-    from .engine import code_hash
+    from .cache import code_hash
 
     return code_hash()
 
 
 class DaskPool:
     """A Dask client (and its local cluster for ``processes``/``threads``); see the module
-    docstring. ``code`` is this process's :func:`analyzer.engine.code_hash`."""
+    docstring. ``code`` is this process's :func:`analyzer.cache.code_hash`."""
 
     def __init__(self, scheduler: str, jobs: int, code: str):
         self.scheduler = scheduler

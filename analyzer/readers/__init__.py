@@ -24,7 +24,7 @@ FORMATS: dict[str, str] = {
     "jsonl": "analyzer.readers.jsonl",
     "hf-trainer-state": "analyzer.readers.hf_trainer",
     "mlflow": "analyzer.readers.mlflow",
-    "text": "analyzer.readers.console",
+    "text": "analyzer.readers.console_reader",
     "wandb": "analyzer.readers.wandb_run",
 }
 
