@@ -81,9 +81,9 @@ def test_cached_runs_are_not_sent_to_the_workers(capsys, tmp_path, monkeypatch):
 
 
 def test_workers_with_other_code_are_refused(cluster, capsys, monkeypatch):
-    import analyzer.engine as engine
+    import analyzer.cache as cache
 
-    monkeypatch.setattr(engine, "_CODE_HASH", "not-the-workers-code")
+    monkeypatch.setattr(cache, "_CODE_HASH", "not-the-workers-code")
     rc = main(["check", str(FIX / "text"), "--scheduler", cluster.scheduler_address])
     err = capsys.readouterr().err
     assert rc == 2 and "other curvelint code" in err
