@@ -4,6 +4,7 @@ the curve set cut before a divergence, and number formats for messages."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
 
@@ -43,6 +44,8 @@ __all__ = [
     "levels",
     "lr_decayed",
     "declared_epochs",
+    "end_metric",
+    "hparam_int",
     "max_lr",
     "monitor_name",
     "metric_collapse",
@@ -198,20 +201,34 @@ def monitor_name(curves: CurveSet) -> str:
     return "val_loss" if curves.val is not None else "loss"
 
 
+def hparam_int(curves: CurveSet, keys: Iterable[str], *, positive: bool = False) -> int | None:
+    """The first of the run's hyperparameters ``keys`` that reads as a whole number (and, with
+    ``positive``, is above 0), or None."""
+    hp = curves.hparams if isinstance(curves.hparams, dict) else {}
+    for key in keys:
+        try:
+            n = int(float(hp[key])) if hp.get(key) is not None else None
+        except (TypeError, ValueError):
+            n = None
+        if n is not None and (n > 0 or not positive):
+            return n
+    return None
+
+
 _EPOCH_KEYS = ("epochs", "max_epochs", "num_train_epochs", "n_epochs", "num_epochs")
 
 
 def declared_epochs(curves: CurveSet) -> int | None:
     """The number of epochs the run was set to train for, when its files say so."""
-    hp = curves.hparams if isinstance(curves.hparams, dict) else {}
-    for key in _EPOCH_KEYS:
-        try:
-            n = int(float(hp[key])) if hp.get(key) is not None else None
-        except (TypeError, ValueError):
-            n = None
-        if n is not None and n > 0:
-            return n
-    return None
+    return hparam_int(curves, _EPOCH_KEYS, positive=True)
+
+
+def end_metric(curve: Curve) -> float | None:
+    """The level of a curve at the end of the run: the median of the last third of its finite
+    values (None when it has none)."""
+    v = np.asarray(curve.values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.median(v[-max(1, v.size // 3) :])) if v.size else None
 
 
 def train_ends_above_start(train: Curve | None) -> bool:
@@ -238,19 +255,19 @@ def metric_collapse(curves: CurveSet, *, max_fraction: float = 0.5) -> dict | No
         return None
     vv = np.asarray(val.values, dtype=float)
     vv = vv[np.isfinite(vv)]
-    if vv.size < 3 or float(np.median(vv[-max(1, vv.size // 3) :])) <= float(vv[0]):
+    val_end = end_metric(val)
+    if vv.size < 3 or val_end is None or val_end <= float(vv[0]):
         return None
     ms, mv = np.asarray(m.steps)[fin], mv[fin]
-    third = max(2, mv.size // 3)
     ib = int(np.argmax(mv[:i]))
     return {
         "onset_step": int(ms[i]),
         "metric": m.tag,
         "metric_best": float(mv[ib]),
         "metric_best_step": int(ms[ib]),
-        "metric_end": float(np.median(mv[-third:])),
+        "metric_end": float(np.median(mv[-max(2, mv.size // 3) :])),  # as trends.collapsed
         "val_first": float(vv[0]),
-        "val_end": float(np.median(vv[-max(1, vv.size // 3) :])),
+        "val_end": val_end,
     }
 
 

@@ -300,17 +300,18 @@ def train_longer(
     to train for, when its files say so (then the snippets quote them)."""
     if epochs:
         title = f"Train longer (e.g. {int(epochs * factor)} epochs instead of {epochs})"
-        e = str(int(epochs * factor))
+        count, note = str(int(epochs * factor)), ""
     else:
         more = f" ({int(steps * factor):,} {unit}s instead of {steps:,})" if steps else ""
         title = f"Train longer: ~{factor:g}x as long{more}"
-        e = f"{factor:g} * epochs  # {factor:g}x your current number of epochs"
+        count = f"{factor:g} * epochs"
+        note = f"  # {factor:g}x your current number of epochs"
     return Remedy(
         "train-longer",
         title,
         "The loss was still falling when training stopped; more steps will lower it further.",
-        keras=f"model.fit(..., epochs={e})",
-        pytorch=f"for epoch in range({e.split('  #')[0]}): ...",
+        keras=f"model.fit(..., epochs={count}){note}",
+        pytorch=f"for epoch in range({count}): ...",
     )
 
 

@@ -69,12 +69,14 @@ from ._common import (
     MIN_POINTS,
     best_metric,
     clamp01,
+    end_metric,
     epoch_level,
     final_at_chance,
     finding,
     finite_or_none,
     flat_since,
     fmt,
+    hparam_int,
     last_lr,
     levels,
     lr_decayed,
@@ -192,13 +194,6 @@ _ACCURACY = re.compile(r"(acc|accuracy|top1|top_1|top-1)", re.IGNORECASE)
 _CLASS_KEYS = ("num_classes", "n_classes", "nclasses", "num_labels", "n_labels", "classes")
 
 
-def end_metric(curve) -> float | None:
-    """The level of a metric at the end of the run: the median of its last third."""
-    v = np.asarray(curve.values, dtype=float)
-    v = v[np.isfinite(v)]
-    return float(np.median(v[-max(1, v.size // 3) :])) if v.size else None
-
-
 def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -> int | None:
     """The class count C when ``final`` sits at ln(C), a classifier predicting uniform
     probabilities, and the run corroborates C: the loss is not named like a regression or other
@@ -226,14 +221,7 @@ def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -
 
 
 def _declared_classes(curves: CurveSet) -> int | None:
-    hp = curves.hparams if isinstance(curves.hparams, dict) else {}
-    for key in _CLASS_KEYS:
-        try:
-            if hp.get(key) is not None:
-                return int(float(hp[key]))
-        except (TypeError, ValueError):
-            pass
-    return None
+    return hparam_int(curves, _CLASS_KEYS)
 
 
 def _pinned_classes(level: float) -> int | None:

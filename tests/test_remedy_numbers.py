@@ -43,6 +43,7 @@ def test_train_longer_counts_steps_as_steps():
     (r,) = [r for f in findings for r in f.remedies if r.id == "train-longer"]
     assert "7,900 steps instead of 3,950" in r.title
     assert "epochs=7900" not in r.keras and "2 * epochs" in r.keras
+    compile(r.keras, "<remedy>", "exec")  # the comment does not swallow the closing parenthesis
     # when the run's files say how many epochs it was set to, those are quoted
     _, findings = analyze_curves(cs(train=(e, loss), hparams={"max_epochs": 20}))
     (r,) = [r for f in findings for r in f.remedies if r.id == "train-longer"]
