@@ -7,8 +7,10 @@ validation metric such as accuracy — gets clearly and lastingly worse while th
 keeps falling or stays flat. "Clearly" means beyond the validation curve's own noise and by a
 material fraction of its level; "lastingly" means most evaluations after the best stay worse. It
 works with as few as five evaluations: there is no patience counter that short runs cannot fill.
-It reports the best checkpoint (step and value), the onset of the rise, and how much the gap
-between validation and training loss grew. The best point must come before the last third of the
+It reports the best checkpoint (step and value), the onset of the rise (where the smoothed curve
+first got materially worse: 10% above its best, or a quarter of the whole rise when that is less;
+it stays put as a live run goes on rising), and how much the gap between validation and training
+loss grew. The best point must come before the last third of the
 run (with fewer than 12 evaluations, at least three must follow it): a turn in the last third is
 too late to tell from noise.
 
@@ -199,10 +201,11 @@ def check(
         noise_units = float("nan")
     v = L.prep.values
     post = L.steps > best_step
-    onset_mask = post & (smooth >= best + 0.25 * rise)
-    onset = int(L.steps[np.argmax(onset_mask)]) if onset_mask.any() else int(L.steps[post][0])
-    # lasting: after the onset, most evaluations stay clearly above the best level
-    after_onset = L.steps >= onset
+    # lasting: from where the smoothed curve has made a quarter of its rise, most evaluations
+    # stay clearly above the best level
+    risen = post & (smooth >= best + 0.25 * rise)
+    lasting_from = int(L.steps[np.argmax(risen)]) if risen.any() else int(L.steps[post][0])
+    after_onset = L.steps >= lasting_from
     if after_onset.sum() < 2:
         return []
     threshold = max(L.above(best, 2.0) if sign > 0 else best + 2.0 * L.noise, best + 0.1 * rise)
@@ -211,6 +214,18 @@ def check(
     sustained = float(np.mean(v[after_onset] >= threshold))
     if sustained < 0.7:
         return []
+    # the onset reported: where the smoothed curve first rose materially above its best
+    # (min_rise of the best level, or a quarter of the rise when that is less). A share of the
+    # best level, not of the rise so far, so that a live run re-judged as it grows keeps its
+    # onset when the rise goes on (a quarter of the rise so far moved it later at every look)
+    if use_metric:
+        unit = min_metric_rise * max(L.initial - best, 0.0)
+    elif shift is not None:
+        unit = min_rise * abs(shift.best_level)
+    else:
+        unit = min_rise * (abs(best) if L.positive else max(abs(L.initial - best), 1e-12))
+    onset_mask = post & (smooth >= best + min(0.25 * rise, unit))
+    onset = int(L.steps[np.argmax(onset_mask)]) if onset_mask.any() else int(L.steps[post][0])
 
     # the checkpoint to restore: the best evaluation actually logged up to the onset
     upto = L.steps <= onset

@@ -73,3 +73,19 @@ def test_val_rise_while_a_very_noisy_train_loss_also_rises_is_not_overfitting():
     falling = np.where(t < 30, 100 * np.exp(-t / 10), 5.0 * np.exp(-(t - 30) / 15))
     falling = falling * np.exp(rng.normal(0, 0.6, t.size))
     assert [f.code for f in overfitting.check(cs(train=(t, falling), val=(t, val)))] == ["OVF001"]
+
+
+def test_onset_stays_put_as_evaluations_arrive():
+    # a live run (watch, Monitor) re-judges the same curve as it grows: where the rise began
+    # must not move later just because the rise kept going (it moved from 15 to 24 in watch)
+    t = np.arange(60)
+    val = np.where(t < 15, 0.4 + 1.6 * np.exp(-t / 3.0), 0.4 + 1.6 * np.exp(-5.0))
+    val = val + np.where(t >= 15, 0.02 * (t - 15), 0.0)
+    train = 0.2 + 1.8 * np.exp(-t / 8.0)
+    onsets = []
+    for n in (30, 40, 50, 60):
+        f = overfitting.check(cs(train=(t[:n], train[:n]), val=(t[:n], val[:n])))
+        assert [x.code for x in f] == ["OVF001"], n
+        onsets.append(f[0].evidence["onset_step"])
+    assert max(onsets) - min(onsets) <= 2, onsets
+    assert 15 <= min(onsets) <= 20, onsets
