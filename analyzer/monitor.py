@@ -195,6 +195,10 @@ LIVE_SILENT_KINDS = frozenset({"undertrained"})
 #: data points logged before a plateau can be announced live: a loss "flat since step 1" after
 #: six steps says nothing yet (as Keras' EarlyStopping/ReduceLROnPlateau wait out a patience)
 MIN_LIVE_POINTS = 10
+#: a validation zig-zag whose last swing is this many evaluations old is over: a live alert is
+#: about what the run does now (``check`` and ``report()`` still report the episode). The first
+#: fast descent often bounces two or three times and is calm after that.
+LIVE_QUIET_EVALUATIONS = 4
 #: the evidence that says how bad a finding is, per kind: a finding is re-announced ("worse")
 #: when it doubled since it was last announced
 MAGNITUDE = {
@@ -212,6 +216,13 @@ def _magnitude(f: Finding) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if x is not None and math.isfinite(x) and x > 0 else None
+
+
+def _over(f: Finding) -> bool:
+    """A swing episode that is over (its last swing :data:`LIVE_QUIET_EVALUATIONS` or more
+    evaluations ago): what the run did, not what it does."""
+    quiet = f.evidence.get("evaluations_since_last_swing")
+    return isinstance(quiet, int) and quiet >= LIVE_QUIET_EVALUATIONS
 
 
 @dataclass
@@ -236,7 +247,9 @@ class FindingTracker:
 
     - a finding is announced the first time it counts: at once for a non-finite value or an
       explosion; a finding its rule marks transient only once seen at two consecutive
-      evaluations; a plateau not before :data:`MIN_LIVE_POINTS` points were logged; a "train
+      evaluations; a plateau not before :data:`MIN_LIVE_POINTS` points were logged; a validation
+      zig-zag only while it goes on (its last swing fewer than :data:`LIVE_QUIET_EVALUATIONS`
+      evaluations ago); a "train
       longer" finding (:data:`LIVE_SILENT_KINDS`) never (a live run is not finished);
     - it is announced again when it got worse: a higher severity, a confidence up by
       :data:`CONFIDENCE_STEP`, or its magnitude (:data:`MAGNITUDE`: the overfitting rise, the
@@ -273,6 +286,8 @@ class FindingTracker:
         present = set()
         self.active = []
         for f in findings:
+            if live and _over(f):
+                continue  # an episode that ended: as if absent (an announced one resolves)
             key = self._key(f)
             present.add(key)
             st = self._seen.get(key)

@@ -484,3 +484,35 @@ def test_monitor_lists_a_recovered_finding_as_resolved():
         resolved += [f.code for f in mon.resolved]
     assert "DIV002" in said and "DIV002" in resolved
     assert resolved.index("DIV002") >= 0 and said.count("DIV002") == 1
+
+
+def test_live_policy_keeps_quiet_about_a_swing_episode_that_is_over():
+    # the first fast descent bounces (0.26 -> 0.03 -> 0.15 -> 0.009) and is calm after it: at
+    # evaluation ten the validation zig-zag fills "a quarter of the run" but has been over for
+    # five evaluations; a live alert is about what the run does now
+    t = FindingTracker()
+    over = _live("OSC001", "oscillation", pattern="validation-zig-zag")
+    over = replace(over, evidence={**over.evidence, "evaluations_since_last_swing": 5})
+    assert t.observe([over], 10) == [] and t.observe([over], 11) == []
+    going = replace(over, evidence={**over.evidence, "evaluations_since_last_swing": 1})
+    assert t.observe([going], 12) == [] and t.observe([going], 13) == [going]
+    # once announced, an episode that went quiet is resolved like a finding that went away
+    assert t.observe([over], 14) == [] and t.resolved == []
+    assert t.observe([over], 15) == [] and t.resolved == [going]
+
+
+def test_monitor_is_quiet_about_early_bounces_that_died_out():
+    # validation bounces three times during the first descent, then falls smoothly: ``check``
+    # may call the whole run what it likes, the live monitor must not raise an alarm
+    val = [0.255, 0.03, 0.153, 0.009, 0.014, 0.012, 0.013, 0.013, 0.012, 0.012, 0.011, 0.011]
+    val += list(0.011 * np.exp(-np.arange(1, 19) / 30))
+    train = list(0.36 * np.exp(-np.arange(len(val)) / 1.5) + 1e-4)
+    mon = Monitor(every=10**9)
+    said = []
+    for i, (a, b) in enumerate(zip(train, val, strict=True)):
+        mon.update(i, loss=a, val_loss=b)
+        if i >= 4:
+            said += [f.code for f in mon.check_now()]
+    assert "OSC001" not in said
+    codes = [f.code for f in mon.findings]
+    assert mon.evaluations > 20 and "DIV002" not in codes
