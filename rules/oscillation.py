@@ -17,8 +17,8 @@ around its trend, found in any of four ways:
   (or collapses, as a model that finally memorises its training set) before the end, and is a
   visible fraction of the loss's overall scale; the finding says until which step;
 * a validation zig-zag — when none of the above holds for the training loss, the validation
-  loss zig-zags from one evaluation to the next by 13% of its level or more at two thirds of
-  the points of its most swinging quarter of the run (each turning point's swing measured in
+  loss zig-zags from one evaluation to the next by 13% of its level or more at a third or more
+  of the points of its most swinging quarter of the run (each turning point's swing measured in
   log space from its second difference; points where the curve keeps going one way count as
   no swing, so a falling, flat or rising trend reads zero), with at least half of its moves
   reversing direction. A validation loss is computed on a fixed set, so it has no minibatch
@@ -276,7 +276,7 @@ def check(
     ``min_sampling_excess``: swings of interval means must be this many times their sampling
     noise; ``min_episode``: share of the run an episode of bouncing must cover;
     ``min_val_zigzag``: the validation loss zig-zagging from one evaluation to the next by this
-    fraction of its level (at two thirds of its turning points in its most swinging stretch) is
+    fraction of its level (at a third or more of its points in its most swinging stretch) is
     an oscillation by itself, when at least ``min_val_reversals`` of its moves there change
     direction and the stretch covers ``min_val_fraction`` of the run."""
     swing_options = dict(

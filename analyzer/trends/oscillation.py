@@ -392,7 +392,7 @@ class CadenceSwings:
     ``t*(1+a)`` and ``t/(1+a)`` around a smooth trend ``t`` reads ``a`` at every point); a point
     where the curve keeps going one way gets 0, so a falling, flat or rising trend reads zero
     however curved it is. ``amplitude`` is a high quantile (two thirds) of those swings over the
-    stretch: most points there swing at least that much. ``reversals`` is the share of
+    stretch: a third of its points or more swing at least that much. ``reversals`` is the share of
     consecutive moves in the stretch that change direction (about 2/3 for white noise, 1 for a
     zig-zag, near 0 for a smooth curve); ``start``/``end`` are steps and ``fraction`` the share
     of the run the stretch covers."""
