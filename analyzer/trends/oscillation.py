@@ -26,6 +26,7 @@ from .smoothing import (
     auto_window,
     effective_noise,
     mad_sigma,
+    median_filter,
     robust_smooth,
     rolling_median,
 )
@@ -350,9 +351,7 @@ def swing_episode(
     r = w - trend
     k = auto_window(m, frac=local_fraction, minimum=5)
     dev = np.abs(r - rolling_median(r, window=k))
-    from scipy import ndimage  # lazily: a slow import
-
-    local = 1.645 * MAD_TO_SIGMA * ndimage.median_filter(dev, size=k, mode="nearest")
+    local = 1.645 * MAD_TO_SIGMA * median_filter(dev, k)
     if log:
         rel = np.power(10.0, local) - 1.0
     else:
