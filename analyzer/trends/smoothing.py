@@ -40,28 +40,29 @@ def auto_window(n: int, *, frac: float = 0.1, minimum: int = 5, maximum: int | N
     return max(k, 1)
 
 
-#: window medians of curves this small (points x window) are taken with numpy, as long as
-#: ``scipy.ndimage`` is not imported and at most ``_SMALL_CALLS`` have been: the import costs
-#: ~0.3 s, thousands of these (a ``check`` of a few runs then never imports it), while a
-#: process with many curves to analyse (a sweep, a worker) imports it after that many and
-#: then uses its filter, about twice as fast. Both give the same numbers (a median of an odd
-#: window is one of its values).
-_SMALL_FILTER = 20_000
-_SMALL_CALLS = 300
-_small_calls = 0
+#: Window medians are taken with numpy (a matrix of the windows: ~20 ns per point and window
+#: width) until this process has spent ``_NUMPY_BUDGET`` such cells, or imported scipy.ndimage:
+#: importing it costs ~0.3 s, while its filter is far faster on long curves. So a ``check`` of
+#: a few runs (even one of a million points, condensed) never imports it, and a process with
+#: many curves (a sweep, a worker) imports it once it has spent ~0.05 s. Both give the same
+#: numbers (a median of an odd window is one of its values).
+_NUMPY_BUDGET = 3_000_000
+_NUMPY_CALL = 1_000_000  # at most this many cells at once (8 MB)
+_numpy_spent = 0
 
 
 def median_filter(x: np.ndarray, width: int) -> np.ndarray:
     """Centred medians of ``x`` (finite) over an odd ``width``, the edges padded with the end
     values (``scipy.ndimage.median_filter(x, size=width, mode="nearest")``)."""
-    global _small_calls
+    global _numpy_spent
     h = width // 2
+    cells = x.size * width
     if (
-        x.size * width <= _SMALL_FILTER
-        and _small_calls < _SMALL_CALLS
+        cells <= _NUMPY_CALL
+        and _numpy_spent + cells <= _NUMPY_BUDGET
         and "scipy.ndimage" not in sys.modules
     ):
-        _small_calls += 1
+        _numpy_spent += cells
         padded = np.pad(x, h, mode="edge")
         windows = np.lib.stride_tricks.sliding_window_view(padded, width)
         return np.ascontiguousarray(np.partition(windows, h, axis=1)[:, h])
