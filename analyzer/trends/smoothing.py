@@ -43,8 +43,9 @@ def auto_window(n: int, *, frac: float = 0.1, minimum: int = 5, maximum: int | N
 #: Window medians are taken with numpy (a matrix of the windows: ~20 ns per point and window
 #: width) until this process has spent ``_NUMPY_BUDGET`` such cells, or imported scipy.ndimage:
 #: importing it costs ~0.3 s, while its filter is far faster on long curves. So a ``check`` of
-#: a few runs (even one of a million points, condensed) never imports it, and a process with
-#: many curves (a sweep, a worker) imports it once it has spent ~0.05 s. Both give the same
+#: a few ordinary runs never imports it, and a process with many curves (a sweep, a worker)
+#: or long ones imports it once it has spent ~0.05 s (or at the first window matrix larger
+#: than ``_NUMPY_CALL``). Both give the same
 #: numbers (a median of an odd window is one of its values).
 _NUMPY_BUDGET = 3_000_000
 _NUMPY_CALL = 1_000_000  # at most this many cells at once (8 MB)
