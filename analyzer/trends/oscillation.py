@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._memo import by_content
 from .prep import Space, bin_medians, prepare, rel_to_level
 from .slope import trend_from_arrays
 from .smoothing import (
@@ -191,6 +192,7 @@ def _half_range(r: np.ndarray) -> float:
     return float((q95 - q05) / 2.0)
 
 
+@by_content()
 def oscillation(
     steps: np.ndarray,
     values: np.ndarray,
