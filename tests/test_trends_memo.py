@@ -58,3 +58,45 @@ def test_memoised_trend_functions_return_what_they_compute():
         fit = fit_asymptote(steps, values)
         assert fit_asymptote(steps.copy(), values) is fit
         assert repr(fit_asymptote.__wrapped__(steps, values)) == repr(fit)  # NaN-proof
+
+
+def test_a_monitor_reevaluation_recomputes_only_the_curves_that_changed(monkeypatch):
+    """After a new validation point only, the training loss's oscillation statistics are the
+    remembered ones: fewer periodograms than the first evaluation, the same findings as a
+    monitor evaluating everything afresh."""
+    import importlib
+
+    from analyzer import Monitor
+
+    osc_mod = importlib.import_module("analyzer.trends.oscillation")  # the module, not the function
+
+    rng = np.random.default_rng(6)
+
+    def fill(mon, n):
+        for i in range(n):
+            mon.update(
+                i,
+                loss=0.3 + 2 / (1 + 0.02 * i) + 0.05 * np.sin(i / 5) + 0.02 * rng.normal(),
+                val_loss=0.5 + 2 / (1 + 0.02 * i) + 0.0005 * max(0, i - 250),
+            )
+
+    calls = []
+    real = osc_mod.gls_power
+    monkeypatch.setattr(osc_mod, "gls_power", lambda *a, **k: calls.append(1) or real(*a, **k))
+    mon = Monitor(every=10**9)
+    fill(mon, 400)
+    mon.check_now()
+    first = len(calls)
+    mon.update(400, val_loss=0.75)
+    calls.clear()
+    mon.check_now()
+    again = len(calls)
+    assert first > 0 and again < first
+    oscillation.cache_clear()
+    fit_asymptote.cache_clear()
+    calls.clear()
+    fresh = Monitor(every=10**9)
+    fresh._series = mon._series  # the same points, no remembered statistics
+    fresh.check_now()
+    assert len(calls) > again
+    assert [f.code for f in fresh.report().findings] == [f.code for f in mon.report().findings]
