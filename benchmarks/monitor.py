@@ -174,6 +174,21 @@ def bench_eval_cost(n: int = 1500, repeats: int = 25) -> dict:
     return out
 
 
+def measure(points: int = 1500, repeats: int = 15) -> list[dict]:
+    """Rows for ``benchmarks/scale.py``: (c), one Monitor evaluation at ``points`` per curve."""
+    c = bench_eval_cost(points, repeats)
+    return [
+        {
+            "name": f"evaluation at {points:,} points, {label} (median)",
+            "measured": c[case]["median_ms"],
+            "unit": "ms",
+            "target": "<= 5 ms",
+            "ok": c[case]["median_ms"] <= 5.0,
+        }
+        for case, label in (("val_point", "new val point"), ("every_curve", "new point on all"))
+    ]
+
+
 # ---- (d) fast-loop overfitting replay ------------------------------------------------------------
 def bench_fast_replay(epochs: int = 100, per_epoch: int = 1000, seed: int = 0) -> dict:
     from tests.signals import overfitting_pair

@@ -22,7 +22,8 @@ of forked workers count once per process there, so it overstates). The issue's t
 10,000 runs) is held against the largest process; the tree sum is printed beside it.
 
 The three outputs of a sweep are compared (same JSON from ``-j 1``, ``-j 2`` and the cache).
-Rows from ``benchmarks/startup.py`` and ``benchmarks/tb_layouts.py`` are added when those
+Rows from ``benchmarks/startup.py``, ``benchmarks/tb_layouts.py`` and ``benchmarks/monitor.py``
+(one Monitor evaluation at 1,500 points per curve) are added when those
 modules exist and have a ``measure()`` function (returning ``{name: value}`` or rows of
 ``(name, value, target, ok)``).
 
@@ -272,7 +273,7 @@ def table(results: list[dict[str, Any]]) -> str:
     row(same, ["yes" if r["same"] else "NO" for r in results], "", None)
     if not all(r["same"] for r in results):
         rows[-1][-1] = "FAIL"
-    for module in ("startup", "tb_layouts"):
+    for module in ("startup", "tb_layouts", "monitor"):
         for name, value, target, mark in _optional_rows(module):
             rows.append([name, value, *[""] * (len(results) - 1), target, mark])
 

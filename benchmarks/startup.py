@@ -3,7 +3,9 @@
 Rows (``measure() -> list[dict]``, each with ``name``, ``measured``, ``target``, ``unit``, ``ok``):
 
 * ``check one small run (wall)``: ``curvelint check <one small fixture run> --format json`` as a
-  subprocess, median of 5 (interpreter start, imports, reading and analysis);
+  subprocess, median of 5 (interpreter start, imports, and the cache's answer: the first of the
+  five fills the cache); ``check one small run, --no-cache``: the same with ``--no-cache``, so
+  each of the five reads and analyses the run (a first check);
 * ``rules (wall)``: ``curvelint rules`` as a subprocess, median of 5;
 * ``read CPU per run`` / ``analysis CPU per run`` / ``read+analysis CPU per run``: in this process
   (``time.process_time``), over every run of ``fixtures/training``, ``fixtures/gen2`` and
@@ -92,10 +94,13 @@ def _row(name: str, measured: float, target: float | None, unit: str) -> dict:
 
 def startup_rows(repeat: int = 5) -> list[dict]:
     check, check_cpu = _timed(["check", str(SMALL_RUN), "--format", "json"], repeat)
+    first, first_cpu = _timed(["check", str(SMALL_RUN), "--format", "json", "--no-cache"], repeat)
     rules, rules_cpu = _timed(["rules"], repeat)
     return [
         _row("check one small run (wall)", check, TARGETS["check_small_s"], "s"),
         _row("check one small run (CPU)", check_cpu, None, "s"),
+        _row("check one small run, --no-cache (wall)", first, TARGETS["check_small_s"], "s"),
+        _row("check one small run, --no-cache (CPU)", first_cpu, None, "s"),
         _row("rules (wall)", rules, TARGETS["rules_s"], "s"),
         _row("rules (CPU)", rules_cpu, None, "s"),
     ]

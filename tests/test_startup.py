@@ -52,3 +52,23 @@ def test_importing_the_rules_and_trends_imports_no_scipy():
     )
     mods = set(json.loads(proc.stdout.strip().splitlines()[-1]))
     assert "scipy" not in mods
+
+
+def test_checking_one_small_run_imports_neither_scipy_stats_nor_ndimage():
+    """``check`` on one small run: the Mann-Whitney test is numpy (``trends._rank``) and the
+    window medians of small curves are numpy until a process has taken many of them, so the
+    ~1 s of importing scipy.stats and scipy.ndimage is not paid for a few runs."""
+    run = ROOT / "fixtures" / "training" / "dead-relu-digits-bias-neg-s0"
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from analyzer.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    rc = main(['check', {str(run)!r}, '--no-cache', '-j', '1', '--format', 'json'])\n"
+        "print(json.dumps([rc, sorted(m for m in sys.modules if m.startswith('scipy'))]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    rc, mods = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert rc == 1  # the run was analysed: it has findings (a dead-ReLU plateau)
+    assert "scipy.stats" not in mods and "scipy.ndimage" not in mods, mods

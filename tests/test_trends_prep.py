@@ -111,3 +111,23 @@ def test_window_mask():
     assert window_mask(s, start=10, end=19).sum() == 10
     with pytest.raises(ValueError):
         window_mask(s, last_fraction=0.0)
+
+
+def test_distinct_finite_steps_group_as_the_general_path():
+    """prepare's shortcut for distinct steps with finite values gives the general grouping's
+    arrays exactly (the sign of a zero included)."""
+    from analyzer.trends.prep import _distinct_finite, _group_steps
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(1, 300))
+        s = np.cumsum(rng.integers(1, 5, size=n)).astype(float)
+        v = rng.normal(size=n) * 10.0 ** rng.integers(-8, 8)
+        v[rng.random(n) < 0.1] = -0.0
+        v[rng.random(n) < 0.1] = 0.0
+        fast = _distinct_finite(s, v)
+        slow = _group_steps(s, v, np.isfinite(v))
+        for a, b in zip(fast, slow, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+            if a.dtype.kind == "f":
+                assert np.array_equal(np.signbit(a), np.signbit(b))

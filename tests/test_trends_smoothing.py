@@ -91,3 +91,37 @@ def test_noise_scale_short_and_quantised():
     assert raw == 0.0
     assert effective_noise(raw, v) == pytest.approx(truth["quantum"] / 2)
     assert mad_sigma([]) != mad_sigma([])  # NaN for empty input
+
+
+def test_median_filter_small_path_equals_scipy(monkeypatch):
+    """The numpy window medians taken before scipy.ndimage is imported are scipy's, exactly."""
+    from scipy import ndimage
+
+    from analyzer.trends import smoothing
+
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = int(rng.integers(1, 3000)) if trial % 10 == 0 else int(rng.integers(1, 200))
+        width = 2 * int(rng.integers(0, min(n, 300) // 2 + 1)) + 1
+        x = rng.normal(size=n) if trial % 3 else np.round(rng.normal(size=n), 1)  # ties
+        ref = ndimage.median_filter(x, size=width, mode="nearest")
+        monkeypatch.setattr(smoothing, "_numpy_spent", 0)
+        monkeypatch.delitem(__import__("sys").modules, "scipy.ndimage")
+        got = smoothing.median_filter(x, width)
+        took_numpy = smoothing._numpy_spent == n * width
+        monkeypatch.undo()
+        assert took_numpy
+        assert got.flags.c_contiguous and np.array_equal(got, ref), (n, width)
+
+
+def test_median_filter_spent_budget_goes_to_scipy(monkeypatch):
+    from analyzer.trends import smoothing
+
+    x = np.random.default_rng(8).normal(size=500)
+    monkeypatch.setattr(smoothing, "_numpy_spent", smoothing._NUMPY_BUDGET)
+    got = smoothing.median_filter(x, 51)
+    assert smoothing._numpy_spent == smoothing._NUMPY_BUDGET  # not numpy's any more
+    assert "scipy.ndimage" in __import__("sys").modules
+    monkeypatch.setattr(smoothing, "_numpy_spent", 0)
+    monkeypatch.delitem(__import__("sys").modules, "scipy.ndimage")
+    assert np.array_equal(smoothing.median_filter(x, 51), got)

@@ -97,10 +97,10 @@ class Layout:
     good_rows: int = 0
 
 
-def _row_is_good(fields: list[str], k: int, decimal_comma: bool) -> bool:
-    if not (k - 1 <= len(fields) <= k + 1) or (k == 1 and len(fields) != 1):
+def _row_is_good(kinds: list[str], k: int) -> bool:
+    """Whether a row of cells of these kinds (:func:`cell_kind`) fits a header of ``k`` names."""
+    if not (k - 1 <= len(kinds) <= k + 1) or (k == 1 and len(kinds) != 1):
         return False
-    kinds = [cell_kind(c, decimal_comma) for c in fields]
     n_num = kinds.count("num")
     n_text = kinds.count("text")
     return n_num >= 1 and n_num >= n_text
@@ -122,19 +122,22 @@ def find_layout(lines: list[str]) -> Layout | None:
         decimal_comma = sep in (";", "\t", " ", "|") and any(
             _DECIMAL_COMMA_RE.match(c) for fs in split_cache[:20] for c in fs
         )
+        # the kinds of the cells of each line, once (each line is a row of up to 20 headers)
+        kinds_cache = [[cell_kind(c, decimal_comma) for c in fs] for fs in split_cache]
         for i in range(min(len(head), 30)):
             hdr = split_cache[i]
             k = len(hdr)
             if k == 0 or all(h == "" for h in hdr):
                 continue
-            kinds = [cell_kind(h, decimal_comma) for h in hdr]
+            kinds = kinds_cache[i]
             if kinds.count("num") > 0 or kinds.count("text") == 0:
                 continue
             # rows after the header; a repeat of the header line (appended log) is not counted
-            rows = [r for r in split_cache[i + 1 : i + 21] if r != hdr]
+            later = range(i + 1, min(i + 21, len(split_cache)))
+            rows = [split_cache[j] for j in later if split_cache[j] != hdr]
             if not rows:
                 continue
-            good = sum(_row_is_good(r, k, decimal_comma) for r in rows)
+            good = sum(_row_is_good(kinds_cache[j], k) for j in later if split_cache[j] != hdr)
             if good == 0 or (good < 0.8 * len(rows) and not (good >= 2 and len(rows) - good <= 1)):
                 continue
             exact = sum(len(r) == k for r in rows)

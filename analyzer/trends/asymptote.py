@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from ._memo import by_content
 from .prep import Space, bin_medians, prepare
 from .slope import trend_from_arrays
 from .smoothing import effective_noise, noise_scale, robust_smooth
@@ -191,6 +192,7 @@ def _aic(sse: float, n: int, k: int) -> float:
     return float(n * np.log(max(sse / n, 1e-300)) + 2 * k)
 
 
+@by_content()
 def fit_asymptote(
     steps: np.ndarray,
     values: np.ndarray,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._rank import mannwhitney_greater
+
 
 @dataclass(frozen=True)
 class LevelShift:
@@ -54,9 +56,7 @@ def level_shift(
         return None
     b = float(np.median(v[around]))
     e = float(np.median(v[late]))
-    from scipy import stats  # lazily: a slow import
-
-    p = float(stats.mannwhitneyu(v[late], v[around], alternative="greater").pvalue)
+    p = mannwhitney_greater(v[late], v[around])
     return LevelShift(
         best_level=b,
         late_level=e,

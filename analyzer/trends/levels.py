@@ -8,7 +8,7 @@ whether a cross-entropy sits at ln(C).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +35,9 @@ class Levels:
     noise_work: float = (
         0.0  # the same in the working space (log10 units for curves spanning decades)
     )
+    #: results of the functions of this module computed from this summary (:func:`tail`), kept
+    #: so that the rules of a run that ask for the same one share it (they are immutable)
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def log_space(self) -> bool:
@@ -144,7 +147,15 @@ class Tail:
 
 def tail(L: Levels, *, fraction: float = 1 / 3) -> Tail | None:
     """Theil-Sen slope and Mann-Kendall test of the last ``fraction`` of the curve, scaled to a
-    run length so that "how much would another run of this length gain" is scale-free."""
+    run length so that "how much would another run of this length gain" is scale-free.
+    Computed once per summary and fraction (several rules ask for the same tail)."""
+    key = ("tail", float(fraction))
+    if key not in L.memo:
+        L.memo[key] = _tail(L, fraction)
+    return L.memo[key]
+
+
+def _tail(L: Levels, fraction: float) -> Tail | None:
     steps, values = L.prep.steps, L.prep.values
     frac = fraction
     # at least 4 points in the window

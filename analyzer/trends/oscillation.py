@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._memo import by_content
 from .prep import Space, bin_medians, prepare, rel_to_level
 from .slope import trend_from_arrays
 from .smoothing import (
@@ -26,6 +27,7 @@ from .smoothing import (
     auto_window,
     effective_noise,
     mad_sigma,
+    median_filter,
     robust_smooth,
     rolling_median,
 )
@@ -190,6 +192,7 @@ def _half_range(r: np.ndarray) -> float:
     return float((q95 - q05) / 2.0)
 
 
+@by_content()
 def oscillation(
     steps: np.ndarray,
     values: np.ndarray,
@@ -350,9 +353,7 @@ def swing_episode(
     r = w - trend
     k = auto_window(m, frac=local_fraction, minimum=5)
     dev = np.abs(r - rolling_median(r, window=k))
-    from scipy import ndimage  # lazily: a slow import
-
-    local = 1.645 * MAD_TO_SIGMA * ndimage.median_filter(dev, size=k, mode="nearest")
+    local = 1.645 * MAD_TO_SIGMA * median_filter(dev, k)
     if log:
         rel = np.power(10.0, local) - 1.0
     else:

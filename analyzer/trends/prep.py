@@ -97,6 +97,38 @@ def choose_log_space(values: np.ndarray, *, min_decades: float = DEFAULT_MIN_DEC
     return bool(np.isfinite(d) and d > min_decades)
 
 
+def _group_steps(s: np.ndarray, v: np.ndarray, fin: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per unique step of sorted ``s``: the step, its count, the mean of its finite values,
+    whether it has one, whether it is NaN / +inf / -inf (NaN wins over inf, +inf over -inf)
+    when it has none, and its value (the mean, or that non-finite value)."""
+    uniq, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    n_fin = np.bincount(inverse, weights=fin.astype(float), minlength=uniq.size)
+    sums = np.bincount(inverse, weights=np.where(fin, v, 0.0), minlength=uniq.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = sums / n_fin
+    finite = n_fin > 0
+    has_nan = np.bincount(inverse, weights=np.isnan(v).astype(float), minlength=uniq.size) > 0
+    has_pinf = np.bincount(inverse, weights=(v == np.inf).astype(float), minlength=uniq.size) > 0
+    kind_nan = ~finite & has_nan
+    kind_pinf = ~finite & ~has_nan & has_pinf
+    kind_ninf = ~finite & ~has_nan & ~has_pinf
+    all_values = avg.copy()
+    all_values[kind_nan] = np.nan
+    all_values[kind_pinf] = np.inf
+    all_values[kind_ninf] = -np.inf
+    return uniq, counts, avg, finite, kind_nan, kind_pinf, kind_ninf, all_values
+
+
+def _distinct_finite(s: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`_group_steps` for the usual curve, distinct steps and every value finite, without
+    the grouping: each value is averaged with itself alone, ``(0.0 + v) / 1.0`` (a bincount
+    adds to zeros, so -0.0 becomes 0.0), i.e. ``v + 0.0``."""
+    n = s.size
+    avg = v + 0.0
+    none = np.zeros(n, dtype=bool)
+    return s, np.ones(n, dtype=np.intp), avg, np.ones(n, dtype=bool), none, none, none, avg.copy()
+
+
 def prepare(
     steps: np.ndarray,
     values: np.ndarray,
@@ -119,23 +151,12 @@ def prepare(
     s, v = s[keep], v[keep]
     order = np.argsort(s, kind="stable")
     s, v = s[order], v[order]
-    uniq, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
     fin = np.isfinite(v)
-    n_fin = np.bincount(inverse, weights=fin.astype(float), minlength=uniq.size)
-    sums = np.bincount(inverse, weights=np.where(fin, v, 0.0), minlength=uniq.size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        avg = sums / n_fin
-    finite = n_fin > 0
-    # Non-finite kinds per unique step: NaN wins over inf, +inf over -inf.
-    has_nan = np.bincount(inverse, weights=np.isnan(v).astype(float), minlength=uniq.size) > 0
-    has_pinf = np.bincount(inverse, weights=(v == np.inf).astype(float), minlength=uniq.size) > 0
-    kind_nan = ~finite & has_nan
-    kind_pinf = ~finite & ~has_nan & has_pinf
-    kind_ninf = ~finite & ~has_nan & ~has_pinf
-    all_values = avg.copy()
-    all_values[kind_nan] = np.nan
-    all_values[kind_pinf] = np.inf
-    all_values[kind_ninf] = -np.inf
+    if s.size and fin.all() and (s[1:] > s[:-1]).all():
+        grouped = _distinct_finite(s, v)
+    else:
+        grouped = _group_steps(s, v, fin)
+    uniq, counts, avg, finite, kind_nan, kind_pinf, kind_ninf, all_values = grouped
 
     clean_s = uniq[finite]
     clean_v = avg[finite]

@@ -15,6 +15,7 @@ Noise scales are robust (median absolute deviations), with a floor for quantised
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 import numpy as np
@@ -39,6 +40,38 @@ def auto_window(n: int, *, frac: float = 0.1, minimum: int = 5, maximum: int | N
     return max(k, 1)
 
 
+#: Window medians are taken with numpy (a matrix of the windows: ~20 ns per point and window
+#: width) until this process has spent ``_NUMPY_BUDGET`` such cells, or imported scipy.ndimage:
+#: importing it costs ~0.3 s, while its filter is far faster on long curves. So a ``check`` of
+#: a few ordinary runs never imports it, and a process with many curves (a sweep, a worker)
+#: or long ones imports it once it has spent ~0.05 s (or at the first window matrix larger
+#: than ``_NUMPY_CALL``). Both give the same
+#: numbers (a median of an odd window is one of its values).
+_NUMPY_BUDGET = 3_000_000
+_NUMPY_CALL = 1_000_000  # at most this many cells at once (8 MB)
+_numpy_spent = 0
+
+
+def median_filter(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred medians of ``x`` (finite) over an odd ``width``, the edges padded with the end
+    values (``scipy.ndimage.median_filter(x, size=width, mode="nearest")``)."""
+    global _numpy_spent
+    h = width // 2
+    cells = x.size * width
+    if (
+        cells <= _NUMPY_CALL
+        and _numpy_spent + cells <= _NUMPY_BUDGET
+        and "scipy.ndimage" not in sys.modules
+    ):
+        _numpy_spent += cells
+        padded = np.pad(x, h, mode="edge")
+        windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+        return np.ascontiguousarray(np.partition(windows, h, axis=1)[:, h])
+    from scipy import ndimage  # lazily: a slow import
+
+    return ndimage.median_filter(x, size=width, mode="nearest")
+
+
 def rolling_median(values: np.ndarray, *, window: int) -> np.ndarray:
     """Centred rolling median whose window shrinks symmetrically at the edges.
 
@@ -55,9 +88,7 @@ def rolling_median(values: np.ndarray, *, window: int) -> np.ndarray:
         return out
     w = min(_odd(int(window)), n if n % 2 == 1 else n - 1)
     h = w // 2
-    from scipy import ndimage  # lazily: a slow import
-
-    sm = ndimage.median_filter(x, size=w, mode="nearest")
+    sm = median_filter(x, w)
     k = min(h, n)
     if k:
         sm[:k] = _prefix_medians(x, k)
