@@ -16,6 +16,7 @@ from .discover import Discovery, RunSource, Skipped, discover
 from .readers import ReadError, empty_frame, reader_for
 from .readers.hparams import name_hparams
 from .roles import Roles, assign_roles
+from .setup import detect_setup
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Run:
             lr=self.curve(r.lr),
             other_losses=others,
             hparams=dict(self.hparams),
+            setup=detect_setup(self.format, self.files, self.hparams, self.tags, self.id),
         )
 
     def tag_table(self) -> list[dict[str, Any]]:

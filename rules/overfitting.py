@@ -303,9 +303,9 @@ def check(
     n_after = int(post.sum())
     patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
     remedies: tuple[Remedy, ...] = (
-        R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step"),
+        R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step", tag=c.tag),
         R.regularize(),
-        R.augment(),
+        R.augment(curves.setup.images),
         R.smaller_model(),
     )
     if metric_gain is not None:

@@ -29,12 +29,23 @@ Example (healthy)
 
 from __future__ import annotations
 
-from analyzer.curves import CurveSet
-from analyzer.findings import Finding, Mark
+from analyzer.curves import Curve, CurveSet
+from analyzer.findings import Finding, Mark, Remedy
 from analyzer.trends.asymptote import fit_asymptote
 
 from . import _remedies as R
-from ._common import clamp01, declared_epochs, finding, finite_or_none, fmt, levels, pct, tail
+from ._common import (
+    clamp01,
+    declared_epochs,
+    finding,
+    finite_or_none,
+    fmt,
+    levels,
+    monitor_name,
+    pct,
+    tail,
+    val_flat_gap_widening,
+)
 
 CODE = "PLT002"
 NAME = "still-improving"
@@ -104,6 +115,16 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
             confidence=clamp01(0.5 + 0.5 * min(1.0, -t.rel_per_run)),
             message=msg,
             evidence=evidence,
-            remedies=(R.train_longer(steps, epochs=declared_epochs(curves)),),
+            remedies=_remedies(curves, c, steps),
         )
     ]
+
+
+def _remedies(curves: CurveSet, c: Curve, steps: int) -> tuple[Remedy, ...]:
+    """ "Train longer", unless the validation loss has been flat for half the run while the gap
+    to the falling training loss widened: then more steps would only memorise."""
+    if c is curves.train:
+        since = val_flat_gap_widening(curves)
+        if since is not None:
+            return (R.stop_not_longer(since, monitor_name(curves)), R.regularize())
+    return (R.train_longer(steps, epochs=declared_epochs(curves)),)
