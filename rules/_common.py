@@ -219,30 +219,27 @@ ABSURD_LOSS = 1e6
 
 
 def val_flat_gap_widening(curves: CurveSet, *, flat_fraction: float = 0.5) -> int | None:
-    """For the remedies of a run whose training loss still falls: the step since which the
-    validation loss has not improved (its best is before the last ``flat_fraction`` of the run,
-    and it ends no lower than it was there) while the gap between the two losses widened (it
-    ends larger than it was at that step); None otherwise. "Train longer" would only widen the
-    gap."""
+    """For the remedies of a run whose training loss still falls: the step from which the
+    validation loss has not improved (over the last ``flat_fraction`` of its run its smoothed
+    level never gets two noise sigmas below where it was) while the gap between the two losses
+    widened (it ends larger than it was at that step, by more than the noise); None otherwise.
+    "Train longer" would then only widen the gap."""
     tr, va = curves.train, curves.val
     if tr is None or va is None:
         return None
     T, V = levels(tr), levels(va)
     if T is None or V is None or V.span <= 0:
         return None
-    cut = V.last_step - flat_fraction * V.span
-    if V.best_step > cut:
-        return None
     vs, vv = np.asarray(V.steps), np.asarray(V.smooth, dtype=float)
-    at = int(np.searchsorted(vs, cut))
-    if at >= len(vs) or V.final < vv[at] - V.noise:
+    at = int(np.searchsorted(vs, V.last_step - flat_fraction * V.span))
+    if at >= len(vs) - 1 or float(vv[at:].min()) < float(vv[at]) - 2 * V.noise:
         return None
     ts, tv = np.asarray(T.steps), np.asarray(T.smooth, dtype=float)
-    t_at = float(np.interp(vs[at], ts, tv))
-    gap_then, gap_end = float(vv[at]) - t_at, V.final - T.final
-    if not gap_end > gap_then + V.noise:
+    gap_then = float(vv[at]) - float(np.interp(vs[at], ts, tv))
+    gap_end = float(vv[-1]) - float(tv[-1])
+    if not gap_end > gap_then + 2 * V.noise:
         return None
-    return int(V.best_step)
+    return int(vs[at])
 
 
 def hparam_int(curves: CurveSet, keys: Iterable[str], *, positive: bool = False) -> int | None:

@@ -32,7 +32,8 @@ and this rule stays silent; if a loss turns NaN/inf (DIV001), only the part befo
 What to do
 ----------
 Keep the best checkpoint (early stopping with restore_best_weights), then add regularisation
-(dropout, weight decay), data augmentation or more data, or use a smaller model.
+(dropout, weight decay), more data (image augmentation when the run holds evidence of images,
+noise on the inputs otherwise), or use a smaller model.
 
 Example (flagged)
 -----------------

@@ -40,7 +40,9 @@ What to do
 Flat from the start: check the pipeline on a tiny subset (it must reach ~0 loss), raise the
 learning rate (an LR range test finds it), standardise the inputs, and use ReLU with He
 initialisation or BatchNorm. Flattened early at a high level: give the model more capacity, then
-tune the learning rate and its schedule.
+tune the learning rate and its schedule. A loss stuck at an absurd level (1e6 or more) is a
+matter of scale, not of learning rate: standardise the targets, average the loss rather than
+sum it, check the data.
 
 Example (flagged)
 -----------------
