@@ -546,12 +546,25 @@
         ln.href = "#run-" + idx + "-f" + n;
       });
       h("p", "rwhy", r[2], li);
-      var sn = null;
+      // a known framework: its snippet shown, the others folded under "Other frameworks"
+      var sn = null, more = null, shown = 0;
       order.forEach(function (name) {
         var fw = FW[name], code = fw && r[fw[1]];
         if (!code) return;
-        if (!sn) sn = h("div", "snips", null, li);
-        var sp = h("div", "snip", null, sn), sh = h("div", "snip-h", null, sp);
+        var into;
+        if (rec.fwl && shown >= 1) {
+          if (!more) {
+            more = h("details", "snips-more", null, li);
+            h("summary", null, "Other frameworks", more);
+            more = h("div", "snips", null, more);
+          }
+          into = more;
+        } else {
+          if (!sn) sn = h("div", "snips", null, li);
+          into = sn;
+        }
+        shown++;
+        var sp = h("div", "snip", null, into), sh = h("div", "snip-h", null, sp);
         sp.setAttribute("data-fw", name);
         h("span", null, fw[0], sh);
         var b = h("button", "copy", "Copy", sh);
