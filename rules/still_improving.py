@@ -101,14 +101,14 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
     steps = int(L.last_step)
     remedies, since = _remedies(curves, c, steps)
     advice = (
-        "train longer"
+        ": train longer"
         if since is None
-        else f"but the validation loss has not improved since step {since:,} while the gap "
-        "widens: more training would only widen it"
+        else f"; but the validation loss has not improved since step {since:,} while the gap "
+        "to it widens: more training would only widen it"
     )
     msg = (
         f"{c.tag} is still falling at the end ({pct(-t.rel_per_run)} lower per run length at "
-        f"the current rate){extra}: {advice}"
+        f"the current rate){extra}{advice}"
     )
     return [
         finding(
