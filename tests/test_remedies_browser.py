@@ -48,6 +48,8 @@ def test_one_remedy_list_with_the_runs_framework_first(driver, tmp_path):  # noq
     assert len(cards) == len(rr.findings)
     for card in cards:
         links = card.find_elements(By.CSS_SELECTOR, ".to-try a")
-        assert links and all(a.get_attribute("href").split("#")[1].startswith("run-0-r") for a in links)
+        assert links and all(
+            a.get_attribute("href").split("#")[1].startswith("run-0-r") for a in links
+        )
     assert not errors(log + driver.get_log("browser"))
     lists[0].screenshot(str(tmp_path / "remedies.png"))
