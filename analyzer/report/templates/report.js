@@ -546,13 +546,14 @@
         ln.href = "#run-" + idx + "-f" + n;
       });
       h("p", "rwhy", r[2], li);
-      // a known framework: its snippet shown, the others folded under "Other frameworks"
-      var sn = null, more = null, shown = 0;
+      // a known framework: its snippet shown, the others folded under "Other frameworks";
+      // unknown: Keras and PyTorch shown, Lightning and Hugging Face folded
+      var sn = null, more = null, shown = 0, open = rec.fwl ? 1 : 2;
       order.forEach(function (name) {
         var fw = FW[name], code = fw && r[fw[1]];
         if (!code) return;
         var into;
-        if (rec.fwl && shown >= 1) {
+        if (shown >= open) {
           if (!more) {
             more = h("details", "snips-more", null, li);
             h("summary", null, "Other frameworks", more);
