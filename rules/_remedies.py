@@ -150,6 +150,13 @@ def loss_scale(level: float) -> Remedy:
     )
 
 
+def _fit(monitor: str = "val_loss") -> str:
+    """The start of a Keras ``fit`` call: with the validation data when what is watched is a
+    validation curve (a run without validation data watches ``loss``)."""
+    val = ", validation_data=(x_val, y_val)" if monitor.startswith("val") else ""
+    return f"model.fit(x_train, y_train{val}, epochs="
+
+
 def _monitor_mode(monitor: str) -> str:
     return (
         "max" if re.search(r"acc|f1|auc|precision|recall|iou|map|score", monitor, re.I) else "min"
@@ -192,7 +199,7 @@ def lr_schedule(
         "A learning rate that stays high keeps the weights bouncing around a minimum; lowering it "
         "as progress slows lets the loss settle lower.",
         keras=(
-            f"model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs={e}, callbacks=[\n"
+            f"{_fit(monitor)}{e}, callbacks=[\n"
             f"    keras.callbacks.ReduceLROnPlateau(monitor='{monitor}', factor=0.3, patience=3, min_lr=1e-6)])"
         ),
         pytorch=(
@@ -263,6 +270,14 @@ def check_numerics() -> Remedy:
     )
 
 
+def _bare_metric(metric: str) -> str:
+    """A validation metric's name without its split prefix (``val_accuracy`` → ``accuracy``)."""
+    for prefix in ("eval_", "val_", "validation_", "valid_", "val/", "eval/", "validation/"):
+        if metric.lower().startswith(prefix):
+            return metric[len(prefix) :]
+    return metric
+
+
 def early_stopping(
     best_step: int | None,
     best_value: float | None,
@@ -270,32 +285,47 @@ def early_stopping(
     unit: str = "epoch",
     monitor: str = "val_loss",
     tag: str | None = None,
+    metric_direction: str | None = None,
 ) -> Remedy:
+    """Stop at the best checkpoint of the validation loss (``monitor``, Keras' name; ``tag``, the
+    run's own), or, with ``metric_direction`` ("max"/"min"), of the validation metric ``tag``
+    (a run that logs no validation loss is judged on its metric)."""
+    tag = tag or monitor
+    if metric_direction is not None:
+        bare = _bare_metric(tag)
+        mode = "max" if metric_direction == "max" else "min"
+        what, keras_monitor, hf_metric = tag, "val_" + bare, bare
+        op = ">" if mode == "max" else "<"
+        start = "-float('inf')" if mode == "max" else "float('inf')"
+        better, watched = f"{op} best", "evaluate_metric(model, val_loader)"
+    else:
+        mode = _monitor_mode(tag)
+        what, keras_monitor = "validation loss", monitor
+        hf_metric = "eval_loss" if monitor.startswith("val") else "loss"
+        start, better, watched = "float('inf')", "< best - 1e-4", "evaluate(model, val_loader)"
     where = (
-        f" (best validation loss {_num(best_value)} at {unit} {best_step:,})"
+        f" (best {what} {_num(best_value)} at {unit} {best_step:,})"
         if best_step is not None
         else ""
     )
-    tag = tag or monitor
-    mode = _monitor_mode(tag)
-    hf_metric = "eval_loss" if monitor.startswith("val") else "loss"
+    keras_mode = f", mode='{mode}'" if metric_direction is not None else ""
     return Remedy(
         "early-stopping",
         f"Stop at the best checkpoint{where}",
-        "After the validation minimum the model memorises the training set; keeping the weights "
+        "After the validation optimum the model memorises the training set; keeping the weights "
         "from the best point gives the best generalisation for free.",
         keras=(
-            "model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, callbacks=[\n"
-            f"    keras.callbacks.EarlyStopping(monitor='{monitor}', patience={patience}, "
+            f"{_fit(keras_monitor)}epochs, callbacks=[\n"
+            f"    keras.callbacks.EarlyStopping(monitor='{keras_monitor}'{keras_mode}, patience={patience}, "
             "restore_best_weights=True)])"
         ),
         pytorch=(
-            "best, bad = float('inf'), 0\n"
+            f"best, bad = {start}, 0\n"
             "for epoch in range(epochs):\n"
             "    train_one_epoch(model, train_loader, optimizer)\n"
-            "    val_loss = evaluate(model, val_loader)\n"
-            "    if val_loss < best - 1e-4:\n"
-            "        best, bad = val_loss, 0\n"
+            f"    score = {watched}\n"
+            f"    if score {better}:\n"
+            "        best, bad = score, 0\n"
             "        torch.save(model.state_dict(), 'best.pt')\n"
             "    else:\n"
             "        bad += 1\n"
@@ -311,9 +341,10 @@ def early_stopping(
         ),
         hf=(
             "args = TrainingArguments(output_dir=args.output_dir, eval_strategy='epoch', save_strategy='epoch',\n"
-            f"    load_best_model_at_end=True, metric_for_best_model='{hf_metric}', greater_is_better=False)\n"
+            f"    load_best_model_at_end=True, metric_for_best_model='{hf_metric}', greater_is_better={mode == 'max'})\n"
             "trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,\n"
-            f"    callbacks=[EarlyStoppingCallback(early_stopping_patience={patience})])"
+            f"    callbacks=[EarlyStoppingCallback(early_stopping_patience={patience})]"
+            + (", compute_metrics=compute_metrics)" if metric_direction is not None else ")")
         ),
     )
 
@@ -322,11 +353,7 @@ def checkpoint_on_metric(metric: str, direction: str | None) -> Remedy:
     """Keep the checkpoint that is best on the validation *metric*, for runs whose loss turns
     worse while the metric still improves (stopping at the best loss would cost metric points)."""
     mode = "max" if direction != "min" else "min"
-    bare = metric
-    for prefix in ("eval_", "val_", "validation_", "valid_", "val/", "eval/", "validation/"):
-        if bare.lower().startswith(prefix):
-            bare = bare[len(prefix) :]
-            break
+    bare = _bare_metric(metric)
     keras_name = "val_" + bare
     var = re.sub(r"\W", "_", bare) or "metric"
     better = "greater" if mode == "max" else "lower"
@@ -622,7 +649,7 @@ def stop_not_longer(since_step: int | None, monitor: str = "val_loss") -> Remedy
         "closely without helping the validation loss. Stop at the best validation checkpoint, "
         "and spend the budget on regularisation or more data instead.",
         keras=(
-            "model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, callbacks=[\n"
+            f"{_fit(monitor)}epochs, callbacks=[\n"
             f"    keras.callbacks.EarlyStopping(monitor='{monitor}', patience=5, restore_best_weights=True)])"
         ),
         pytorch=early_stopping(None, None, 5, monitor=monitor).pytorch,
@@ -644,7 +671,7 @@ def restore_best(
         else "Use the best checkpoint",
         "The final weights are worse than an earlier checkpoint.",
         keras=(
-            "model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, callbacks=[\n"
+            f"{_fit(monitor)}epochs, callbacks=[\n"
             f"    keras.callbacks.ModelCheckpoint('best.keras', monitor='{monitor}', save_best_only=True)])"
         ),
         pytorch=(

@@ -304,7 +304,14 @@ def check(
     n_after = int(post.sum())
     patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
     remedies: tuple[Remedy, ...] = (
-        R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step", tag=c.tag),
+        R.early_stopping(
+            ckpt_step,
+            sign * ckpt_value,
+            patience,
+            unit="step",
+            tag=c.tag,
+            metric_direction=c.direction if use_metric else None,
+        ),
         R.regularize(),
         R.augment(curves.setup.images),
         R.smaller_model(),

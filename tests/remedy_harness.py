@@ -51,6 +51,10 @@ def variants() -> list[tuple[str, Remedy]]:
         ("lower_lr(setup lr)", R.lower_lr(None, setup=sgd)),
         ("clip_gradients", R.clip_gradients()),
         ("check_numerics", R.check_numerics()),
+        (
+            "early_stopping(metric)",
+            R.early_stopping(9, 0.8, 3, tag="val_accuracy", metric_direction="max"),
+        ),
         ("checkpoint_on_metric(max)", R.checkpoint_on_metric("val_accuracy", "max")),
         ("checkpoint_on_metric(min)", R.checkpoint_on_metric("val_loss", "min")),
         ("regularize", R.regularize()),

@@ -279,3 +279,19 @@ def test_no_train_longer_when_val_is_flat_and_the_gap_widens():
     _, findings = analyze_curves(cs(train=(e, tr), val=(e, va2)))
     (f,) = [f for f in findings if f.code == "PLT002"]
     assert [r.id for r in f.remedies] == ["train-longer"] and f.message.endswith("train longer")
+
+
+def test_early_stopping_watches_the_metric_of_a_run_without_validation_loss():
+    e = np.arange(60)
+    tr = 2.0 * np.exp(-e / 8) + 0.05
+    acc = np.r_[
+        0.5 + 0.4 * (1 - np.exp(-e[:20] / 5)),
+        0.5 + 0.4 * (1 - np.exp(-19 / 5)) - 0.006 * (e[20:] - 19),
+    ]
+    _, findings = analyze_curves(cs(train=(e, tr), val_metric=(e, acc)))
+    (f,) = [f for f in findings if f.code == "OVF001"]
+    (r,) = [r for r in f.remedies if r.id == "early-stopping"]
+    assert "best val_accuracy 0.891" in r.title and "validation loss" not in r.title
+    assert "monitor='val_accuracy', mode='max'" in r.keras and "val_loss" not in r.keras
+    assert "metric_for_best_model='accuracy', greater_is_better=True" in r.hf
+    assert "evaluate_metric(" in r.pytorch and "score > best" in r.pytorch
