@@ -295,3 +295,14 @@ def test_early_stopping_watches_the_metric_of_a_run_without_validation_loss():
     assert "monitor='val_accuracy', mode='max'" in r.keras and "val_loss" not in r.keras
     assert "metric_for_best_model='accuracy', greater_is_better=True" in r.hf
     assert "evaluate_metric(" in r.pytorch and "score > best" in r.pytorch
+
+
+def test_curves_shows_the_setup(capsys):
+    from analyzer.cli import main
+
+    path = str(FIX / "layouts" / "lightning" / "csv_logs")
+    assert main(["curves", path]) == 0
+    assert "setup: Lightning, lr 0.02" in capsys.readouterr().out
+    assert main(["curves", path, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {r["setup"]["framework"] for r in doc["runs"]} == {"lightning"}
