@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .findings import SEVERITY_RANK, Finding, Mark, Remedy, RunReport
+from .findings import SEVERITY_RANK, Finding, Mark, Remedy, RunReport, Setup
 
 SCHEMA = 2
 DB_NAME = f"results-v{SCHEMA}.sqlite"
@@ -189,7 +189,9 @@ def _finding_enc(f: Finding) -> dict[str, Any]:
         "confidence": _enc(f.confidence),
         "message": f.message,
         "evidence": _enc(f.evidence),
-        "remedies": [[r.id, r.title, r.why, r.keras, r.pytorch] for r in f.remedies],
+        "remedies": [
+            [r.id, r.title, r.why, r.keras, r.pytorch, r.lightning, r.hf] for r in f.remedies
+        ],
         "run": f.run,
         "defers_to": list(f.defers_to),
         "transient": _enc(f.transient),
@@ -233,6 +235,7 @@ def _report_enc(report: RunReport) -> dict[str, Any]:
         "role_reasons": _enc(report.role_reasons),
         "summary": _enc(report.summary),
         "hparams": _enc(report.hparams),
+        "setup": _enc(report.setup.to_dict()),
     }
 
 
@@ -248,6 +251,7 @@ def _report_dec(rep: dict[str, Any]) -> RunReport:
         role_reasons=_dec(rep["role_reasons"]),
         summary=_dec(rep["summary"]),
         hparams=_dec(rep.get("hparams", {})),
+        setup=Setup.from_dict(_dec(rep.get("setup"))),
     )
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .findings import Setup
+
 #: the name of a derived curve ``1 - metric`` (a run that logs no loss is judged on it): not a
 #: cross-entropy, so no "chance level ln(C)" is claimed for it
 COMPLEMENT_PREFIX = "1 - "
@@ -58,6 +60,8 @@ class CurveSet:
     # every other loss-like curve (components, test loss): checked for non-finite values
     other_losses: tuple[Curve, ...] = field(default_factory=tuple)
     hparams: dict = field(default_factory=dict)
+    #: how the run was trained (framework, optimizer, ...): remedies are written for it
+    setup: Setup = field(default_factory=Setup)
 
     def losses(self) -> list[Curve]:
         return [c for c in (self.train, self.val, *self.other_losses) if c is not None]

@@ -239,6 +239,7 @@ def analyze_run(run: Run, options: Options | None = None) -> RunReport:
         role_reasons=run.roles.reasons,
         summary=summary,
         hparams=plain_hparams(run.hparams),
+        setup=curves.setup,
     )
 
 
@@ -451,6 +452,7 @@ def _shown_report(report: RunReport | None, fix: Any) -> RunReport | None:
         role_reasons=report.role_reasons,
         summary=report.summary,
         hparams={k: _shown_value(v, fix) for k, v in report.hparams.items()},
+        setup=report.setup,
     )
 
 

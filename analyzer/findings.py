@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 PROBLEM_KINDS = ("plateau", "oscillation", "overfitting", "divergence")
-JSON_VERSION = 1
+#: 2: a run carries "setup" and one deduplicated "remedies" list; its findings name their
+#: remedies by id (1: each finding carried its remedies in full)
+JSON_VERSION = 2
 #: how the HTML report writes a fact (``Finding.facts``): "step" (``step 1,200``), "steps" (a
 #: length, ``1,200 steps``), "int", "num" (3 significant digits), "value" (in the curve's own
 #: units, 4 significant digits), "x" (a ratio, ``×12.5``), "%" (a fraction as a percentage),
@@ -94,15 +97,112 @@ def step_range(start: int | None, end: int | None = None, *, label: bool = False
     return ("step " if one else "steps ") + text
 
 
+#: the frameworks a remedy can give a snippet for, in the order shown when the run's own is
+#: unknown; labels for reports
+FRAMEWORKS = ("keras", "pytorch", "lightning", "hf")
+FRAMEWORK_LABELS = {
+    "keras": "Keras",
+    "pytorch": "PyTorch",
+    "lightning": "Lightning",
+    "hf": "Hugging Face Trainer",
+}
+
+
+_TORCH_OPTIMIZERS = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "adamax": "Adamax",
+    "nadam": "NAdam",
+    "radam": "RAdam",
+    "rmsprop": "RMSprop",
+    "lbfgs": "LBFGS",
+}
+
+
+def torch_optimizer(name: str | None) -> str | None:
+    """The ``torch.optim`` class an optimizer name means (``adamw_torch`` → ``AdamW``, ``sgd``
+    → ``SGD``), or None when it names none."""
+    if not name:
+        return None
+    key = re.sub(r"[^a-z]", "", str(name).lower().split(".")[-1])
+    for suffix in ("torchfused", "torchxla", "torch", "hf", "fused", "optimizer"):
+        if key.endswith(suffix) and key[: -len(suffix)] in _TORCH_OPTIMIZERS:
+            key = key[: -len(suffix)]
+            break
+    return _TORCH_OPTIMIZERS.get(key)
+
+
+_ORDERS = {
+    "keras": ("keras", "pytorch", "lightning", "hf"),
+    "pytorch": ("pytorch", "lightning", "hf", "keras"),
+    "lightning": ("lightning", "pytorch", "hf", "keras"),
+    "hf": ("hf", "pytorch", "lightning", "keras"),
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How the run was trained, as far as its files tell (analyzer.setup detects it): the
+    framework (one of :data:`FRAMEWORKS`, or None when nothing says), the optimizer's name, the
+    batch size and the learning rate its settings declare, whether it holds evidence of image
+    inputs, and the reasons (``evidence``: short sentences naming what was seen)."""
+
+    framework: str | None = None
+    optimizer: str | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    images: bool = False
+    evidence: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "framework": self.framework,
+            "optimizer": self.optimizer,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "images": self.images,
+            "evidence": list(self.evidence),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> Setup:
+        d = d or {}
+        return cls(
+            framework=d.get("framework"),
+            optimizer=d.get("optimizer"),
+            batch_size=d.get("batch_size"),
+            lr=d.get("lr"),
+            images=bool(d.get("images", False)),
+            evidence=tuple(d.get("evidence", ())),
+        )
+
+    @property
+    def torch_class(self) -> str | None:
+        """The ``torch.optim`` class its optimizer name means, or None."""
+        return torch_optimizer(self.optimizer)
+
+    def order(self) -> tuple[str, ...]:
+        """The frameworks in the order a report shows their snippets: the run's own first, then
+        its kin (a Lightning or Hugging Face model is a PyTorch module, so PyTorch code comes
+        before Keras for them)."""
+        return _ORDERS.get(self.framework or "", FRAMEWORKS)
+
+
 @dataclass(frozen=True)
 class Remedy:
-    """A concrete thing to try, why, and how (Keras and PyTorch snippets)."""
+    """A concrete thing to try, why, and how: a snippet per framework (Keras, PyTorch, Lightning,
+    the Hugging Face Trainer; empty when the remedy has none for it)."""
 
     id: str
     title: str
     why: str
     keras: str = ""
     pytorch: str = ""
+    lightning: str = ""
+    hf: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,7 +211,43 @@ class Remedy:
             "why": self.why,
             "keras": self.keras,
             "pytorch": self.pytorch,
+            "lightning": self.lightning,
+            "hf": self.hf,
         }
+
+    def snippet(self, framework: str) -> str:
+        return str(getattr(self, framework, "")) if framework in FRAMEWORKS else ""
+
+    def snippets(self, order: tuple[str, ...] = FRAMEWORKS) -> list[tuple[str, str]]:
+        """(framework, code) of the snippets it has, in ``order`` (``Setup.order()``: the run's
+        own framework first)."""
+        return [(fw, self.snippet(fw)) for fw in order if self.snippet(fw)]
+
+
+@dataclass(frozen=True)
+class RunRemedy:
+    """One entry of a run's remedy list: the remedy and the positions (0-based, in the run's
+    findings) of the findings that suggest it."""
+
+    remedy: Remedy
+    findings: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.remedy.to_dict(), "findings": list(self.findings)}
+
+
+def run_remedies(findings: list[Finding]) -> list[RunRemedy]:
+    """One remedy list for a run: each remedy once (by id; the version of the first finding that
+    suggests it), in the order of the findings it addresses (the run's findings come worst
+    first) and, within a finding, in the rule's order."""
+    first: dict[str, Remedy] = {}
+    where: dict[str, list[int]] = {}
+    for i, f in enumerate(findings):
+        for r in f.remedies:
+            first.setdefault(r.id, r)
+            if i not in where.setdefault(r.id, []):
+                where[r.id].append(i)
+    return [RunRemedy(first[k], tuple(where[k])) for k in first]
 
 
 def finite_or_none(x: Any) -> float | None:
@@ -185,7 +321,9 @@ class Finding:
             self.curve or "",
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, remedy_ids: bool = False) -> dict[str, Any]:
+        """The JSON form; ``remedy_ids``: name the remedies by id (as a run's report does, whose
+        ``remedies`` list holds them in full) instead of giving them in full."""
         return {
             "code": self.code,
             "name": self.name,
@@ -197,7 +335,7 @@ class Finding:
             "confidence": round(float(self.confidence), 3),
             "message": self.message,
             "evidence": _clean(self.evidence),
-            "remedies": [r.to_dict() for r in self.remedies],
+            "remedies": [r.id if remedy_ids else r.to_dict() for r in self.remedies],
         }
 
 
@@ -213,6 +351,13 @@ class RunReport:
     role_reasons: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     hparams: dict[str, Any] = field(default_factory=dict)  # plain_hparams() of the run's
+    #: how the run was trained (analyzer.setup): its remedies' snippets come in its order
+    setup: Setup = field(default_factory=Setup)
+
+    @property
+    def remedies(self) -> list[RunRemedy]:
+        """The run's one deduplicated remedy list (:func:`run_remedies`)."""
+        return run_remedies(self.findings)
 
     def worst(self) -> Finding | None:
         return min(self.findings, key=lambda f: f.sort_key()) if self.findings else None
@@ -223,7 +368,9 @@ class RunReport:
             "format": self.format,
             "roles": self.roles,
             "verdict": self.verdict,
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict(remedy_ids=True) for f in self.findings],
+            "remedies": [r.to_dict() for r in self.remedies],
+            "setup": self.setup.to_dict(),
             "files": self.files,
             "notes": self.notes,
             "role_reasons": self.role_reasons,

@@ -13,9 +13,11 @@ import pandas as pd
 
 from .curves import Curve, CurveSet
 from .discover import Discovery, RunSource, Skipped, discover
+from .findings import Setup
 from .readers import ReadError, empty_frame, reader_for
 from .readers.hparams import name_hparams
 from .roles import Roles, assign_roles
+from .setup import detect_setup
 
 
 @dataclass
@@ -84,6 +86,12 @@ class Run:
         )
 
     @property
+    def setup(self) -> Setup:
+        """How the run was trained, from its format, files, tags and settings
+        (:func:`analyzer.setup.detect_setup`)."""
+        return detect_setup(self.format, self.files, self.hparams, self.tags, self.id)
+
+    @property
     def train(self) -> Curve | None:
         return self.curve(self.roles.train_loss)
 
@@ -112,6 +120,7 @@ class Run:
             lr=self.curve(r.lr),
             other_losses=others,
             hparams=dict(self.hparams),
+            setup=self.setup,
         )
 
     def tag_table(self) -> list[dict[str, Any]]:
@@ -158,6 +167,7 @@ class Run:
             "tags": self.tag_table(),
             "notes": self.notes,
             "hparams": _jsonable(self.hparams),
+            "setup": self.setup.to_dict(),
         }
 
 

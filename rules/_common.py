@@ -48,6 +48,9 @@ __all__ = [
     "hparam_int",
     "max_lr",
     "monitor_name",
+    "monitor_tag",
+    "ABSURD_LOSS",
+    "val_flat_gap_widening",
     "metric_collapse",
     "pct",
     "tail",
@@ -199,6 +202,44 @@ def monitor_name(curves: CurveSet) -> str:
     """What a Keras callback can monitor for this run: ``val_loss`` when it logs a validation
     loss, else ``loss`` (a callback watching a key the logs lack never fires)."""
     return "val_loss" if curves.val is not None else "loss"
+
+
+def monitor_tag(curves: CurveSet) -> str:
+    """The run's own name of the curve a callback should watch (Lightning's ``monitor=`` is the
+    key the module logs): the validation loss's tag, else the training loss's, else
+    ``val_loss``."""
+    c = curves.val if curves.val is not None else curves.train
+    return c.tag if c is not None else "val_loss"
+
+
+#: a loss level no learning rate explains (remedies only; no detection uses it): a loss stuck at
+#: 1e6 or more comes from the scale of the targets or of the loss (summed, not averaged), or
+#: from broken data
+ABSURD_LOSS = 1e6
+
+
+def val_flat_gap_widening(curves: CurveSet, *, flat_fraction: float = 0.5) -> int | None:
+    """For the remedies of a run whose training loss still falls: the step from which the
+    validation loss has not improved (over the last ``flat_fraction`` of its run its smoothed
+    level never gets two noise sigmas below where it was) while the gap between the two losses
+    widened (it ends larger than it was at that step, by more than the noise); None otherwise.
+    "Train longer" would then only widen the gap."""
+    tr, va = curves.train, curves.val
+    if tr is None or va is None:
+        return None
+    T, V = levels(tr), levels(va)
+    if T is None or V is None or V.span <= 0:
+        return None
+    vs, vv = np.asarray(V.steps), np.asarray(V.smooth, dtype=float)
+    at = int(np.searchsorted(vs, V.last_step - flat_fraction * V.span))
+    if at >= len(vs) - 1 or float(vv[at:].min()) < float(vv[at]) - 2 * V.noise:
+        return None
+    ts, tv = np.asarray(T.steps), np.asarray(T.smooth, dtype=float)
+    gap_then = float(vv[at]) - float(np.interp(vs[at], ts, tv))
+    gap_end = float(vv[-1]) - float(tv[-1])
+    if not gap_end > gap_then + 2 * V.noise:
+        return None
+    return int(vs[at])
 
 
 def hparam_int(curves: CurveSet, keys: Iterable[str], *, positive: bool = False) -> int | None:

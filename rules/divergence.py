@@ -120,9 +120,9 @@ def check(curves: CurveSet, *, max_isolated_fraction: float = 0.02) -> list[Find
             )
         )
         lr = last_lr(curves)
-        remedies = [R.lower_lr(lr), R.clip_gradients(), R.check_numerics()]
+        remedies = [R.lower_lr(lr, setup=curves.setup), R.clip_gradients(), R.check_numerics()]
         if i <= max(2, 0.1 * len(v)):
-            remedies.insert(2, R.warmup(lr))
+            remedies.insert(2, R.warmup(lr, setup=curves.setup))
         findings.append(
             finding(
                 __name__,

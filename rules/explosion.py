@@ -65,6 +65,7 @@ from ._common import (
     max_lr,
     metric_collapse,
     monitor_name,
+    monitor_tag,
     train_ends_above_start,
 )
 
@@ -332,11 +333,13 @@ def _train_explosion(
                 "ends_above_start": ends_above_start,
             },
             remedies=(
-                R.lower_lr(lr),
+                R.lower_lr(lr, setup=curves.setup),
                 R.clip_gradients(),
-                R.lr_schedule(lr, monitor=monitor_name(curves)),
-                R.warmup(lr),
-                R.restore_best(L.best_step, monitor_name(curves)),
+                R.lr_schedule(
+                    lr, monitor=monitor_name(curves), setup=curves.setup, tag=monitor_tag(curves)
+                ),
+                R.warmup(lr, setup=curves.setup),
+                R.restore_best(L.best_step, monitor_name(curves), monitor_tag(curves)),
             ),
         )
     ]
@@ -394,10 +397,10 @@ def _val_finding(curves: CurveSet, vb: dict) -> Finding:
         message=msg,
         evidence={**vb, "curve_role": "val"},
         remedies=(
-            R.lower_lr(lr),
+            R.lower_lr(lr, setup=curves.setup),
             R.clip_gradients(),
-            R.warmup(lr),
-            R.restore_best(vb["best_step"], monitor_name(curves)),
+            R.warmup(lr, setup=curves.setup),
+            R.restore_best(vb["best_step"], monitor_name(curves), monitor_tag(curves)),
             R.check_numerics(),
         ),
     )
@@ -434,7 +437,7 @@ def _offscale_finding(curves: CurveSet, off: OffScale) -> Finding:
         remedies=(
             R.check_numerics(),
             R.normalize_inputs(),
-            R.lower_lr(lr),
-            R.warmup(lr),
+            R.lower_lr(lr, setup=curves.setup),
+            R.warmup(lr, setup=curves.setup),
         ),
     )

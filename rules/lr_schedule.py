@@ -35,7 +35,7 @@ from analyzer.findings import Finding
 from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
-from ._common import declared_epochs, finding, fmt, levels, monitor_name
+from ._common import declared_epochs, finding, fmt, levels, monitor_name, monitor_tag
 
 CODE = "LRS001"
 NAME = "lr-schedule-ended-early"
@@ -104,7 +104,9 @@ def check(curves: CurveSet, *, floor_ratio: float = 0.05, window: float = 0.2) -
                 "loss_p_decreasing_before": tt.p_decreasing,
             },
             remedies=(
-                R.lr_schedule(peak, None, monitor_name(curves)),
+                R.lr_schedule(
+                    peak, None, monitor_name(curves), setup=curves.setup, tag=monitor_tag(curves)
+                ),
                 R.train_longer(None, epochs=declared_epochs(curves)),
             ),
         )

@@ -103,6 +103,7 @@ from ._common import (
     last_lr,
     max_lr,
     monitor_name,
+    monitor_tag,
     pct,
 )
 
@@ -174,7 +175,7 @@ def _adversarial(curves: CurveSet) -> list:
 
 
 def _val_zigzag(
-    val, *, lr, min_amplitude, min_reversals, min_fraction, min_scale
+    val, *, lr, min_amplitude, min_reversals, min_fraction, min_scale, curves: CurveSet
 ) -> Finding | None:
     """The validation loss zig-zags at its evaluation cadence. It is computed on a fixed set, so
     it carries no minibatch sampling noise: consecutive evaluations that swing by a visible
@@ -236,9 +237,9 @@ def _val_zigzag(
             "amplitude_rel_scale": visible,
         },
         remedies=(
-            R.lower_lr(lr, factor=3.0 if cs.amplitude < 0.3 else 10.0),
-            R.lr_schedule(lr),  # judged on the validation loss: val_loss exists
-            R.bigger_batch(lr),
+            R.lower_lr(lr, factor=3.0 if cs.amplitude < 0.3 else 10.0, setup=curves.setup),
+            R.lr_schedule(lr, setup=curves.setup, tag=monitor_tag(curves)),  # val_loss exists
+            R.bigger_batch(lr, setup=curves.setup),
             R.clip_gradients(),
         ),
     )
@@ -318,6 +319,7 @@ def check(
         min_reversals=min_val_reversals,
         min_fraction=min_val_fraction,
         min_scale=min_scale,
+        curves=curves,  # for its remedies (the run's setup)
     )
     return [zz] if zz is not None else []
 
@@ -527,9 +529,11 @@ def _swings(
                 "lr": lr,
             },
             remedies=(
-                R.lower_lr(lr, factor=3.0 if amp < 0.15 else 10.0),
-                R.lr_schedule(lr, monitor=monitor_name(curves)),
-                R.bigger_batch(lr),
+                R.lower_lr(lr, factor=3.0 if amp < 0.15 else 10.0, setup=curves.setup),
+                R.lr_schedule(
+                    lr, monitor=monitor_name(curves), setup=curves.setup, tag=monitor_tag(curves)
+                ),
+                R.bigger_batch(lr, setup=curves.setup),
                 R.clip_gradients(),
             ),
         )

@@ -34,7 +34,8 @@ and this rule stays silent; if a loss turns NaN/inf (DIV001), only the part befo
 What to do
 ----------
 Keep the best checkpoint (early stopping with restore_best_weights), then add regularisation
-(dropout, weight decay), data augmentation or more data, or use a smaller model.
+(dropout, weight decay), more data (image augmentation when the run holds evidence of images,
+noise on the inputs otherwise), or use a smaller model.
 
 Example (flagged)
 -----------------
@@ -318,9 +319,16 @@ def check(
     n_after = int(post.sum())
     patience = int(max(2, min(10, round(0.5 * n_after), round(0.1 * L.n) + 2)))
     remedies: tuple[Remedy, ...] = (
-        R.early_stopping(ckpt_step, sign * ckpt_value, patience, unit="step"),
+        R.early_stopping(
+            ckpt_step,
+            sign * ckpt_value,
+            patience,
+            unit="step",
+            tag=c.tag,
+            metric_direction=c.direction if use_metric else None,
+        ),
         R.regularize(),
-        R.augment(),
+        R.augment(curves.setup.images),
         R.smaller_model(),
     )
     if metric_gain is not None:

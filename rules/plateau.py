@@ -40,7 +40,9 @@ What to do
 Flat from the start: check the pipeline on a tiny subset (it must reach ~0 loss), raise the
 learning rate (an LR range test finds it), standardise the inputs, and use ReLU with He
 initialisation or BatchNorm. Flattened early at a high level: give the model more capacity, then
-tune the learning rate and its schedule.
+tune the learning rate and its schedule. A loss stuck at an absurd level (1e6 or more) is a
+matter of scale, not of learning rate: standardise the targets, average the loss rather than
+sum it, check the data.
 
 Example (flagged)
 -----------------
@@ -60,13 +62,15 @@ import re
 import numpy as np
 
 from analyzer.curves import COMPLEMENT_PREFIX, Curve, CurveSet
-from analyzer.findings import Finding, Mark
+from analyzer.findings import Finding, Mark, Remedy
 from analyzer.trends.extremum import diverged_at
 from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
 from ._common import (
+    ABSURD_LOSS,
     MIN_POINTS,
+    Levels,
     best_metric,
     clamp01,
     end_metric,
@@ -82,6 +86,7 @@ from ._common import (
     lr_decayed,
     max_lr,
     monitor_name,
+    monitor_tag,
     pct,
     tail,
 )
@@ -104,6 +109,14 @@ FACTS = {
     "ratio_to_best": ("stuck level over the best before the blow-up", "x"),
     "chance_level": ("chance level (guessing among the classes)", "value"),
 }
+
+
+def _raise_lr_or_scale(curves: CurveSet, L: Levels, lr: float | None) -> Remedy:
+    """ "Raise the learning rate", unless the loss sits at an absurd level (ABSURD_LOSS or more):
+    then the scale of the loss or the data is the problem, and the remedy says so."""
+    if L.positive and abs(L.final) >= ABSURD_LOSS:
+        return R.loss_scale(L.final)
+    return R.raise_lr(lr, setup=curves.setup)
 
 
 def _finding(curve, start, end, confidence, message, evidence, remedies, defers_to=()) -> Finding:
@@ -340,10 +353,10 @@ def check(
             "ratio_to_best": ratio,
         }
         remedies = [
-            R.restore_best(SL.best_step, monitor_name(curves)),
-            R.lower_lr(lr),
+            R.restore_best(SL.best_step, monitor_name(curves), monitor_tag(curves)),
+            R.lower_lr(lr, setup=curves.setup),
             R.clip_gradients(),
-            R.warmup(lr),
+            R.warmup(lr, setup=curves.setup),
         ]
         return [_finding(stuck_curve.tag, since, SL.last_step, 0.75, msg, evidence, remedies)]
     if L.positive and L.initial > 0:
@@ -413,19 +426,19 @@ def check(
         )
         if still_moving:
             remedies = [
-                R.raise_lr(lr),
+                _raise_lr_or_scale(curves, L, lr),
                 R.normalize_inputs(),
-                R.switch_optimizer(lr),
+                R.switch_optimizer(lr, setup=curves.setup),
                 R.fix_activations(),
                 R.check_labels(),
             ]
         else:
             remedies = [
                 R.check_labels(),
-                R.raise_lr(lr),
+                _raise_lr_or_scale(curves, L, lr),
                 R.fix_activations(),
                 R.normalize_inputs(),
-                R.switch_optimizer(lr),
+                R.switch_optimizer(lr, setup=curves.setup),
             ]
             if chance_k:
                 remedies.append(R.class_weights())
@@ -445,7 +458,7 @@ def check(
             R.check_labels(),
             R.normalize_inputs(),
             R.fix_activations(),
-            R.raise_lr(lr),
+            _raise_lr_or_scale(curves, L, lr),
             R.class_weights(),
         ]
         return [_finding(c.tag, since, L.last_step, 0.8, msg, evidence, remedies)]
@@ -473,9 +486,9 @@ def check(
         remedies = [
             R.check_labels(),
             R.fix_activations(),
-            R.raise_lr(lr),
+            _raise_lr_or_scale(curves, L, lr),
             R.normalize_inputs(),
-            R.switch_optimizer(lr),
+            R.switch_optimizer(lr, setup=curves.setup),
         ]
         return [_finding(c.tag, const_since, L.last_step, 0.85, msg, evidence, remedies)]
     # LABELS-SPEC: from one run's logs alone, "flattened far above what the task allows" shows
@@ -505,10 +518,12 @@ def check(
         evidence["pattern"] = "flattened-high"
         remedies = [
             R.more_capacity(),
-            R.raise_lr(lr),
-            R.lr_schedule(lr, None, monitor_name(curves)),
+            _raise_lr_or_scale(curves, L, lr),
+            R.lr_schedule(
+                lr, None, monitor_name(curves), setup=curves.setup, tag=monitor_tag(curves)
+            ),
             R.normalize_inputs(),
-            R.switch_optimizer(lr),
+            R.switch_optimizer(lr, setup=curves.setup),
         ]
         # a loss that swings around a flat level is at its noise floor, not stuck: that is an
         # oscillation (OSC001), and this finding gives way to it

@@ -15,7 +15,9 @@ needed or just more steps.
 What to do
 ----------
 Train longer (or raise the learning rate a little if the decay is slow and steady); keep an eye on
-the validation loss for the point where it stops improving.
+the validation loss for the point where it stops improving. When it already has (flat over the
+last half of the run while the gap to the training loss widens), the finding says so and advises
+against training longer: keep the best checkpoint and regularise instead.
 
 Example (flagged)
 -----------------
@@ -29,12 +31,23 @@ Example (healthy)
 
 from __future__ import annotations
 
-from analyzer.curves import CurveSet
-from analyzer.findings import Finding, Mark
+from analyzer.curves import Curve, CurveSet
+from analyzer.findings import Finding, Mark, Remedy
 from analyzer.trends.asymptote import fit_asymptote
 
 from . import _remedies as R
-from ._common import clamp01, declared_epochs, finding, finite_or_none, fmt, levels, pct, tail
+from ._common import (
+    clamp01,
+    declared_epochs,
+    finding,
+    finite_or_none,
+    fmt,
+    levels,
+    monitor_name,
+    pct,
+    tail,
+    val_flat_gap_widening,
+)
 
 CODE = "PLT002"
 NAME = "still-improving"
@@ -86,9 +99,16 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
         evidence["remaining_fraction_of_level"] = fit.remaining_rel_level
         extra = f"; the fitted trend levels off near {fmt(fit.asymptote)}"
     steps = int(L.last_step)
+    remedies, since = _remedies(curves, c, steps)
+    advice = (
+        ": train longer"
+        if since is None
+        else f"; but the validation loss has not improved since step {since:,} while the gap "
+        "to it widens: more training would only widen it"
+    )
     msg = (
         f"{c.tag} is still falling at the end ({pct(-t.rel_per_run)} lower per run length at "
-        f"the current rate){extra}: train longer"
+        f"the current rate){extra}{advice}"
     )
     return [
         finding(
@@ -104,6 +124,17 @@ def check(curves: CurveSet, *, improving_rate: float = 0.1, alpha: float = 0.01)
             confidence=clamp01(0.5 + 0.5 * min(1.0, -t.rel_per_run)),
             message=msg,
             evidence=evidence,
-            remedies=(R.train_longer(steps, epochs=declared_epochs(curves)),),
+            remedies=remedies,
         )
     ]
+
+
+def _remedies(curves: CurveSet, c: Curve, steps: int) -> tuple[tuple[Remedy, ...], int | None]:
+    """ "Train longer", unless the validation loss has been flat for half the run while the gap
+    to the falling training loss widened (then also the step it has been flat since): more
+    steps would only memorise."""
+    if c is curves.train:
+        since = val_flat_gap_widening(curves)
+        if since is not None:
+            return (R.stop_not_longer(since, monitor_name(curves)), R.regularize()), since
+    return (R.train_longer(steps, epochs=declared_epochs(curves)),), None

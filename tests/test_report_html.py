@@ -364,8 +364,12 @@ def test_finding_card_has_evidence_why_and_copyable_snippets():
     assert list(evidence) == ["best value at", "best value"]
     assert evidence["best value at"] == f"step {f.evidence['best_step']:,}"
     assert "onset_step" not in html and "best_step" not in html and "rise" not in evidence
-    (remedy,) = [head["rem"][i] for i in card["r"]]
-    assert remedy[3].startswith("keras.callbacks.EarlyStopping(monitor='val_loss'") and remedy[4]
+    # the card names its remedies by their numbers in the run's one remedy list
+    (k,) = card["r"]
+    shared_ref, addresses = runs[0]["rem"][k - 1]
+    remedy = head["rem"][shared_ref]
+    assert addresses == [1]  # the remedy says which findings it is for
+    assert "keras.callbacks.EarlyStopping(monitor='val_loss'" in remedy[3] and remedy[4]
     assert card["cf"] == 90
 
 

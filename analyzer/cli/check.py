@@ -63,7 +63,12 @@ def add_check_parsers(sub) -> None:
         "with [tool.curvelint])",
     )
     p.add_argument("--no-config", action="store_true", help="ignore config files")
-    p.add_argument("-v", "--verbose", action="store_true", help="show remedy code and reader notes")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show the run's remedy list, with code for its framework, and reader notes",
+    )
     p.add_argument(
         "-j",
         "--jobs",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..findings import step_range
+from ..findings import FRAMEWORK_LABELS, step_range
 from .common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -55,6 +55,21 @@ def render_curves_text(result, all_skipped: bool = False) -> str:
             )
         for note in run.notes:
             lines.append(f"  note: {note}")
+        setup = run.setup
+        said = [
+            f"{name} {v}"
+            for name, v in (
+                ("optimizer", setup.optimizer),
+                ("batch size", setup.batch_size),
+                ("lr", setup.lr),
+            )
+            if v is not None
+        ]
+        if setup.framework or said:
+            lines.append(
+                f"  setup: {FRAMEWORK_LABELS.get(setup.framework or '', 'framework unknown')}"
+                + "".join(f", {x}" for x in said)
+            )
         if run.hparams:
             hp = ", ".join(f"{k}={v}" for k, v in list(run.hparams.items())[:8])
             lines.append(f"  hparams: {hp}{' ...' if len(run.hparams) > 8 else ''}")

@@ -9,7 +9,7 @@ of :func:`analyzer.runs.load` into a page with
 * a section per *opened* run, built by the script from that run's JSON line: a loss chart with
   every finding drawn on it, a chart of the metric and the learning rate when logged (SVG drawn in
   the browser from decimated, 9-bit encoded series, see ``plot.chart_data``), one card per finding
-  (message, evidence, why it matters, remedies with copyable Keras and PyTorch snippets), the role
+  (message, evidence, why it matters, the run's one remedy list with copyable snippets, its framework's first), the role
   choices, the reader notes and the hyper-parameters,
 * the files that were skipped and why.
 
@@ -40,6 +40,7 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..findings import (
+    FRAMEWORK_LABELS,
     PROBLEM_KINDS,
     SEVERITY_RANK,
     Finding,
@@ -348,7 +349,7 @@ class _Shared:
         return self.why.setdefault("\n\n".join(paras), len(self.why))
 
     def remedy_ref(self, r: Any) -> int:
-        key = (r.id, r.title, r.why, r.keras, r.pytorch)
+        key = (r.id, r.title, r.why, r.keras, r.pytorch, r.lightning, r.hf)
         return self.remedies.setdefault(key, len(self.remedies))
 
     def header(self) -> dict[str, Any]:
@@ -431,6 +432,18 @@ def run_record(rr: RunReport, run: Any, shared: _Shared) -> dict[str, Any]:
         rec["hp"] = [[str(k), _short(val)] for k, val in list(hp.items())[:200]]
     cards = []
     std: dict[str, int] = {}
+    entries = rr.remedies
+    number = {e.remedy.id: k for k, e in enumerate(entries, 1)}
+    if entries:
+        # the run's one remedy list: [shared remedy, [numbers of the findings it addresses]]
+        rec["rem"] = [[shared.remedy_ref(e.remedy), [i + 1 for i in e.findings]] for e in entries]
+        setup = rr.setup
+        rec["fw"] = list(setup.order())
+        if setup.framework:
+            reason = next((x for x in setup.evidence if x.startswith(setup.framework + ":")), "")
+            rec["fwl"] = FRAMEWORK_LABELS[setup.framework] + (
+                f" ({reason.split(': ', 1)[1]})" if reason else ""
+            )
     for n, f in enumerate(rr.findings, 1):
         std.setdefault(f"#{n} {f.code} {f.name}: {f.message}", n)
         card: dict[str, Any] = {
@@ -452,8 +465,8 @@ def run_record(rr: RunReport, run: Any, shared: _Shared) -> dict[str, Any]:
         y = shared.why_ref(f.why)
         if y >= 0:
             card["y"] = y
-        if f.remedies:
-            card["r"] = [shared.remedy_ref(r) for r in f.remedies]
+        if f.remedies:  # numbers in the run's remedy list
+            card["r"] = [number[r.id] for r in f.remedies]
         cards.append(card)
     if cards:
         rec["cards"] = cards

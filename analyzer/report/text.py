@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..findings import Report, step_range
+from ..findings import FRAMEWORK_LABELS, Report, RunReport, step_range
 
 ICON = {"error": "E", "warning": "W", "info": "I"}
 
@@ -27,6 +27,11 @@ def escape_controls(line: str) -> str:
 
 
 def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1) -> str:
+    """One line per finding, then a summary. Each finding is followed by its first
+    ``show_remedies`` remedies that no earlier finding of the run showed (a remedy suggested by
+    several findings is shown once). With ``verbose``: the run's one remedy list, each remedy once
+    with the findings it addresses and its snippet for the run's framework (both Keras and
+    PyTorch when the framework is unknown), and the reader notes."""
     lines: list[str] = []
     for run in report.runs:
         head = f"{run.run} [{run.format}]: {run.verdict}"
@@ -36,17 +41,20 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
         lines.append(head + (f"  ({roles})" if roles else ""))
         if run.summary.get("verdict_reason"):
             lines.append(f"  {run.summary['verdict_reason']}")
+        shown: set[str] = set()
         for f in run.findings:
             where = step_range(f.start_step, f.end_step, label=True)
             lines.append(
                 f"  {run.run}:{f.curve or '-'}:{where}: {f.code} [{f.severity}] {f.message} "
                 f"(confidence {f.confidence:.2f})"
             )
-            for r in f.remedies[:show_remedies]:
+            if verbose:
+                continue
+            for r in [r for r in f.remedies if r.id not in shown][:show_remedies]:
+                shown.add(r.id)
                 lines.append(f"      fix: {r.title} — {r.why}")
-                if verbose and r.keras:
-                    lines.extend("        " + ln for ln in r.keras.splitlines())
         if verbose:
+            lines.extend(remedy_lines(run))
             for n in run.notes:
                 lines.append(f"  note: {n}")
         lines.append("")
@@ -70,6 +78,35 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
         parts.append(f"{len(report.skipped)} path(s) skipped (see --format json)")
     lines.append("; ".join(parts))
     return "\n".join(escape_controls(line) for line in lines) + "\n"
+
+
+def remedy_lines(run: RunReport) -> list[str]:
+    """The run's remedy list for ``-v``: numbered, each with the codes of the findings it
+    addresses and its snippet for the run's framework first."""
+    entries = run.remedies
+    if not entries:
+        return []
+    setup = run.setup
+    if setup.framework:
+        reason = next((e for e in setup.evidence if e.startswith(setup.framework + ":")), "")
+        intro = f"  remedies (for {FRAMEWORK_LABELS[setup.framework]}"
+        intro += f", {reason.split(': ', 1)[1]})" if reason else ")"
+    else:
+        intro = "  remedies (framework unknown: Keras and PyTorch shown)"
+    out = [intro + ":"]
+    for n, e in enumerate(entries, 1):
+        r = e.remedy
+        codes = ", ".join(dict.fromkeys(run.findings[i].code for i in e.findings))
+        out.append(f"    {n}. {r.title} — {r.why}  [{codes}]")
+        snippets = r.snippets(setup.order())
+        if setup.framework:
+            snippets = snippets[:1]
+        else:
+            snippets = [(fw, code) for fw, code in snippets if fw in ("keras", "pytorch")]
+        for fw, code in snippets:
+            out.append(f"       {FRAMEWORK_LABELS[fw]}:")
+            out.extend("         " + ln for ln in code.splitlines())
+    return out
 
 
 def sweep_lines(sweep: dict[str, Any]) -> list[str]:

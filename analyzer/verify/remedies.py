@@ -26,6 +26,8 @@ UNTESTABLE: dict[str, str] = {
     "augment-data": "augmentation depends on the data; add it in the experiment",
     "fix-activations": "activations and initialisers are architecture choices in the experiment",
     "checkpoint-on-metric": "selects which checkpoint to keep; the training curves stay the same",
+    "loss-scale": "the scale of the targets or of the loss is fixed in the experiment's data and loss",
+    "no-longer": "advice not to spend more epochs; it changes no setting to verify",
 }
 
 

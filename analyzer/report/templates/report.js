@@ -493,6 +493,7 @@
     if (cards.length) {
       var box = h("div", "cards", null, body);
       cards.forEach(function (f, i) { box.appendChild(card(f, i + 1, idx)); });
+      if (rec.rem && rec.rem.length) remedies(body, rec, idx);
     } else if (rec.v === "healthy") {
       h("p", "ok-note", "No finding: the curves look healthy to every rule that ran.", body);
     }
@@ -520,6 +521,58 @@
       var tr = h("tr", null, null, tb);
       h("th", null, str(p[0]), tr);
       h("td", null, p[1], tr);
+    });
+  }
+
+  // the run's one remedy list: each remedy once, in the order of the findings it addresses,
+  // with its snippets in the run's framework's order (its own first)
+  var FW = { keras: ["Keras", 3], pytorch: ["PyTorch", 4], lightning: ["Lightning", 5], hf: ["Hugging Face Trainer", 6] };
+  function remedies(body, rec, idx) {
+    var rem = h("div", "remedies", null, body);
+    h("h4", null, "What to try" + (rec.fwl ? " — for " + rec.fwl : ""), rem);
+    var ol = h("ol", null, null, rem);
+    var order = rec.fw || ["keras", "pytorch", "lightning", "hf"];
+    rec.rem.forEach(function (e, k) {
+      var r = shared.rem[e[0]];
+      if (!r) return;
+      var li = h("li", "remedy", null, ol);
+      li.id = "run-" + idx + "-r" + (k + 1);
+      li.setAttribute("data-id", r[0]);
+      h("p", "rtitle", r[1], li);
+      var fp = h("p", "rfor muted", "for ", li);
+      e[1].forEach(function (n, j) {
+        if (j) fp.appendChild(document.createTextNode(", "));
+        var ln = h("a", null, "#" + n, fp);
+        ln.href = "#run-" + idx + "-f" + n;
+      });
+      h("p", "rwhy", r[2], li);
+      // a known framework: its snippet shown, the others folded under "Other frameworks";
+      // unknown: Keras and PyTorch shown, Lightning and Hugging Face folded
+      var sn = null, more = null, shown = 0, open = rec.fwl ? 1 : 2;
+      order.forEach(function (name) {
+        var fw = FW[name], code = fw && r[fw[1]];
+        if (!code) return;
+        var into;
+        if (shown >= open) {
+          if (!more) {
+            more = h("details", "snips-more", null, li);
+            h("summary", null, "Other frameworks", more);
+            more = h("div", "snips", null, more);
+          }
+          into = more;
+        } else {
+          if (!sn) sn = h("div", "snips", null, li);
+          into = sn;
+        }
+        shown++;
+        var sp = h("div", "snip", null, into), sh = h("div", "snip-h", null, sp);
+        sp.setAttribute("data-fw", name);
+        h("span", null, fw[0], sh);
+        var b = h("button", "copy", "Copy", sh);
+        b.type = "button";
+        b.setAttribute("aria-label", "Copy the " + fw[0] + " snippet");
+        h("code", null, code, h("pre", null, null, sp));
+      });
     });
   }
 
@@ -551,29 +604,13 @@
       h("h4", null, "Why it matters", why);
       shared.why[f.y].forEach(function (p) { h("p", null, p, why); });
     }
-    if (f.r && f.r.length) {
-      var rem = h("div", "remedies", null, a);
-      h("h4", null, "What to try", rem);
-      var ol = h("ol", null, null, rem);
-      f.r.forEach(function (ri) {
-        var r = shared.rem[ri];
-        if (!r) return;
-        var li = h("li", "remedy", null, ol);
-        li.setAttribute("data-id", r[0]);
-        h("p", "rtitle", r[1], li);
-        h("p", "rwhy", r[2], li);
-        if (r[3] || r[4]) {
-          var sn = h("div", "snips", null, li);
-          [["Keras", r[3]], ["PyTorch", r[4]]].forEach(function (fw) {
-            if (!fw[1]) return;
-            var sp = h("div", "snip", null, sn), sh = h("div", "snip-h", null, sp);
-            h("span", null, fw[0], sh);
-            var b = h("button", "copy", "Copy", sh);
-            b.type = "button";
-            b.setAttribute("aria-label", "Copy the " + fw[0] + " snippet");
-            h("code", null, fw[1], h("pre", null, null, sp));
-          });
-        }
+    if (f.r && f.r.length) { // numbers in the run's one remedy list (below the cards)
+      var tp = h("p", "to-try", null, a);
+      h("span", "muted", "What to try: ", tp);
+      f.r.forEach(function (k, j) {
+        if (j) tp.appendChild(document.createTextNode(", "));
+        var ln = h("a", null, "remedy " + k, tp);
+        ln.href = "#run-" + idx + "-r" + k;
       });
     }
     return a;
