@@ -34,9 +34,9 @@ def _base() -> type:
     except ImportError:
         pass
     try:
-        from pytorch_lightning import Callback
+        import pytorch_lightning as pl_legacy
 
-        return Callback
+        return pl_legacy.Callback
     except ImportError:
         raise ImportError(
             "analyzer.integrations.lightning.CurvelintCallback needs Lightning: "
