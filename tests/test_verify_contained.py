@@ -9,6 +9,7 @@ tensorflow-cpu installed (`pytest -m slow tests/test_verify_contained.py`).
 import importlib.util
 import io
 import json
+import math
 import textwrap
 
 import pytest
@@ -185,3 +186,13 @@ def test_the_dose_ladder_finds_the_learning_rate_that_works(tmp_path):
     assert v.dose >= 2 and v.helped, [(d.dose, d.verdict, d.reason) for d in ladder]
     assert any(n.startswith("dose ladder") for n in v.notes)
     assert res.changes[v.arm].hp["learning_rate"] == pytest.approx(1e-5 * 10**v.dose)
+
+
+def test_a_baseline_that_diverges_is_a_problem_to_verify_not_a_missing_curve(tmp_path):
+    res, _ = verify(
+        tmp_path, exp(tmp_path, lr=1e5, opt="sgd"), remedies=("lower-lr",), ladder=False
+    )
+    assert res.failure is None
+    base = [r for r in res.runs if r.arm == "baseline"]
+    assert all(not math.isfinite(r.val_loss[-1]) for r in base)
+    assert res.verdict_for("lower-lr").verdict not in ("failed", "inconclusive")

@@ -217,3 +217,38 @@ def test_output_size_is_read_from_the_model():
             raise AttributeError("not built")
 
     assert n_outputs(M()) == 10 and n_outputs(Bad()) is None
+
+
+def test_failed_and_not_applied_verdicts_render_in_text_and_html():
+    from analyzer.cli.verify import exit_status, render_text
+    from analyzer.verify.decide import failed_verdict
+    from analyzer.verify.html import render_verify_html
+    from analyzer.verify.runner import Target, VerifyResult
+
+    base = [run("baseline", s, 1.0, ["plateau"]) for s in range(2)]
+    same = [run("lower-lr", s, 1.0, ["plateau"]) for s in range(2)]
+    na = decide(base, same, remedy_id="lower-lr", target_kind="plateau")
+    bad = failed_verdict(
+        "adam", "failed: adam seed 0: ValueError: <boom>", metric="end", control=False
+    )
+    res = VerifyResult(
+        experiment="e.py",
+        out="/tmp/x",
+        epochs=3,
+        seeds=[0, 1],
+        metric="end",
+        target=Target("plateau", "PLT001", "flat", "baseline", ["lower-lr", "adam"]),
+        top="lower-lr",
+        control=None,
+        runs=base + same,
+        verdicts=[na, bad],
+        judged_on="half of the validation data (100 of 200 examples)",
+    )
+    text = render_text(res)
+    assert "lower-lr: NOT APPLIED" in text and "adam: FAILED" in text
+    assert "judged on: half of the validation data" in text
+    assert "exit 1: no remedy tried resolved or improved the problem" in text
+    page = render_verify_html(res)
+    assert "not applied" in page and "&lt;boom&gt;" in page and "Judged on" in page
+    res.verdicts = [bad]
+    assert exit_status(res) == 2  # every remedy tried failed: nothing was judged
