@@ -196,3 +196,17 @@ def test_a_baseline_that_diverges_is_a_problem_to_verify_not_a_missing_curve(tmp
     base = [r for r in res.runs if r.arm == "baseline"]
     assert all(not math.isfinite(r.val_loss[-1]) for r in base)
     assert res.verdict_for("lower-lr").verdict not in ("failed", "inconclusive")
+
+
+def test_an_empty_validation_dataset_is_reported_not_an_index_error(tmp_path, capsys):
+    body = """
+    import tensorflow as tf
+    (x, y), (vx, vy) = result["train"], result["val"]
+    result["train"] = tf.data.Dataset.from_tensor_slices((x, y)).batch(50)
+    result["val"] = tf.data.Dataset.from_tensor_slices((vx[:0], vy[:0])).batch(50)
+    """
+    rc, doc = cli(tmp_path, exp(tmp_path, body), "--no-control")
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "baseline seed 0" in doc["failure"]
+    assert "IndexError" not in doc["failure"] and "Traceback" not in err
