@@ -80,6 +80,7 @@ def test_percentages_are_formatted_one_way_everywhere():
     assert pct(v.rel_change) == "-1.7%"
     assert "-1.7%" in v.reason and "2% lower" not in v.reason
     assert pct(0.04) == "+4.0%" and pct(None) == "n/a" and pct(math.nan) == "n/a"
+    assert pct(298952898.758) == "+2.99e+10%"
 
 
 def test_worse_only_when_the_interval_excludes_zero():

@@ -58,9 +58,11 @@ SAME = 1e-4  # relative difference in every epoch below which two runs count as 
 
 def pct(x: float | None) -> str:
     """A relative change as a signed percentage with one decimal, the one format of every
-    message (+4.0%, -17.3%)."""
+    message (+4.0%, -17.3%; three significant digits beyond +10000%: +2.99e+10%)."""
     if x is None or not math.isfinite(x):
         return "n/a"
+    if abs(x) >= 100:  # beyond +10000%: three significant digits, not eleven
+        return f"{x * 100:+.3g}%"
     return f"{x:+.1%}"
 
 
