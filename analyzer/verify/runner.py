@@ -363,6 +363,8 @@ class Worker:
         self.kill()
         if status == "error":
             raise ExperimentError(payload)
+        if status == "timeout":
+            payload = f"the import did not finish within {LOAD_LIMIT:g}s (killed)"
         raise ExperimentError(f"importing {self.experiment}: {payload}")
 
     def _ensure(self) -> None:
@@ -545,6 +547,8 @@ def _run(
 
     status, spec = worker.probe({"seed": seeds[0]})
     if status != "spec":
+        if status == "timeout":
+            spec = f"experiment(hp) did not return within {LOAD_LIMIT:g}s (killed)"
         result.failure = f"baseline seed {seeds[0]}: {spec}"
         result.failed["baseline"] = result.failure
         return
