@@ -1,34 +1,50 @@
-"""Benchmark of `curvelint verify` on the fault-injected example experiments.
+"""Benchmark of `curvelint verify` on fault-injected experiments curvelint's rules were not tuned on.
 
-For every experiment in fixtures/experiments/ that carries a fault, run a default verification
-(the baseline, the top testable remedy of curvelint's diagnosis, and one random remedy from the
-catalog as a control, all with the same seeds and epoch budget) and report:
+The default set is ``fixtures/experiments/bench/``: twelve small Keras experiments on data sets
+and architectures other than the digits MLPs of ``fixtures/experiments/`` (scikit-learn's wine,
+breast cancer, iris, two-moons, a noisy 40-feature classification, Friedman #1 regression, and
+synthetic sequences for Conv1D and GRU models), each with one injected fault and a note of what
+its usual remedy should do (``EXPECT``: "helps", or "does not help" where the usual remedy is the
+wrong way round). ``--set examples`` runs the older five example experiments instead.
 
-- the share of diagnosed problems whose top remedy is verified as resolved or improved (target:
-  at least 80%), next to the same share for the random control;
+For every experiment, a default verification (the baseline, the top applicable remedy of
+curvelint's own diagnosis with its dose ladder, and random control remedies, all with the same
+seeds and epoch budget) and the measures:
+
+- the share of experiments whose fault the top remedy should fix where it is verified as
+  resolved or improved (target: at least 85%), and what happened where it should not help;
+- the share of random controls that "help" (target: at most 20%);
 - the wall time of a whole verification relative to one baseline training run.
 
 Needs TensorFlow and scikit-learn. Usage::
 
-    python benchmarks/verify.py [--seeds 2] [--out /tmp/curvelint-verify-bench] [--json FILE]
-                                [--only NAME]
+    python benchmarks/verify.py [--seeds 3] [--controls 1] [--out /tmp/curvelint-verify-bench]
+                                [--json FILE] [--only NAME] [--set bench|examples]
 
-Measured on 2026-11-26 (2 shared cores, TF 2.21 CPU, 2 seeds):
+The experiments were written once, from their fault descriptions, before this benchmark was run;
+they are not adjusted to its results.
 
-- ``--controls 1``: top remedy resolved/improved 4/4 (lr_too_high -> lower-lr, overfit_tiny ->
-  early-stopping, lr_too_low -> raise-lr, unnormalized -> normalize-inputs, all "resolved");
-  random control 1/4; a verification took 4.7x to 6.7x one baseline run (mean 6.1x).
-- ``--controls 3`` with dead_lr_too_high added: top remedy 4/5 = 80% (raise-lr on the dead-ReLU
-  plateau is rightly reported "worse", and the random control lower-lr "resolved" it); the first
-  random control 1/5, all 15 random controls 5/15 = 33%.
+Measured on 2026-12-07 (2 shared cores, TF 2.21 CPU, 3 seeds, 1 control each, 999 s in all):
 
-The control is random by design, so its share over a handful of experiments is noisy: read it as
-"do random repairs also help here?", not as a precise rate.
+- top remedy verified as resolved/improved: 9/11 = 82% of the faults its usual remedy should fix
+  (target 85%: not met); 9/10 = 90% of those where curvelint diagnosed a problem with a testable
+  top remedy. The two misses: ``cancer_unscaled`` (no problem diagnosed in the baseline: SGD on
+  the raw features trained acceptably, nothing verified) and ``seq_conv1d_lr_high`` (Adam at 0.2
+  learned the task to a loss of 0.001 anyway; curvelint found "oscillation" in 1 of 3 seeds, and
+  lowering the learning rate was rightly measured as worse).
+- where the usual remedy is wrong (``wine_dead_relu``: dead ReLUs that look like a plateau),
+  raise-lr was measured as worse; the random control lower-lr resolved it.
+- random controls resolved/improved: 2/11 = 18% (target 20%): adam on the SGD plateau of
+  ``cancer_sgd_lr_low`` (a real fix) and lower-lr on ``wine_dead_relu`` (the right fix).
+- a verification took 4.8x to 18.2x one baseline run (mean 11.3x): these baselines train in 1.5
+  to 8 s, so starting the training process (about 8 s: it imports TensorFlow) and the dose
+  ladder (up to 3 doses of 3 seeds) weigh heavily.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import sys
@@ -38,28 +54,54 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-EXPERIMENTS = {  # file -> the fault injected (for the table; the diagnosis is curvelint's own)
-    "lr_too_high.py": "learning rate far too high",
-    "overfit_tiny.py": "big network on a tiny subset",
-    "lr_too_low.py": "learning rate far too low",
-    "unnormalized.py": "unscaled inputs",
-    "dead_lr_too_high.py": "learning rate so high the ReLUs die (looks like a plateau)",
+SETS = {
+    "bench": ROOT / "fixtures" / "experiments" / "bench",
+    "examples": ROOT / "fixtures" / "experiments",
 }
+EXAMPLE_FAULTS = {  # the older example experiments (no FAULT/EXPECT in their files)
+    "lr_too_high.py": ("learning rate far too high", "helps"),
+    "overfit_tiny.py": ("big network on a tiny subset", "helps"),
+    "lr_too_low.py": ("learning rate far too low", "helps"),
+    "unnormalized.py": ("unscaled inputs", "helps"),
+    "dead_lr_too_high.py": ("learning rate so high the ReLUs die", "does not help"),
+}
+HELPED = ("resolved", "improved")
+
+
+def _constants(path: Path) -> dict[str, str]:
+    """FAULT and EXPECT of an experiment file, read without importing it."""
+    out = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and t.id in ("FAULT", "EXPECT"):
+                    out[t.id] = str(node.value.value)
+    return out
+
+
+def experiments(which: str) -> list[tuple[Path, str, str]]:
+    if which == "examples":
+        return [(SETS["examples"] / n, f, e) for n, (f, e) in EXAMPLE_FAULTS.items()]
+    rows = []
+    for p in sorted(SETS["bench"].glob("*.py")):
+        if p.name.startswith("_"):
+            continue
+        c = _constants(p)
+        rows.append((p, c.get("FAULT", "?"), c.get("EXPECT", "helps")))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument(
-        "--controls",
-        type=int,
-        default=1,
-        help="random control remedies per experiment (more gives a steadier control rate)",
+        "--controls", type=int, default=1, help="random control remedies per experiment"
     )
     ap.add_argument("--out", default="/tmp/curvelint-verify-bench")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     ap.add_argument("--only", metavar="NAME", help="only experiments whose file name contains NAME")
+    ap.add_argument("--set", choices=sorted(SETS), default="bench")
     args = ap.parse_args(argv)
 
     from analyzer.verify.outputs import write_outputs
@@ -67,15 +109,15 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     t0 = time.monotonic()
-    for name, fault in EXPERIMENTS.items():
-        if args.only and args.only not in name:
+    for path, fault, expect in experiments(args.set):
+        if args.only and args.only not in path.name:
             continue
-        out = Path(args.out) / Path(name).stem
+        out = Path(args.out) / path.stem
         if out.exists():
             shutil.rmtree(out)
         res = verify(
             Plan(
-                experiment=ROOT / "fixtures" / "experiments" / name,
+                experiment=path,
                 out=out,
                 seeds=tuple(range(args.seeds)),
                 epochs=args.epochs,
@@ -83,64 +125,84 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         write_outputs(res)  # verify.json and verify.html next to the logs
-        top, ctl = res.verdict_for(res.top), res.verdict_for(res.control)
-        ctls = [res.verdict_for(c) for c in res.controls]
+        top = res.verdict_for(res.top)
+        ctls = [v for c in res.controls if (v := res.verdict_for(c)) is not None]
+        b = res.baseline_seconds()
         rows.append(
             {
-                "experiment": name,
+                "experiment": path.name,
                 "fault": fault,
+                "expect": expect,
+                "failure": res.failure,
                 "diagnosis": res.target.kind if res.target else None,
                 "code": res.target.code if res.target else None,
                 "top": res.top,
                 "top_verdict": top.verdict if top else None,
+                "top_dose": top.dose if top else None,
                 "top_change": None if top is None else round(top.rel_change, 3),
-                "control": res.control,
-                "control_verdict": ctl.verdict if ctl else None,
-                "control_change": None if ctl is None else round(ctl.rel_change, 3),
-                "controls": {v.remedy: v.verdict for v in ctls if v is not None},
+                "controls": {v.remedy: v.verdict for v in ctls},
                 "seconds": round(res.seconds, 1),
-                "baseline_seconds": round(res.baseline_seconds(), 1),
-                "relative_time": round(res.seconds / res.baseline_seconds(), 2),
+                "baseline_seconds": round(b, 1) if b == b else None,
+                "relative_time": round(res.seconds / b, 2) if b == b and b > 0 else None,
             }
         )
         r = rows[-1]
+        dose = f" x{10 ** r['top_dose']}" if r["top_dose"] and r["top_dose"] > 1 else ""
+        change = "" if r["top_change"] is None else f" ({r['top_change']:+.1%})"
+        ctl = ", ".join(f"{k} {v}" for k, v in r["controls"].items()) or "-"
+        rel = f"{r['relative_time']:.1f}x" if r["relative_time"] else "-"
         print(
-            f"{name:<18} {r['diagnosis'] or '-':<12} top {r['top'] or '-':<16} "
-            f"{r['top_verdict'] or '-':<10} ({r['top_change']:+.0%})  control "
-            f"{r['control'] or '-':<16} {r['control_verdict'] or '-':<10} "
-            f"{r['seconds']:>6.1f}s = {r['relative_time']:.1f}x baseline",
+            f"{path.stem:<22} {r['diagnosis'] or '-':<12} top {(r['top'] or '-') + dose:<18} "
+            f"{r['top_verdict'] or (r['failure'] and 'FAILURE') or '-':<12}{change:<10} "
+            f"[{expect}]  control: {ctl:<30} {r['seconds']:>6.1f}s = {rel} baseline",
             flush=True,
         )
 
-    diagnosed = [r for r in rows if r["diagnosis"] and r["top"]]
-    helped = [r for r in diagnosed if r["top_verdict"] in ("resolved", "improved")]
-    ctl = [r for r in diagnosed if r["control"]]
-    ctl_helped = [r for r in ctl if r["control_verdict"] in ("resolved", "improved")]
-    all_ctl = [v for r in diagnosed for v in r["controls"].values()]
-    all_ctl_helped = [v for v in all_ctl if v in ("resolved", "improved")]
-    rel = [r["relative_time"] for r in rows]
     print()
-    print(f"diagnosed problems with a testable top remedy: {len(diagnosed)}/{len(rows)}")
-    if diagnosed:
+    should = [r for r in rows if r["expect"] == "helps"]
+    tested = [r for r in should if r["top"]]
+    helped = [r for r in tested if r["top_verdict"] in HELPED]
+    print(f"experiments: {len(rows)}, seeds {args.seeds}, random controls {args.controls} each")
+    print(
+        f"faults the usual remedy should fix: {len(should)}; with a diagnosis and an applicable "
+        f"top remedy: {len(tested)}"
+    )
+    if should:
         print(
-            f"top remedy verified as resolved/improved: {len(helped)}/{len(diagnosed)} "
-            f"= {len(helped) / len(diagnosed):.0%} (target >= 80%)"
+            f"top remedy verified as resolved/improved: {len(helped)}/{len(should)} = "
+            f"{len(helped) / len(should):.0%} of those faults (target >= 85%)"
+            + (
+                f"; {len(helped)}/{len(tested)} = {len(helped) / len(tested):.0%} of those with "
+                "a testable top remedy"
+                if tested and len(tested) != len(should)
+                else ""
+            )
         )
-    if ctl:
+    wrong = [r for r in rows if r["expect"] != "helps"]
+    for r in wrong:
         print(
-            f"random control resolved/improved:        {len(ctl_helped)}/{len(ctl)} "
-            f"= {len(ctl_helped) / len(ctl):.0%}"
+            f"usual remedy wrong ({r['experiment']}): top {r['top'] or '-'} -> "
+            f"{r['top_verdict'] or '-'} (should not help)"
         )
-    if len(all_ctl) > len(ctl):
+    all_ctl = [v for r in rows for v in r["controls"].values()]
+    ctl_helped = [v for v in all_ctl if v in HELPED]
+    if all_ctl:
         print(
-            f"all {len(all_ctl)} random controls resolved/improved: {len(all_ctl_helped)}/"
-            f"{len(all_ctl)} = {len(all_ctl_helped) / len(all_ctl):.0%}"
+            f"random controls resolved/improved:    {len(ctl_helped)}/{len(all_ctl)} = "
+            f"{len(ctl_helped) / len(all_ctl):.0%} (target <= 20%)"
         )
+    rel = [r["relative_time"] for r in rows if r["relative_time"]]
     if rel:
         print(
             f"verification wall time: {min(rel):.1f}x to {max(rel):.1f}x one baseline run "
-            f"(mean {sum(rel) / len(rel):.1f}x; {args.seeds} seeds x (baseline + top + {args.controls} control))"
+            f"(mean {sum(rel) / len(rel):.1f}x; {args.seeds} seeds x (baseline + top remedy with "
+            f"its dose ladder + {args.controls} control), plus starting the training process)"
         )
+    failures = [r for r in rows if r["failure"]]
+    if failures:
+        print(f"verifications that could judge nothing: {len(failures)}")
+        for r in failures:
+            print(f"  {r['experiment']}: {r['failure'].splitlines()[0]}")
     print(f"total {time.monotonic() - t0:.0f}s")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -204,13 +204,44 @@ def test_output_folder_never_the_users_logs(tmp_path):
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
-    with pytest.raises(VerifyError, match="not made by curvelint"):
-        prepare_out(foreign, None)
+    for overwrite in (False, True):  # --overwrite never empties a folder verify did not make
+        with pytest.raises(VerifyError, match="not made by curvelint"):
+            prepare_out(foreign, None, overwrite)
+    assert (foreign / "notes.txt").read_text() == "mine"
     ours = tmp_path / "ours"
     prepare_out(ours, logs)
     assert (ours / MARKER).exists()
+    prepare_out(ours, logs)  # still empty but for the marker: fine
+
+
+def test_earlier_verification_is_refused_unless_overwrite(tmp_path):
+    """Issue 16: re-using an -o folder mixed an earlier call's runs into report.html."""
+    from analyzer.verify.runner import MARKER, VerifyError, prepare_out
+
+    ours = tmp_path / "ours"
+    prepare_out(ours, None)
+    (ours / "logs" / "raise-lr" / "s0").mkdir(parents=True)
     (ours / "verify.json").write_text("{}")
-    prepare_out(ours, logs)  # re-using our own folder is fine
+    with pytest.raises(VerifyError, match="--overwrite"):
+        prepare_out(ours, None)
+    assert (ours / "verify.json").exists()
+    prepare_out(ours, None, overwrite=True)
+    assert sorted(p.name for p in ours.iterdir()) == [MARKER]
+
+
+def test_non_empty_output_is_refused_before_the_experiment_is_loaded(tmp_path, monkeypatch):
+    import analyzer.verify.runner as runner
+    from analyzer.verify.runner import Plan, VerifyError, verify
+
+    monkeypatch.setattr(runner, "require_tf", lambda: None)
+    touched = tmp_path / "imported"
+    exp = write(tmp_path, f"open({str(touched)!r}, 'w').close()\ndef experiment(hp):\n    pass\n")
+    out = tmp_path / "out"
+    runner.prepare_out(out, None)
+    (out / "verify.json").write_text("{}")
+    with pytest.raises(VerifyError, match="earlier verification"):
+        verify(Plan(experiment=exp, out=out))
+    assert not touched.exists()  # the experiment file was never imported
 
 
 def test_compiled_is_what_the_experiment_returned_not_what_the_verifier_did():

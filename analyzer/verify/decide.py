@@ -1,30 +1,35 @@
 """Decide whether a remedy helped: pure numbers in, a verdict with its uncertainty out.
 
 No TensorFlow here: the runner turns each training run into a :class:`RunOutcome` (its curves, the
-validation loss of the weights it ended with, the problem kinds the engine found) and this module
-compares a remedy's runs with the baseline's runs *seed by seed*. Decisions are paired because the
-seed fixes the initial weights and the data order: the difference within a seed is the remedy's
-effect, the spread across seeds is the noise it has to beat.
+loss of the weights it ended with on held-out data, the problem kinds the engine found) and this
+module compares a remedy's runs with the baseline's runs *seed by seed*. Decisions are paired
+because the seed fixes the initial weights and the data order: the difference within a seed is the
+remedy's effect, the spread across seeds is the noise it has to beat.
 
-The verdicts:
+The effect size is the geometric mean of the per-seed loss ratios remedy/baseline, minus 1
+(``rel_change``; -0.2 is a 20% lower loss), with a Student-t 95% interval over the per-seed
+log-ratios from 2 pairs on (wide with 2 or 3 pairs: t has 1 or 2 degrees of freedom), and a
+one-sided sign test. The verdicts, each stated with the rule and the numbers that decided it:
 
+``not applied``
+    every remedied run has the same curves as the baseline of its seed, to within 0.01% in every
+    epoch: the change did not reach training (or never acted).
 ``resolved``
-    the baseline showed the diagnosed problem kind (in most seeds), no remedied run shows it, and the
-    validation loss is not worse.
+    the baseline showed the diagnosed problem kind in more than half of its seeds, no remedied run
+    shows it, the loss is not shown to be worse (see ``worse``) and not higher by ``min_effect``.
 ``improved``
-    the validation loss is lower in at least 75% of the seeds and lower on average by at least
-    ``min_effect`` (relative), or the problem appears in fewer seeds without the loss getting worse.
+    the loss is lower in at least 75% of the seeds, lower by at least ``min_effect`` (geometric
+    mean), and the 95% interval of the change lies below 0; or the problem appears in fewer seeds
+    without the loss getting higher.
 ``worse``
-    the validation loss is higher in at least 75% of the seeds and higher on average by at least
-    ``min_effect``, or the remedy makes training diverge where the baseline did not.
+    the loss is higher in at least 75% of the seeds, higher by at least ``min_effect``, and the 95%
+    interval lies above 0; or the remedy makes training diverge where the baseline did not.
 ``no effect``
-    anything else: the differences are within the seed-to-seed noise.
+    none of the above: the reason says which condition failed.
 ``inconclusive``
     no pair of complete runs to compare (e.g. the time budget ran out).
-
-Uncertainty: the mean paired log-ratio of the losses, with a Student-t 95% interval when there are
-at least three pairs, and a one-sided sign test. With two seeds no test can be significant (the
-smallest sign-test p value is 0.25); the report says so instead of pretending.
+``failed``
+    the remedy's runs raised an error or were killed (set by the runner, not here).
 """
 
 from __future__ import annotations
@@ -36,19 +41,40 @@ from typing import Any
 
 import numpy as np
 
-VERDICTS = ("resolved", "improved", "no effect", "worse", "inconclusive")
+VERDICTS = (
+    "resolved",
+    "improved",
+    "no effect",
+    "worse",
+    "inconclusive",
+    "not applied",
+    "failed",
+)
 METRICS = ("end", "best")
 AGREE = 0.75  # share of seeds that must agree on the direction
 TIE = 1e-9  # log-ratio below which a pair counts as a tie
+SAME = 1e-4  # relative difference in every epoch below which two runs count as the same run
+
+
+def pct(x: float | None) -> str:
+    """A relative change as a signed percentage with one decimal, the one format of every
+    message (+4.0%, -17.3%; three significant digits beyond +10000%: +2.99e+10%)."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if abs(x) >= 100:  # beyond +10000%: three significant digits, not eleven
+        return f"{x * 100:+.3g}%"
+    return f"{x:+.1%}"
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     """One finished (or cut short) training run of one arm and one seed.
 
-    ``end_val_loss`` is the validation loss of the weights the run ended with: the last epoch's
-    weights, or the restored best ones when the arm used ``restore_best_weights``. ``kinds`` are the
-    problem kinds curvelint's engine found at severity warning or above.
+    ``end_val_loss`` is the loss of the weights the run ended with (the last epoch's weights, or
+    the restored best ones when the arm used ``restore_best_weights``) on held-out data no callback
+    monitored; ``holdout_loss`` the same held-out loss after every epoch, when it was measured.
+    ``val_loss`` is the validation curve the callbacks saw and curvelint diagnosed. ``kinds`` are
+    the problem kinds curvelint's engine found at severity warning or above.
     """
 
     arm: str
@@ -62,6 +88,7 @@ class RunOutcome:
     seconds: float = 0.0
     complete: bool = True
     log_dir: str = ""
+    holdout_loss: tuple[float, ...] = ()
 
     @property
     def best_val_loss(self) -> float:
@@ -75,8 +102,15 @@ class RunOutcome:
         return "divergence" in self.kinds or not math.isfinite(self.metric("end"))
 
     def metric(self, name: str) -> float:
-        """The run's score under ``name`` ("end" or "best"); non-finite means it blew up."""
+        """The run's score under ``name``; non-finite means it blew up. "end": the held-out loss
+        of the weights training ended with; "best": the held-out loss at the epoch with the lowest
+        validation loss (the lowest validation loss itself when no held-out curve was measured)."""
         if name == "best":
+            v = np.asarray(self.val_loss, dtype=float)
+            h = np.asarray(self.holdout_loss, dtype=float)
+            if h.size and h.size == v.size and np.isfinite(v).any():
+                x = float(h[int(np.nanargmin(np.where(np.isfinite(v), v, np.nan)))])
+                return x if math.isfinite(x) else math.inf
             return self.best_val_loss
         if name == "end":
             x = self.end_val_loss
@@ -100,6 +134,7 @@ class RunOutcome:
             "seconds": round(self.seconds, 3),
             "complete": self.complete,
             "log_dir": self.log_dir,
+            "holdout_loss": [_num(x) for x in self.holdout_loss],
         }
 
 
@@ -135,6 +170,8 @@ class Verdict:
     new_kinds: tuple[str, ...] = ()
     control: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    arm: str = ""  # the runs' name (remedy id, or e.g. raise-lr-x100 for a larger dose)
+    dose: int = 1
 
     @property
     def helped(self) -> bool:
@@ -165,6 +202,8 @@ class Verdict:
             "new_kinds": list(self.new_kinds),
             "control": self.control,
             "notes": list(self.notes),
+            "arm": self.arm or self.remedy,
+            "dose": self.dose,
         }
 
 
@@ -197,6 +236,25 @@ def pair_runs(
     return sorted(pairs, key=lambda p: p[0].seed)
 
 
+def same_run(a: RunOutcome, b: RunOutcome, tol: float = SAME) -> float | None:
+    """The largest relative difference between two runs' training and validation curves and end
+    losses when they have the same length, else None (different runs)."""
+    pairs = [(a.train_loss, b.train_loss), (a.val_loss, b.val_loss)]
+    pairs.append(((a.end_val_loss,), (b.end_val_loss,)))
+    worst = 0.0
+    for x, y in pairs:
+        xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if xa.shape != ya.shape:
+            return None
+        if not np.array_equal(np.isfinite(xa), np.isfinite(ya)):
+            return None
+        f = np.isfinite(xa)
+        if f.any():
+            d = np.abs(xa[f] - ya[f]) / np.maximum(np.abs(xa[f]), 1e-12)
+            worst = max(worst, float(d.max()))
+    return worst
+
+
 def decide(
     baseline: Sequence[RunOutcome],
     remedy: Sequence[RunOutcome],
@@ -206,13 +264,16 @@ def decide(
     metric: str = "end",
     min_effect: float = 0.02,
     control: bool = False,
+    arm: str = "",
+    dose: int = 1,
 ) -> Verdict:
     """Compare a remedy's runs with the baseline's, seed by seed, and say whether it helped.
 
     ``target_kind`` is the kind of the diagnosed problem ("overfitting", "oscillation", ...);
-    ``metric`` is "end" (validation loss of the weights training ends with: what the user gets)
-    or "best" (lowest validation loss seen); ``min_effect`` is the smallest relative change in
-    the loss that counts as an effect.
+    ``metric`` is "end" (held-out loss of the weights training ends with: what the user gets)
+    or "best" (held-out loss at the best validation epoch); ``min_effect`` is the smallest
+    relative change in the loss that counts as an effect. The rules are in the module docstring;
+    the verdict's ``reason`` names the rule that decided and the numbers it used.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
@@ -237,6 +298,8 @@ def decide(
         remedy_std=r_std,
         target_kind=target_kind,
         control=control,
+        arm=arm or remedy_id,
+        dose=dose,
     )
     if n == 0:
         return Verdict(
@@ -260,7 +323,7 @@ def decide(
     cap = 2.0 * float(finite.max()) if finite.size else 1.0
     if not np.all(np.isfinite(b)) or not np.all(np.isfinite(r)):
         notes.append(
-            "a run without a finite validation loss counts as twice the worst finite "
+            "a run without a finite loss counts as twice the worst finite "
             "validation loss seen in any run"
         )
     bc = np.where(np.isfinite(b), b, cap)
@@ -269,7 +332,7 @@ def decide(
     mean_d = float(d.mean())
     rel = math.expm1(mean_d)
     ci_low = ci_high = None
-    if n >= 3:
+    if n >= 2:
         from scipy import stats
 
         se = float(d.std(ddof=1)) / math.sqrt(n)
@@ -280,51 +343,114 @@ def decide(
     sign_p = sign_test_p(wins, n)
     if n < 3:
         notes.append(
-            f"{n} seed(s): the direction can agree across seeds, but no test can be "
-            f"significant (smallest sign-test p with {n} seeds is {sign_test_p(n, n):.2g})"
+            f"{n} seed(s): "
+            + (
+                "no interval, so no decision on the loss alone"
+                if n < 2
+                else "the 95% interval has 1 degree of freedom and is very wide"
+            )
+            + f"; the smallest sign-test p with {n} seeds is {sign_test_p(n, n):.2g}. "
+            "Use --seeds 4 or more for a firmer answer"
         )
 
     b_rate = _kind_rate(base_runs, target_kind)
     r_rate = _kind_rate(rem_runs, target_kind)
+    kb = sum(target_kind in p.kinds for p in base_runs) if target_kind else 0
+    kr = sum(target_kind in p.kinds for p in rem_runs) if target_kind else 0
     base_kinds = {k for p in base_runs for k in p.kinds}
     new_kinds = tuple(sorted({k for p in rem_runs for k in p.kinds} - base_kinds))
     need = math.ceil(AGREE * n)
-    better = wins >= need and rel <= -min_effect
-    worse_loss = losses >= need and rel >= min_effect
+    ci_txt = "no interval" if ci_low is None else f"95% CI [{pct(ci_low)}, {pct(ci_high)}]"
+    loss_txt = (
+        f"{metric} held-out loss {pct(rel)} (geometric mean of the per-seed ratios; "
+        f"{ci_txt}; lower in {wins}/{n} seeds)"
+    )
+    better = wins >= need and rel <= -min_effect and ci_high is not None and ci_high < 0
+    worse_loss = losses >= need and rel >= min_effect and ci_low is not None and ci_low > 0
     n_base_div = sum(p.diverged for p in base_runs)
     n_rem_div = sum(p.diverged for p in rem_runs)
     newly_diverged = n_rem_div > n_base_div
+    same = [same_run(p, q) for p, q in pairs]
 
-    pct = f"{abs(rel):.0%} {'lower' if rel < 0 else 'higher'}"
-    loss_txt = f"{metric} val loss {b_mean:.4g} -> {r_mean:.4g} ({pct}; {wins}/{n} seeds lower)"
-    if newly_diverged:
+    def failed_conditions(direction: str) -> str:
+        """Which condition of 'improved'/'worse' the numbers did not meet."""
+        agree = wins if direction == "lower" else losses
+        why = []
+        if agree < need:
+            why.append(
+                f"the seeds do not agree: {wins}/{n} lower, {losses}/{n} higher "
+                f"(the rule needs {need}/{n})"
+            )
+        if abs(rel) < min_effect:
+            why.append(f"the change {pct(rel)} is smaller than --min-effect {min_effect:.1%}")
+        if ci_low is None or ci_high is None:
+            why.append("one seed gives no interval")
+        elif ci_low <= 0 <= ci_high:
+            why.append(f"the 95% interval [{pct(ci_low)}, {pct(ci_high)}] includes 0")
+        return "; ".join(why) or "the conditions are not met"
+
+    if all(x is not None and x <= SAME for x in same):
+        worst = max(x for x in same if x is not None)
+        verdict = "not applied"
+        reason = (
+            f"rule 'not applied': in all {n} seeds the curves and the end loss equal the "
+            f"baseline's to within {SAME:.2%} in every epoch (largest difference {worst:.2g}): "
+            "the change did not reach training (the experiment reads the setting but does not "
+            "use it) or never acted (e.g. a callback whose condition never came true)"
+        )
+    elif newly_diverged:
         verdict = "worse"
         reason = (
-            f"training diverged in {n_rem_div}/{n} seeds (baseline: {n_base_div}/{n}); {loss_txt}"
+            f"rule 'worse': training diverged in {n_rem_div}/{n} seeds "
+            f"(baseline: {n_base_div}/{n}); {loss_txt}"
         )
     elif worse_loss:
         verdict = "worse"
-        reason = loss_txt
-        if target_kind and b_rate and r_rate == 0:
+        reason = (
+            f"rule 'worse': higher loss in {losses}/{n} seeds (needed {need}), a change of at "
+            f"least --min-effect {min_effect:.1%} and a 95% interval above 0: {loss_txt}"
+        )
+        if target_kind and kb and kr == 0:
             reason += f"; the {target_kind} is gone but the loss is worse"
-    elif target_kind and b_rate is not None and b_rate >= 0.5 and r_rate == 0:
+    elif target_kind and b_rate is not None and b_rate > 0.5 and kr == 0 and rel < min_effect:
         verdict = "resolved"
-        reason = f"{target_kind} gone in {n}/{n} seeds (baseline: {b_rate:.0%}); {loss_txt}"
+        reason = (
+            f"rule 'resolved': {target_kind} in more than half of the baseline seeds ({kb}/{n}), "
+            f"in none of the remedied seeds (0/{n}), and the loss not higher by --min-effect "
+            f"{min_effect:.1%} or more: {loss_txt}"
+        )
     elif better:
         verdict = "improved"
-        reason = loss_txt
-        if target_kind and b_rate:
-            reason += f"; {target_kind} still found in {r_rate:.0%} of seeds"
-    elif target_kind and b_rate and r_rate is not None and r_rate < b_rate and rel <= 0:
+        reason = (
+            f"rule 'improved': lower loss in {wins}/{n} seeds (needed {need}), a change of at "
+            f"least --min-effect {min_effect:.1%} and a 95% interval below 0: {loss_txt}"
+        )
+        if target_kind and kb:
+            reason += f"; {target_kind} still found in {kr}/{n} seeds"
+    elif target_kind and kb and kr < kb and rel <= 0:
         verdict = "improved"
-        reason = f"{target_kind} in {r_rate:.0%} of seeds instead of {b_rate:.0%}; {loss_txt}"
+        reason = (
+            f"rule 'improved': {target_kind} in fewer seeds ({kr}/{n} instead of {kb}/{n}) "
+            f"and the loss not higher: {loss_txt}"
+        )
     else:
         verdict = "no effect"
-        reason = f"within seed-to-seed noise: {loss_txt}"
-    if target_kind and b_rate is not None and b_rate < 0.5:
+        reason = (
+            f"not shown to change the loss ({failed_conditions('lower' if rel < 0 else 'higher')})"
+            f": {loss_txt}"
+        )
+        if target_kind and kb and b_rate is not None and b_rate > 0.5:
+            if kr == 0 and rel >= min_effect:
+                reason += (
+                    f"; the {target_kind} is gone in all seeds (baseline {kb}/{n}) but the loss "
+                    "is higher, so it is not called resolved"
+                )
+            else:
+                reason += f"; {target_kind} still in {kr}/{n} seeds (baseline {kb}/{n})"
+    if target_kind and b_rate is not None and b_rate <= 0.5:
         notes.append(
-            f"the baseline showed {target_kind} in only {b_rate:.0%} of seeds: "
-            "the diagnosis itself does not reproduce well"
+            f"the baseline showed {target_kind} in only {kb}/{n} seeds (not more than half): "
+            "the diagnosis itself does not reproduce well, so 'resolved' cannot be claimed"
         )
     if new_kinds:
         notes.append(f"new problem kinds after the remedy: {', '.join(new_kinds)}")
@@ -342,6 +468,42 @@ def decide(
         new_kinds=new_kinds,
         notes=tuple(notes),
         **common,
+    )
+
+
+def failed_verdict(
+    remedy_id: str,
+    why: str,
+    *,
+    metric: str,
+    control: bool,
+    arm: str = "",
+    dose: int = 1,
+    target_kind: str | None = None,
+) -> Verdict:
+    """The verdict of a remedy whose runs raised an error or were killed."""
+    return Verdict(
+        remedy=remedy_id,
+        verdict="failed",
+        reason=why,
+        metric=metric,
+        n_pairs=0,
+        baseline_mean=math.nan,
+        baseline_std=math.nan,
+        remedy_mean=math.nan,
+        remedy_std=math.nan,
+        rel_change=math.nan,
+        ci_low=None,
+        ci_high=None,
+        wins=0,
+        losses=0,
+        sign_p=1.0,
+        target_kind=target_kind,
+        baseline_kind_rate=None,
+        remedy_kind_rate=None,
+        control=control,
+        arm=arm or remedy_id,
+        dose=dose,
     )
 
 

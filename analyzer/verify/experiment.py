@@ -13,6 +13,7 @@ The experiment is a Python file that defines::
             "model": model,            # a keras.Model, compiled or not
             "train": (x_train, y_train),   # or a tf.data.Dataset (already batched)
             "val": (x_val, y_val),         # or a tf.data.Dataset
+            "test": (x_test, y_test),      # optional: held-out data the end loss is judged on
             "fit": {...},              # optional: extra keyword arguments for model.fit
             "compile": {...},          # optional: model.compile arguments (loss, metrics) used
                                        #   when the model is not compiled yet
@@ -36,6 +37,13 @@ and in every remedied run. The hyperparameters it may set (:data:`HYPERPARAMETER
     (standardisation with the training set's mean and standard deviation).
 ``seed``
     informational: the seed of this run.
+
+Which data judges a remedy: the loss of the weights a run ends with is measured on data that no
+callback saw, because EarlyStopping and ReduceLROnPlateau *select* on the validation loss and a
+remedy scored on the data it selected on wins by construction. That data is the optional
+``"test"`` split when the experiment returns one; otherwise verify splits the validation data in
+two halves (the same random half for every run): one for the callbacks and the curves, one held
+out for the judgement. The report says which.
 
 The verifier records which keys the function read and the defaults it passed to ``hp.get``; a
 remedy that needs a key the experiment never reads is reported as *not applicable* instead of being
@@ -85,7 +93,7 @@ OPTIMIZER_KEYS = (
     "momentum",
     "clipnorm",
 )
-RESULT_KEYS = ("model", "train", "val", "fit", "compile")
+RESULT_KEYS = ("model", "train", "val", "test", "fit", "compile")
 RESERVED_FIT_KEYS = ("epochs", "callbacks", "validation_data", "x", "y", "verbose")
 
 
@@ -140,6 +148,7 @@ class ExperimentSpec:
     hp_read: set[str] = field(default_factory=set)
     hp_defaults: dict[str, Any] = field(default_factory=dict)
     compiled: bool = False  # whether experiment(hp) returned the model already compiled
+    test: Any = None  # the optional held-out split
 
     @property
     def arrays(self) -> bool:
@@ -258,6 +267,9 @@ def validate_result(out: Any, tracked: TrackedHP | None = None) -> ExperimentSpe
     val = _check_data("val", out["val"])
     if isinstance(train, tuple) != isinstance(val, tuple):
         raise ExperimentError('"train" and "val" must both be (x, y) pairs or both be datasets')
+    test = _check_data("test", out["test"]) if out.get("test") is not None else None
+    if test is not None and isinstance(test, tuple) != isinstance(val, tuple):
+        raise ExperimentError('"test" must be the same kind as "val": an (x, y) pair or a dataset')
     fit = _check_kwargs("fit", out.get("fit"))
     bad = [k for k in fit if k in RESERVED_FIT_KEYS]
     if bad:
@@ -275,6 +287,7 @@ def validate_result(out: Any, tracked: TrackedHP | None = None) -> ExperimentSpe
         hp_read=set(tracked.read) if tracked is not None else set(),
         hp_defaults=dict(tracked.defaults) if tracked is not None else {},
         compiled=_is_compiled(model),
+        test=test,
     )
     if not spec.compiled and "loss" not in comp:
         raise ExperimentError(

@@ -8,7 +8,7 @@ import html
 import math
 from collections.abc import Sequence
 
-from .decide import RunOutcome
+from .decide import RunOutcome, pct
 
 W, H, PAD, LEFT = 560, 220, 40, 64
 COLORS = {"baseline": "#888", "remedy": "#1f6fd1", "control": "#c2410c"}
@@ -18,6 +18,8 @@ VERDICT_CLASS = {
     "no effect": "meh",
     "worse": "bad",
     "inconclusive": "meh",
+    "not applied": "bad",
+    "failed": "bad",
 }
 
 
@@ -89,15 +91,18 @@ def verify_section(result) -> str:
     t = result.target
     rows, charts = [], []
     for v in result.verdicts:
-        rem = [r for r in result.runs if r.arm == v.remedy]
-        ch = result.changes.get(v.remedy)
+        arm = v.arm or v.remedy
+        rem = [r for r in result.runs if r.arm == arm]
+        ch = result.changes.get(arm)
         label = html.escape(v.remedy) + (" <em>(random control)</em>" if v.control else "")
-        ci = "" if v.ci_low is None else f"[{v.ci_low:+.0%}, {v.ci_high:+.0%}]"
+        if v.dose != 1:
+            label += f" at x{10**v.dose}"
+        ci = "" if v.ci_low is None else f"[{pct(v.ci_low)}, {pct(v.ci_high)}]"
         rows.append(
             f"<tr><td>{label}</td><td class='{VERDICT_CLASS[v.verdict]}'>{v.verdict}</td>"
             f"<td>{_fmt(v.baseline_mean)} ± {_fmt(v.baseline_std)}</td>"
             f"<td>{_fmt(v.remedy_mean)} ± {_fmt(v.remedy_std)}</td>"
-            f"<td>{v.rel_change:+.1%} {ci}</td><td>{v.wins}/{v.n_pairs}</td>"
+            f"<td>{pct(v.rel_change)} {ci}</td><td>{v.wins}/{v.n_pairs}</td>"
             f"<td>{v.sign_p:.2g}</td></tr>"
         )
         color = COLORS["control"] if v.control else COLORS["remedy"]
@@ -106,7 +111,7 @@ def verify_section(result) -> str:
             f"<section><h2>{label}: <span class='{VERDICT_CLASS[v.verdict]}'>{v.verdict}</span></h2>"
             f"<p>{html.escape(ch.description if ch else '')}</p>"
             f"<p>{html.escape(v.reason)}</p>{overlay_svg(base, rem, color)}"
-            f"<p class='muted'>grey: baseline, one line per seed; coloured: {html.escape(v.remedy)}"
+            f"<p class='muted'>grey: baseline, one line per seed; coloured: {html.escape(arm)}"
             f"</p>{f'<ul>{notes}</ul>' if notes else ''}</section>"
         )
     na = "".join(
@@ -117,9 +122,14 @@ def verify_section(result) -> str:
     diag = (
         f"<p><b>Diagnosis</b> ({html.escape(t.source)}): {html.escape(t.message)}</p>" if t else ""
     )
+    if result.judged_on:
+        diag += f"<p><b>Judged on</b>: {html.escape(result.judged_on)}</p>"
+    if result.failure:
+        diag += f"<p class='bad'>Nothing can be judged: {html.escape(result.failure)}</p>"
     return f"""<h2>Verification</h2>
 <p>Experiment <code>{html.escape(result.experiment)}</code>, {result.epochs} epochs,
-seeds {", ".join(map(str, result.seeds))}, metric: {html.escape(result.metric)} validation loss,
+seeds {", ".join(map(str, result.seeds))}, metric: {html.escape(result.metric)} held-out loss
+(means ± sd are arithmetic; the change is the geometric mean of the per-seed ratios),
 {result.seconds:.0f}s in total.</p>
 {diag}
 <table><tr><th>remedy</th><th>verdict</th><th>baseline</th><th>remedy</th>

@@ -42,10 +42,18 @@ class Change:
     callbacks: tuple[tuple[str, dict[str, Any]], ...] = ()
     needs: tuple[str, ...] = ()
     restores_best: bool = False
+    dose: int = 1  # the step on the dose ladder (LADDER): 1 = the remedy's usual size
+
+    @property
+    def arm(self) -> str:
+        """The name of this change's runs: the remedy id, with the factor for a larger dose."""
+        return self.remedy_id if self.dose == 1 else f"{self.remedy_id}-x{10**self.dose}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "remedy": self.remedy_id,
+            "arm": self.arm,
+            "dose": self.dose,
             "description": self.description,
             "hp": dict(self.hp),
             "callbacks": [{"name": n, **kw} for n, kw in self.callbacks],
@@ -60,23 +68,23 @@ def _patience(epochs: int) -> int:
     return max(3, epochs // 10)
 
 
-def _build(remedy_id: str, hp: Mapping[str, Any], epochs: int) -> Change:
+#: remedies tried in growing doses: a learning rate 1000x off is not fixed by a 10x step
+LADDER = ("lower-lr", "raise-lr")
+MAX_DOSE = 3  # x10, x100, x1000
+
+
+def _build(remedy_id: str, hp: Mapping[str, Any], epochs: int, dose: int = 1) -> Change:
     lr = _lr(hp)
-    if remedy_id == "lower-lr":
-        new = lr / 10
+    if remedy_id in LADDER:
+        factor = 10**dose
+        new = lr / factor if remedy_id == "lower-lr" else lr * factor
+        way = "/" if remedy_id == "lower-lr" else "x"
         return Change(
             remedy_id,
-            f"learning rate {lr:.3g} -> {new:.3g}",
+            f"learning rate {lr:.3g} -> {new:.3g} ({way}{factor})",
             {"learning_rate": new},
             needs=("learning_rate",),
-        )
-    if remedy_id == "raise-lr":
-        new = lr * 10
-        return Change(
-            remedy_id,
-            f"learning rate {lr:.3g} -> {new:.3g}",
-            {"learning_rate": new},
-            needs=("learning_rate",),
+            dose=dose,
         )
     if remedy_id == "lr-schedule":
         p = max(2, epochs // 15)
@@ -201,14 +209,19 @@ class NotTestable(Exception):
         self.reason = reason
 
 
-def change_for(remedy_id: str, hp: Mapping[str, Any], epochs: int) -> Change:
+def change_for(remedy_id: str, hp: Mapping[str, Any], epochs: int, dose: int = 1) -> Change:
     """The change that applies ``remedy_id`` to a run with hyperparameters ``hp`` (the effective
     values: what the verifier set plus the experiment's own defaults) and ``epochs`` epochs.
+    ``dose`` > 1 is a larger step of a :data:`LADDER` remedy (10**dose instead of 10).
 
     Raises :class:`NotTestable` for catalog remedies that are not a training change and
     ``KeyError`` for ids not in the catalog.
     """
-    return _build(remedy_id, hp, epochs)
+    if dose != 1 and remedy_id not in LADDER:
+        raise ValueError(f"{remedy_id} has no dose ladder (only {', '.join(LADDER)})")
+    if not 1 <= dose <= MAX_DOSE:
+        raise ValueError(f"dose must be 1..{MAX_DOSE}")
+    return _build(remedy_id, hp, epochs, dose)
 
 
 def honoured_by_verifier(spec_arrays: bool, spec_compiled: bool) -> set[str]:
