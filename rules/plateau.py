@@ -210,13 +210,19 @@ _CLASS_KEYS = ("num_classes", "n_classes", "nclasses", "num_labels", "n_labels",
 def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -> int | None:
     """The class count C when ``final`` sits at ln(C), a classifier predicting uniform
     probabilities, and the run corroborates C: the loss is not named like a regression or other
-    non-cross-entropy loss, and either the loss started near ln(C) (untrained weights predict
-    nearly uniform probabilities) and C <= 10, the run's hyperparameters give C classes, or
-    (C <= 10) an accuracy logged by the run is no better than 1.5/C. None otherwise: a level
+    non-cross-entropy loss, and either the run's hyperparameters give C classes (then no other
+    count is considered), or the loss started near ln(C) (untrained weights predict nearly
+    uniform probabilities) and C <= 10, or (C <= 10) an accuracy logged by the run is no better
+    than 1.5/C. None otherwise: a level
     that merely equals ln(C) for some C is a coincidence for an MAE or MSE, and for C above 10
     any level is close to some ln(C)."""
     if _REGRESSION.search(tag) or tag.startswith(COMPLEMENT_PREFIX):
         return None  # 1 - accuracy is an error rate, not a cross-entropy
+    # the run's own files say how many classes (a model's output size): that count, or none
+    # (a 10-output model whose loss sits at 2.39 is not at "ln(11)")
+    declared = _declared_classes(curves)
+    if declared is not None and declared >= 2:
+        return declared if abs(final - np.log(declared)) <= 0.02 * np.log(declared) else None
     # the start pins C when it lies within half the gap to the neighbouring class counts (an
     # untrained classifier predicts nearly uniform probabilities), and the loss is still there
     # (up to 10 classes: beyond, ln(C) lie so close together that any level pins some C)
@@ -226,10 +232,6 @@ def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -
     small = final_at_chance(final)  # 2 <= C <= 10, within 1%
     if small is not None and _corroborated(curves, small):
         return small
-    # more classes: only when the run's own files say how many
-    k = _declared_classes(curves)
-    if k is not None and k >= 2 and abs(final - np.log(k)) <= 0.02 * np.log(k):
-        return k
     return None
 
 

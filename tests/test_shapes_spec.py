@@ -314,6 +314,25 @@ def test_chance_claim_for_many_classes_when_the_run_declares_them():
     assert got and got[0].evidence.get("chance_classes") == 26
 
 
+def test_declared_class_count_wins_over_the_start():
+    # a 10-output model (verify writes num_classes from the model) whose loss starts and stays
+    # at 2.197 = ln(9): the start alone would pin 9 classes; the run says 10, and 2.197 is not
+    # ln(10) = 2.303 within 2%, so no chance level is claimed at all
+    e = np.arange(40)
+    v = np.log(9) * (1 + np.random.default_rng(2).normal(0, 1e-4, 40))
+    c = CurveSet(run="t", train=Curve.of(e, v, tag="loss"), hparams={"num_classes": 10})
+    _, findings = analyze_curves(c)
+    assert not any("ln(9)" in f.message for f in findings), [f.message for f in findings]
+    assert all(f.evidence.get("chance_classes") in (None, 10) for f in findings)
+    # at ln(10) it is claimed, with the declared count
+    c = CurveSet(
+        run="t",
+        train=Curve.of(e, v * np.log(10) / np.log(9), tag="loss"),
+        hparams={"num_classes": 10},
+    )
+    assert findings_of(c, "PLT001")[0].evidence.get("chance_classes") == 10
+
+
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("train_after", ["zero", "normal"])
 def test_validation_rising_tenfold_then_frozen_is_divergence_and_plateau(scale, train_after):
