@@ -3,7 +3,8 @@
 What it detects
 ---------------
 At (almost) every step where both are logged, the validation loss is lower than the training loss
-by more than their noise.
+by more than their noise, and typically by 2% of the training loss or more (two losses a hair
+apart, e.g. both stuck at chance level, are the same level).
 
 Why it matters
 --------------
@@ -50,8 +51,10 @@ FACTS = {
 }
 
 
-def check(curves: CurveSet, *, min_share: float = 0.9) -> list[Finding]:
-    """``min_share``: share of the common steps where validation must be below training."""
+def check(curves: CurveSet, *, min_share: float = 0.9, min_gap: float = 0.02) -> list[Finding]:
+    """``min_share``: share of the common steps where validation must be below training;
+    ``min_gap``: the typical gap, as a share of the training loss, below which the two are the
+    same level (two losses stuck at chance, 0.17% apart, say nothing about the split)."""
     if curves.train is None or curves.val is None:
         return []
     T, V = levels(curves.train), levels(curves.val)
@@ -69,6 +72,8 @@ def check(curves: CurveSet, *, min_share: float = 0.9) -> list[Finding]:
     if share < min_share:
         return []
     rel_gap = float(np.median((t - v) / np.abs(t))) if T.positive else float("nan")
+    if np.isfinite(rel_gap) and rel_gap < min_gap:
+        return []
     msg = (
         f"{curves.val.tag} is below {curves.train.tag} at {pct(share)} of the steps "
         + (f"(by {pct(rel_gap)} of the training loss, median)" if np.isfinite(rel_gap) else "")
