@@ -131,10 +131,16 @@ def test_sign_test_and_bad_arguments():
         decide(base, rem, remedy_id="x", min_effect=-1)
 
 
-def test_pick_target_majority_then_earliest():
-    assert pick_target([None, None]) is None
-    assert pick_target(["oscillation", "divergence", "divergence"]) == "divergence"
-    assert pick_target(["oscillation", "divergence"]) == "oscillation"
+def test_pick_target_needs_most_seeds():
+    assert pick_target([[], []]) is None
+    assert pick_target([["oscillation"], ["divergence"], ["divergence"]]) == "divergence"
+    # each seed lists its kinds worst first; a kind every seed shows wins over a worst one
+    assert pick_target([["divergence", "plateau"], ["plateau"], ["plateau"]]) == "plateau"
+    # a tie among kinds most seeds show goes to the one met first
+    assert pick_target([["oscillation", "plateau"], ["plateau", "oscillation"]]) == "oscillation"
+    # one seed of three, or one of two different ones: not a property of the setup
+    assert pick_target([["oscillation"], [], []]) is None
+    assert pick_target([["oscillation"], ["divergence"]]) is None
 
 
 def test_to_dict_is_json_safe():
@@ -309,3 +315,19 @@ def test_verification_section_in_the_main_report():
     assert "early-stopping" in section and "resolved" in section
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in section
     assert 'id="verification"' not in render_html(Report(version="t"), None)
+
+
+def test_target_from_baseline_needs_most_seeds():
+    from analyzer.findings import Finding
+    from analyzer.verify.runner import target_from_baseline
+
+    def f(code, kind):
+        return Finding(code, "x", kind, "warning", "val_loss", 0, 10, 0.8, f"{code} msg", run="r")
+
+    # oscillation in one seed of three (Adam at lr 0.2 reached 0.001 on the other two): nothing
+    # to verify, and the diagnosis line says why
+    t = target_from_baseline([[f("OSC001", "oscillation")], [], []])
+    assert t.kind is None and "oscillation in 1/3" in t.message
+    t = target_from_baseline([[f("OSC001", "oscillation")], [f("OSC001", "oscillation")], []])
+    assert t.kind == "oscillation" and t.message.endswith("(2/3 seeds)")
+    assert target_from_baseline([[], []]).message == "no problem found in the baseline runs"

@@ -268,20 +268,30 @@ def target_from_run(path: Path) -> Target:
 
 
 def target_from_baseline(findings_by_seed: Sequence[Sequence[Finding]]) -> Target:
-    """The problem most baseline seeds show as their worst, with that finding's remedies."""
-    worst = [
-        min(_problems(fs), key=Finding.sort_key) if _problems(fs) else None
-        for fs in findings_by_seed
-    ]
-    kind = pick_target([w.kind if w else None for w in worst])
+    """The problem most baseline seeds show (more than half of them), with the remedies of its
+    worst finding."""
+    problems = [sorted(_problems(fs), key=Finding.sort_key) for fs in findings_by_seed]
+    kinds = [list(dict.fromkeys(f.kind for f in fs)) for fs in problems]
+    kind = pick_target(kinds)
     if kind is None:
-        return Target(None, None, "no problem found in the baseline runs", "baseline")
-    f = next(w for w in worst if w is not None and w.kind == kind)
-    n = sum(1 for w in worst if w is not None and w.kind == kind)
+        shown = sorted({k for ks in kinds for k in ks})
+        if not shown:
+            return Target(None, None, "no problem found in the baseline runs", "baseline")
+        seen = ", ".join(f"{k} in {sum(k in ks for ks in kinds)}/{len(kinds)}" for k in shown)
+        return Target(
+            None,
+            None,
+            f"no problem most baseline seeds show ({seen} seeds): a problem a minority of seeds "
+            "shows is not a property of this setup, and a remedy for it could only be judged on "
+            "seed noise",
+            "baseline",
+        )
+    f = min((f for fs in problems for f in fs if f.kind == kind), key=Finding.sort_key)
+    n = sum(kind in ks for ks in kinds)
     return Target(
         kind,
         f.code,
-        f"{f.message} ({n}/{len(worst)} seeds)",
+        f"{f.message} ({n}/{len(kinds)} seeds)",
         "baseline",
         [r.id for r in f.remedies],
     )
