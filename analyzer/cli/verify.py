@@ -28,8 +28,8 @@ def add_verify_parser(sub: Any) -> None:
         "verify",
         help="re-run a Keras experiment with the suggested remedy and check that it helps",
         description="Train the experiment's baseline and the remedied versions with the same "
-        "seeds and budget, diagnose every run with curvelint (the problem to verify is one more "
-        "than half of the baseline seeds show), and decide per remedy: resolved, "
+        "seeds and budget, diagnose every run with curvelint (a problem is verified when more "
+        "than half of the baseline seeds show one), and decide per remedy: resolved, "
         "improved, no effect, worse or not applied (curves identical to the baseline's), stating "
         "the rule that decided and its numbers. Remedies are judged on held-out data no callback "
         "saw: the experiment's 'test' split, else half of the validation data. Learning-rate "

@@ -268,8 +268,8 @@ def target_from_run(path: Path) -> Target:
 
 
 def target_from_baseline(findings_by_seed: Sequence[Sequence[Finding]]) -> Target:
-    """The problem most baseline seeds show (more than half of them), with the remedies of its
-    worst finding."""
+    """The problem to verify when most baseline seeds show one (``pick_target``), with the
+    remedies of its worst finding."""
     problems = [sorted(_problems(fs), key=Finding.sort_key) for fs in findings_by_seed]
     kinds = [list(dict.fromkeys(f.kind for f in fs)) for fs in problems]
     kind = pick_target(kinds)
@@ -281,7 +281,7 @@ def target_from_baseline(findings_by_seed: Sequence[Sequence[Finding]]) -> Targe
         return Target(
             None,
             None,
-            f"no problem most baseline seeds show ({seen} seeds): a problem a minority of seeds "
+            f"most baseline seeds show no problem ({seen} seeds): a problem a minority of seeds "
             "shows is not a property of this setup, and a remedy for it could only be judged on "
             "seed noise",
             "baseline",
