@@ -54,6 +54,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analyzer.verify.decide import pct  # noqa: E402
+
 SETS = {
     "bench": ROOT / "fixtures" / "experiments" / "bench",
     "examples": ROOT / "fixtures" / "experiments",
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         r = rows[-1]
         dose = f" x{10 ** r['top_dose']}" if r["top_dose"] and r["top_dose"] > 1 else ""
-        change = "" if r["top_change"] is None else f" ({r['top_change']:+.1%})"
+        change = "" if r["top_change"] is None else f" ({pct(r['top_change'])})"
         ctl = ", ".join(f"{k} {v}" for k, v in r["controls"].items()) or "-"
         rel = f"{r['relative_time']:.1f}x" if r["relative_time"] else "-"
         print(
