@@ -184,19 +184,13 @@ def _val_zigzag(
     if val is None:
         return None
     s, v = _finite(val)
-    cs = cadence_swings(s, v, window_fraction=min_fraction)
+    cs = cadence_swings(s, v, window_fraction=min_fraction, strong=min_amplitude)
     if cs is None or cs.amplitude < min_amplitude or cs.reversals < min_reversals:
         return None
     if cs.fraction < min_fraction:
         return None
     # visible on a linear plot too: wiggles of a curve that has converged to a small fraction of
     # where it started show only on a log scale, and are not what anyone calls oscillation
-    # how many evaluations ago it last swung by that much (a live monitor announces swings
-    # that are still going on, not an episode that is over)
-    d1 = np.diff(np.log(v))
-    z = np.where(d1[:-1] * d1[1:] < 0, np.abs(np.diff(d1)) / 4.0, 0.0)  # z[j]: point j + 1
-    strong = np.flatnonzero(z >= np.log1p(min_amplitude))
-    since = int(v.size - 2 - strong[-1]) if strong.size else int(v.size)
     inside = (s >= cs.start) & (s <= cs.end)
     level = float(np.median(v[inside]))
     scale = max(float(np.median(v[:3])), level)
@@ -233,7 +227,9 @@ def _val_zigzag(
             "reversal_share": cs.reversals,
             "window_fraction": cs.fraction,
             "window_points": cs.points,
-            "evaluations_since_last_swing": since,
+            # how many evaluations ago it last swung by that much (a live monitor announces
+            # swings that are still going on, not an episode that is over)
+            "evaluations_since_last_swing": cs.since_strong,
             "amplitude_rel_scale": visible,
         },
         remedies=(

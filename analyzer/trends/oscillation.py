@@ -396,7 +396,9 @@ class CadenceSwings:
     stretch: a third of its points or more swing at least that much. ``reversals`` is the share of
     consecutive moves in the stretch that change direction (about 2/3 for white noise, 1 for a
     zig-zag, near 0 for a smooth curve); ``start``/``end`` are steps and ``fraction`` the share
-    of the run the stretch covers."""
+    of the run the stretch covers. ``since_strong`` counts the points logged after the last one
+    that swung by ``strong`` or more (all of them when none did; 0 when no ``strong`` was
+    asked for)."""
 
     amplitude: float
     reversals: float
@@ -404,6 +406,7 @@ class CadenceSwings:
     end: float
     fraction: float
     points: int
+    since_strong: int = 0
 
 
 def cadence_swings(
@@ -413,13 +416,15 @@ def cadence_swings(
     window_fraction: float = 0.25,
     min_window: int = 7,
     quantile: float = 2 / 3,
+    strong: float | None = None,
 ) -> CadenceSwings | None:
     """The stretch of at least ``window_fraction`` of the points (and ``min_window`` turning
     points or not) over which a positive curve zig-zags most, measured in log space so that a
     swing is relative to where the curve is at the time. The ``quantile`` of the swings in a
     window of seven or more: one isolated spike (one peak, and at most one trough beside it) or
-    one level step cannot make a stretch swing. None for fewer than ``min_window + 2`` finite
-    points or a curve that is not positive."""
+    one level step cannot make a stretch swing. With ``strong``, how many points ago the curve
+    last swung by that fraction of its level or more (``since_strong``). None for fewer than
+    ``min_window + 2`` finite points or a curve that is not positive."""
     v = np.asarray(values, dtype=float)
     s = np.asarray(steps, dtype=float)
     fin = np.isfinite(v) & np.isfinite(s)
@@ -443,6 +448,10 @@ def cadence_swings(
     share = float(np.mean(rev[:-1] * rev[1:] < 0)) if rev.size > 1 else 0.0
     a, b = i, i + w + 1  # points i .. i+w+1 take part in the window's second differences
     span = float(s[-1] - s[0]) or 1.0
+    since = 0
+    if strong is not None:
+        hits = np.flatnonzero(z >= np.log1p(strong))
+        since = int(s.size - 2 - hits[-1]) if hits.size else int(s.size)
     return CadenceSwings(
         amplitude=float(np.expm1(top)),
         reversals=share,
@@ -450,6 +459,7 @@ def cadence_swings(
         end=float(s[b]),
         fraction=float((s[b] - s[a]) / span),
         points=w + 2,
+        since_strong=since,
     )
 
 
