@@ -81,6 +81,15 @@ FACTS = {
 }
 
 
+def _rise_scale(L, best: float, use_metric: bool) -> float:
+    """What a rise above ``best`` is measured against: for a validation metric the improvement
+    it had made (not positive when it made none); for a positive loss its best level; otherwise
+    the improvement of the loss."""
+    if use_metric:
+        return L.initial - best
+    return abs(best) if L.positive else max(abs(L.initial - best), 1e-12)
+
+
 def _interp_smooth(L, at: np.ndarray) -> np.ndarray:
     return np.interp(at, L.steps, L.smooth)
 
@@ -152,12 +161,11 @@ def check(
     rise = final - best
     material, rel, noise_units = False, 0.0, 0.0
     if after.sum() >= 2 and rise > 0:
+        scale = _rise_scale(L, best, use_metric)
         if use_metric:
-            progress = L.initial - best
-            material = progress > 0 and rise >= min_metric_rise * progress
-            rel = rise / progress if progress > 0 else float("inf")
+            material = scale > 0 and rise >= min_metric_rise * scale
+            rel = rise / scale if scale > 0 else float("inf")
         else:
-            scale = abs(best) if L.positive else max(abs(L.initial - best), 1e-12)
             rel = rise / scale if scale > 0 else float("inf")
             material = rel >= min_rise
         noise_units = (
@@ -219,12 +227,7 @@ def check(
     # (min_rise of the best level, or a quarter of the rise when that is less). A share of the
     # best level, not of the rise so far, so that a live run re-judged as it grows keeps its
     # onset when the rise goes on (a quarter of the rise so far moved it later at every look)
-    if use_metric:
-        unit = min_metric_rise * max(L.initial - best, 0.0)
-    elif shift is not None:
-        unit = min_rise * abs(shift.best_level)
-    else:
-        unit = min_rise * (abs(best) if L.positive else max(abs(L.initial - best), 1e-12))
+    unit = (min_metric_rise if use_metric else min_rise) * max(_rise_scale(L, best, use_metric), 0)
     onset_mask = post & (smooth >= best + min(0.25 * rise, unit))
     onset = int(L.steps[np.argmax(onset_mask)]) if onset_mask.any() else int(L.steps[post][0])
 
