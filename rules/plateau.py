@@ -213,24 +213,27 @@ def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -
     non-cross-entropy loss, and either the run's hyperparameters give C classes (then no other
     count is considered), or the loss started near ln(C) (untrained weights predict nearly
     uniform probabilities) and C <= 10, or (C <= 10) an accuracy logged by the run is no better
-    than 1.5/C. None otherwise: a level
-    that merely equals ln(C) for some C is a coincidence for an MAE or MSE, and for C above 10
-    any level is close to some ln(C)."""
+    than 1.5/C. None otherwise: a level that merely equals ln(C) for some C is a coincidence for
+    an MAE or MSE, and for C above 10 any level is close to some ln(C)."""
+
+    def at_chance(k: int) -> bool:  # within 2% of ln(k)
+        return abs(final - np.log(k)) <= 0.02 * np.log(k)
+
     if _REGRESSION.search(tag) or tag.startswith(COMPLEMENT_PREFIX):
         return None  # 1 - accuracy is an error rate, not a cross-entropy
     # the run's own files say how many classes (a model's output size): that count, or none
     # (a 10-output model whose loss sits at 2.39 is not at "ln(11)")
     declared = _declared_classes(curves)
     if declared is not None and declared >= 2:
-        return declared if abs(final - np.log(declared)) <= 0.02 * np.log(declared) else None
+        return declared if at_chance(declared) else None
     # the start pins C when it lies within half the gap to the neighbouring class counts (an
     # untrained classifier predicts nearly uniform probabilities), and the loss is still there
     # (up to 10 classes: beyond, ln(C) lie so close together that any level pins some C)
     k0 = _pinned_classes(initial)
-    if k0 is not None and k0 <= 10 and abs(final - np.log(k0)) <= 0.02 * np.log(k0):
+    if k0 is not None and k0 <= 10 and at_chance(k0):
         return k0
     small = final_at_chance(final)  # 2 <= C <= 10, within 1%
-    if small is not None and _corroborated(curves, small):
+    if small is not None and _accuracy_at_chance(curves, small):
         return small
     return None
 
@@ -250,10 +253,8 @@ def _pinned_classes(level: float) -> int | None:
     return k if abs(level - np.log(k)) <= half_gap else None
 
 
-def _corroborated(curves: CurveSet, k: int) -> bool:
-    """The run's own files say it has ``k`` classes, or an accuracy it logs is at chance."""
-    if _declared_classes(curves) == k:
-        return True
+def _accuracy_at_chance(curves: CurveSet, k: int) -> bool:
+    """An accuracy the run logs ends at chance for ``k`` classes (1.5/k or less)."""
     for m in (curves.val_metric, curves.train_metric):
         if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
             continue
