@@ -145,6 +145,12 @@ def _num(x: float) -> float | str:
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
+#: the effect fields of a verdict on which no pair of runs was compared
+_NOTHING_COMPARED: dict[str, Any] = dict(
+    rel_change=math.nan, ci_low=None, ci_high=None, wins=0, losses=0, sign_p=1.0
+)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The decision on one remedy against the baseline, with the numbers behind it."""
@@ -159,7 +165,7 @@ class Verdict:
     remedy_mean: float
     remedy_std: float
     rel_change: float  # exp(mean paired log-ratio) - 1: -0.2 is 20% lower loss
-    ci_low: float | None  # 95% interval of rel_change (t over pairs), None below 3 pairs
+    ci_low: float | None  # 95% interval of rel_change (t over pairs), None below 2 pairs
     ci_high: float | None
     wins: int  # seeds where the remedy's loss is lower
     losses: int
@@ -305,12 +311,7 @@ def decide(
         return Verdict(
             verdict="inconclusive",
             reason="no baseline/remedy pair of complete runs with the same seed to compare",
-            rel_change=math.nan,
-            ci_low=None,
-            ci_high=None,
-            wins=0,
-            losses=0,
-            sign_p=1.0,
+            **_NOTHING_COMPARED,
             baseline_kind_rate=_kind_rate(baseline, target_kind),
             remedy_kind_rate=_kind_rate(remedy, target_kind),
             **common,
@@ -492,12 +493,7 @@ def failed_verdict(
         baseline_std=math.nan,
         remedy_mean=math.nan,
         remedy_std=math.nan,
-        rel_change=math.nan,
-        ci_low=None,
-        ci_high=None,
-        wins=0,
-        losses=0,
-        sign_p=1.0,
+        **_NOTHING_COMPARED,
         target_kind=target_kind,
         baseline_kind_rate=None,
         remedy_kind_rate=None,
