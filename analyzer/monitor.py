@@ -27,7 +27,8 @@ What is announced (:class:`FindingTracker`)
     A live run is not finished. Findings its rule marks transient (overfitting, a training loss
     that surged less than 10x and is still below its start, plateau, oscillation) are announced
     once two consecutive evaluations agree (a bump often recedes), a plateau not before 10
-    points were logged (a run flat for its first steps often starts moving). "Train longer" (PLT002) is left to ``report()``. A finding
+    points were logged (a run flat for its first steps often starts moving), a validation
+    zig-zag only while it goes on. "Train longer" (PLT002) is left to ``report()``. A finding
     is announced again when it gets worse (severity, confidence +0.2, or its size doubled: the
     overfitting rise, the divergence ratio, the swing), and one that went away is listed in
     :attr:`Monitor.resolved`.
@@ -249,8 +250,8 @@ class FindingTracker:
       explosion; a finding its rule marks transient only once seen at two consecutive
       evaluations; a plateau not before :data:`MIN_LIVE_POINTS` points were logged; a validation
       zig-zag only while it goes on (its last swing fewer than :data:`LIVE_QUIET_EVALUATIONS`
-      evaluations ago); a "train
-      longer" finding (:data:`LIVE_SILENT_KINDS`) never (a live run is not finished);
+      evaluations ago); a "train longer" finding (:data:`LIVE_SILENT_KINDS`) never (a live run
+      is not finished);
     - it is announced again when it got worse: a higher severity, a confidence up by
       :data:`CONFIDENCE_STEP`, or its magnitude (:data:`MAGNITUDE`: the overfitting rise, the
       divergence ratio, the swing amplitude) doubled since it was last announced;
