@@ -21,7 +21,8 @@ it swings around that level is at its noise floor: that is reported as an oscill
 not as a plateau. A loss that blew up to twice its best or more (a validation loss: by DIV002's
 test, orders of magnitude or tenfold and frozen) and then sat within 10% of one level for the
 last quarter of the run or more is stuck after a blow-up: a divergence (DIV002)
-and a plateau at once, as LABELS-SPEC describes it. A loss that flattens after a decaying
+and a plateau at once, as LABELS-SPEC describes it; so is one that rose above its start and
+then sat flat at a chance level for half the run or more. A loss that flattens after a decaying
 learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau;
 one that is still clearly falling is reported by PLT002 instead, and so is one making steady
 slow progress (a short fine-tune from a trained model that removes 15% and is still going down
@@ -232,7 +233,7 @@ def plausible_chance(curves: CurveSet, tag: str, initial: float, final: float) -
     k0 = _pinned_classes(initial)
     if k0 is not None and k0 <= 10 and at_chance(k0):
         return k0
-    small = final_at_chance(final)  # 2 <= C <= 10, within 1%
+    small = final_at_chance(final, tol=0.02)  # 2 <= C <= 10, within 2% as at_chance()
     if small is not None and _accuracy_at_chance(curves, small):
         return small
     return None
@@ -364,8 +365,6 @@ def check(
         return [_finding(stuck_curve.tag, since, SL.last_step, 0.75, msg, evidence, remedies)]
     if L.positive and L.initial > 0:
         removed = 1.0 - L.final / L.initial
-        if removed < -stuck_fraction:
-            return []  # the loss ends well above its start: rising, not stuck (DIV002's domain)
         stuck = removed < stuck_fraction
         high = (1.0 - removed) >= high_fraction
     else:
@@ -375,6 +374,10 @@ def check(
         high = False
     chance_k = plausible_chance(curves, c.tag, L.initial, L.final)
     at_chance = None if improving_now or flat_frac < min_flat_fraction else chance_k
+    if np.isfinite(removed) and removed < -stuck_fraction:
+        if not at_chance:
+            return []  # the loss ends well above its start: rising, not stuck (DIV002's domain)
+        stuck = False  # it rose, then sat at chance: a plateau at chance (and a divergence)
 
     evidence = {
         "initial_value": L.initial,

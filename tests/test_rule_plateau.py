@@ -110,3 +110,36 @@ def test_flattening_at_chance_after_a_drop_is_a_plateau():
     acc = np.full(s.steps.size, 0.25)
     f = plateau.check(cs(train=(s.steps, s.values), val_metric=(s.steps, acc)))
     assert [x.code for x in f] == ["PLT001"]
+
+
+def _rise_then_sit(level: float, n: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Falls from 1.8 to 1.3 in three epochs, climbs for six, then sits at ``level``."""
+    t = np.arange(n)
+    rng = np.random.default_rng(3)
+    v = np.r_[[1.8, 1.6, 1.3], np.linspace(1.6, level, 6), np.full(n - 9, level)]
+    return t, v * (1 + rng.normal(0, 0.002, n))
+
+
+def test_a_loss_that_rose_and_sits_at_chance_is_a_plateau_at_chance():
+    # LABELS-SPEC: a blow-up after which the loss is stuck at a constant is a divergence and
+    # often a plateau too; at ln(10) with a 10-class accuracy at chance it is one
+    t, v = _rise_then_sit(np.log(10))
+    acc = np.r_[np.linspace(0.6, 0.1, 9), np.full(21, 0.1)]
+    f = plateau.check(cs(train=(t, v), val_metric=(t, acc)))
+    assert [(x.code, x.evidence["pattern"], x.evidence["chance_classes"]) for x in f] == [
+        ("PLT001", "flat-at-chance", 10)
+    ]
+    # 1.3% off ln(10) (2.273): still chance when the accuracy says so (the 2% of every chance test)
+    t, v = _rise_then_sit(0.987 * np.log(10))
+    f = plateau.check(cs(train=(t, v), val_metric=(t, acc)))
+    assert [x.evidence.get("chance_classes") for x in f] == [10]
+
+
+def test_a_loss_that_rose_and_sits_elsewhere_is_not_a_plateau():
+    # the same rise to a level that is no chance level, or without an accuracy at chance:
+    # rising, not stuck (the divergence rules' domain)
+    t, v = _rise_then_sit(2.6)
+    acc = np.r_[np.linspace(0.6, 0.1, 9), np.full(21, 0.1)]
+    assert plateau.check(cs(train=(t, v), val_metric=(t, acc))) == []
+    t, v = _rise_then_sit(0.987 * np.log(10))
+    assert plateau.check(cs(train=(t, v), val_metric=(t, np.full(30, 0.7)))) == []
