@@ -17,7 +17,9 @@ the bad batches. Nothing learned after the first NaN can be trusted.
 What to do
 ----------
 Lower the learning rate (the usual cause), clip the gradient norm, add a warm-up, and look for
-``log(0)``, division by zero or float16 overflow in the loss; check the inputs for NaN.
+``log(0)``, division by zero or float16 overflow in the loss; check the inputs for NaN. For an
+isolated glitch, find the batch or evaluation that produced it (and clip gradients so one bad
+batch cannot throw the weights); the step size is not at fault there.
 
 Example (flagged)
 -----------------
@@ -120,9 +122,17 @@ def check(curves: CurveSet, *, max_isolated_fraction: float = 0.02) -> list[Find
             )
         )
         lr = last_lr(curves)
-        remedies = [R.lower_lr(lr, setup=curves.setup), R.clip_gradients(), R.check_numerics()]
-        if i <= max(2, 0.1 * len(v)):
-            remedies.insert(2, R.warmup(lr, setup=curves.setup))
+        if isolated:
+            # one bad batch or evaluation: find where it came from; the step size is not at fault
+            remedies = [R.check_numerics(), R.clip_gradients()]
+        else:
+            remedies = [
+                R.lower_lr(lr, setup=curves.setup),
+                R.clip_gradients(),
+                R.check_numerics(),
+            ]
+            if i <= max(2, 0.1 * len(v)):
+                remedies.insert(2, R.warmup(lr, setup=curves.setup))
         findings.append(
             finding(
                 __name__,

@@ -28,3 +28,18 @@ def test_nan_in_val_and_components_are_reported_per_curve():
 def test_finite_curve_is_silent():
     s = signals.exp_decay(n=50)
     assert divergence.check(cs(train=(s.steps, s.values))) == []
+
+
+def test_an_isolated_glitch_is_info_with_remedies_for_a_glitch():
+    # one NaN evaluation among 60 at the level before it: find the bad batch; the learning rate
+    # is not at fault, so lowering it (or a warm-up) is not offered
+    steps = np.arange(60)
+    val = np.linspace(1.0, 0.4, 60)
+    val[30] = np.nan
+    (f,) = divergence.check(cs(train=(steps, np.linspace(1, 0.1, 60)), val=(steps, val)))
+    assert (f.severity, f.evidence["isolated"]) == ("info", True)
+    assert [r.id for r in f.remedies] == ["check-numerics", "clip-gradients"]
+    # NaN from step 30 on: a divergence, and the step size comes first
+    val[30:] = np.nan
+    (f,) = divergence.check(cs(train=(steps, np.linspace(1, 0.1, 60)), val=(steps, val)))
+    assert f.severity == "error" and f.remedies[0].id == "lower-lr"
