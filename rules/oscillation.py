@@ -3,7 +3,7 @@
 What it detects
 ---------------
 Sustained swings of the training loss (the validation loss when no training loss is logged)
-around its trend, found in any of four ways:
+around its trend, found in any of five ways:
 
 * regular swings of the logged curve in the second half of the run — a zig-zag from one point
   to the next (at the evaluation cadence: between minibatches it is noise), waves with a
@@ -26,7 +26,12 @@ around its trend, found in any of four ways:
   quarter of the run swing. The swings must also show on a linear plot (at least 3% of the
   larger of the curve's starting level and its level there) or be large (x1.5 and /1.5):
   wiggles of a loss that converged to a small fraction of its start show only on a log scale
-  and are not reported.
+  and are not reported;
+* swings with a cyclic learning rate — the logged learning rate rises and falls by 2x or more
+  at least twice (triangular cycles, warm restarts) and the validation loss climbs back up by
+  10% of its level or more during a cycle, in two cycles or more and in half of them (regular
+  periodic swings count as oscillation, LABELS-SPEC), visibly on a linear plot as above. A
+  validation loss that keeps falling through the raises is not reported.
 
 When a validation loss is logged (8 evaluations or more), the training loss's swings count only
 when the validation loss swings too: by 10% of its level or more in its second half, and visibly
@@ -92,6 +97,7 @@ from analyzer.trends.oscillation import (
     white_sigma,
 )
 from analyzer.trends.prep import bin_medians, prepare
+from analyzer.trends.schedule import cycle_bumps, lr_cycles
 
 from . import _remedies as R
 from ._common import (
@@ -123,6 +129,8 @@ FACTS = {
     "window_fraction": ("share of the run that zig-zags", "%"),
     "cycles": ("swings seen", "num"),
     "excess_over_noise": ("swing size over the usual noise", "x"),
+    "lr_cycles_with_bump": ("learning-rate cycles the loss climbs in", "int"),
+    "lr_cycles": ("learning-rate cycles", "int"),
     "lr": ("learning rate", "value"),
 }
 #: a divergence of the run explains its swings (see analyzer.engine)
@@ -241,6 +249,65 @@ def _val_zigzag(
     )
 
 
+def _with_lr_cycles(curves: CurveSet, *, min_bump: float, min_scale: float) -> Finding | None:
+    """The validation loss climbs back up with the raises of a cyclic learning rate (triangular,
+    warm restarts: two cycles or more, each a rise and a fall by 2x): by ``min_bump`` of its
+    level or more in at least two cycles and in half of them. LABELS-SPEC counts such regular
+    periodic swings as oscillation. Like the validation zig-zag, the swings must show on a linear
+    plot too (``min_scale`` of the curve's scale) or reach a factor of 1.5."""
+    val, lr = curves.val, curves.lr
+    if val is None or lr is None:
+        return None
+    cycles = lr_cycles(np.asarray(lr.steps), np.asarray(lr.values))
+    if len(cycles) < 2:
+        return None
+    s, v = _finite(val)
+    if s.size < 6 or not (v > 0).all():
+        return None
+    bumps = cycle_bumps(s, v, cycles)
+    seen = bumps[np.isfinite(bumps)]
+    hits = int(np.count_nonzero(seen >= min_bump))
+    if seen.size < 2 or hits < 2 or hits < 0.5 * seen.size:
+        return None
+    amplitude = float(np.median(np.maximum(seen, 0.0)))
+    level = float(np.median(v))
+    scale = max(float(np.median(v[:3])), level)
+    visible = amplitude * level / scale if scale > 0 else 0.0
+    if visible < min_scale and amplitude < VAL_FACTOR_SWING:
+        return None
+    start, end = cycles[0].start, cycles[-1].end
+    lr_now = last_lr(curves) or max_lr(curves)
+    msg = (
+        f"{val.tag} climbs back up with the cyclic learning rate: by {pct(amplitude)} of its "
+        f"level in the median cycle, in {hits} of {seen.size} cycles between steps {fmt(start)} "
+        f"and {fmt(end)}; each raise of the rate throws the weights off what they reached"
+    )
+    conf = clamp01(
+        0.5 + 0.3 * clamp01((amplitude - min_bump) / (3 * min_bump)) + 0.2 * hits / seen.size
+    )
+    return finding(
+        __name__,
+        marks=(Mark("band", "oscillation", start=int(start), end=int(end)),),
+        curve=val.tag,
+        start_step=int(start),
+        end_step=int(end),
+        confidence=conf,
+        message=msg,
+        evidence={
+            "pattern": "lr-cycle-swings",
+            "amplitude_rel_level": amplitude,
+            "lr_cycles": int(seen.size),
+            "lr_cycles_with_bump": hits,
+            "amplitude_rel_scale": visible,
+        },
+        remedies=(
+            R.lower_lr(lr_now, factor=3.0, setup=curves.setup),
+            R.lr_schedule(lr_now, setup=curves.setup, tag=monitor_tag(curves)),
+            R.restore_best(None, monitor_name(curves), monitor_tag(curves)),
+        ),
+    )
+
+
 def check(
     curves: CurveSet,
     *,
@@ -258,6 +325,7 @@ def check(
     min_val_zigzag: float = 0.13,
     min_val_reversals: float = 0.5,
     min_val_fraction: float = 0.25,
+    min_lr_cycle_bump: float = 0.1,
 ) -> list[Finding]:
     """``min_amplitude``: swing (semi-amplitude) as a fraction of the loss level below which
     nothing is reported; ``min_up_down``: the curve's rises must add up to at least this share of
@@ -275,7 +343,9 @@ def check(
     ``min_val_zigzag``: the validation loss zig-zagging from one evaluation to the next by this
     fraction of its level (at a third or more of its points in its most swinging stretch) is
     an oscillation by itself, when at least ``min_val_reversals`` of its moves there change
-    direction and the stretch covers ``min_val_fraction`` of the run."""
+    direction and the stretch covers ``min_val_fraction`` of the run; ``min_lr_cycle_bump``: with
+    a cyclic learning rate, the validation loss climbing this fraction of its level during a
+    cycle (in two cycles or more, and half of them) swings with the schedule."""
     swing_options = dict(
         min_amplitude=min_amplitude,
         min_up_down=min_up_down,
@@ -317,6 +387,8 @@ def check(
         min_scale=min_scale,
         curves=curves,  # for its remedies (the run's setup)
     )
+    if zz is None:
+        zz = _with_lr_cycles(curves, min_bump=min_lr_cycle_bump, min_scale=min_scale)
     return [zz] if zz is not None else []
 
 

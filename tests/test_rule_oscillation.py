@@ -176,3 +176,28 @@ def test_dcgan_losses_swinging_are_the_runs_oscillation():
     assert {c.role for c in curves.other_losses} == {"generator_loss", "discriminator_loss"}
     found = oscillation.check(curves)
     assert found and found[0].evidence.get("adversarial")
+
+
+def _cyclic_run(bump: float, n: int = 60, floor: float = 0.05):
+    """Triangular learning rate 0.002-0.02 (period 12 evaluations); a validation loss that
+    falls from 1.0 towards ``floor`` and climbs by ``bump`` of its level near every peak."""
+    t = np.arange(n)
+    lr = 0.002 + 0.018 * np.abs(((t / 6) % 2) - 1)
+    near_peak = (t + 1) % 12 < 3
+    val = (floor + (1.0 - floor) * np.exp(-t / 8)) * (1 + bump * near_peak)
+    train = 0.9 * (floor + (1.0 - floor) * np.exp(-t / 8))
+    return cs(train=(t, train), val=(t, val), lr=(t, lr))
+
+
+def test_val_loss_climbing_with_a_cyclic_learning_rate_is_oscillation():
+    f = oscillation.check(_cyclic_run(0.4, floor=0.3))
+    assert [(x.code, x.evidence["pattern"]) for x in f] == [("OSC001", "lr-cycle-swings")]
+    assert f[0].evidence["lr_cycles_with_bump"] >= 2
+    assert "cyclic learning rate" in f[0].message
+
+
+def test_cyclic_learning_rate_without_swings_or_with_invisible_ones_is_not_oscillation():
+    # the validation loss falls straight through every raise of the rate
+    assert oscillation.check(_cyclic_run(0.0, floor=0.3)) == []
+    # +20% bumps of a loss that converged to 2% of its start: only a log plot shows them
+    assert oscillation.check(_cyclic_run(0.2, floor=0.02)) == []
