@@ -22,7 +22,11 @@ not as a plateau. A loss that blew up to twice its best or more (a validation lo
 test, orders of magnitude or tenfold and frozen) and then sat within 10% of one level for the
 last quarter of the run or more is stuck after a blow-up: a divergence (DIV002)
 and a plateau at once, as LABELS-SPEC describes it; so is one that rose above its start and
-then sat flat at a chance level for half the run or more. A loss that flattens after a decaying
+then sat flat at a chance level for half the run or more. A validation accuracy that never
+leaves the level of a constant prediction (1/C within 15%, for the class count the run declares,
+else the one whose ln(C) its validation loss started at, else C <= 10), while the loss removes
+at most half its start, is a model that learned nothing: a plateau however the loss swings (an
+oscillation may be reported beside it). A loss that flattens after a decaying
 learning-rate schedule, or close to the end of a steady decay, is convergence, not a plateau;
 one that is still clearly falling is reported by PLT002 instead, and so is one making steady
 slow progress (a short fine-tune from a trained model that removes 15% and is still going down
@@ -265,6 +269,44 @@ def _accuracy_at_chance(curves: CurveSet, k: int) -> bool:
     return False
 
 
+def _accuracy_never_left_chance(curves: CurveSet, *, tolerance: float) -> tuple[int, float] | None:
+    """(C, median accuracy) when the run's validation accuracy never left the level of a constant
+    prediction among C classes: its median lies within ``tolerance`` (relative) of 1/C — the
+    declared class count, else the count whose ln(C) the validation loss started at, else some
+    2 <= C <= 10 — and its second half is no better than its
+    first quarter beyond its own scatter (it never learned). None otherwise. An accuracy that
+    was high and then collapsed left chance first: that is a divergence (DIV002)."""
+    m = curves.val_metric
+    if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
+        return None
+    a = np.asarray(m.values, dtype=float)
+    a = a[np.isfinite(a)]
+    if a.size < 8 or a.min() < 0.0 or a.max() > 1.0:
+        return None
+    med = float(np.median(a))
+    first = float(np.median(a[: max(2, a.size // 4)]))
+    scatter = 1.4826 * float(np.median(np.abs(a - med)))
+    if float(np.quantile(a[a.size // 2 :], 0.75)) > first + max(0.02, 2.0 * scatter):
+        return None  # it learned something
+    # the class count the run corroborates: the one it declares, else the one its validation
+    # loss started at (ln C: nearly uniform predictions), else any small count
+    declared = _declared_classes(curves)
+    v = np.asarray(curves.val.values, dtype=float) if curves.val is not None else np.array([])
+    v = v[np.isfinite(v)]
+    pinned = _pinned_classes(float(v[0])) if v.size else None
+    candidates: list[int] | range
+    if declared is not None and declared >= 2:
+        candidates = [declared]
+    elif pinned is not None and pinned <= 10:
+        candidates = [pinned]
+    else:
+        candidates = range(2, 11)
+    near = [k for k in candidates if abs(med - 1.0 / k) <= tolerance / k]
+    if not near:
+        return None
+    return min(near, key=lambda k: abs(med * k - 1.0)), med
+
+
 def check(
     curves: CurveSet,
     *,
@@ -276,6 +318,7 @@ def check(
     constant_band: float = 1e-3,
     min_blowup_ratio: float = 2.0,
     min_stuck_fraction: float = 0.25,
+    max_removed_at_chance_accuracy: float = 0.5,
 ) -> list[Finding]:
     """``stuck_fraction``: a loss that removed less than this fraction of its starting value is
     stuck near its start; ``high_fraction``: a flat loss still above this fraction of its start is
@@ -287,7 +330,9 @@ def check(
     ``min_flat_fraction`` of the run or more has stopped learning; ``min_blowup_ratio`` and
     ``min_stuck_fraction``: a loss that rose to this many times its best and then sat within 10%
     of one level for this share of the run or more is stuck after a blow-up (a divergence,
-    DIV002, and a plateau at once)."""
+    DIV002, and a plateau at once); ``max_removed_at_chance_accuracy``: a loss that removed at
+    most this share of its start while the validation accuracy never left the level of a
+    constant prediction (1/C, within 15%) has learned nothing, however it swings."""
     c = curves.train if curves.train is not None else curves.val
     if c is None:
         return []
@@ -497,6 +542,35 @@ def check(
             R.switch_optimizer(lr, setup=curves.setup),
         ]
         return [_finding(c.tag, const_since, L.last_step, 0.85, msg, evidence, remedies)]
+    # LABELS-SPEC: accuracy at the majority-class rate is the level of a constant predictor. A
+    # validation accuracy that never left it while the loss removed at most half its start is a
+    # model that learned nothing, even when its loss swings (not a noise floor: nothing was learned)
+    at_chance_acc = (
+        _accuracy_never_left_chance(curves, tolerance=0.15)
+        if np.isfinite(removed) and -stuck_fraction <= removed <= max_removed_at_chance_accuracy
+        else None
+    )
+    if at_chance_acc is not None:
+        k, acc_level = at_chance_acc
+        assert curves.val_metric is not None  # at_chance_acc comes from it
+        evidence["pattern"] = "accuracy-at-chance"
+        evidence["chance_classes"] = k
+        evidence["chance_accuracy"] = 1.0 / k
+        evidence["metric_level"] = acc_level
+        msg = (
+            f"{curves.val_metric.tag} stays at ~{fmt(acc_level)} from the first evaluation to the "
+            f"last, the accuracy of a constant prediction among {k} classes (1/{k}): the model "
+            f"has learned nothing; {c.tag} removed only {pct(removed)} of its start "
+            f"({fmt(L.initial)} → {fmt(L.final)})"
+        )
+        remedies = [
+            R.check_labels(),
+            R.normalize_inputs(),
+            _raise_lr_or_scale(curves, L, lr),
+            R.fix_activations(),
+            R.class_weights(),
+        ]
+        return [_finding(c.tag, L.first_step, L.last_step, 0.75, msg, evidence, remedies)]
     # LABELS-SPEC: from one run's logs alone, "flattened far above what the task allows" shows
     # only as a level at chance or as a loss that has not moved since its first interval (flat
     # for 90% of the run); a loss that removed a quarter of its start and then flattened may

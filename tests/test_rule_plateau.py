@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,32 @@ def test_a_loss_that_rose_and_sits_elsewhere_is_not_a_plateau():
     assert plateau.check(cs(train=(t, v), val_metric=(t, acc))) == []
     t, v = _rise_then_sit(0.987 * np.log(10))
     assert plateau.check(cs(train=(t, v), val_metric=(t, np.full(30, 0.7)))) == []
+
+
+def _swinging_at_chance(acc_level: float, n: int = 30, first_val: float = 0.70):
+    """A loss that removes a quarter of its start and swings (+-30%) while the validation
+    accuracy stays at ``acc_level`` from the first evaluation to the last."""
+    t = np.arange(n)
+    rng = np.random.default_rng(5)
+    loss = np.linspace(1.2, 0.9, n) * (1 + 0.3 * (-1) ** t)
+    val = np.r_[first_val, 1.0 * (1 + 0.3 * (-1) ** t[1:])]
+    acc = acc_level + rng.normal(0, 0.01, n)
+    return cs(train=(t, loss), val=(t, val), val_metric=(t, acc))
+
+
+def test_accuracy_that_never_left_chance_is_a_plateau_however_the_loss_swings():
+    # LABELS-SPEC: accuracy at the majority-class rate is a constant predictor's level; the val
+    # loss started at ln(2), so two classes, and the accuracy sits at 1/2 throughout
+    f = plateau.check(_swinging_at_chance(0.5))
+    assert [(x.code, x.evidence["pattern"], x.evidence["chance_classes"]) for x in f] == [
+        ("PLT001", "accuracy-at-chance", 2)
+    ]
+
+
+def test_accuracy_above_the_runs_own_chance_level_is_not_called_chance():
+    # the val loss started at ln(3): three classes, so an accuracy of 0.5 is not at chance
+    assert plateau.check(_swinging_at_chance(0.5, first_val=1.10)) == []
+    # an accuracy that rises from chance is learning
+    run = _swinging_at_chance(0.5)
+    acc = np.linspace(0.5, 0.8, 30)
+    assert plateau.check(replace(run, val_metric=replace(run.val_metric, values=acc))) == []
