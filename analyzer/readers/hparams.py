@@ -28,23 +28,6 @@ from .base import ReadResult
 from .columns import flatten
 
 SIDE_FILE_MAX_BYTES = 1024 * 1024  # hparams side files larger than this are not configs
-#: the side files of hyper-parameters each table reader looks for beside its log file
-GENERIC_SIDE_FILES = (
-    "config.json",
-    "hparams.json",
-    "params.json",
-    "args.json",
-    "hparams.yaml",
-    "config.yaml",
-)
-LIGHTNING_SIDE_FILES = ("hparams.yaml",)
-#: beside ``trainer_state.json``: the model's configuration the Hugging Face Trainer saves
-HF_SIDE_FILES = ("config.json",)
-ULTRALYTICS_SIDE_FILES = ("args.yaml", "opt.yaml", "hyp.yaml")
-#: every such name: part of a run's stamp in the result cache (analyzer.engine)
-SIDE_FILES = frozenset(
-    GENERIC_SIDE_FILES + LIGHTNING_SIDE_FILES + ULTRALYTICS_SIDE_FILES + HF_SIDE_FILES
-)
 
 _NULLS = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "True", "TRUE", "yes")
