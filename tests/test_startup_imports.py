@@ -116,3 +116,20 @@ def test_no_cache_check_still_reads_and_analyses(tmp_path):
     """The probe sees imports: without the cache the same run is read (pandas) and analysed."""
     _, _, modules = _check([str(SMALL_RUN), "--format", "json", "--no-cache", "-j", "1"], tmp_path)
     assert "pandas" in modules and "rules.plateau" in modules
+
+
+def test_library_versions_for_the_cache_key_without_importing():
+    """The cache key's library versions are read from the installed distributions, not from the
+    imported modules, and agree with them."""
+    import numpy
+    import pandas
+    import scipy
+
+    from analyzer.cache import library_version
+
+    assert [library_version(n) for n in ("numpy", "pandas", "scipy")] == [
+        numpy.__version__,
+        pandas.__version__,
+        scipy.__version__,
+    ]
+    assert library_version("curvelint_no_such_package") == "missing"
