@@ -1,12 +1,14 @@
-"""The rules' codes and names, and the ``--select``/``--ignore`` selection, without importing them.
+"""The rules' codes, names, kinds and summaries, and the ``--select``/``--ignore`` selection,
+without importing the rules.
 
 Importing the rules imports numpy and every module of :mod:`analyzer.trends`; a ``check`` whose
 runs are all answered from the result cache needs only the codes of the selected rules (part of
 the cache key) and the check that ``--select``/``--ignore`` name known rules. :func:`index` reads
-each rule module's ``CODE = "..."`` and ``NAME = "..."`` lines from its source (a module where
-either is not one plain string literal, or one already imported, is asked directly), and
-:func:`select_codes` selects as :func:`rules.select` does, with the same error. The analysis
-itself uses :mod:`rules`; ``tests/test_rule_index.py`` checks that both agree.
+each rule module's ``CODE``, ``NAME`` and ``KIND`` lines and its docstring's first line from
+its source (a module where one is not a plain string literal, or one already imported, is asked
+directly), and :func:`select_codes` selects as :func:`rules.select` does, with the same error;
+``curvelint rules`` lists the index. The analysis itself uses :mod:`rules`;
+``tests/test_rule_index.py`` checks that both agree.
 """
 
 from __future__ import annotations
@@ -24,8 +26,13 @@ import rules as rule_registry
 
 @dataclass(frozen=True)
 class RuleName:
+    """What ``curvelint rules`` lists of a rule, as :class:`rules.Rule` gives it."""
+
     code: str
     name: str
+    kind: str
+    #: the first line of the module's docstring (:attr:`rules.Rule.summary`)
+    summary: str
 
 
 def _literal(text: str, var: str) -> str | None:
@@ -48,10 +55,23 @@ def from_source(module: str) -> RuleName | None:
         text = (folder / f"{module}.py").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    code, name = _literal(text, "CODE"), _literal(text, "NAME")
-    if code is None or name is None:
+    code, name, kind = (_literal(text, v) for v in ("CODE", "NAME", "KIND"))
+    summary = _summary(text)
+    if code is None or name is None or kind is None or summary is None:
         return None
-    return RuleName(code, name)
+    return RuleName(code, name, kind, summary)
+
+
+_DOCSTRING = re.compile(r'\A(?:[ \t]*(?:#[^\n]*)?\n)*("{3}|\'{3})(.*?)\1', re.S)
+
+
+def _summary(text: str) -> str | None:
+    """The first line of the module docstring of the source ``text``, when it is a plain
+    triple-quoted string without escapes; else None."""
+    m = _DOCSTRING.match(text)
+    if m is None or "\\" in m.group(2) or not m.group(2).strip():
+        return None
+    return m.group(2).strip().splitlines()[0]
 
 
 @cache
@@ -63,7 +83,8 @@ def index() -> tuple[RuleName, ...]:
         found = None if qual in sys.modules else from_source(module)
         if found is None:
             mod = importlib.import_module(qual)
-            found = RuleName(mod.CODE, mod.NAME)
+            doc = (mod.__doc__ or "").strip().splitlines()
+            found = RuleName(mod.CODE, mod.NAME, mod.KIND, doc[0] if doc else "")
         out.append(found)
     return tuple(sorted(out, key=lambda r: r.code))
 

@@ -1,5 +1,6 @@
-"""analyzer.rule_index: the rules' codes and the --select/--ignore selection without importing the
-rules must agree with the registry (rules.all_rules / rules.select), errors included."""
+"""analyzer.rule_index: the rules' codes, names, kinds, summaries and the --select/--ignore
+selection, without importing the rules, must agree with the registry (rules.all_rules /
+rules.select), errors included."""
 
 from __future__ import annotations
 
@@ -11,16 +12,43 @@ from analyzer.engine import Options
 from analyzer.errors import OptionsError
 
 
+def _registry() -> list[rule_index.RuleName]:
+    return [rule_index.RuleName(r.code, r.name, r.kind, r.summary) for r in rules.all_rules()]
+
+
 def test_every_rule_module_is_read_from_its_source():
+    by_code = {r.code: r for r in _registry()}
     for module in rules.MODULES:
-        mod = __import__(f"rules.{module}", fromlist=["CODE"])
-        assert rule_index.from_source(module) == rule_index.RuleName(mod.CODE, mod.NAME), module
+        got = rule_index.from_source(module)
+        assert got is not None, module
+        assert got == by_code[got.code], module
 
 
 def test_index_is_the_registry():
-    assert [(r.code, r.name) for r in rule_index.index()] == [
-        (r.code, r.name) for r in rules.all_rules()
-    ]
+    assert list(rule_index.index()) == _registry()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('"""One line.\n\nMore."""\nX = 1\n', "One line."),
+        ("# a comment\n\n'''\n  First.\n'''\n", "First."),
+        ('r"""Raw."""\n', None),  # a prefix: the module is imported instead
+        ('"""A \\n b."""\n', None),  # an escape: the docstring's value is not its source
+        ('X = 1\n"""Not a docstring."""\n', None),
+        ('"""   """\n', None),
+    ],
+)
+def test_summary(text, expected):
+    assert rule_index._summary(text) == expected
+
+
+def test_rules_command_lists_the_index(capsys):
+    from analyzer.cli import main
+
+    assert main(["rules"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed == [f"{r.code}  {r.name:<24} {r.kind:<12} {r.summary}" for r in _registry()]
 
 
 @pytest.mark.parametrize(

@@ -133,3 +133,17 @@ def test_library_versions_for_the_cache_key_without_importing():
         scipy.__version__,
     ]
     assert library_version("curvelint_no_such_package") == "missing"
+
+
+def test_rules_list_imports_no_rule(tmp_path):
+    """``curvelint rules`` (the start-up row's other command) lists the rules from their source:
+    no rule, no trends, no numeric library imported."""
+    env = dict(os.environ, CURVELINT_CACHE_DIR=str(tmp_path))
+    probe = PROBE.replace("main(sys.argv[1:])", 'main(["rules"])')
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    modules = set(json.loads(proc.stderr.strip().splitlines()[-1])["modules"])
+    assert len(proc.stdout.splitlines()) >= 8
+    assert _heavy(modules, ("pandas", "scipy", "numpy")) == []
+    assert [m for m in modules if m.startswith(("rules.", "analyzer.trends"))] == []
