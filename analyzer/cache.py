@@ -96,6 +96,46 @@ def code_fingerprint(packages: Iterable[Path]) -> str:
     return h.hexdigest()
 
 
+def library_version(name: str) -> str:
+    """The installed version of the top-level package ``name`` (part of the cache key), without
+    importing it: from the ``<name>-<version>.dist-info`` (or ``.egg-info``) folder beside the
+    package, else from :mod:`importlib.metadata`, else from the module's ``__version__``;
+    ``"missing"`` when it is not installed, ``"unknown"`` when no version can be found.
+    (Importing pandas and scipy only to read their versions was most of the start-up of a
+    ``check`` answered from the cache.)"""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return "missing"
+    if spec.origin:
+        site = os.path.dirname(os.path.dirname(spec.origin))
+        want = name.lower().replace("-", "_")
+        found = set()
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(site):
+                stem, dot, kind = entry.rpartition(".")
+                if dot and kind in ("dist-info", "egg-info"):
+                    project, _, version = stem.partition("-")
+                    if project.lower().replace("-", "_").replace(".", "_") == want and version:
+                        found.add(version)
+        if len(found) == 1:
+            return found.pop()
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(name)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        pass
+    try:
+        return str(getattr(__import__(name), "__version__", "unknown"))
+    except ImportError:
+        return "missing"
+
+
 def fingerprint(parts: dict[str, Any]) -> str:
     """A hash of ``parts`` (JSON-able: versions, options, code hash)."""
     text = json.dumps(parts, sort_keys=True, default=repr)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .findings import Setup
+
+if TYPE_CHECKING:  # numpy is imported where curves are built: reports from the cache need none
+    import numpy as np
 
 #: the name of a derived curve ``1 - metric`` (a run that logs no loss is judged on it): not a
 #: cross-entropy, so no "chance level ln(C)" is claimed for it
@@ -39,6 +41,8 @@ class Curve:
         direction: str | None = "min",
     ) -> Curve:
         """Build a curve from plain sequences (handy in tests and notebooks)."""
+        import numpy as np
+
         s = np.asarray(steps, dtype=np.int64)
         v = np.asarray(values, dtype=np.float64)
         if s.shape != v.shape:

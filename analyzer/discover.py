@@ -41,7 +41,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .readers import sniff_table
-from .readers.hf_trainer import state_progress
+from .readers.peek import state_progress, step_span
 from .readers.sniff import TEXT_ONLY_EXT
 from .readers.tensorboard import file_order_key
 
@@ -521,8 +521,6 @@ class _Span:
 
     @cached_property
     def _csv(self) -> tuple[int, int, float | None] | None:
-        from .readers.lightning_csv import step_span
-
         return step_span(self.src.files[0]) if self.src.files else None
 
     @cached_property

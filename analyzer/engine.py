@@ -9,15 +9,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import rules as rule_registry
 
 from . import __version__, remote
 from .curves import CurveSet
 from .discover import OPENED_BY_DISCOVERY, RunSource, Skipped, discover, natural_key, sniff_each
 from .findings import SEVERITY_RANK, Finding, Report, RunReport, plain_hparams, run_json
-from .readers.hparams import SIDE_FILES
+from .readers.side_files import SIDE_FILES
+from .rule_index import select_codes
 from .runs import LoadResult, Run, read_run
 from .sweep import sweep_of
 
@@ -56,7 +55,7 @@ class Options:
         ignore = [ignore] if isinstance(ignore, str) else list(ignore or [])
         for name, args in (("select", (select, None)), ("ignore", (None, ignore))):
             try:
-                rule_registry.select(*args)
+                select_codes(*args)  # the rules' codes and names, without importing them
             except KeyError as e:
                 raise OptionsError(str(e.args[0]), name) from None
         checked: dict[str, dict[str, Any]] = {}
@@ -130,6 +129,14 @@ class Options:
             rule_registry.get(key)  # unknown rule in options -> KeyError
         return chosen
 
+    def rule_codes(self) -> list[str]:
+        """The codes of :meth:`rules`, in the same order, without importing the rules when no
+        rule options are set (:mod:`analyzer.rule_index`): what the result cache's key and its
+        answers need."""
+        if self.rule_options:
+            return [r.code for r in self.rules()]
+        return select_codes(self.select, self.ignore)
+
     def options_for(self, rule: rule_registry.Rule) -> dict[str, Any]:
         opts: dict[str, Any] = {}
         for key, val in self.rule_options.items():
@@ -139,6 +146,8 @@ class Options:
 
 
 def _finite_count(c) -> int:
+    import numpy as np
+
     return int(np.isfinite(c.values).sum()) if c is not None else 0
 
 
@@ -245,6 +254,8 @@ def analyze_run(run: Run, options: Options | None = None) -> RunReport:
 
 def summarize(curves: CurveSet) -> dict[str, Any]:
     """Headline numbers for reports: final and best train/val loss, best checkpoint."""
+    import numpy as np
+
     out: dict[str, Any] = {}
     for key, c in (("train", curves.train), ("val", curves.val)):
         if c is None or not len(c):
@@ -538,9 +549,6 @@ def cache_fingerprint(options: Options) -> str:
     """What a cached result depends on besides the run's files: curvelint's version and code
     (every module of ``analyzer`` and ``rules``), the libraries' versions, the selected rules,
     their options and the role overrides."""
-    import pandas
-    import scipy
-
     from . import cache as cache_mod
 
     return cache_mod.fingerprint(
@@ -549,8 +557,9 @@ def cache_fingerprint(options: Options) -> str:
             "curvelint": __version__,
             "code": code_hash(),
             "python": list(__import__("sys").version_info[:3]),
-            "libs": [np.__version__, pandas.__version__, scipy.__version__],
-            "rules": [r.code for r in options.rules()],
+            # read without importing them (see cache_mod.library_version)
+            "libs": [cache_mod.library_version(n) for n in ("numpy", "pandas", "scipy")],
+            "rules": options.rule_codes(),
             "select": options.select,
             "ignore": options.ignore,
             "rule_options": options.rule_options,
@@ -650,7 +659,7 @@ def check_stream(
     from . import cache as cache_mod
 
     options = options or Options()
-    options.rules()  # validate selection early
+    options.rule_codes()  # validate selection early (the rules are imported by the first run read)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)

@@ -6,18 +6,17 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, cast
 
 from .curves import Curve, CurveSet
 from .discover import Discovery, RunSource, Skipped, discover
 from .findings import Setup
-from .readers import ReadError, empty_frame, reader_for
-from .readers.hparams import name_hparams
 from .roles import Roles, assign_roles
 from .setup import detect_setup
+
+if TYPE_CHECKING:  # imported by what reads runs: answers from the result cache need neither
+    import numpy as np
+    import pandas as pd
 
 
 @dataclass
@@ -47,6 +46,8 @@ class Run:
 
     def curve(self, tag: str | None) -> Curve | None:
         """The curve of ``tag`` (a logged tag or a derived sum of components), or None."""
+        import numpy as np
+
         if tag is None:
             return None
         info = self.roles.tags.get(tag)
@@ -124,6 +125,8 @@ class Run:
         )
 
     def tag_table(self) -> list[dict[str, Any]]:
+        import numpy as np
+
         rows: list[dict[str, Any]] = []
         primary = {v: k for k, v in self.roles.primary().items() if v}
         for tag, idx in self._index().items():
@@ -172,6 +175,8 @@ class Run:
 
 
 def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -197,6 +202,11 @@ def read_source(
     src: RunSource, display_root: Path | None = None
 ) -> tuple[Run | None, list[Skipped]]:
     """Read one discovered run; problems become notes or skipped entries, never exceptions."""
+    # the readers (and pandas) are imported by the first run read, not by importing this
+    # module: answers from the result cache need neither
+    from .readers import ReadError, empty_frame, reader_for
+    from .readers.hparams import name_hparams
+
     root = display_root or src.base
 
     def rel(p: str | Path) -> str:
@@ -244,6 +254,8 @@ def read_source(
 
 
 def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = None) -> None:
+    import numpy as np
+
     idx = run._index()
     steps = run.frame["step"].to_numpy()
     vals = run.frame["value"].to_numpy()

@@ -40,11 +40,12 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .findings import RunReport
+
+if TYPE_CHECKING:  # numpy is imported by the functions that use it: a report answered from the
+    import numpy as np  # result cache (one run, no sweep) needs none
 
 #: family-wise error rate of all the claims of one sweep (Holm's correction)
 ALPHA = 0.05
@@ -195,6 +196,8 @@ def _splits(p: _Param) -> list[tuple[str, Any, Any, Any]]:
     ``p.values``; for a number both sides of a gap are one test, returned as ``<=`` (the side
     with the smaller values; ``other`` is the smallest value above the gap); for something else
     ``other`` is the other value when there are two, else None."""
+    import numpy as np
+
     out: list[tuple[str, Any, Any, Any]] = []
     if p.numeric:
         arr = np.array(list(p.values.values()), dtype=float)
@@ -222,14 +225,17 @@ def _splits(p: _Param) -> list[tuple[str, Any, Any, Any]]:
     return out
 
 
-_LOG_FACT = np.zeros(1)
+_LOG_FACT: np.ndarray | None = None
 
 
 def _log_factorials(n: int) -> np.ndarray:
     """log(k!) for k = 0..n (at least), kept between calls."""
+    import numpy as np
+
     global _LOG_FACT
-    if len(_LOG_FACT) <= n:
-        size = max(n + 1, 2 * len(_LOG_FACT))
+    have = 1 if _LOG_FACT is None else len(_LOG_FACT)
+    if _LOG_FACT is None or have <= n:
+        size = max(n + 1, 2 * have)
         _LOG_FACT = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, size)))))
     return _LOG_FACT
 
@@ -239,6 +245,8 @@ def fisher_p(k_in: int, n_in: int, k_out: int, n_out: int) -> float:
     n_out - k_out]]: the probability, given the margins, of a table no more likely than this one
     (as ``scipy.stats.fisher_exact`` computes it; a sweep makes thousands, and this needs no
     scipy import)."""
+    import numpy as np
+
     k = k_in + k_out
     n = n_in + n_out
     lf = _log_factorials(n)
@@ -391,6 +399,8 @@ def analyse(runs: Iterable[RunFacts], *, min_runs: int = MIN_RUNS) -> Sweep | No
     params = _params(judged)
     if not params:
         return None
+    import numpy as np  # here: a check of one run (or of runs that are no sweep) needs none
+
     n = len(judged)
     counts: dict[str, int] = {}
     for r in judged:

@@ -36,6 +36,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("analyzer/report/html.py", "read_text"): "inlines the packaged report.css / report.js",
     ("analyzer/cli/common.py", "open"): "writes the -o output file (check --format json)",
     ("analyzer/cache.py", "read_bytes"): "hashes curvelint's own source for the cache key",
+    ("analyzer/rule_index.py", "read_text"): (
+        "reads the rule modules' own source for their codes and names (not a log)"
+    ),
     ("analyzer/remote.py", "read_text"): (
         "loads the manifest curvelint keeps beside a remote folder's local mirror (its own "
         "file, outside any log folder), not a log"

@@ -17,7 +17,7 @@ from analyzer.cli import main
 from analyzer.cli.common import INPUT_FORMATS
 from analyzer.discover import discover
 from analyzer.readers import FORMAT_ALIASES, FORMATS
-from analyzer.readers.lightning_csv import step_span
+from analyzer.readers.peek import step_span
 from analyzer.readers.tensorboard.span import first_step, last_step
 from analyzer.runs import load
 

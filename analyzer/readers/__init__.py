@@ -4,6 +4,10 @@ Every reader module exposes ``FORMAT`` (its name) and
 ``read(run: str, paths: list[Path], base: Path) -> ReadResult`` where ``base`` is the run's folder
 (files in sub-folders of it, e.g. Keras' ``train/`` and ``validation/``, get that sub-folder as a
 tag prefix). Text tables are recognised by :func:`sniff_table`.
+
+Importing this package imports neither pandas nor any reader: discovery and the result cache's
+answers need neither (``curvelint check`` on unchanged runs). The names of :mod:`.base` are
+loaded on first use.
 """
 
 from __future__ import annotations
@@ -11,8 +15,24 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from .base import COLUMNS, ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+if TYPE_CHECKING:
+    from .base import COLUMNS, ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+
+#: the names re-exported from :mod:`.base` (which imports pandas), loaded on first use
+_FROM_BASE = frozenset(
+    ("COLUMNS", "ReadError", "ReadResult", "apply_restarts", "empty_frame", "make_frame")
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_BASE:
+        from . import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # format name -> module (imported lazily so that `curvelint --help` stays fast)
 FORMATS: dict[str, str] = {

@@ -38,7 +38,8 @@ from .columns import (
     to_long,
     wall_time_column,
 )
-from .hparams import GENERIC_SIDE_FILES, read_sidecar_hparams
+from .hparams import read_sidecar_hparams
+from .side_files import GENERIC_SIDE_FILES
 from .sniff import EPOCH_NAMES, STEP_NAMES, norm_name
 from .table import no_numeric_error, read_table
 

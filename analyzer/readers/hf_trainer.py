@@ -23,7 +23,6 @@ identical points are kept once, and steps that go back are resolved by
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from pathlib import Path
@@ -34,7 +33,8 @@ import pandas as pd
 
 from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
 from .columns import flatten, tag_prefix
-from .hparams import HF_SIDE_FILES, read_sidecar_hparams
+from .hparams import read_sidecar_hparams
+from .side_files import HF_SIDE_FILES
 from .text import decode_text
 
 FORMAT = "hf-trainer-state"
@@ -160,30 +160,6 @@ def _load(path: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise ReadError(path, f"a JSON {type(state).__name__}, not a trainer state object")
     return state
-
-
-def state_progress(p: Path) -> float:
-    """How far training had got when a trainer_state.json was written: its ``global_step``, or
-    the last step of its ``log_history`` if later. -1 when it cannot be read (such a copy only
-    wins when no other can be read either; the reader then says why)."""
-    try:
-        if p.stat().st_size > 256 * 2**20:
-            return -1.0
-        state = json.loads(p.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return -1.0
-    if not isinstance(state, dict):
-        return -1.0
-    best = -1.0
-    candidates = [state.get("global_step")]
-    hist = state.get("log_history")
-    if isinstance(hist, list) and hist and isinstance(hist[-1], dict):
-        candidates.append(hist[-1].get("step"))
-    for v in candidates:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            with contextlib.suppress(OverflowError):  # an integer beyond any float
-                best = max(best, float(v))
-    return best
 
 
 def read(run: str, paths: list[Path], base: Path) -> ReadResult:

@@ -19,32 +19,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Any, cast
-
-import yaml
+from typing import Any
 
 from .base import ReadResult
 from .columns import flatten
 
 SIDE_FILE_MAX_BYTES = 1024 * 1024  # hparams side files larger than this are not configs
-#: the side files of hyper-parameters each table reader looks for beside its log file
-GENERIC_SIDE_FILES = (
-    "config.json",
-    "hparams.json",
-    "params.json",
-    "args.json",
-    "hparams.yaml",
-    "config.yaml",
-)
-LIGHTNING_SIDE_FILES = ("hparams.yaml",)
-#: beside ``trainer_state.json``: the model's configuration the Hugging Face Trainer saves
-HF_SIDE_FILES = ("config.json",)
-ULTRALYTICS_SIDE_FILES = ("args.yaml", "opt.yaml", "hyp.yaml")
-#: every such name: part of a run's stamp in the result cache (analyzer.engine)
-SIDE_FILES = frozenset(
-    GENERIC_SIDE_FILES + LIGHTNING_SIDE_FILES + ULTRALYTICS_SIDE_FILES + HF_SIDE_FILES
-)
 
 _NULLS = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "True", "TRUE", "yes")
@@ -55,20 +37,17 @@ class YamlError(ValueError):
     """A side file is not valid YAML; the message says which file and where."""
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, plus: unknown tags read as plain nodes, number-like plain strings as
-    numbers (see the module docstring)."""
+def _untagged(loader: Any, suffix: str, node: Any) -> Any:
+    import yaml
 
-
-def _untagged(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
     if isinstance(node, yaml.MappingNode):
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return _plain_str(loader, cast(yaml.ScalarNode, node))  # neither mapping nor sequence
+    return _plain_str(loader, node)  # neither mapping nor sequence: a scalar
 
 
-def _plain_str(loader: _Loader, node: yaml.ScalarNode) -> Any:
+def _plain_str(loader: Any, node: Any) -> Any:
     text = loader.construct_scalar(node)
     if node.style is None:  # plain, not quoted
         return _number(text, text)
@@ -86,16 +65,29 @@ def _number(text: str, default: Any) -> Any:
         return default
 
 
-_Loader.add_constructor("tag:yaml.org,2002:str", _plain_str)
-_Loader.add_multi_constructor("!", _untagged)
-_Loader.add_multi_constructor("tag:", _untagged)
+@cache
+def _loader() -> type:
+    """The safe loader, plus: unknown tags read as plain nodes, number-like plain strings as
+    numbers (see the module docstring). Made at the first YAML file: PyYAML is imported only
+    by a run that has one."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("tag:yaml.org,2002:str", _plain_str)
+    Loader.add_multi_constructor("!", _untagged)
+    Loader.add_multi_constructor("tag:", _untagged)
+    return Loader
 
 
 def parse_yaml(text: str, name: str = "<text>") -> dict[str, Any]:
     """A YAML document as a dict (``{}`` when the document is not a mapping); raises
     :class:`YamlError` naming ``name`` when the text is not valid YAML."""
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as e:
         where = ""
         mark = getattr(e, "problem_mark", None)

@@ -27,7 +27,8 @@ import pandas as pd
 
 from .base import ReadResult
 from .columns import change_points, choose_step, make_step_choice, read_files, tag_prefix, to_long
-from .hparams import LIGHTNING_SIDE_FILES, read_sidecar_hparams
+from .hparams import read_sidecar_hparams
+from .side_files import LIGHTNING_SIDE_FILES
 from .sniff import STEP_NAMES
 from .table import no_numeric_error, read_table
 
@@ -75,48 +76,6 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
                 )
     read_sidecar_hparams(path.parent, LIGHTNING_SIDE_FILES, result)
     return frame
-
-
-#: bytes :func:`step_span` reads from the head and from the tail of a file
-SPAN_WINDOW = 1 << 16
-
-
-def _column(lines: list[str], col: int) -> list[float]:
-    out = []
-    for ln in lines:
-        cells = ln.rstrip("\r").split(",")
-        if len(cells) > col:
-            try:
-                out.append(float(cells[col]))
-            except ValueError:  # an empty cell, a cut line, a second header
-                continue
-    return out
-
-
-def step_span(path: Path) -> tuple[int, int, float | None] | None:
-    """The first and the largest logged ``step`` of a ``metrics.csv`` and its first ``epoch``
-    (None without that column), from its header and its first and last :data:`SPAN_WINDOW`
-    bytes: discovery's look at where a session started and ended, without reading the file.
-    None when that cannot be told."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(SPAN_WINDOW)
-            fh.seek(0, 2)
-            fh.seek(max(0, fh.tell() - SPAN_WINDOW))
-            tail = fh.read()
-    except OSError:
-        return None
-    head_lines = head.decode("utf-8", "replace").split("\n")
-    header = [c.strip() for c in head_lines[0].lstrip("\ufeff").rstrip("\r").split(",")]
-    if "step" not in header:
-        return None
-    first = _column(head_lines[1:], header.index("step"))
-    tail_lines = tail.decode("utf-8", "replace").split("\n")[1:]  # the header or a cut line
-    last = _column(tail_lines, header.index("step"))
-    if not first or not last:
-        return None
-    epochs = _column(head_lines[1:], header.index("epoch")) if "epoch" in header else []
-    return int(first[0]), int(max(last)), (epochs[0] if epochs else None)
 
 
 def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:

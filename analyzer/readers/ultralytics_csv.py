@@ -18,7 +18,8 @@ import pandas as pd
 
 from .base import ReadResult
 from .columns import epoch_or_step, read_files, tag_prefix, to_long
-from .hparams import ULTRALYTICS_SIDE_FILES, read_sidecar_hparams
+from .hparams import read_sidecar_hparams
+from .side_files import ULTRALYTICS_SIDE_FILES
 from .table import no_numeric_error, read_table
 
 FORMAT = "ultralytics-csv"
