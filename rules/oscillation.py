@@ -252,7 +252,8 @@ def _val_zigzag(
 def _with_lr_cycles(curves: CurveSet, *, min_bump: float, min_scale: float) -> Finding | None:
     """The validation loss climbs back up with the raises of a cyclic learning rate (triangular,
     warm restarts: two cycles or more, each a rise and a fall by 2x): by ``min_bump`` of its
-    level or more in at least two cycles and in half of them. LABELS-SPEC counts such regular
+    level or more (and three times its point-to-point scatter) in at least two cycles and in
+    half of them. LABELS-SPEC counts such regular
     periodic swings as oscillation. Like the validation zig-zag, the swings must show on a linear
     plot too (``min_scale`` of the curve's scale) or reach a factor of 1.5."""
     val, lr = curves.val, curves.lr
@@ -266,7 +267,12 @@ def _with_lr_cycles(curves: CurveSet, *, min_bump: float, min_scale: float) -> F
         return None
     bumps = cycle_bumps(s, v, cycles)
     seen = bumps[np.isfinite(bumps)]
-    hits = int(np.count_nonzero(seen >= min_bump))
+    # a climb beyond the curve's own scatter: the highest of a cycle's points over one point
+    # before it climbs by about two point-to-point standard deviations on noise alone
+    noise = white_sigma(np.log(v))
+    hits = int(
+        np.count_nonzero(np.log1p(np.maximum(seen, -0.99)) >= max(np.log1p(min_bump), 3.0 * noise))
+    )
     if seen.size < 2 or hits < 2 or hits < 0.5 * seen.size:
         return None
     amplitude = float(np.median(np.maximum(seen, 0.0)))

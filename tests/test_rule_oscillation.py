@@ -201,3 +201,15 @@ def test_cyclic_learning_rate_without_swings_or_with_invisible_ones_is_not_oscil
     assert oscillation.check(_cyclic_run(0.0, floor=0.3)) == []
     # +20% bumps of a loss that converged to 2% of its start: only a log plot shows them
     assert oscillation.check(_cyclic_run(0.2, floor=0.02)) == []
+
+
+def test_scatter_of_a_flat_validation_loss_under_a_cyclic_rate_is_not_oscillation():
+    # +-5% and +-10% scatter: the highest of each cycle's points over the one before it climbs
+    # by 10-25% on noise alone; the climbs must beat the curve's own scatter
+    t = np.arange(60)
+    lr = 0.002 + 0.018 * np.abs(((t / 5) % 2) - 1)
+    for noise in (0.05, 0.1):
+        for seed in range(20):
+            val = 0.5 * np.exp(np.random.default_rng(seed).normal(0, noise, 60))
+            run = cs(train=(t, np.linspace(0.6, 0.4, 60)), val=(t, val), lr=(t, lr))
+            assert oscillation.check(run) == [], (noise, seed)
