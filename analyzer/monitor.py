@@ -46,7 +46,8 @@ Why it is cheap
     (:data:`OVERHEAD_SHARE`), or every rule when they cost less. Its long curves go to the
     rules at most :data:`EXACT_POINTS` points (bin means; a bin with a NaN/inf keeps it), which
     bounds what a rule costs however long the run. What each rule costs is timed when the
-    monitor is created (each rule on a made-up run of 256 points, ~30 ms) and after each of its
+    monitor is created (each rule twice on made-up runs of 256 points: ~35 ms; the first monitor
+    of a process also imports what the rules use) and after each of its
     runs. A slow loop (an epoch of seconds) has budget for everything: every rule at every
     validation point, as with ``every``.
 
@@ -207,7 +208,10 @@ class _Schedule:
         # what its next run is expected to cost: its runs' times, smoothed (one run may pay for
         # statistics the others then share)
         before = self.last.get(code)
-        self.last[code] = seconds if before is None else 0.5 * (before + seconds)
+        if before is None:
+            self.last[code] = seconds
+        else:  # one run counts at most twice the estimate (a pause of the machine)
+            self.last[code] = 0.5 * (before + min(seconds, 2.0 * before))
 
 
 @cache
@@ -657,7 +661,7 @@ class Monitor:
         self._t0: float | None = None
         self._spent = 0.0  # seconds spent evaluating
         self._last_cost = 0.0
-        self._overhead = 0.0  # seconds the last evaluation spent outside the rules
+        self._overhead = 0.0  # seconds an evaluation is expected to spend outside the rules
         self._exact = False  # the last evaluation saw everything recorded, every rule current
         self._run_report: RunReport | None = None
         self.evaluations = 0
@@ -758,7 +762,8 @@ class Monitor:
 
     def _allowance(self) -> float:
         """Seconds the budget leaves for the next evaluation's rules: ``budget`` of the wall time
-        since the first update, less what evaluations spent, less the last one's overhead."""
+        since the first update, less what evaluations spent, less the expected fixed cost of
+        one."""
         assert self._t0 is not None  # set by update() before it asks
         return self.budget * (self._clock() - self._t0) - self._spent - self._overhead
 
@@ -834,7 +839,7 @@ class Monitor:
 
         return sorted(self._live_rules(), key=order)
 
-    def _plan(self) -> None:
+    def _plan(self, started: float) -> None:
         """Set up a budgeted evaluation (a rule whose curves did not change is not re-run
         anyway): first the rules with a finding seen once that awaits its confirming look (so a
         finding is announced at the evaluation after the one that first saw it), then the
@@ -847,7 +852,12 @@ class Monitor:
         schedule.order = [r.code for r in ranked]
         schedule.plan = {r.code: self._expected(r.code) for r in ranked}
         schedule.first = set(self._waiting)
-        schedule.left = self._allowance()
+        # what the budget leaves now that the run is built (a quarter of the fixed cost kept for
+        # what follows the rules: the report)
+        assert self._t0 is not None
+        now = self._clock()
+        earned = self.budget * (now - self._t0)
+        schedule.left = earned - self._spent - (now - started) - OVERHEAD_SHARE * self._overhead
         schedule.blocked = False
 
     # ---- analysing
@@ -946,7 +956,7 @@ class Monitor:
         schedule = self._schedule
         run = self._build_run(full=full, coarse=budgeted)
         if budgeted:
-            self._plan()
+            self._plan(t)
         schedule.fresh = set()
         in_rules = sum(schedule.spent.values())
         try:
@@ -955,10 +965,14 @@ class Monitor:
             schedule.plan, schedule.order = None, None
         self.evaluations += 1
         cost = self._clock() - t
-        # the fixed cost of an evaluation, smoothed (one evaluation may pay for a fold or a new
-        # curve's roles)
+        # the fixed cost of an evaluation, smoothed, one evaluation counting at most four times
+        # the estimate (one may pay for a new curve's roles, or a pause of the machine)
         outside = max(0.0, cost - (sum(schedule.spent.values()) - in_rules))
-        self._overhead = 0.5 * (self._overhead + outside) if self.evaluations > 1 else outside
+        if self._overhead > 0.0:
+            outside = min(outside, 4.0 * self._overhead)
+            self._overhead = 0.5 * (self._overhead + outside)
+        else:
+            self._overhead = outside
         self._spent += cost
         self._last_cost = cost
         self._exact = full
