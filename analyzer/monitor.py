@@ -785,10 +785,10 @@ class Monitor:
         return self._allowance() + self._overhead >= self._need
 
     def _calibrate(self) -> None:
-        """Time each selected rule once on a small made-up run (64 training points, 16
-        validation points: past that length a rule's cost hardly grows up to the
-        :data:`EXACT_POINTS` a budgeted evaluation hands it), so that the budget knows what each
-        rule costs before the first evaluation. About 15 ms, when the monitor is created."""
+        """Time each selected rule on a made-up run as long as a budgeted evaluation hands
+        them (:data:`EXACT_POINTS` training points, a quarter as many validation points; the
+        faster of two runs), and what building a run costs, so that the budget knows what an
+        evaluation costs before the first one. About 35 ms, when the monitor is created."""
         n = np.arange(EXACT_POINTS)
         at = n[3::4]
         for _ in range(2):  # the faster of two runs: the first may pay for imports
