@@ -18,10 +18,14 @@
     of the monitor, any trigger of the Keras rules.
 
 (c) Evaluation cost at 1,500 points per curve (issue 12; target <= 5 ms). A Monitor holding
-    ``loss``, ``lr``, ``val_loss`` and ``val_accuracy`` at 1,500 points each, evaluated (median of
-    many) after (i) one new validation point (``val_loss``, ``val_accuracy``: the data-progress
-    schedule's evaluation) and (ii) one new point on every curve (per-epoch logging), both on
-    curves short enough to be kept exactly, as ``check`` would see them.
+    ``loss``, ``lr``, ``val_loss`` and ``val_accuracy`` at 1,500 points each, evaluated
+    (``check_now()``: every rule whose curves changed, no time budget) after (i) one new
+    validation point (``val_loss``, ``val_accuracy``: the data-progress schedule's evaluation)
+    and (ii) one new point on every curve (per-epoch logging), 96 times each, on curves short
+    enough to be kept exactly, as ``check`` would see them. A curve this long is handed to the
+    rules anew once it grew by 1/32 (the refresh policy: every 47 points here), so most
+    evaluations re-use every rule's findings and one in 47 re-runs the rules: the mean (the
+    amortised cost, what the target is held against) and the median and the slowest are shown.
 
 (d) Fast-loop overfitting replay (issue 12). 100 epochs x 1,000 iterations of
     ``tests.signals.overfitting_pair`` (training loss every iteration, validation loss every
@@ -152,7 +156,7 @@ def _filled_monitor(n: int) -> Monitor:
     return mon
 
 
-def bench_eval_cost(n: int = 1500, repeats: int = 25) -> dict:
+def bench_eval_cost(n: int = 1500, repeats: int = 96) -> dict:
     out: dict = {"points": n, "repeats": repeats}
     for case in ("val_point", "every_curve"):
         mon = _filled_monitor(n)
@@ -167,23 +171,29 @@ def bench_eval_cost(n: int = 1500, repeats: int = 25) -> dict:
             mon.check_now()
             times.append(time.perf_counter() - t)
         out[case] = {
+            "mean_ms": 1e3 * statistics.fmean(times),
             "median_ms": 1e3 * statistics.median(times),
             "min_ms": 1e3 * min(times),
+            "max_ms": 1e3 * max(times),
             "points": mon.stats()["points"],
         }
     return out
 
 
-def measure(points: int = 1500, repeats: int = 15) -> list[dict]:
-    """Rows for ``benchmarks/scale.py``: (c), one Monitor evaluation at ``points`` per curve."""
+def measure(points: int = 1500, repeats: int = 96) -> list[dict]:
+    """Rows for ``benchmarks/scale.py``: (c), one Monitor evaluation at ``points`` per curve (the
+    mean of ``repeats`` evaluations in a row: the amortised cost; the median beside it)."""
     c = bench_eval_cost(points, repeats)
     return [
         {
-            "name": f"evaluation at {points:,} points, {label} (median)",
-            "measured": c[case]["median_ms"],
+            "name": (
+                f"evaluation at {points:,} points, {label} (mean of {repeats}; "
+                f"median {c[case]['median_ms']:.2f} ms)"
+            ),
+            "measured": c[case]["mean_ms"],
             "unit": "ms",
             "target": "<= 5 ms",
-            "ok": c[case]["median_ms"] <= 5.0,
+            "ok": c[case]["mean_ms"] <= 5.0,
         }
         for case, label in (("val_point", "new val point"), ("every_curve", "new point on all"))
     ]
@@ -447,13 +457,14 @@ def main(argv=None) -> int:
     doc: dict = {}
     c = bench_eval_cost()
     doc["eval_cost"] = c
-    print(f"(c) one evaluation at {c['points']:,} points per curve (median of {c['repeats']})")
+    print(f"(c) one evaluation at {c['points']:,} points per curve ({c['repeats']} in a row)")
     for case, label in (
         ("val_point", "after a new val point"),
         ("every_curve", "after a new point on every curve"),
     ):
         print(
-            f"    {label:<34} {c[case]['median_ms']:7.1f} ms (min {c[case]['min_ms']:.1f}; target <= 5)"
+            f"    {label:<34} mean {c[case]['mean_ms']:6.2f} ms (target <= 5; median "
+            f"{c[case]['median_ms']:.2f}, min {c[case]['min_ms']:.2f}, max {c[case]['max_ms']:.1f})"
         )
     r = bench_fast_replay()
     doc["fast_replay"] = r
