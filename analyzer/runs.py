@@ -220,6 +220,15 @@ def read_source(
         res = reader_for(src.format).read(src.run, list(src.files), src.base)
     except ReadError as e:
         return None, [Skipped(rel(e.path), e.reason)]
+    except ModuleNotFoundError as e:  # a broken install: say what to install
+        package = (e.name or "?").split(".")[0].replace("_", "-")
+        return None, [
+            Skipped(
+                rel(src.files[0]) if src.files else src.run,
+                f"cannot read {src.format} logs: the package {package!r} is not installed "
+                f"(pip install {package})",
+            )
+        ]
     except Exception as e:  # a reader bug must not stop the analysis of other runs
         return None, [
             Skipped(

@@ -47,3 +47,29 @@ def test_check_on_a_folder_of_damaged_files_exits_0_1_or_2(tmp_path, capsys):
     for fmt in ("text", "json"):
         assert main(["check", str(tmp_path), "--format", fmt]) in (0, 1, 2)
     capsys.readouterr()
+
+
+def test_a_missing_dependency_of_a_reader_is_named_with_what_to_install(tmp_path, monkeypatch):
+    # a broken install (google-crc32c removed): the run is skipped with the package to install,
+    # not an "internal error", and the other formats are still read
+    import analyzer.readers as readers
+    from analyzer.runs import load
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "metrics.csv").write_text("epoch,loss\n0,1.0\n1,0.5\n2,0.3\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "events.out.tfevents.1.host").write_bytes(b"")
+    real = readers.reader_for
+
+    class Broken:
+        def read(self, *a, **k):
+            raise ModuleNotFoundError("No module named 'google_crc32c'", name="google_crc32c")
+
+    def reader_for(fmt):
+        return Broken() if fmt == "tensorboard" else real(fmt)
+
+    monkeypatch.setattr(readers, "reader_for", reader_for)
+    res = load([tmp_path])
+    assert [r.id for r in res.runs] == ["a"]
+    (note,) = [s.reason for s in res.skipped if "b" in s.path]
+    assert "'google-crc32c' is not installed (pip install google-crc32c)" in note
