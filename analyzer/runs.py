@@ -191,6 +191,10 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+#: modules whose package is named otherwise on PyPI (for "pip install ...")
+_PACKAGES = {"yaml": "pyyaml", "google.protobuf": "protobuf", "google": "protobuf"}
+
+
 @dataclass
 class LoadResult:
     runs: list[Run] = field(default_factory=list)
@@ -221,7 +225,8 @@ def read_source(
     except ReadError as e:
         return None, [Skipped(rel(e.path), e.reason)]
     except ModuleNotFoundError as e:  # a broken install: say what to install
-        package = (e.name or "?").split(".")[0].replace("_", "-")
+        name = e.name or "?"
+        package = _PACKAGES.get(name, name.split(".")[0].replace("_", "-"))
         return None, [
             Skipped(
                 rel(src.files[0]) if src.files else src.run,
