@@ -3,6 +3,7 @@ the curve set cut before a divergence, and number formats for messages."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
@@ -38,6 +39,7 @@ __all__ = [
     "final_at_chance",
     "finding",
     "finite_or_none",
+    "fraction_values",
     "flat_since",
     "fmt",
     "last_lr",
@@ -270,6 +272,30 @@ def end_metric(curve: Curve) -> float | None:
     v = np.asarray(curve.values, dtype=float)
     v = v[np.isfinite(v)]
     return float(np.median(v[-max(1, v.size // 3) :])) if v.size else None
+
+
+#: names of bounded higher-is-better metrics, which may be logged in percent (0-100)
+_BOUNDED = re.compile(
+    r"(acc|accuracy|top[-_]?\d|f1|fscore|auc|auroc|iou|jaccard|dice|map|precision|recall)",
+    re.IGNORECASE,
+)
+
+
+def fraction_values(curve: Curve | None) -> np.ndarray | None:
+    """The finite values of a higher-is-better bounded metric (accuracy, F1, AUC...) as
+    fractions: as logged when they lie in [0, 1], divided by 100 when a metric so named is
+    logged in percent (in [0, 100], above 1 somewhere); None for any other curve."""
+    if curve is None or curve.direction != "max":
+        return None
+    v = np.asarray(curve.values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0 or v.min() < 0.0:
+        return None
+    if v.max() <= 1.0:
+        return v
+    if v.max() <= 100.0 and _BOUNDED.search(curve.tag):
+        return v / 100.0
+    return None
 
 
 def train_ends_above_start(train: Curve | None) -> bool:

@@ -78,13 +78,13 @@ from ._common import (
     Levels,
     best_metric,
     clamp01,
-    end_metric,
     epoch_level,
     final_at_chance,
     finding,
     finite_or_none,
     flat_since,
     fmt,
+    fraction_values,
     hparam_int,
     last_lr,
     levels,
@@ -263,9 +263,9 @@ def _accuracy_at_chance(curves: CurveSet, k: int) -> bool:
     for m in (curves.val_metric, curves.train_metric):
         if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
             continue
-        end = end_metric(m)
-        if end is not None and 0.0 <= end <= 1.5 / k:
-            return True
+        a = fraction_values(m)
+        if a is not None and float(np.median(a[-max(1, a.size // 3) :])) <= 1.5 / k:
+            return True  # its end (as end_metric) at chance
     return False
 
 
@@ -279,9 +279,8 @@ def _accuracy_never_left_chance(curves: CurveSet, *, tolerance: float) -> tuple[
     m = curves.val_metric
     if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
         return None
-    a = np.asarray(m.values, dtype=float)
-    a = a[np.isfinite(a)]
-    if a.size < 8 or a.min() < 0.0 or a.max() > 1.0:
+    a = fraction_values(m)  # in percent or as fractions
+    if a is None or a.size < 8:
         return None
     med = float(np.median(a))
     first = float(np.median(a[: max(2, a.size // 4)]))
@@ -359,15 +358,12 @@ def check(
     flat_frac = (L.last_step - since) / L.span
     lr = last_lr(curves) or max_lr(curves)
     metric_best = best_metric(curves.val_metric) if curves.val_metric is not None else None
-    metric_dir = curves.val_metric.direction if curves.val_metric is not None else None
     # a near-perfect bounded metric (accuracy, F1, AUC...) at the end rules out "far above
     # reachable" (one that was near-perfect and then collapsed does not: the run broke)
-    metric_end = end_metric(curves.val_metric) if curves.val_metric is not None else None
+    fractions = fraction_values(curves.val_metric)  # a bounded metric, also in percent
     metric_great = (
-        metric_dir == "max"
-        and metric_end is not None
-        and 0.0 <= metric_end <= 1.0
-        and metric_end >= 0.97
+        fractions is not None
+        and float(np.median(fractions[-max(1, fractions.size // 3) :])) >= 0.97  # as end_metric
     )
 
     stuck_curve, SL = c, L

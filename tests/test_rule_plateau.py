@@ -174,3 +174,19 @@ def test_accuracy_above_the_runs_own_chance_level_is_not_called_chance():
     run = _swinging_at_chance(0.5)
     acc = np.linspace(0.5, 0.8, 30)
     assert plateau.check(replace(run, val_metric=replace(run.val_metric, values=acc))) == []
+
+
+def test_accuracy_logged_in_percent_counts_as_the_same_fraction():
+    # PyTorch scripts often log accuracy in percent: 50 is chance for two classes as 0.5 is
+    run = _swinging_at_chance(0.5)
+    pct_run = replace(run, val_metric=replace(run.val_metric, values=100 * run.val_metric.values))
+    f = plateau.check(pct_run)
+    assert [(x.evidence["pattern"], x.evidence["chance_classes"]) for x in f] == [
+        ("accuracy-at-chance", 2)
+    ]
+    # ... and 98% at the end is a near-perfect metric: an early flattening is not "far above
+    # what the task allows"
+    s = signals.early_plateau(n=100, start=2.3, level=1.5, seed=3)
+    acc = np.full(s.steps.size, 98.0)
+    assert plateau.check(cs(train=(s.steps, s.values), val_metric=(s.steps, acc))) == []
+    assert [x.code for x in plateau.check(cs(train=(s.steps, s.values)))] == ["PLT001"]
