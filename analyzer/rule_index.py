@@ -89,31 +89,9 @@ def index() -> tuple[RuleName, ...]:
     return tuple(sorted(out, key=lambda r: r.code))
 
 
-def _matches(rule: RuleName, pattern: str) -> bool:
-    pattern = pattern.strip()
-    return (
-        rule.code.startswith(pattern.upper())
-        or rule.name == pattern.lower()
-        or pattern.upper() == "ALL"
-    )
-
-
 def select_codes(
     select: Iterable[str] | None = None, ignore: Iterable[str] | None = None
 ) -> list[str]:
     """The codes :func:`rules.select` chooses (in the same order), or its KeyError for a
     pattern that matches no rule."""
-    known = index()
-
-    def check_known(patterns: Iterable[str]) -> list[str]:
-        patterns = [p for p in patterns if p.strip()]
-        for p in patterns:
-            if not any(_matches(r, p) for r in known):
-                codes = ", ".join(r.code for r in known)
-                raise KeyError(f"unknown rule code or prefix {p!r}; known: {codes}")
-        return patterns
-
-    sel = check_known(select or [])
-    ign = check_known(ignore or [])
-    chosen = [r for r in known if not sel or any(_matches(r, p) for p in sel)]
-    return [r.code for r in chosen if not any(_matches(r, p) for p in ign)]
+    return [r.code for r in rule_registry.choose(index(), select, ignore)]

@@ -23,11 +23,11 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 MODULES = [
     "divergence",
@@ -135,9 +135,29 @@ def get(code_or_name: str) -> Rule:
 
 def select(select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Rule]:
     """Rules whose code starts with a selected prefix (or matches a name) and no ignored one."""
-    rules = all_rules()
+    return choose(all_rules(), select, ignore)
 
-    def matches(rule: Rule, pat: str) -> bool:
+
+class _Named(Protocol):
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def choose(
+    rules: Sequence[N], select: Iterable[str] | None, ignore: Iterable[str] | None
+) -> list[N]:
+    """Of ``rules`` (anything with a ``code`` and a ``name``, in order), those whose code starts
+    with a selected prefix (or whose name is selected; "ALL" selects all) and none ignored;
+    KeyError for a pattern that matches no rule. Shared with :mod:`analyzer.rule_index`, which
+    selects without importing the rule modules."""
+
+    def matches(rule: N, pat: str) -> bool:
         pat = pat.strip()
         return rule.code.startswith(pat.upper()) or rule.name == pat.lower() or pat.upper() == "ALL"
 
