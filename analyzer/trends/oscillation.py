@@ -99,37 +99,93 @@ def _nan_osc(n: int, log_space: bool, reason: str) -> Oscillation:
     )
 
 
+def _even_step(freqs: np.ndarray) -> float:
+    """The step of an evenly spaced frequency grid (such as ``np.linspace`` makes), else 0."""
+    if freqs.size < 16:
+        return 0.0
+    step = float(freqs[-1] - freqs[0]) / (freqs.size - 1)
+    if step > 0 and np.allclose(np.diff(freqs), step, rtol=1e-9, atol=0.0):
+        return step
+    return 0.0
+
+
+def _grid_sums(
+    freqs: np.ndarray, step: float, xc: np.ndarray, w: np.ndarray, wy: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """For an evenly spaced grid ``freqs`` (step ``step``), ``theta = 2 pi f x``: the sums over
+    the points of ``w cos(theta)``, ``w sin(theta)``, ``wy cos(theta)``, ``wy sin(theta)``,
+    ``w cos(theta)^2`` and ``w cos(theta) sin(theta)``, one value per frequency.
+
+    Each frequency is a block start ``f_a`` plus ``j`` steps, and the angle-addition formulas
+    turn every sum into matrix products of a table of block starts by a table of offsets,
+    ``sum w cos(A + B) = (w cos A) . cos B - (w sin A) . sin B`` (the squares through the double
+    angle). Only ``~2 sqrt(len(freqs))`` rows of sines and cosines are evaluated instead of one
+    per frequency and point (a trigonometric call costs ~20 ns at the large arguments of a long
+    curve, a multiply-add in a matrix product well under 1 ns). The sums agree with direct
+    evaluation to ~1e-14."""
+    nf = freqs.size
+    b = int(np.ceil(np.sqrt(nf)))  # offsets per block
+    two_pi = 2 * np.pi
+    outer = (two_pi * freqs[::b])[:, None] * xc[None, :]  # block starts
+    inner = (two_pi * step * np.arange(b))[:, None] * xc[None, :]  # offsets
+    oc, os_ = np.cos(outer), np.sin(outer)
+    tc, ts = np.cos(inner), np.sin(inner)
+
+    def sums(ca, sa, cb, sb, weights):
+        wc, ws = ca * weights, sa * weights
+        cos_sum = wc @ cb.T - ws @ sb.T
+        sin_sum = ws @ cb.T + wc @ sb.T
+        return cos_sum.ravel()[:nf], sin_sum.ravel()[:nf]
+
+    C, S = sums(oc, os_, tc, ts, w)
+    Cy, Sy = sums(oc, os_, tc, ts, wy)
+    # cos^2 = (1 + cos 2t) / 2 and cos sin = sin(2t) / 2, the double angles from the tables
+    C2, S2 = sums(oc * oc - os_ * os_, 2.0 * oc * os_, tc * tc - ts * ts, 2.0 * tc * ts, w)
+    return C, S, Cy, Sy, 0.5 + 0.5 * C2, 0.5 * S2
+
+
 def gls_power(x: np.ndarray, y: np.ndarray, freqs: np.ndarray, *, chunk: int = 256) -> np.ndarray:
     """Generalised Lomb-Scargle periodogram (floating mean, Zechmeister & Kuerster 2009).
 
     Normalised power in [0, 1]: the fraction of the variance of ``y`` explained by a sinusoid of
-    each frequency (cycles per unit of ``x``) plus a constant. Works on uneven ``x``. Vectorised in
-    chunks of frequencies, several times faster than ``scipy.signal.lombscargle`` here.
+    each frequency (cycles per unit of ``x``) plus a constant. Works on uneven ``x``. An evenly
+    spaced frequency grid (what :func:`oscillation` scans) is summed with few trigonometric
+    calls (:func:`_grid_sums`); any other is vectorised in chunks of ``chunk`` frequencies.
+    Several times faster than ``scipy.signal.lombscargle`` here.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    freqs = np.asarray(freqs, dtype=float)
     n = x.size
     wgt = np.full(n, 1.0 / n)
     Y = float(wgt @ y)
     YY = float(wgt @ (y * y)) - Y * Y
     out = np.zeros(freqs.size)
-    if YY <= 0:
+    if YY <= 0 or freqs.size == 0:
         return out
     xc = x - x[0]
-    for a in range(0, freqs.size, chunk):
-        om = 2 * np.pi * freqs[a : a + chunk]
-        arg = om[:, None] * xc[None, :]
-        c, s = np.cos(arg), np.sin(arg)
-        C, S = c @ wgt, s @ wgt
-        YC = c @ (wgt * y) - Y * C
-        YS = s @ (wgt * y) - Y * S
-        CC = (c * c) @ wgt - C * C
-        SS = 1.0 - (c * c) @ wgt - S * S
-        CS = (c * s) @ wgt - C * S
+    wy = wgt * y
+    # the grid sums pay a fixed cost of a few dozen array operations: worth it from ~4,000
+    # frequency-point pairs on (a 40-point curve scanned at 100 frequencies)
+    step = _even_step(freqs) if freqs.size * n >= 4000 else 0.0
+    if step > 0:
+        parts = [(0, *_grid_sums(freqs, step, xc, wgt, wy))]
+    else:
+        parts = []
+        for a in range(0, freqs.size, chunk):
+            arg = (2 * np.pi * freqs[a : a + chunk])[:, None] * xc[None, :]
+            c, s = np.cos(arg), np.sin(arg)
+            parts.append((a, c @ wgt, s @ wgt, c @ wy, s @ wy, (c * c) @ wgt, (c * s) @ wgt))
+    for a, C, S, Cy, Sy, cc, cs in parts:
+        YC = Cy - Y * C
+        YS = Sy - Y * S
+        CC = cc - C * C
+        SS = 1.0 - cc - S * S
+        CS = cs - C * S
         D = CC * SS - CS * CS
         with np.errstate(invalid="ignore", divide="ignore"):
             p = (SS * YC * YC + CC * YS * YS - 2 * CS * YC * YS) / (YY * D)
-        out[a : a + chunk] = np.where(D > 1e-12, p, 0.0)
+        out[a : a + C.size] = np.where(D > 1e-12, p, 0.0)
     return np.clip(out, 0.0, 1.0)
 
 
