@@ -14,6 +14,8 @@ from functools import cache
 
 import numpy as np
 
+from ._order import median
+
 
 def _inversions(r: np.ndarray) -> int:
     """Pairs ``i < j`` with ``r[i] > r[j]`` of an array of dense ranks (1..K)."""
@@ -224,15 +226,15 @@ def theilslopes(
     mid = [h - 1, h] if nt % 2 == 0 else [h]
     part = np.partition(slopes, sorted({*mid, rl, ru} & set(range(nt))))
     medslope = np.mean(part[mid])
-    medinter = np.median(y) - medslope * np.median(x)
+    medinter = median(y) - medslope * median(x)
     return float(medslope), float(medinter), float(part[rl]), float(part[ru])
 
 
 def theilslopes_sorted(slopes, x, y, rl, ru) -> tuple[float, float, float, float]:
     """:func:`theilslopes` the way scipy computes it (all slopes sorted), for the edge cases."""
     slopes.sort()
-    medslope = np.median(slopes)
-    medinter = np.median(y) - medslope * np.median(x)
+    medslope = median(slopes)
+    medinter = median(y) - medslope * median(x)
     try:
         low, high = float(slopes[rl]), float(slopes[ru])
     except (ValueError, IndexError):

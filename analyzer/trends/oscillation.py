@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._memo import by_content
+from ._order import median, quantile
 from .prep import Space, bin_medians, prepare, rel_to_level
 from .slope import trend_from_arrays
 from .smoothing import (
@@ -244,7 +245,7 @@ def median_trend(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def _half_range(r: np.ndarray) -> float:
-    q05, q95 = np.quantile(r, [0.05, 0.95])
+    q05, q95 = quantile(r, [0.05, 0.95])
     return float((q95 - q05) / 2.0)
 
 
@@ -279,7 +280,7 @@ def oscillation(
     resid = bw - trend
     lo, hi = (h, m - h) if m - 2 * h >= max(8, m // 3) else (0, m)
     x, r = bs[lo:hi], resid[lo:hi]
-    r = r - np.median(r)
+    r = r - median(r)
     smooth = robust_smooth(bs, bw)
     drop = abs(float(smooth[0] - smooth[-1]))
     level = float(smooth[-1])
@@ -294,7 +295,7 @@ def oscillation(
 
     # Dominant period. When one is found, backfit: re-estimate the trend with the sinusoid
     # removed (so a steep early descent no longer hides the swing), then re-measure.
-    dt = float(np.median(np.diff(bs)))
+    dt = float(median(np.diff(bs)))
     T = float(x[-1] - x[0])
     p_min = 2.5 * dt
     p_max = min(W * dt, T / max(min_cycles, 1.0))
@@ -305,7 +306,7 @@ def oscillation(
             sine = pk.coef[0] * np.cos(om * bs) + pk.coef[1] * np.sin(om * bs)
             trend = median_trend(bw - sine, W)
             resid = bw - trend
-            r = resid[lo:hi] - np.median(resid[lo:hi])
+            r = resid[lo:hi] - median(resid[lo:hi])
             new_pk = _peak(x, r, p_min, p_max, max_frequencies)
             if new_pk is None:
                 break
@@ -435,7 +436,7 @@ def swing_episode(
         start=float(s[a]),
         end=float(s[b]),
         fraction=float((s[b] - s[a]) / span),
-        amplitude_rel_level=float(np.median(rel[a : int(ends[i]) + 1])),
+        amplitude_rel_level=float(median(rel[a : int(ends[i]) + 1])),
         at_end=b == m - 1,
     )
 
@@ -538,7 +539,7 @@ def alternations(w: np.ndarray) -> int:
     if w.size < 6:
         return 0
     r = w - median_trend(w, auto_window(w.size, frac=0.3, minimum=5))
-    q05, q95 = np.quantile(r, [0.05, 0.95])
+    q05, q95 = quantile(r, [0.05, 0.95])
     band = 0.25 * (q95 - q05)
     signs = np.sign(r[np.abs(r) > band])
     return int(np.count_nonzero(np.diff(signs) != 0)) if signs.size > 1 else 0
@@ -567,8 +568,8 @@ def bounce(steps: np.ndarray, values: np.ndarray):
 def rel_scale(amp_rel_level: float, seg: np.ndarray, whole: np.ndarray) -> float:
     """A swing of ``amp_rel_level`` (fraction of the segment's final level) as a fraction of the
     curve's overall scale (the larger of its start and final levels)."""
-    level = float(np.median(seg[-max(3, len(seg) // 5) :]))
-    start = float(np.median(whole[:3]))
+    level = float(median(seg[-max(3, len(seg) // 5) :]))
+    start = float(median(whole[:3]))
     scale = max(abs(start), abs(level))
     return amp_rel_level * abs(level) / scale if scale > 0 else 0.0
 
@@ -581,4 +582,4 @@ def sampling_noise(rel_se, where) -> float:
         return 0.0
     se = rel_se[where]
     se = se[np.isfinite(se)]
-    return 1.645 * float(np.median(se)) if se.size else 0.0
+    return 1.645 * float(median(se)) if se.size else 0.0
