@@ -11,6 +11,7 @@ itself. Anything else (not 1-D float64, empty, other methods) goes to numpy as i
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,26 +39,26 @@ def quantile(x: Any, q: Any) -> Any:
     numpy float for a number."""
     a = np.asarray(x)
     n = a.size
-    if a.ndim != 1 or n == 0 or a.dtype != np.float64:
+    if a.ndim != 1 or n == 0 or a.dtype != np.float64 or np.ndim(q) > 1:
         return np.quantile(a, q)
     scalar = np.ndim(q) == 0
-    qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
-    if qs.ndim != 1 or not np.all((qs >= 0) & (qs <= 1)):
+    qs = [float(v) for v in np.atleast_1d(np.asarray(q, dtype=np.float64))]
+    if not all(0.0 <= v <= 1.0 for v in qs):
         return np.quantile(a, q)  # numpy's own error
-    virtual = (n - 1) * qs
-    prev = np.floor(virtual)
-    nxt = prev + 1
-    top = virtual >= n - 1
-    prev[top] = -1
-    nxt[top] = -1
-    i, j = prev.astype(np.intp), nxt.astype(np.intp)
-    p = np.partition(a, np.unique(np.concatenate(([0, -1], i, j))))
-    gamma = virtual - i
-    lo, hi = p[i], p[j]
-    diff = hi - lo
-    out = lo + diff * gamma
-    upper = gamma >= 0.5
-    out[upper] = (hi - diff * (1 - gamma))[upper]
+    picks = []  # (index below, index above, weight of the one above) per quantile
+    for v in qs:
+        virtual = (n - 1) * v
+        i = -1 if virtual >= n - 1 else math.floor(virtual)
+        j = -1 if i == -1 else i + 1
+        picks.append((i, j, virtual - i))
+    p = np.partition(a, [0, -1, *(k for i, j, _ in picks for k in (i, j))])
     if np.isnan(p[-1]):
-        out[:] = p[-1]
+        out = np.full(len(qs), p[-1])
+    else:
+        vals = []
+        for i, j, gamma in picks:
+            lo, hi = p[i], p[j]
+            diff = hi - lo
+            vals.append(hi - diff * (1 - gamma) if gamma >= 0.5 else lo + diff * gamma)
+        out = np.array(vals, dtype=np.float64)
     return out[0] if scalar else out

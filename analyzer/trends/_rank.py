@@ -10,7 +10,7 @@ binned curves the trends pass in). ``tests/test_trends_rank.py`` compares them w
 from __future__ import annotations
 
 import math
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -184,6 +184,16 @@ def _repeat_counts(arr: np.ndarray) -> np.ndarray:
     return freq[freq > 1]
 
 
+@lru_cache(maxsize=16)
+def _pairs_below(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the ``n (n - 1) / 2`` cells below the diagonal of an ``n x n``
+    matrix (read-only; a few curve lengths recur run after run)."""
+    i, j = np.tril_indices(n, -1)
+    i.flags.writeable = False
+    j.flags.writeable = False
+    return i, j
+
+
 def theilslopes(
     y: np.ndarray, x: np.ndarray, alpha: float = 0.95
 ) -> tuple[float, float, float, float]:
@@ -196,10 +206,16 @@ def theilslopes(
         raise ValueError("Array shapes are incompatible for broadcasting.")
     if len(x) < 2:
         raise ValueError("`x` and `y` must have length at least 2.")
-    deltax = x[:, np.newaxis] - x
-    deltay = y[:, np.newaxis] - y
-    pos = deltax > 0
-    slopes = deltay[pos] / deltax[pos]
+    if (x[1:] > x[:-1]).all():
+        # ascending x (a prepared curve): the pairs with deltax > 0 are those below the
+        # diagonal, the same slopes (in another order) from half the differences
+        i, j = _pairs_below(x.size)
+        slopes = (y[i] - y[j]) / (x[i] - x[j])
+    else:
+        deltax = x[:, np.newaxis] - x
+        deltay = y[:, np.newaxis] - y
+        pos = deltax > 0
+        slopes = deltay[pos] / deltax[pos]
     nt = len(slopes)
     if alpha > 0.5:
         alpha = 1.0 - alpha

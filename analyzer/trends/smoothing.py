@@ -160,8 +160,9 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
         mx = (W * X).sum(axis=1) / sw
         my = (W * Y).sum(axis=1) / sw
         dx = X - mx[:, None]
-        sxx = (W * dx * dx).sum(axis=1)
-        sxy = (W * dx * (Y - my[:, None])).sum(axis=1)
+        wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
+        sxx = (wdx * dx).sum(axis=1)
+        sxy = (wdx * (Y - my[:, None])).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             beta = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
         fit = np.where(ok, my + beta * (x - mx), y)
