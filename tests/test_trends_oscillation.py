@@ -169,3 +169,16 @@ def test_swing_episode_is_not_split_by_a_short_lull():
     on = (t < 60) | ((t >= 66) & (t < 140))
     ep = swing_episode(t, np.exp(0.4 * rng.normal(size=200) * on), min_amplitude=0.15)
     assert ep is not None and ep.start <= 10 and 125 <= ep.end <= 140
+
+
+def test_cadence_swings_long_windows_one_at_a_time_give_the_same_numbers(monkeypatch):
+    """Windows of ``_WINDOW_LOOP`` points or more are measured one by one instead of from one
+    copy of all of them: the result must be the same as the copying way."""
+    rng = np.random.default_rng(5)
+    n = 40_000  # windows of 10,000 points
+    steps = np.arange(n)
+    values = np.exp(-steps / 8000.0) * (1 + 0.1 * np.abs(rng.normal(size=n))) + 0.05
+    looped = oscillation_module.cadence_swings(steps, values, strong=0.2)
+    monkeypatch.setattr(oscillation_module, "_WINDOW_LOOP", 10**9)
+    copied = oscillation_module.cadence_swings(steps, values, strong=0.2)
+    assert looped is not None and looped == copied

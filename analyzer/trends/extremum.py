@@ -85,10 +85,11 @@ def blowup_onset(
     if v.size < 3 or not (v > 0).all():
         return None
     lowest = np.minimum.accumulate(v)
-    for i in range(1, v.size):
+    # only the points min_jump times above the lowest before them can be the onset (the first
+    # test of the loop, vectorised: a long curve has few of them)
+    jumps = np.flatnonzero(v[1:] >= min_jump * lowest[:-1]) + 1
+    for i in jumps.tolist():
         base = lowest[i - 1]
-        if v[i] < min_jump * base:
-            continue
         later = v[i:]
         if np.mean(later >= min_jump * base) < hold:
             continue
