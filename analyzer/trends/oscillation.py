@@ -113,7 +113,7 @@ def _even_step(freqs: np.ndarray) -> float:
 
 def _grid_sums(
     freqs: np.ndarray, step: float, xc: np.ndarray, w: np.ndarray, wy: np.ndarray
-) -> tuple[np.ndarray, ...]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For an evenly spaced grid ``freqs`` (step ``step``), ``theta = 2 pi f x``: the sums over
     the points of ``w cos(theta)``, ``w sin(theta)``, ``wy cos(theta)``, ``wy sin(theta)``,
     ``w cos(theta)^2`` and ``w cos(theta) sin(theta)``, one value per frequency.
@@ -170,6 +170,9 @@ def gls_power(x: np.ndarray, y: np.ndarray, freqs: np.ndarray, *, chunk: int = 2
     # the grid sums pay a fixed cost of a few dozen array operations: worth it from ~4,000
     # frequency-point pairs on (a 40-point curve scanned at 100 frequencies)
     step = _even_step(freqs) if freqs.size * n >= 4000 else 0.0
+    # per block of frequencies: its first index and the sums of w cos, w sin, wy cos, wy sin,
+    # w cos^2 and w cos sin
+    parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     if step > 0:
         parts = [(0, *_grid_sums(freqs, step, xc, wgt, wy))]
     else:
