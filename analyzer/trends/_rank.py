@@ -188,10 +188,11 @@ def _repeat_counts(arr: np.ndarray) -> np.ndarray:
     return freq[freq > 1]
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)
 def _pairs_below(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the ``n (n - 1) / 2`` cells below the diagonal of an ``n x n``
-    matrix (read-only; a few curve lengths recur run after run)."""
+    matrix (read-only). A few lengths recur run after run (500, the bin count of long curves,
+    above all); four of them are kept, at most 8 MB."""
     i, j = np.tril_indices(n, -1)
     i.flags.writeable = False
     j.flags.writeable = False
