@@ -111,6 +111,21 @@ def _even_step(freqs: np.ndarray) -> float:
     return 0.0
 
 
+#: OpenBLAS multiplies matrices on one thread up to this many multiply-adds (its threshold,
+#: 4 x 65536) and starts its thread pool above it, whose waiting threads spin: on these small
+#: products they cost far more CPU than they save (the periodograms of a sweep took ~2x the
+#: CPU time in a process with the default thread count)
+_ONE_THREAD_MNK = 4 * 65536
+
+
+def _dot_t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T``, by blocks of rows of ``a`` small enough for one BLAS thread."""
+    rows = max(1, _ONE_THREAD_MNK // max(1, b.shape[0] * a.shape[1]))
+    if rows >= a.shape[0]:
+        return a @ b.T
+    return np.concatenate([a[i : i + rows] @ b.T for i in range(0, a.shape[0], rows)])
+
+
 def _grid_sums(
     freqs: np.ndarray, step: float, xc: np.ndarray, w: np.ndarray, wy: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -135,8 +150,8 @@ def _grid_sums(
 
     def sums(ca, sa, cb, sb, weights):
         wc, ws = ca * weights, sa * weights
-        cos_sum = wc @ cb.T - ws @ sb.T
-        sin_sum = ws @ cb.T + wc @ sb.T
+        cos_sum = _dot_t(wc, cb) - _dot_t(ws, sb)
+        sin_sum = _dot_t(ws, cb) + _dot_t(wc, sb)
         return cos_sum.ravel()[:nf], sin_sum.ravel()[:nf]
 
     C, S = sums(oc, os_, tc, ts, w)
