@@ -76,14 +76,14 @@ class Run:
         idx = self._index().get(tag)
         if idx is None:
             return None
-        sub = self.frame.iloc[idx]
+        f = self.frame  # the rows of the tag, column by column (no sub-frame: ~0.2 ms each)
         return Curve(
             tag,
             info.role if info else "other",
             info.direction if info else None,
-            sub["step"].to_numpy(np.int64),
-            sub["value"].to_numpy(np.float64),
-            sub["wall_time"].to_numpy(np.float64),
+            f["step"].to_numpy(np.int64)[idx],
+            f["value"].to_numpy(np.float64)[idx],
+            f["wall_time"].to_numpy(np.float64)[idx],
         )
 
     @property

@@ -72,3 +72,37 @@ def test_checking_one_small_run_imports_neither_scipy_stats_nor_ndimage():
     rc, mods = json.loads(proc.stdout.strip().splitlines()[-1])
     assert rc == 1  # the run was analysed: it has findings (a dead-ReLU plateau)
     assert "scipy.stats" not in mods and "scipy.ndimage" not in mods, mods
+
+
+BLAS_SCRIPT = """
+import contextlib, io, json, os, sys
+for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.pop(var, None)
+os.environ["MKL_NUM_THREADS"] = "3"  # a user's own setting
+import analyzer.cli.{command} as cmd
+from analyzer.cli import common, main
+numpy_loaded = []
+def spy():
+    numpy_loaded.append("numpy" in sys.modules)
+    common.single_threaded_blas()
+cmd.single_threaded_blas = spy
+with contextlib.redirect_stdout(io.StringIO()):
+    main([{command!r}, {run!r}, "--format", "json"{extra}])
+print(json.dumps([numpy_loaded, os.environ.get("OPENBLAS_NUM_THREADS"),
+                  os.environ.get("MKL_NUM_THREADS"), os.environ.get("OMP_NUM_THREADS")]))
+"""
+
+
+def test_check_and_curves_ask_for_one_blas_thread_before_numpy_loads():
+    """A BLAS thread pool spins on curvelint's small matrices (it doubled the CPU time of a
+    sweep's check); ``check`` and ``curves`` ask for one thread before anything imports numpy
+    (the variables are read once, when numpy loads its BLAS), and keep a user's own setting."""
+    run = str(ROOT / "fixtures" / "training" / "dead-relu-digits-bias-neg-s0")
+    for command, extra in (("check", ', "--no-cache"'), ("curves", "")):
+        code = BLAS_SCRIPT.format(command=command, run=run, extra=extra)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        )
+        loaded, openblas, mkl, omp = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert loaded == [False], command  # called once, numpy not yet loaded
+        assert (openblas, mkl, omp) == ("1", "3", "1"), command

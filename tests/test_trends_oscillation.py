@@ -1,9 +1,14 @@
+import importlib
+
 import numpy as np
 import pytest
 
 from analyzer.trends import oscillation
 from analyzer.trends.oscillation import gls_power
 from tests import signals as sg
+
+# the module (the package exports its function of the same name)
+oscillation_module = importlib.import_module("analyzer.trends.oscillation")
 
 
 def test_gls_power_matches_scipy():
@@ -15,6 +20,25 @@ def test_gls_power_matches_scipy():
     f = np.linspace(0.01, 1, 400)
     ref = lombscargle(x, y, 2 * np.pi * f, normalize=True, floating_mean=True)
     np.testing.assert_allclose(gls_power(x, y, f), ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("n, nf", [(1000, 2000), (300, 400), (37, 200)])
+def test_gls_power_grid_sums_match_direct_evaluation(n, nf):
+    """On an evenly spaced frequency grid the sums come from angle-addition tables; they must
+    agree with the cosines and sines evaluated one by one (the chunked path any other grid
+    takes: the same grid with one frequency nudged off it), also at the large arguments of a
+    long curve with uneven steps."""
+    rng = np.random.default_rng(n)
+    x = np.cumsum(rng.uniform(1.0, 30.0, n))  # steps up to ~15,000
+    y = np.sin(2 * np.pi * x / 700.0) + rng.normal(0, 1, n)
+    f = np.linspace(1 / (0.3 * x[-1]), 1 / 40.0, nf)
+    nudged = f.copy()
+    nudged[nf // 2] *= 1 + 1e-6  # off the grid: evaluated directly
+    assert oscillation_module._even_step(f) > 0 and oscillation_module._even_step(nudged) == 0
+    grid, direct = gls_power(x, y, f), gls_power(x, y, nudged)
+    keep = np.arange(nf) != nf // 2
+    np.testing.assert_allclose(grid[keep], direct[keep], rtol=0, atol=1e-12)
+    assert np.argmax(grid) == np.argmax(direct)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -145,3 +169,16 @@ def test_swing_episode_is_not_split_by_a_short_lull():
     on = (t < 60) | ((t >= 66) & (t < 140))
     ep = swing_episode(t, np.exp(0.4 * rng.normal(size=200) * on), min_amplitude=0.15)
     assert ep is not None and ep.start <= 10 and 125 <= ep.end <= 140
+
+
+def test_cadence_swings_long_windows_one_at_a_time_give_the_same_numbers(monkeypatch):
+    """Windows of ``_WINDOW_LOOP`` points or more are measured one by one instead of from one
+    copy of all of them: the result must be the same as the copying way."""
+    rng = np.random.default_rng(5)
+    n = 40_000  # windows of 10,000 points
+    steps = np.arange(n)
+    values = np.exp(-steps / 8000.0) * (1 + 0.1 * np.abs(rng.normal(size=n))) + 0.05
+    looped = oscillation_module.cadence_swings(steps, values, strong=0.2)
+    monkeypatch.setattr(oscillation_module, "_WINDOW_LOOP", 10**9)
+    copied = oscillation_module.cadence_swings(steps, values, strong=0.2)
+    assert looped is not None and looped == copied

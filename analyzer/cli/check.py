@@ -19,6 +19,7 @@ from .common import (
     check_paths,
     copy_output,
     load_options,
+    single_threaded_blas,
     write_output,
 )
 
@@ -122,6 +123,7 @@ def _jobs(text: str) -> int:
 
 
 def cmd_check(args) -> int:
+    single_threaded_blas()  # before the engine imports numpy
     from .. import __version__
     from ..cache import worst_severity
     from ..discover import Skipped

@@ -6,6 +6,7 @@ Imports nothing heavy: ``curvelint --help`` loads this module to build the parse
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,22 @@ EXIT_FINDINGS = 1  # check: a finding reached --fail-on
 EXIT_NOT_HELPED = 1  # verify: the remedy did not help
 EXIT_USAGE = 2  # usage errors, bad config or options, nothing readable
 EXIT_INTERRUPTED = 130  # Ctrl-C (watch stops on Ctrl-C with EXIT_OK)
+
+
+#: the thread-count variables of the BLAS libraries numpy may be built with (OpenBLAS, MKL,
+#: OpenMP builds); read once, when numpy loads its BLAS
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """Ask numpy's BLAS for one thread, unless the user set its thread count: call before numpy
+    is imported (the sub-commands import it when they run), so it holds for this process and
+    the worker processes it starts. curvelint multiplies small matrices (curves of a few
+    thousand points), where a BLAS thread pool costs more CPU than it saves: its idle threads
+    spin, and on the sweep of ``benchmarks/scale.py`` they doubled the CPU time of ``check -j 1``
+    (``--jobs`` is how curvelint uses more cores). No effect once numpy is loaded."""
+    for var in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(var, "1")
 
 
 class UsageError(Exception):

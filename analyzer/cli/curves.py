@@ -12,6 +12,7 @@ from .common import (
     add_path_arguments,
     check_output,
     load_or_fail,
+    single_threaded_blas,
     write_output,
 )
 
@@ -94,6 +95,7 @@ def render_curves_text(result, all_skipped: bool = False) -> str:
 
 
 def cmd_curves(args) -> int:
+    single_threaded_blas()  # before the readers import numpy (as check does)
     check_output(args.output, args.paths)
     result = load_or_fail(args.paths, args.train_loss, args.val_loss, args.input_format)
     if args.format == "json":

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..findings import step_range
-from .common import EXIT_OK, UsageError, load_options
+from .common import EXIT_OK, UsageError, load_options, single_threaded_blas
 
 if TYPE_CHECKING:
     from ..findings import Finding
@@ -124,6 +124,7 @@ def add_watch_parser(sub) -> None:
 
 
 def cmd_watch(args) -> int:
+    single_threaded_blas()  # before the engine imports numpy
     from ..watch import Watcher
 
     options, _ = load_options(args)

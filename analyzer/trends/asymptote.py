@@ -93,13 +93,22 @@ def _power(tau: np.ndarray, a: float, b: float, c: float, t0: float) -> np.ndarr
 
 def _exp_jac(tau: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
     e = np.exp(-c * tau)
-    return np.column_stack([np.ones_like(tau), e, -b * tau * e])
+    jac = np.empty((tau.size, 3))  # filled column by column (np.column_stack costs ~10 us)
+    jac[:, 0] = 1.0
+    jac[:, 1] = e
+    jac[:, 2] = -b * tau * e
+    return jac
 
 
 def _power_jac(tau: np.ndarray, a: float, b: float, c: float, t0: float) -> np.ndarray:
     x = tau + t0
     g = np.power(x, -c)
-    return np.column_stack([np.ones_like(tau), g, -b * g * np.log(x), -b * c * g / x])
+    jac = np.empty((tau.size, 4))
+    jac[:, 0] = 1.0
+    jac[:, 1] = g
+    jac[:, 2] = -b * g * np.log(x)
+    jac[:, 3] = -b * c * g / x
+    return jac
 
 
 def _model_fn(model: str):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._order import median, quantile
 from ._rank import mannwhitney_greater
 
 
@@ -54,8 +55,8 @@ def level_shift(
     late = (s >= s[-1] - late_fraction * (s[-1] - s[0])) & (np.arange(n) >= lo + k)
     if late.sum() < 3:
         return None
-    b = float(np.median(v[around]))
-    e = float(np.median(v[late]))
+    b = float(median(v[around]))
+    e = float(median(v[late]))
     p = mannwhitney_greater(v[late], v[around])
     return LevelShift(
         best_level=b,
@@ -84,19 +85,20 @@ def blowup_onset(
     if v.size < 3 or not (v > 0).all():
         return None
     lowest = np.minimum.accumulate(v)
-    for i in range(1, v.size):
+    # only the points min_jump times above the lowest before them can be the onset (the first
+    # test of the loop, vectorised: a long curve has few of them)
+    jumps = np.flatnonzero(v[1:] >= min_jump * lowest[:-1]) + 1
+    for i in jumps.tolist():
         base = lowest[i - 1]
-        if v[i] < min_jump * base:
-            continue
         later = v[i:]
         if np.mean(later >= min_jump * base) < hold:
             continue
         if np.sum(later < np.sqrt(min_jump) * base) > 1:
             continue
-        typical = max(float(np.median(v[max(0, i - 5) : i])), float(np.quantile(v[:i], 0.75)))
-        if np.median(later) < min_jump * typical:
+        typical = max(float(median(v[max(0, i - 5) : i])), float(quantile(v[:i], 0.75)))
+        if median(later) < min_jump * typical:
             continue  # no higher than the curve already was: swings, not a blow-up
-        ratio = float(np.median(later)) / base
+        ratio = float(median(later)) / base
         if ratio >= min_ratio or (v[i] / v[i - 1] >= min_jump and ratio >= min_jump):
             return i
         return None
@@ -170,7 +172,7 @@ def risen_from_start(values: np.ndarray, *, min_ratio: float = 3.0) -> int | Non
         return None
     first = float(v[0])
     late = v[-max(3, v.size // 3) :]
-    if np.median(late) < min_ratio * first or np.mean(late >= 0.5 * min_ratio * first) < 0.8:
+    if median(late) < min_ratio * first or np.mean(late >= 0.5 * min_ratio * first) < 0.8:
         return None
     high = v >= np.sqrt(min_ratio) * first
     stays = np.flip(np.logical_and.accumulate(np.flip(high)))
@@ -189,7 +191,7 @@ def collapsed(values: np.ndarray, *, max_fraction: float = 0.5) -> int | None:
     if v.size < 6 or not ((v >= 0.0) & (v <= 1.0)).all():
         return None
     third = max(2, v.size // 3)
-    end = float(np.median(v[-third:]))
+    end = float(median(v[-third:]))
     ib = int(np.argmax(v))
     best = float(v[ib])
     if best <= 0.0 or end > max_fraction * best or ib >= v.size - third:
@@ -233,11 +235,11 @@ def val_off_scale(
     ts, tv, vs, vv = ts[ok_t], tv[ok_t], vs[ok_v], vv[ok_v]
     if tv.size < 3 or vv.size < 3:
         return None
-    start_level = float(np.median(tv[:3]))
+    start_level = float(median(tv[:3]))
     k = max(1, min(3, vv.size // 5))
     ref = np.maximum(start_level, np.interp(vs[:k], ts, tv))
-    at_start = float(np.median(vv[:k] / ref))
-    overall = float(np.median(vv) / start_level)
+    at_start = float(median(vv[:k] / ref))
+    overall = float(median(vv) / start_level)
     if at_start < min_ratio or overall < min_overall:
         return None
     return OffScale(at_start=at_start, overall=overall, first_step=float(vs[0]))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._order import median
 from .prep import Prepared, prepare
 from .slope import robust_slope, trend_test
 from .smoothing import effective_noise, noise_scale, robust_smooth
@@ -103,10 +104,10 @@ def summarize(steps: np.ndarray, values: np.ndarray) -> Levels | None:
         sm = v.copy()
     sm = np.where(np.isfinite(sm), sm, v)
     k = max(1, int(round(0.1 * prep.n)))
-    final = float(np.median(sm[-k:]))
+    final = float(median(sm[-k:]))
     # the start: the first smoothed point, but never below the first raw value's neighbourhood
     head = v[: max(2, min(3, prep.n // 5 + 1))]
-    initial = float(max(sm[0], np.median(head)))
+    initial = float(max(sm[0], median(head)))
     i = int(np.argmin(sm))
     sigma = noise_scale(prep.steps, v)
     sigma = effective_noise(sigma if np.isfinite(sigma) else 0.0, v)

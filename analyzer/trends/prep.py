@@ -14,6 +14,8 @@ from typing import Literal
 
 import numpy as np
 
+from ._order import median, quantile
+
 Space = Literal["auto", "linear", "log"]
 
 #: Default number of decades a positive curve must span before it is analysed in log space.
@@ -82,7 +84,7 @@ def span_decades(values: np.ndarray) -> float:
     v = v[np.isfinite(v)]
     if v.size < 2 or np.any(v <= 0):
         return float("nan")
-    lo, hi = np.quantile(v, [0.01, 0.99])
+    lo, hi = quantile(v, [0.01, 0.99])
     return float(np.log10(hi) - np.log10(lo))  # no overflow when hi/lo exceeds the float range
 
 
@@ -172,8 +174,8 @@ def prepare(
         log_space = bool(clean_v.size > 0 and np.all(clean_v > 0))
     elif space == "linear":
         log_space = False
-    elif space == "auto":
-        log_space = choose_log_space(clean_v, min_decades=min_decades)
+    elif space == "auto":  # choose_log_space(clean_v), from the decades computed above
+        log_space = bool(np.isfinite(decades) and decades > min_decades)
     else:
         raise ValueError(f"space must be 'auto', 'linear' or 'log', not {space!r}")
     work = np.log10(clean_v) if log_space else clean_v.copy()
@@ -219,8 +221,8 @@ def bin_medians(
     bs = np.median(s[: full * k].reshape(full, k), axis=1)
     bv = np.median(v[: full * k].reshape(full, k), axis=1)
     if full * k < n:
-        bs = np.append(bs, np.median(s[full * k :]))
-        bv = np.append(bv, np.median(v[full * k :]))
+        bs = np.append(bs, median(s[full * k :]))
+        bv = np.append(bv, median(v[full * k :]))
     return bs, bv, starts
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from ._order import median
 from ._rank import kendalltau, theilslopes
 from .prep import Prepared, Space, bin_medians, prepare, rel_to_level, window_mask
 
@@ -99,7 +100,7 @@ def slope_of(
         return _nan_slope(n, prep.log_space, "window has no step span")
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
     slope, intercept, low, high = theilslopes(bw, bs, alpha=confidence)
-    level = float(np.median(w))
+    level = float(median(w))
 
     def rel(x: float) -> float:
         return rel_to_level(x * span, level, prep.log_space)

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from ._order import median
 from .prep import bin_medians, value_quantum
 
 MAD_TO_SIGMA = 1.4826
@@ -159,15 +160,16 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
         mx = (W * X).sum(axis=1) / sw
         my = (W * Y).sum(axis=1) / sw
         dx = X - mx[:, None]
-        sxx = (W * dx * dx).sum(axis=1)
-        sxy = (W * dx * (Y - my[:, None])).sum(axis=1)
+        wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
+        sxx = (wdx * dx).sum(axis=1)
+        sxy = (wdx * (Y - my[:, None])).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             beta = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
         fit = np.where(ok, my + beta * (x - mx), y)
         if it == iterations:
             break
         r = y - fit
-        s = np.median(np.abs(r))
+        s = median(np.abs(r))
         if s <= 0:
             break
         u = r / (6.0 * s)
@@ -238,7 +240,7 @@ def mad_sigma(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     if x.size == 0:
         return float("nan")
-    return float(MAD_TO_SIGMA * np.median(np.abs(x - np.median(x))))
+    return float(MAD_TO_SIGMA * median(np.abs(x - median(x))))
 
 
 NoiseMethod = Literal["diff", "diff2", "residual"]
@@ -297,7 +299,7 @@ def effective_noise(
     if q is not None:
         if log_space:
             orig = np.asarray(values, dtype=float)
-            level = float(np.median(np.abs(orig[np.isfinite(orig)])))
+            level = float(median(np.abs(orig[np.isfinite(orig)])))
             q = q / (level * np.log(10.0)) if level > 0 else 0.0
         floor = max(floor, 0.5 * q)
     s = sigma if np.isfinite(sigma) else 0.0
