@@ -53,6 +53,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# the rows measured in this process (CPU per run, Monitor) run as the command line does: numpy's
+# BLAS on one thread, asked for before numpy loads
+from analyzer.cli.common import single_threaded_blas  # noqa: E402
+
+single_threaded_blas()
 SETS = ("training", "gen2", "gen3")
 MB = 1024 * 1024
 

@@ -44,6 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# the rows measured in this process (CPU per run) run as the command line does: numpy's BLAS on
+# one thread, asked for before numpy loads
+from analyzer.cli.common import single_threaded_blas  # noqa: E402
+
+single_threaded_blas()
+
 SMALL_RUN = ROOT / "fixtures" / "training" / "dead-relu-digits-bias-neg-s0"
 MIXED = ("training", "gen2", "gen3")
 TARGETS = {
