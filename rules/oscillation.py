@@ -29,9 +29,10 @@ around its trend, found in any of five ways:
   and are not reported;
 * swings with a cyclic learning rate — the logged learning rate rises and falls by 2x or more
   at least twice (triangular cycles, warm restarts) and the validation loss climbs back up by
-  10% of its level or more during a cycle, in two cycles or more and in half of them (regular
-  periodic swings count as oscillation, LABELS-SPEC), visibly on a linear plot as above. A
-  validation loss that keeps falling through the raises is not reported.
+  10% of its level or more during a cycle, and by three times its own point-to-point scatter,
+  in two cycles or more and in half of them (regular periodic swings count as oscillation,
+  LABELS-SPEC), visibly on a linear plot as above. A validation loss that keeps falling through
+  the raises, or only scatters under them, is not reported.
 
 When a validation loss is logged (8 evaluations or more), the training loss's swings count only
 when the validation loss swings too: by 10% of its level or more in its second half, and visibly
@@ -253,9 +254,9 @@ def _with_lr_cycles(curves: CurveSet, *, min_bump: float, min_scale: float) -> F
     """The validation loss climbs back up with the raises of a cyclic learning rate (triangular,
     warm restarts: two cycles or more, each a rise and a fall by 2x): by ``min_bump`` of its
     level or more (and three times its point-to-point scatter) in at least two cycles and in
-    half of them. LABELS-SPEC counts such regular
-    periodic swings as oscillation. Like the validation zig-zag, the swings must show on a linear
-    plot too (``min_scale`` of the curve's scale) or reach a factor of 1.5."""
+    half of them. LABELS-SPEC counts such regular periodic swings as oscillation. Like the
+    validation zig-zag, the swings must show on a linear plot too (``min_scale`` of the curve's
+    scale) or reach a factor of 1.5."""
     val, lr = curves.val, curves.lr
     if val is None or lr is None:
         return None
