@@ -57,7 +57,9 @@ Why it is cheap
 What is announced (:class:`FindingTracker`)
     A live run is not finished. Findings its rule marks transient (overfitting, a training loss
     that surged less than 10x and is still below its start, plateau, oscillation) are announced
-    once two consecutive evaluations agree (a bump often recedes), a plateau not before 10
+    once two consecutive evaluations agree (a bump often recedes; in a fast loop whose
+    evaluation came two validation points or more after the previous one, the second look is
+    the rule's on the data one validation point earlier), a plateau not before 10
     points were logged (a run flat for its first steps often starts moving), a validation
     zig-zag only while it goes on. "Train longer" (PLT002) is left to ``report()``. A finding
     is announced again when it gets worse (severity, confidence +0.2, or its size doubled: the
@@ -102,7 +104,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Container, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -676,6 +678,7 @@ class Monitor:
         # received a point since the last evaluation
         self._val_keys: set[str] = set()
         self._val_new = False
+        self._val_seen = 0  # validation points at the last budgeted evaluation (_look_back)
         # per name: the curve the rules see, (role, direction) it was built with, and the values
         # received when it was built; roles per tag statistics of those curves
         self._published: dict[str, tuple[tuple[str, str | None], Curve, int]] = {}
@@ -982,6 +985,64 @@ class Monitor:
         out = self._tracker.observe(
             self._run_report.findings, self._n_updates, fresh=set(schedule.fresh)
         )
+        self._waiting = self._tracker.waiting()
+        if budgeted and self._waiting:
+            out += self._look_back(run)
+        return out
+
+    def _look_back(self, run: Any) -> list[Finding]:
+        """A second look for findings first seen now, on the data as it was one validation point
+        earlier, when this evaluation came two validation points or more after the previous one
+        (a fast loop, where the budget affords few evaluations): a transient finding its rule
+        also finds there is seen twice, on different data, and announced now instead of at an
+        evaluation the budget may not afford. A slow loop, evaluated at every validation point,
+        never looks back."""
+        cs = run.curve_set()
+        steps = np.asarray(cs.val.steps) if cs.val is not None else np.array([])
+        before, self._val_seen = self._val_seen, len(steps)
+        if len(steps) - before < 2:
+            return []
+        t = self._clock()
+        cut = steps[-2]  # the data up to the previous validation point
+
+        def upto(c: Curve | None) -> Curve | None:
+            if c is None:
+                return None
+            keep = np.asarray(c.steps) <= cut
+            return replace(c, steps=np.asarray(c.steps)[keep], values=np.asarray(c.values)[keep])
+
+        earlier = replace(
+            cs,
+            train=upto(cs.train),
+            val=upto(cs.val),
+            train_metric=upto(cs.train_metric),
+            val_metric=upto(cs.val_metric),
+            lr=upto(cs.lr),
+            other_losses=tuple(c for c in map(upto, cs.other_losses) if c is not None),
+        )
+        import rules as rule_registry
+
+        report = self._run_report
+        assert report is not None  # set by the evaluation that called this
+        now = {(f.code, f.curve) for f in report.findings if f.code in self._waiting}
+        seen = set()
+        for rule in self._live_options.rules():
+            if rule.code not in self._waiting:
+                continue
+            try:
+                found = rule_registry.Rule.run(
+                    rule, earlier, **self._live_options.options_for(rule)
+                )
+            except (TypeError, ValueError):
+                continue
+            if any((f.code, f.curve) in now for f in found):
+                seen.add(rule.code)
+        self._spent += self._clock() - t
+        if not seen:
+            return []
+        resolved = self._tracker.resolved
+        out = self._tracker.observe(report.findings, self._n_updates, fresh=seen)
+        self._tracker.resolved = resolved + self._tracker.resolved
         self._waiting = self._tracker.waiting()
         return out
 

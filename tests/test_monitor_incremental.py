@@ -132,7 +132,9 @@ def test_fast_loop_announces_overfitting_within_the_budget(monkeypatch):
     clock), rules that cost about what they cost on this kind of machine (fake clock: from 0.05
     ms to 5 ms for the swing analysis, 0.3 ms to build the run): the default monitor cannot run every rule at
     every validation point within 5% of the loop, so it runs the cheap and severe ones, and it
-    announces the overfitting at the evaluation after the one that first saw it."""
+    announces the overfitting at the evaluation that first saw it: that evaluation came several
+    validation points after the previous one, and the rule finds it on the data as it was one
+    validation point earlier too (the look back: two sightings on different data)."""
     now = [0.0]
     # about what each rule takes on a small run (benchmarks/monitor.py's machine, in seconds)
     costs = {"DIV001": 5e-5, "LRS001": 5e-5, "GAP001": 5e-4, "DIV002": 1e-3, "OVF001": 1e-3}
@@ -157,9 +159,9 @@ def test_fast_loop_announces_overfitting_within_the_budget(monkeypatch):
     first_seen = next(k for k, (_, seen, _) in enumerate(evals) if seen)
     announced = next(k for k, (_, _, new) in enumerate(evals) if new)
     assert evals[first_seen][0] >= p.truth["best_step"]
-    assert announced - first_seen == 1
+    assert announced == first_seen
     assert spent <= 0.05 * loop + 5e-3  # the budget, and one confirming look it may borrow
-    assert len(evals) >= 3
+    assert len(evals) >= 2  # one before the turn, the one that saw (and announced) it
     assert "OVF001" in [f.code for f in mon.report().findings]
 
 
