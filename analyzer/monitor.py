@@ -678,7 +678,11 @@ class Monitor:
         # received a point since the last evaluation
         self._val_keys: set[str] = set()
         self._val_new = False
-        self._val_seen = 0  # validation points at the last budgeted evaluation (_look_back)
+        # updates that carried a validation value: so far, at the last evaluation, and how many
+        # came between the last two evaluations (_look_back)
+        self._val_updates = 0
+        self._val_at_last = 0
+        self._val_gap = 0
         # per name: the curve the rules see, (role, direction) it was built with, and the values
         # received when it was built; roles per tag statistics of those curves
         self._published: dict[str, tuple[tuple[str, str | None], Curve, int]] = {}
@@ -702,7 +706,7 @@ class Monitor:
             step = self._last_step + 1
         self._last_step = step
         series = self._series
-        urgent = False
+        urgent = val_here = False
         for key, value in values.items():
             if value is None:
                 continue
@@ -713,6 +717,7 @@ class Monitor:
                 self._new_name(key)
             if key in self._val_keys:
                 self._val_new = True
+                val_here = True
             ser.tail_s.append(step)
             ser.tail_v.append(v)
             if len(ser.tail_s) >= _FOLD:
@@ -723,6 +728,7 @@ class Monitor:
                     self._nonfinite.add(key)
                     urgent = True
         self._n_updates += 1
+        self._val_updates += val_here
         self._pending += 1
         self._exact = False
         if self._t0 is None:
@@ -956,6 +962,7 @@ class Monitor:
         if not self._series:
             return []
         self._val_new = False
+        self._val_gap, self._val_at_last = self._val_updates - self._val_at_last, self._val_updates
         schedule = self._schedule
         run = self._build_run(full=full, coarse=budgeted)
         if budgeted:
@@ -997,13 +1004,13 @@ class Monitor:
         also finds there is seen twice, on different data, and announced now instead of at an
         evaluation the budget may not afford. A slow loop, evaluated at every validation point,
         never looks back."""
+        if self._val_gap < 2:
+            return []
         cs = run.curve_set()
-        steps = np.asarray(cs.val.steps) if cs.val is not None else np.array([])
-        before, self._val_seen = self._val_seen, len(steps)
-        if len(steps) - before < 2:
+        if cs.val is None or len(cs.val) < 2:
             return []
         t = self._clock()
-        cut = steps[-2]  # the data up to the previous validation point
+        cut = np.asarray(cs.val.steps)[-2]  # the data up to the previous validation point
 
         def upto(c: Curve | None) -> Curve | None:
             if c is None:
