@@ -31,6 +31,18 @@ class Curve:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def upto(self, step: float, *, inclusive: bool = True) -> Curve:
+        """The points logged at or before ``step`` (strictly before unless ``inclusive``), as a
+        new curve: its wall times cut alike, its statistics computed afresh."""
+        import numpy as np
+
+        steps = np.asarray(self.steps)
+        keep = steps <= step if inclusive else steps < step
+        wall = np.asarray(self.wall_time)[keep] if self.wall_time is not None else None
+        return Curve(
+            self.tag, self.role, self.direction, steps[keep], np.asarray(self.values)[keep], wall
+        )
+
     @classmethod
     def of(
         cls,

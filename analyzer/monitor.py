@@ -1013,10 +1013,7 @@ class Monitor:
         cut = np.asarray(cs.val.steps)[-2]  # the data up to the previous validation point
 
         def upto(c: Curve | None) -> Curve | None:
-            if c is None:
-                return None
-            keep = np.asarray(c.steps) <= cut
-            return replace(c, steps=np.asarray(c.steps)[keep], values=np.asarray(c.values)[keep])
+            return c.upto(cut) if c is not None else None
 
         earlier = replace(
             cs,
@@ -1025,7 +1022,7 @@ class Monitor:
             train_metric=upto(cs.train_metric),
             val_metric=upto(cs.val_metric),
             lr=upto(cs.lr),
-            other_losses=tuple(c for c in map(upto, cs.other_losses) if c is not None),
+            other_losses=tuple(c.upto(cut) for c in cs.other_losses),
         )
         import rules as rule_registry
 

@@ -376,10 +376,7 @@ def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     cut = min(cuts)
 
     def before(c):
-        if c is None:
-            return None
-        keep = np.asarray(c.steps) < cut
-        return replace(c, steps=np.asarray(c.steps)[keep], values=np.asarray(c.values)[keep])
+        return c.upto(cut, inclusive=False) if c is not None else None
 
     out = replace(
         curves,
