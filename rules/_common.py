@@ -46,6 +46,7 @@ __all__ = [
     "levels",
     "lr_decayed",
     "declared_epochs",
+    "end_level",
     "end_metric",
     "hparam_int",
     "max_lr",
@@ -270,8 +271,12 @@ def end_metric(curve: Curve) -> float | None:
     """The level of a curve at the end of the run: the median of the last third of its finite
     values (None when it has none)."""
     v = np.asarray(curve.values, dtype=float)
-    v = v[np.isfinite(v)]
-    return float(np.median(v[-max(1, v.size // 3) :])) if v.size else None
+    return end_level(v[np.isfinite(v)])
+
+
+def end_level(values: np.ndarray) -> float | None:
+    """The median of the last third of ``values`` (finite), None when there are none."""
+    return float(np.median(values[-max(1, values.size // 3) :])) if values.size else None
 
 
 #: names of bounded higher-is-better metrics, which may be logged in percent (0-100)

@@ -176,6 +176,14 @@ def _episode(s, v, rel_se, *, min_bounce, min_fraction, min_scale, min_sampling_
     return ep if material else None
 
 
+def _on_linear_plot(amplitude: float, v: np.ndarray, level: float) -> float:
+    """A validation loss's swing of ``amplitude`` (a fraction of ``level``, where it swings) as
+    a fraction of the curve's scale: the larger of its starting level and that level. Wiggles of
+    a loss that converged to a small fraction of its start show only on a log scale."""
+    scale = max(float(np.median(v[:3])), level)
+    return amplitude * level / scale if scale > 0 else 0.0
+
+
 def _adversarial(curves: CurveSet) -> list:
     """The generator's loss, then the discriminator's, of a run that logs both (GAN)."""
     gen = [c for c in curves.other_losses if c.role == "generator_loss"]
@@ -201,9 +209,7 @@ def _val_zigzag(
     # visible on a linear plot too: wiggles of a curve that has converged to a small fraction of
     # where it started show only on a log scale, and are not what anyone calls oscillation
     inside = (s >= cs.start) & (s <= cs.end)
-    level = float(np.median(v[inside]))
-    scale = max(float(np.median(v[:3])), level)
-    visible = cs.amplitude * level / scale if scale > 0 else 0.0
+    visible = _on_linear_plot(cs.amplitude, v, float(np.median(v[inside])))
     if visible < min_scale and cs.amplitude < VAL_FACTOR_SWING:
         return None
     size = (
@@ -277,9 +283,7 @@ def _with_lr_cycles(curves: CurveSet, *, min_bump: float, min_scale: float) -> F
     if seen.size < 2 or hits < 2 or hits < 0.5 * seen.size:
         return None
     amplitude = float(np.median(np.maximum(seen, 0.0)))
-    level = float(np.median(v))
-    scale = max(float(np.median(v[:3])), level)
-    visible = amplitude * level / scale if scale > 0 else 0.0
+    visible = _on_linear_plot(amplitude, v, float(np.median(v)))
     if visible < min_scale and amplitude < VAL_FACTOR_SWING:
         return None
     start, end = cycles[0].start, cycles[-1].end

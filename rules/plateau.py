@@ -78,6 +78,7 @@ from ._common import (
     Levels,
     best_metric,
     clamp01,
+    end_level,
     epoch_level,
     final_at_chance,
     finding,
@@ -264,8 +265,9 @@ def _accuracy_at_chance(curves: CurveSet, k: int) -> bool:
         if m is None or m.direction != "max" or not _ACCURACY.search(m.tag):
             continue
         a = fraction_values(m)
-        if a is not None and float(np.median(a[-max(1, a.size // 3) :])) <= 1.5 / k:
-            return True  # its end (as end_metric) at chance
+        end = end_level(a) if a is not None else None
+        if end is not None and end <= 1.5 / k:
+            return True
     return False
 
 
@@ -361,10 +363,8 @@ def check(
     # a near-perfect bounded metric (accuracy, F1, AUC...) at the end rules out "far above
     # reachable" (one that was near-perfect and then collapsed does not: the run broke)
     fractions = fraction_values(curves.val_metric)  # a bounded metric, also in percent
-    metric_great = (
-        fractions is not None
-        and float(np.median(fractions[-max(1, fractions.size // 3) :])) >= 0.97  # as end_metric
-    )
+    metric_end = end_level(fractions) if fractions is not None else None
+    metric_great = metric_end is not None and metric_end >= 0.97
 
     stuck_curve, SL = c, L
     blown = _stuck_after_blowup(L, min_ratio=min_blowup_ratio, min_fraction=min_stuck_fraction)
