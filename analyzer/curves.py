@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .findings import Setup
@@ -81,3 +82,24 @@ class CurveSet:
 
     def losses(self) -> list[Curve]:
         return [c for c in (self.train, self.val, *self.other_losses) if c is not None]
+
+    def all_curves(self) -> list[Curve]:
+        """Every curve of the set: losses, metrics, learning rate, other losses."""
+        named = (self.train, self.val, self.train_metric, self.val_metric, self.lr)
+        return [c for c in named if c is not None] + list(self.other_losses)
+
+    def map_curves(self, fn: Callable[[Curve], Curve]) -> CurveSet:
+        """The same set with ``fn`` applied to every curve (an absent one stays absent)."""
+
+        def one(c: Curve | None) -> Curve | None:
+            return None if c is None else fn(c)
+
+        return replace(
+            self,
+            train=one(self.train),
+            val=one(self.val),
+            train_metric=one(self.train_metric),
+            val_metric=one(self.val_metric),
+            lr=one(self.lr),
+            other_losses=tuple(fn(c) for c in self.other_losses),
+        )

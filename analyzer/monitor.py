@@ -104,7 +104,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Container, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -1011,19 +1011,7 @@ class Monitor:
             return []
         t = self._clock()
         cut = np.asarray(cs.val.steps)[-2]  # the data up to the previous validation point
-
-        def upto(c: Curve | None) -> Curve | None:
-            return c.upto(cut) if c is not None else None
-
-        earlier = replace(
-            cs,
-            train=upto(cs.train),
-            val=upto(cs.val),
-            train_metric=upto(cs.train_metric),
-            val_metric=upto(cs.val_metric),
-            lr=upto(cs.lr),
-            other_losses=tuple(c.upto(cut) for c in cs.other_losses),
-        )
+        earlier = cs.map_curves(lambda c: c.upto(cut))
         import rules as rule_registry
 
         report = self._run_report

@@ -91,14 +91,8 @@ def condensed(curves: CurveSet) -> CurveSet:
     every one of millions of steps; shorter curves (all those of the bundled fixtures) are
     analysed as they are. A condensed curve is built once and kept in the curve's memo, so all
     rules of a run share it (and the statistics kept with it)."""
-    if not any(
-        c is not None and len(c) > LONG_CURVE
-        for c in (curves.train, curves.val, curves.train_metric, curves.val_metric, curves.lr)
-    ) and not any(len(c) > LONG_CURVE for c in curves.other_losses):
+    if not any(len(c) > LONG_CURVE for c in curves.all_curves()):
         return curves
-
-    def one(c: Curve | None) -> Curve | None:
-        return None if c is None else each(c)
 
     def each(c: Curve) -> Curve:
         if len(c) <= LONG_CURVE:
@@ -109,15 +103,7 @@ def condensed(curves: CurveSet) -> CurveSet:
             c.memo["condensed"] = replace(c, steps=c.steps[idx], values=vals, wall_time=wall)
         return c.memo["condensed"]
 
-    return replace(
-        curves,
-        train=one(curves.train),
-        val=one(curves.val),
-        train_metric=one(curves.train_metric),
-        val_metric=one(curves.val_metric),
-        lr=one(curves.lr),
-        other_losses=tuple(each(c) for c in curves.other_losses),
-    )
+    return curves.map_curves(each)
 
 
 def finding(rule: str, **fields) -> Finding:
