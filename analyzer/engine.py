@@ -425,7 +425,10 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_Result = tuple[RunReport | None, "Run | None", list[Skipped], str | None]
+#: a worker's answer for one run: its report, its Run (keep_runs), skipped entries, the report's
+#: JSON text (json_text) and the cache row's bytes (a task with a cache key: encoded in the
+#: worker, which leaves the parent only the writing; b"" when the result cannot be stored)
+_Result = tuple[RunReport | None, "Run | None", list[Skipped], str | None, bytes | None]
 
 
 def _shown(item: StreamItem, mirror: Any) -> StreamItem:
@@ -477,15 +480,24 @@ def _shown_value(v: Any, fix: Any) -> Any:
 
 def _work(task: _Task, options: Options, keep_runs: bool, json_text: bool = False) -> _Result:
     """Read, assign roles, analyse one run (in a worker or in-process); with ``json_text``
-    also the report's JSON text (made in the worker: the indenting encoder is slow)."""
+    also the report's JSON text (made in the worker: the indenting encoder is slow), and for a
+    task with a cache key and no cached report the cache row (also made in the worker)."""
+    from . import cache as cache_mod
+
     run, skipped = read_run(
         task.src, task.root, task.prefix, train_loss=options.train_loss, val_loss=options.val_loss
     )
-    if run is None:
-        return None, None, skipped, None
-    report = task.cached if task.cached is not None else analyze_run(run, options)
-    text = run_json(report) if json_text else None
-    return report, (run if keep_runs else None), skipped, text
+    report = None
+    if run is not None:
+        report = task.cached if task.cached is not None else analyze_run(run, options)
+    text = run_json(report) if json_text and report is not None else None
+    blob = None
+    if task.key is not None and task.cached is None:
+        try:
+            blob = cache_mod.encode_result(report, [(s.path, s.reason) for s in skipped], text)
+        except cache_mod.Unstorable:
+            blob = b""
+    return report, (run if keep_runs else None), skipped, text, blob
 
 
 def _work_chunk(
@@ -718,15 +730,9 @@ def check_stream(
         return out
 
     def finish(task: _Task, res: _Result) -> StreamItem:
-        report, run, skipped, text = res
-        if cache is not None and task.key is not None and task.cached is None:
-            try:
-                skips = [(s.path, s.reason) for s in skipped]
-                blob = cache_mod.encode_result(report, skips, text)
-            except cache_mod.Unstorable:
-                pass
-            else:
-                cache.put(task.key, task.stamp or [], task.hashes or {}, blob)
+        report, run, skipped, text, blob = res
+        if cache is not None and blob:
+            cache.put(task.key or "", task.stamp or [], task.hashes or {}, blob)
         return _shown(StreamItem(report=report, run=run, skipped=skipped, json=text), task.mirror)
 
     # the ordered window: ready items and chunks in flight, yielded in order
