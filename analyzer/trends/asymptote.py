@@ -405,7 +405,12 @@ def _solve(
         lam = max(lam / 5.0, 1e-9)
     alpha, beta, r, h, F = _fit_linear(sh.q, z, alpha, beta, f)
     a, b = sh.ab(alpha, beta)
-    return (a, b, sh.c) if model == "exp" else (a, b, sh.c, sh.t0), F
+    # exp(log(bound)) may miss the bound by an ulp
+    shape = [
+        min(max(v, _BOUNDS[model][0][2 + i]), _BOUNDS[model][1][2 + i])
+        for i, v in enumerate((sh.c,) if model == "exp" else (sh.c, sh.t0))
+    ]
+    return (a, b, *shape), F
 
 
 def _stderr_a(
