@@ -79,24 +79,29 @@ def polish_curve_fit(
 
 def collect(folders: list[Path]) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(run, steps, values) of every call PLT002 makes while checking ``folders``."""
+    import analyzer.engine as engine
     import rules.still_improving as rule
-    from analyzer.engine import check
 
     calls: list[tuple[str, np.ndarray, np.ndarray]] = []
-    real = rule.fit_asymptote
-    where = [""]
+    real, real_run = rule.fit_asymptote, engine.analyze_run
+    where = ["", ""]
 
     def spy(steps, values, **kw):
-        calls.append((where[0], np.array(steps, dtype=float), np.array(values, dtype=float)))
+        run = f"{where[0]}: {where[1]}"
+        calls.append((run, np.array(steps, dtype=float), np.array(values, dtype=float)))
         return real(steps, values, **kw)
 
-    rule.fit_asymptote = spy
+    def spy_run(run, options=None):
+        where[1] = run.id
+        return real_run(run, options)
+
+    rule.fit_asymptote, engine.analyze_run = spy, spy_run
     try:
         for folder in folders:
             where[0] = folder.name
-            check(folder, jobs=1)
+            engine.check(folder, jobs=1)
     finally:
-        rule.fit_asymptote = real
+        rule.fit_asymptote, engine.analyze_run = real, real_run
     return calls
 
 
@@ -218,11 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         if diffs:
             changed += 1
             objs = []
-            for (model, tau, z, _p0, fs, (po, _)), (_, _, _, _, _, (pn, _)) in zip(
+            for (model, tau, z, p0, fs, (po, _)), (_, _, _, _, _, (pn, _)) in zip(
                 old_fits[i], new_fits[i], strict=True
             ):
                 o, w = objective(model, tau, z, po, fs), objective(model, tau, z, pn, fs)
-                objs.append(f"{model} {o:.6g}->{w:.6g}")
+                mark = " (old: stopped at its limit)" if hit_limit(model, tau, z, p0, fs) else ""
+                objs.append(f"{model} {o:.6g}->{w:.6g}{mark}")
             print(
                 f"  call {i} ({calls[i][0]}): " + "; ".join(diffs) + "  [" + ", ".join(objs) + "]"
             )

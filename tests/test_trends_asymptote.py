@@ -205,3 +205,21 @@ def test_polish_respects_the_bounds(model, shape):
     assert all(lo[i] <= p <= hi[i] for i, p in enumerate(params))
     assert np.all(np.isfinite(params)) and se_a >= 0  # (curve_fit's formula: 0 when degenerate)
     assert _soft_l1_cost(model, tau, z, params, 0.002) <= _soft_l1_cost(model, tau, z, p0, 0.002)
+
+
+def test_fit_imports_no_scipy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from analyzer.trends import fit_asymptote\n"
+        "t = np.arange(200.0)\n"
+        "f = fit_asymptote(t, 0.3 + 2.0 * np.exp(-t / 40) + 0.001 * np.sin(t))\n"
+        "assert f.model is not None and f.credible, f\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

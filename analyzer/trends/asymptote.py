@@ -6,8 +6,11 @@ Two models, on normalised time ``tau = (step - first) / (last - first)`` and nor
 * power law   ``a + b * (tau + t0) ** (-c)``
 
 Both are linear in ``a, b`` once the shape parameters are fixed, so the shape is first found on a
-grid by exact least squares (no bad starting guesses, no divergence), then polished with
-``scipy.optimize.curve_fit`` using a soft-L1 loss so spikes do not pull the fit. The model with
+grid by exact least squares (no bad starting guesses, no divergence), then polished under a
+soft-L1 loss (``f_scale`` = the noise) so spikes do not pull the fit: the objective, bounds and
+stderr of ``a`` of ``scipy.optimize.curve_fit(..., method="trf", loss="soft_l1")``, minimised by
+a small solver of its own (:func:`_solve`: variable projection, so only ``c`` and ``t0`` are
+iterated), about ten times cheaper than curve_fit and without importing scipy. The model with
 the lower AIC wins. The fit is done in the working space (log10 for curves spanning decades, where
 an exponential approach to zero becomes a straight line with no floor in sight — and is then
 correctly reported as not credible). A fit is only called *credible* when the data actually show
