@@ -212,11 +212,23 @@ class _Shape:
         return alpha - beta * self.kappa, beta * float(np.exp(self.c * self.L0))
 
 
+_sum = np.add.reduce  # ndarray.sum without its Python wrapper (called thousands of times)
+
+
 def _soft_l1(r: np.ndarray, f: float) -> tuple[np.ndarray, float]:
     """``h = sqrt(f^2 + r^2)`` and the soft-L1 cost ``f * sum(h) - n f^2`` (twice scipy's
     ``least_squares`` cost for ``loss="soft_l1"``, ``f_scale=f``: the same minimiser)."""
-    h = np.hypot(r, f)
-    return h, f * (float(h.sum()) - h.size * f)
+    h = r * r
+    h += f * f
+    np.sqrt(h, out=h)
+    return h, f * (float(_sum(h)) - h.size * f)
+
+
+def _line(q: np.ndarray, z: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    r = beta * q
+    r += alpha
+    r -= z
+    return r
 
 
 _Fit = tuple[float, float, np.ndarray, np.ndarray, float]
@@ -225,7 +237,7 @@ _Fit = tuple[float, float, np.ndarray, np.ndarray, float]
 def _weighted_line(q: np.ndarray, z: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Weighted least squares ``z ~ alpha + beta * q`` (weights ``w``)."""
     wq = w * q
-    s0, s1, s2 = float(w.sum()), float(wq.sum()), float(wq @ q)
+    s0, s1, s2 = float(_sum(w)), float(_sum(wq)), float(wq @ q)
     z0, z1 = float(w @ z), float(wq @ z)
     det = s0 * s2 - s1 * s1
     if not det > 0:
@@ -250,16 +262,16 @@ def _fit_linear(
     :func:`_soft_l1`) and the cost."""
     if w0 is not None:
         alpha, beta = _weighted_line(q, z, w0)
-    r = alpha + beta * q - z
+    r = _line(q, z, alpha, beta)
     h, cost = _soft_l1(r, f)
-    f2 = f * f
     for _ in range(maxit):
         w = f / h  # the loss's first derivative per unit residual
-        u = w * (f2 / (h * h))  # and its second derivative
+        u = w * w
+        u *= w  # and its second derivative
         psi = r * w
         uq = u * q
-        s0, s1, s2 = float(u.sum()), float(uq.sum()), float(uq @ q)
-        g0, g1 = float(psi.sum()), float(psi @ q)
+        s0, s1, s2 = float(_sum(u)), float(_sum(uq)), float(uq @ q)
+        g0, g1 = float(_sum(psi)), float(psi @ q)
         det = s0 * s2 - s1 * s1
         if not det > 0:
             break
@@ -267,11 +279,11 @@ def _fit_linear(
         da = -(g0 + s1 * db) / s0
         decrement = -(da * g0 + db * g1)  # twice the decrease the quadratic model expects
         an, bn = alpha + da, beta + db
-        rn = an + bn * q - z
+        rn = _line(q, z, an, bn)
         hn, cn = _soft_l1(rn, f)
         if not cn < cost:
             an, bn = _weighted_line(q, z, w)
-            rn = an + bn * q - z
+            rn = _line(q, z, an, bn)
             hn, cn = _soft_l1(rn, f)
             if not cn < cost:
                 break
@@ -299,10 +311,11 @@ def _solve(
     in logs (their bounds are then a box, and a step is a ratio), by Levenberg-Marquardt on the
     Schur complement of the (a, b) block; (a, b) are re-fitted for every shape tried (one
     weighted least-squares fit with the current weights, then one Newton step: the next
-    iteration's complement accounts for what is left). The curvature is Gauss-Newton's until
-    two steps in a row gain less than a tenth of what it predicted (a curved valley, where it
-    zig-zags), the exact one from then on. A shape parameter at a bound the gradient pushes
-    against is held there. Stops when the Newton decrement is below ``tol`` times the cost."""
+    iteration's complement accounts for what is left). The curvature is the exact one (Gauss-
+    Newton's alone zig-zags along the curved valleys of these models when the residuals are
+    not small), damped by Gauss-Newton's diagonal until positive and descending. A shape
+    parameter at a bound the gradient pushes against is held there. Stops when the Newton
+    decrement is below ``tol`` times the cost."""
     lo, hi = _LOG_LO[model], _LOG_HI[model]
     f = f_scale
     x = [min(max(float(np.log(v)), lo[i]), hi[i]) for i, v in enumerate(p0[2:])]
@@ -310,32 +323,31 @@ def _solve(
     sh = _Shape(model, tau, x)
     beta0 = float(p0[1]) * float(np.exp(-sh.c * sh.L0))
     alpha, beta, r, h, F = _fit_linear(sh.q, z, float(p0[0]) + beta0 * sh.kappa, beta0, f)
-    lam, exact, poor = 1e-3, False, 0
+    lam = 1e-3
     J = np.empty((2 + k, tau.size))
     J[0] = 1.0
     for _ in range(maxit):
         w = f / h
-        u = w * ((f * f) / (h * h))
+        u = w * w
+        u *= w
         psi = r * w
         J[1] = sh.q
         for j in range(k):
             J[2 + j] = beta * sh.dq[j]
         H = ((J * u) @ J.T).tolist()
         g = (J @ psi).tolist()
-        damp = [H[2 + i][2 + i] for i in range(k)]
-        if exact:
-            for j in range(k):
-                v = float(psi @ sh.dq[j])
-                H[1][2 + j] += v
-                H[2 + j][1] += v
-            d2 = [beta * float(psi @ d) for d in sh.d2q(tau)]
-            if k == 1:
-                H[2][2] += d2[0]
-            else:
-                H[2][2] += d2[0]
-                H[2][3] += d2[1]
-                H[3][2] += d2[1]
-                H[3][3] += d2[2]
+        damp = [H[2 + i][2 + i] for i in range(k)]  # Gauss-Newton's: positive
+        # the residuals' own curvature: exact second derivatives
+        for j in range(k):
+            v = float(psi @ sh.dq[j])
+            H[1][2 + j] += v
+            H[2 + j][1] += v
+        d2 = [beta * float(psi @ d) for d in sh.d2q(tau)]
+        H[2][2] += d2[0]
+        if k == 2:
+            H[2][3] += d2[1]
+            H[3][2] += d2[1]
+            H[3][3] += d2[2]
         # eliminate a, b: the Schur complement of their block
         det = H[0][0] * H[1][1] - H[0][1] * H[0][1]
         if not det > 0:
@@ -387,10 +399,6 @@ def _solve(
                     continue
                 dx[j] = -gr[j] / mjj
             xn = [min(max(x[i] + dx[i], lo[i]), hi[i]) for i in range(k)]
-            dx = [xn[i] - x[i] for i in range(k)]
-            pred = -sum(gr[i] * dx[i] for i in range(k)) - 0.5 * sum(
-                dx[i] * Hr[i][j] * dx[j] for i in range(k) for j in range(k)
-            )
             shn = _Shape(model, tau, xn)
             an, bn, rn, hn, Fn = _fit_linear(shn.q, z, 0.0, 0.0, f, maxit=1, w0=w)
             if Fn < F:
@@ -401,9 +409,6 @@ def _solve(
                 break
         if not accepted:
             break
-        poor = poor + 1 if pred > 0 and (F - Fn) < 0.1 * pred else 0
-        if poor >= 2:
-            exact = True  # Gauss-Newton's curvature no longer predicts the decrease
         x, sh, alpha, beta, r, h, F = xn, shn, an, bn, rn, hn, Fn
         lam = max(lam / 5.0, 1e-9)
     alpha, beta, r, h, F = _fit_linear(sh.q, z, alpha, beta, f)
