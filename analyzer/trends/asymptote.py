@@ -294,6 +294,9 @@ def _fit_linear(
     return alpha, beta, r, h, cost
 
 
+ISTART = False
+
+
 def _solve(
     model: str,
     tau: np.ndarray,
@@ -323,7 +326,7 @@ def _solve(
     sh = _Shape(model, tau, x)
     beta0 = float(p0[1]) * float(np.exp(-sh.c * sh.L0))
     alpha, beta, r, h, F = _fit_linear(sh.q, z, float(p0[0]) + beta0 * sh.kappa, beta0, f)
-    lam = 1e-3
+    lam, converged = 1e-2, False
     J = np.empty((2 + k, tau.size))
     J[0] = 1.0
     for _ in range(maxit):
@@ -379,6 +382,7 @@ def _solve(
             j = free[0]
             dec += gr[j] ** 2 / Hr[j][j] if Hr[j][j] > 0 else np.inf
         if dec <= tol * F:
+            converged = True  # (a, b) included: no final re-fit needed
             break
         accepted = False
         for _ in range(40):
@@ -410,8 +414,9 @@ def _solve(
         if not accepted:
             break
         x, sh, alpha, beta, r, h, F = xn, shn, an, bn, rn, hn, Fn
-        lam = max(lam / 5.0, 1e-9)
-    alpha, beta, r, h, F = _fit_linear(sh.q, z, alpha, beta, f)
+        lam = max(lam / 10.0, 1e-9)
+    if not converged:
+        alpha, beta, r, h, F = _fit_linear(sh.q, z, alpha, beta, f)
     a, b = sh.ab(alpha, beta)
     # exp(log(bound)) may miss the bound by an ulp
     shape = [
