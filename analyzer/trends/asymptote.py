@@ -294,9 +294,6 @@ def _fit_linear(
     return alpha, beta, r, h, cost
 
 
-ISTART = False
-
-
 def _solve(
     model: str,
     tau: np.ndarray,
