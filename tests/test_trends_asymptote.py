@@ -223,3 +223,21 @@ def test_fit_imports_no_scipy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("drop", [0.05, 0.1])
+def test_asymptote_above_the_end_of_a_falling_curve_is_not_credible(drop):
+    # a decay to 1.0 whose last eighth falls further (a late learning-rate drop): a saturating
+    # fit levels off near 1.0, above where the curve already is; "levels off near 0.99" for a
+    # curve at 0.95 and still falling would be wrong
+    rng = np.random.default_rng(0)
+    s = np.arange(200.0)
+    v = 1 + 2 * np.exp(-s / 30) + rng.normal(0, 0.01, 200)
+    v[-25:] -= drop * np.linspace(0, 1, 25)
+    fit = fit_asymptote(s, v)
+    assert fit.asymptote > fit.end_level
+    assert not fit.credible
+    assert "asymptote on the far side of the current level" in fit.reasons
+    # the same decay without the late drop is credible
+    v2 = 1 + 2 * np.exp(-s / 30) + rng.normal(0, 0.01, 200)
+    assert fit_asymptote(s, v2).credible

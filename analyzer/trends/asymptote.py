@@ -496,8 +496,9 @@ def fit_asymptote(
     ``c`` below this (time constant longer than ~1.4 times the observed span) means the bend has
     not been seen yet. Other reasons for "not credible": residuals well above the noise
     (systematic misfit, e.g. a learning-rate drop), an asymptote uncertainty larger than the
-    change so far, more improvement predicted than already achieved, or a fitted direction that
-    contradicts the data. Fewer than ``min_points`` finite points gives ``insufficient``.
+    change so far, more improvement predicted than already achieved, a fitted direction that
+    contradicts the data, or an asymptote beyond the current level by more than the noise (above the
+    end of a falling curve: the fit misses the end). Fewer than ``min_points`` finite points gives ``insufficient``.
     """
     prep = prepare(steps, values, space=space)
     nan = float("nan")
@@ -615,6 +616,11 @@ def fit_asymptote(
         reasons.append("fitted direction contradicts the data")
     if np.isfinite(remaining_rel_drop) and remaining_rel_drop > 1.5:
         reasons.append("predicts more improvement than achieved so far")
+    if remaining_w < -max(2 * se_w, sigma):
+        # a saturating model approaches its asymptote from the start's side: one beyond the
+        # current level (above a falling curve's end) by more than the noise and its own
+        # uncertainty is a fit that misses the end
+        reasons.append("asymptote on the far side of the current level")
 
     return AsymptoteFit(
         model=best,
