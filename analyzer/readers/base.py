@@ -57,9 +57,10 @@ def read_bytes(path: Path) -> bytes:
 
 def finish(result: ReadResult, frames: list[pd.DataFrame], run: str) -> ReadResult:
     """``result`` with the points of ``frames`` (one table, restarts applied and noted)."""
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame, notes = apply_restarts(frame, run)
-    result.frame = frame
+    points = Points()
+    for f in frames:
+        points.add_frame(f)
+    result.frame, notes = points.frame(run)
     result.notes.extend(notes)
     return result
 
@@ -193,3 +194,150 @@ def _apply_restarts_pandas(
     out = frame[keep]
     out = out.sort_values(["tag", "step"], kind="stable").reset_index(drop=True)
     return out, notes
+
+
+def build_frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall) -> pd.DataFrame:
+    """The canonical frame (same columns and dtypes as :func:`make_frame`), built without
+    per-row Python objects beyond the shared tag strings. The object columns are Series with an
+    explicit dtype (pandas >= 3 would otherwise infer its string dtype); sharing one index makes
+    the constructor skip aligning them."""
+    n = len(code)
+    index = pd.RangeIndex(n)
+    columns = [
+        pd.Series(np.array([run], dtype=object).repeat(n), index, object, copy=False),
+        pd.Series(names[code], index, object, copy=False),
+        np.asarray(step, dtype=np.int64),
+        np.asarray(value, dtype=np.float64),
+        np.asarray(wall, dtype=np.float64),
+    ]
+    return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), index=index, copy=False)
+
+
+def assemble(
+    run: str,
+    names: list[str],
+    code: np.ndarray,
+    step: np.ndarray,
+    value: np.ndarray,
+    wall: np.ndarray,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows in logged order -> the canonical frame, restarts resolved by
+    :func:`apply_restarts`.
+
+    ``names`` are the tags (distinct), ``code`` each row's index into them.
+    Same result as ``apply_restarts(make_frame(...))``, but that sorts and groups a column of
+    Python strings; here tags are integer codes, so only the tags whose step goes back somewhere
+    are handed to ``apply_restarts`` and the rest is put in (tag, step) order with an integer sort
+    (a tag without a backward step is already in step order).
+    """
+    ntags = len(names)
+    # renumber the tags in name order, so that sorting the codes sorts the names
+    by_name = np.argsort(np.array(names, dtype=object), kind="stable")
+    obj = np.array([names[i] for i in by_name.tolist()], dtype=object)
+    small = np.min_scalar_type(max(ntags - 1, 0))
+    rank = np.empty(ntags, dtype=small)
+    rank[by_name] = np.arange(ntags, dtype=small)
+    code = rank[code]
+    order = np.argsort(code, kind="stable")  # a radix sort: codes are small integers
+    s = step[order]
+    c = code[order]
+    desc = np.flatnonzero((s[1:] < s[:-1]) & (c[1:] == c[:-1]))
+    del s, c
+    notes: list[str] = []
+    if len(desc):
+        hit = np.zeros(ntags, dtype=bool)
+        hit[code[order[desc + 1]]] = True
+        rows = hit[code]
+        sub, notes = apply_restarts(
+            build_frame(run, obj, code[rows], step[rows], value[rows], wall[rows]), run
+        )
+        keep = ~rows
+        sub_code = pd.Categorical(sub["tag"], categories=obj).codes.astype(small)
+        code = np.concatenate([code[keep], sub_code])
+        step = np.concatenate([step[keep], sub["step"].to_numpy()])
+        value = np.concatenate([value[keep], sub["value"].to_numpy()])
+        wall = np.concatenate([wall[keep], sub["wall_time"].to_numpy()])
+        del sub, rows, keep
+        order = np.argsort(code, kind="stable")
+    return build_frame(run, obj, code[order], step[order], value[order], wall[order]), notes
+
+
+class Points:
+    """The rows of a run's long table while its files are read, kept as numpy columns: each
+    row's tag is a code into :attr:`names`, so no Python string is made per row and no small
+    DataFrame per file or per tag; :meth:`frame` builds the one table at the end (restarts
+    resolved by :func:`assemble`), the same table as :func:`apply_restarts` on the rows
+    concatenated in the order they were added."""
+
+    __slots__ = ("names", "_ids", "_codes", "_steps", "_values", "_walls", "_n")
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._codes: list[np.ndarray] = []
+        self._steps: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+        self._walls: list[np.ndarray] = []
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _id(self, tag: str) -> int:
+        i = self._ids.get(tag)
+        if i is None:
+            i = self._ids[tag] = len(self.names)
+            self.names.append(tag)
+        return i
+
+    def _append(self, codes: np.ndarray, steps, values, walls) -> None:
+        n = len(codes)
+        self._codes.append(codes)
+        self._steps.append(np.asarray(steps, dtype=np.int64))
+        self._values.append(np.asarray(values, dtype=np.float64))
+        self._walls.append(
+            np.full(n, np.nan) if walls is None else np.asarray(walls, dtype=np.float64)
+        )
+        self._n += n
+
+    def add(self, tag: str, steps, values, walls=None) -> None:
+        """Rows of one tag (``walls`` None: wall times unknown)."""
+        n = len(steps)
+        if n:
+            self._append(np.full(n, self._id(tag), dtype=np.int64), steps, values, walls)
+
+    def extend(self, other: Points) -> None:
+        """The rows of ``other``, after those already here."""
+        if not len(other):
+            return
+        remap = np.array([self._id(t) for t in other.names], dtype=np.int64)
+        for c, s, v, w in zip(other._codes, other._steps, other._values, other._walls, strict=True):
+            self._append(remap[c], s, v, w)
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        """The rows of a canonical table, in its order."""
+        if frame.empty:
+            return
+        codes, uniques = pd.factorize(frame["tag"].to_numpy(dtype=object), use_na_sentinel=False)
+        remap = np.array([self._id(t) for t in uniques], dtype=np.int64)
+        self._append(
+            remap[codes],
+            frame["step"].to_numpy(),
+            frame["value"].to_numpy(),
+            frame["wall_time"].to_numpy(),
+        )
+
+    def frame(self, run: str) -> tuple[pd.DataFrame, list[str]]:
+        """The canonical table of the rows and the restart notes (:func:`apply_restarts`)."""
+
+        def cat(parts: list[np.ndarray]) -> np.ndarray:
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+        if not self._n:
+            return make_frame(run, [], [], [], []), []
+        code, step = cat(self._codes), cat(self._steps)
+        value, wall = cat(self._values), cat(self._walls)
+        if not all(type(t) is str for t in self.names):  # tags that may not compare: pandas
+            names = np.array(self.names, dtype=object)
+            return apply_restarts(make_frame(run, names[code], step, value, wall), run)
+        return assemble(run, self.names, code, step, value, wall)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, step_ok
+from .base import Points, ReadError, ReadResult, step_ok
 from .columns import (
     StepChoice,
     change_points,
@@ -200,7 +200,7 @@ def _records_from_document(path: Path, doc: Any, run: str, base: Path, result: R
     raise ReadError(path, f"a single JSON {type(doc).__name__}, not records of numbers")
 
 
-def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame | Points:
     try:
         raw = path.read_bytes()
     except OSError as e:
