@@ -37,11 +37,11 @@ class Run:
     def _index(self) -> dict[str, np.ndarray]:
         if self._groups is None:
             # tag (str) -> positions of its rows; pandas types the keys as Hashable
-            self._groups = (
-                cast("dict[str, np.ndarray]", self.frame.groupby("tag", sort=True).indices)
-                if len(self.frame)
-                else {}
-            )
+            self._groups = _sorted_blocks(self.frame["tag"].to_numpy()) if len(self.frame) else {}
+            if self._groups is None:
+                self._groups = cast(
+                    "dict[str, np.ndarray]", self.frame.groupby("tag", sort=True).indices
+                )
         return self._groups
 
     def curve(self, tag: str | None) -> Curve | None:
@@ -172,6 +172,24 @@ class Run:
             "hparams": _jsonable(self.hparams),
             "setup": self.setup.to_dict(),
         }
+
+
+def _sorted_blocks(tags: np.ndarray) -> dict[str, np.ndarray] | None:
+    """``groupby("tag", sort=True).indices`` of a table whose rows are sorted by tag, as every
+    reader returns them: each tag's rows are one block, found by comparing neighbours (pandas'
+    groupby factorizes and sorts the whole column, ~0.5 ms a run). None when the tags are not
+    strings in sorted blocks (the caller asks pandas)."""
+    import numpy as np
+
+    starts = np.flatnonzero(tags[1:] != tags[:-1]) + 1
+    keys = tags[np.concatenate(([0], starts))].tolist()
+    if not all(type(k) is str for k in keys) or not all(
+        a < b for a, b in zip(keys, keys[1:], strict=False)
+    ):
+        return None
+    ends = [*starts.tolist(), len(tags)]
+    begins = [0, *starts.tolist()]
+    return {k: np.arange(b, e) for k, b, e in zip(keys, begins, ends, strict=True)}
 
 
 def _jsonable(obj: Any) -> Any:

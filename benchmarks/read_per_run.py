@@ -80,8 +80,9 @@ def _child(checkout: Path, sweep: Path, repeat: int) -> dict[str, tuple[int, flo
         text=True,
         env=env,
         cwd=checkout,
-        check=True,
     )
+    if proc.returncode:
+        raise SystemExit(f"timing {checkout} failed:\n{proc.stderr}")
     return {k: (int(v[0]), float(v[1])) for k, v in json.loads(proc.stdout).items()}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,46 @@ def _key(path: Path, folder: Path) -> str:
     return path.relative_to(folder).as_posix()
 
 
+#: a metric file as MLflow writes it, every line ``<timestamp_ms> <value> <step>`` with single
+#: spaces (integer time stamp and step, the value as Python prints a float): read by
+#: :func:`_parse_plain` with one split and one conversion to the numbers the general parse gives
+_INT = r"-?[0-9]{1,18}"  # fits int64: pandas and numpy give the same float
+_EXP = r"(?:[eE][+-]?[0-9]+)"
+_FLOAT = (
+    rf"[+-]?(?:[0-9]{{1,18}}|[0-9]+\.[0-9]*{_EXP}?|[0-9]+{_EXP}|\.[0-9]+{_EXP}?)|-?(?:nan|NaN|inf)"
+)
+_LINE = rf"{_INT} (?:{_FLOAT}) {_INT}"
+_PLAIN_RE = re.compile(rf"(?:{_LINE}\n)*{_LINE}\n?")
+
+
+def _parse_plain(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool] | None:
+    """:func:`_read_metric`'s answer for a file of plain lines only (``_PLAIN_RE``), else None.
+    Every line has its three fields and a value is NaN only where the file says nan, so a line
+    is kept exactly when its time stamp and step are usable. A negative zero (pandas reads a
+    whole-number ``-0`` as 0) is left to the general parse."""
+    if _PLAIN_RE.fullmatch(text) is None:
+        return None
+    cells = np.array(text.split(), dtype=np.float64).reshape(-1, 3)
+    if np.signbit(cells[cells == 0.0]).any():
+        return None
+    cells[np.isnan(cells)] = np.nan  # one NaN (``-nan`` would keep its sign bit)
+    ts, vals, steps = cells[:, 0], cells[:, 1], cells[:, 2]
+    ok = np.isfinite(ts) & step_ok(steps)
+    return (
+        np.round(steps[ok]).astype(np.int64),
+        vals[ok],
+        ts[ok] / 1000.0,
+        len(cells) - int(ok.sum()),
+        bool(ok.any()),
+    )
+
+
 def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """(steps, values, wall times, bad lines, had steps) of one metric file."""
     text = decode_text(path.read_bytes())
+    plain = _parse_plain(text)
+    if plain is not None:
+        return plain
     if not text.strip():
         raise ReadError(path, "empty metric file")
     df = pd.read_csv(
