@@ -121,13 +121,13 @@ def _parse_block(
     if n_lines > len(df):  # blank lines or lines pandas skipped: count exactly
         n_lines = sum(1 for ln in block.split("\n") if ln.strip()) - 1
     bad = max(0, n_lines - len(df))
-    raw_str = None
+    raw_cells = None  # the cells as text (str, NaN where a row ended early), to find "nan"
     if has_nan_tokens:
         raw_kwargs = dict(kwargs, na_values=None, na_filter=False, dtype=str)
         raw_kwargs.pop("low_memory")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            raw_str = pd.read_csv(io.StringIO(block), **raw_kwargs)
+            raw_cells = pd.read_csv(io.StringIO(block), **raw_kwargs).to_numpy(dtype=object)
     names: list[str] = []
     cols: dict[str, Column] = {}
     for j, col in enumerate(df.columns):
@@ -163,9 +163,8 @@ def _parse_block(
                     example = str(strs[textmask].iloc[0])
                     text = strs.where(textmask, None).to_numpy(dtype=object)
         present = ~np.isnan(values)
-        if raw_str is not None and j < raw_str.shape[1]:
-            low = raw_str.iloc[:, j].astype(str).str.strip().str.lower()
-            present |= low.isin(_NAN_LOWER).to_numpy()
+        if raw_cells is not None and j < raw_cells.shape[1]:
+            present |= _nan_cells(raw_cells[:, j], present)
         base = name
         n = 2
         while name in cols:
@@ -178,6 +177,20 @@ def _parse_block(
         names.append(name)
         cols[name] = Column(name, values, present, text_cells, example, unwrapped, text)
     return names, cols, len(df), bad
+
+
+def _nan_cells(cells: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Mask of the ``cells`` (text, or NaN where a row ended early) that say nan, -nan or +nan
+    (any case, spaces around). Only the cells that did not parse as a number and are not empty
+    are looked at, one by one (a column of a diverged run holds a few)."""
+    out = np.zeros(len(cells), dtype=bool)
+    n = min(len(cells), len(present))
+    idx = np.flatnonzero(~present[:n])
+    idx = idx[cells[idx] != ""]
+    for i in idx.tolist():
+        c = cells[i]
+        out[i] = isinstance(c, str) and c.strip().lower() in _NAN_LOWER
+    return out
 
 
 def _header_repeat_starts(text: str, layout: Layout, header_offset: int) -> list[int]:
