@@ -73,6 +73,38 @@ def _number_text(v: Any) -> float | None:
         return None
 
 
+_PLAIN_TYPES = frozenset((int, float, str, type(None)))
+
+
+def _plain_columns(records: list[dict[str, Any]]) -> dict[str, Column] | None:
+    """The columns of records whose values are all numbers, nulls or logged NaNs (nearly every
+    log), built from Python lists: the same columns as the pandas path of
+    :func:`table_from_records` gives them, without a DataFrame and per-column conversions.
+    None when some value is anything else (text, a bool, a list, an integer beyond int64) or a
+    column holds only nulls: the pandas path decides those."""
+    columns: dict[str, Column] = {}
+    nan = math.nan
+    for key in dict.fromkeys(k for r in records for k in r):  # first-seen order, as pandas
+        cells = [r.get(key) for r in records]
+        kinds = set(map(type, cells))
+        if not kinds <= _PLAIN_TYPES:
+            return None
+        if str in kinds and any(type(v) is str and v != _NAN_MARK for v in cells):
+            return None
+        if int in kinds and any(type(v) is int and not -(2**63) <= v < 2**63 for v in cells):
+            return None
+        values = np.array(
+            [v if (t := type(v)) is float or t is int else nan for v in cells], dtype=np.float64
+        )
+        present = ~np.isnan(values)
+        if str in kinds:
+            present |= np.array([type(v) is str for v in cells], dtype=bool)
+        if not present.any():  # only nulls: kept or not by the dtype pandas infers
+            return None
+        columns[str(key)] = Column(str(key), values, present)
+    return columns
+
+
 def table_from_records(
     path: Path, records: list[dict[str, Any]], sep: str = "/", nested: bool | None = None
 ) -> tuple[Table, dict[str, int]]:
@@ -81,6 +113,11 @@ def table_from_records(
     if nested is None:
         nested = any(type(v) is dict for r in records for v in r.values())
     flat = [flatten(r, sep) for r in records] if nested else records
+    fast = _plain_columns(flat) if any(flat) else None  # no key at all: pandas counts 0 rows
+    if fast is not None:
+        return Table(
+            path=path, sep="json", header_line=1, columns=fast, n_rows=len(flat), header=list(fast)
+        ), {}
     df = pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
     columns: dict[str, Column] = {}
     skipped: dict[str, int] = {}
