@@ -65,12 +65,16 @@ def finish(result: ReadResult, frames: list[pd.DataFrame], run: str) -> ReadResu
     return result
 
 
+#: the largest magnitude a step may have (inside int64)
+STEP_MAX = 9.2e18
+
+
 def step_ok(values: np.ndarray) -> np.ndarray:
     """Mask of the values that can be a step: finite and inside int64 (a logged 1e19 cannot,
     and casting it would wrap to a negative step that looks like a restart)."""
     v = np.asarray(values, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(v) & (np.abs(v) < 9.2e18)
+        return np.isfinite(v) & (np.abs(v) < STEP_MAX)
 
 
 _EMPTY: pd.DataFrame | None = None
@@ -305,6 +309,26 @@ class Points:
         n = len(steps)
         if n:
             self._append(np.full(n, self._id(tag), dtype=np.int64), steps, values, walls)
+
+    def add_codes(self, names: list[str], codes: list[int], steps, values) -> None:
+        """Rows of several tags: ``codes`` index ``names`` (wall times unknown)."""
+        if codes:
+            remap = np.array([self._id(t) for t in names], dtype=np.int64)
+            self._append(remap[np.array(codes, dtype=np.int64)], steps, values, None)
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The rows as (tag, step, value, wall time) arrays, in the order they were added."""
+        names = np.array(self.names + [""], dtype=object)[:-1]  # 1-D even for tuple tags
+        code, step, value, wall = (
+            np.concatenate(p) if p else np.empty(0, dtype)
+            for p, dtype in (
+                (self._codes, np.int64),
+                (self._steps, np.int64),
+                (self._values, np.float64),
+                (self._walls, np.float64),
+            )
+        )
+        return names[code], step, value, wall
 
     def extend(self, other: Points) -> None:
         """The rows of ``other``, after those already here."""

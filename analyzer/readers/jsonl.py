@@ -251,7 +251,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     name = path.name
     if doc is not None:
         got = _records_from_document(path, doc, run, base, result)
-        if isinstance(got, pd.DataFrame):
+        if isinstance(got, Points):  # a trainer state, read as such
             return got
         records = got
     if not records:
