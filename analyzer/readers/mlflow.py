@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
+from .base import Points, ReadError, ReadResult, empty_frame, step_ok
 from .hparams import YamlError, load_yaml, param_value
 from .text import decode_text
 
@@ -136,7 +136,7 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
     if not files and not metrics_dir.is_dir():
         raise ReadError(base, "no metrics/ folder (not an MLflow run folder?)")
     _read_meta(base, result)
-    tags, steps, values, walls = [], [], [], []
+    points = Points()
     for p in files:
         try:
             key = _key(p, metrics_dir)
@@ -162,23 +162,12 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
             result.notes.append(
                 f"metric {key!r}: {why} (all steps 0); the logging order is the step"
             )
-        tags.append(np.full(len(st), key, dtype=object))
-        steps.append(st)
-        values.append(va)
-        walls.append(wt)
-    if not tags:
+        points.add(key, st, va, wt)
+    if not len(points):
         if result.skipped:
             raise ReadError(*result.skipped[0])
         raise ReadError(metrics_dir, "no metric files")
-    frame = make_frame(
-        run,
-        np.concatenate(tags),
-        np.concatenate(steps),
-        np.concatenate(values),
-        np.concatenate(walls),
-    )
-    frame, notes = apply_restarts(frame, run)
-    result.frame = frame
+    result.frame, notes = points.frame(run)
     result.notes.extend(notes)
     return result
 
