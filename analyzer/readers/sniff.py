@@ -116,7 +116,8 @@ def find_layout(lines: list[str]) -> Layout | None:
     for sep in _SEPARATORS:
         if sep != " " and not any(sep in ln for ln in head):
             continue
-        split_cache = [split_fields(ln, sep) for ln in lines[:80]]
+        # header candidates are the first 30 lines, each judged by the 20 lines below it
+        split_cache = [split_fields(ln, sep) for ln in lines[:50]]
         decimal_comma = sep in (";", "\t", " ", "|") and any(
             _DECIMAL_COMMA_RE.match(c) for fs in split_cache[:20] for c in fs
         )

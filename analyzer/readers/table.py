@@ -130,18 +130,24 @@ def _parse_block(
             raw_cells = pd.read_csv(io.StringIO(block), **raw_kwargs).to_numpy(dtype=object)
     names: list[str] = []
     cols: dict[str, Column] = {}
+    # numbers only (integers and floats; bools are not numbers here): every column as floats
+    # in one conversion, the usual case
+    numeric = [isinstance(dt, np.dtype) and dt.kind in "iuf" for dt in df.dtypes]
+    matrix = df.to_numpy(dtype=np.float64, na_value=np.nan) if numeric and all(numeric) else None
     for j, col in enumerate(df.columns):
         name = str(col).strip().strip('"').strip()
         if re.fullmatch(r"Unnamed: \d+", name):
             name = ""
-        s = df[col]
         text_cells = 0
         example = None
         unwrapped = 0
         text = None
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        if matrix is not None:
+            values = np.ascontiguousarray(matrix[:, j])
+        elif numeric[j]:
+            values = df[col].to_numpy(dtype=np.float64, na_value=np.nan)
         else:
+            s = df[col]
             st = s.astype(object).where(s.notna(), None)
             strs = pd.Series([None if v is None else str(v).strip() for v in st], dtype=object)
             if layout.decimal_comma:
