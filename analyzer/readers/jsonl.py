@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -83,22 +84,30 @@ def _plain_columns(records: list[dict[str, Any]]) -> dict[str, Column] | None:
     None when some value is anything else (text, a bool, a list, an integer beyond int64) or a
     column holds only nulls: the pandas path decides those."""
     columns: dict[str, Column] = {}
-    nan = math.nan
-    for key in dict.fromkeys(k for r in records for k in r):  # first-seen order, as pandas
-        cells = [r.get(key) for r in records]
+    n = len(records)
+    for key in dict.fromkeys(chain.from_iterable(records)):  # first-seen order, as pandas
+        cells = list(map(dict.get, records, repeat(key, n)))  # None where absent
         kinds = set(map(type, cells))
         if not kinds <= _PLAIN_TYPES:
             return None
-        if str in kinds and any(type(v) is str and v != _NAN_MARK for v in cells):
-            return None
-        if int in kinds and any(type(v) is int and not -(2**63) <= v < 2**63 for v in cells):
-            return None
-        values = np.array(
-            [v if (t := type(v)) is float or t is int else nan for v in cells], dtype=np.float64
-        )
-        present = ~np.isnan(values)
+        marks = None
         if str in kinds:
-            present |= np.array([type(v) is str for v in cells], dtype=bool)
+            if any(type(v) is str and v != _NAN_MARK for v in cells):
+                return None
+            marks = np.array([type(v) is str for v in cells], dtype=bool)
+            cells = [None if type(v) is str else v for v in cells]
+        try:
+            values = np.array(cells, dtype=np.float64)  # None -> NaN
+        except OverflowError:  # an integer beyond any float
+            return None
+        if int in kinds:
+            with np.errstate(invalid="ignore"):
+                small = bool((np.abs(values) < 9.2e18).all())  # NaN: not small, look closer
+            if not small and any(type(v) is int and not -(2**63) <= v < 2**63 for v in cells):
+                return None
+        present = ~np.isnan(values)
+        if marks is not None:
+            present |= marks
         if not present.any():  # only nulls: kept or not by the dtype pandas infers
             return None
         columns[str(key)] = Column(str(key), values, present)
