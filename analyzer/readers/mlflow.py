@@ -82,8 +82,11 @@ def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, b
     """(steps, values, wall times, bad lines, had steps) of one metric file."""
     text = decode_text(path.read_bytes())
     plain = _parse_plain(text)
-    if plain is not None:
-        return plain
+    return plain if plain is not None else _parse_any(text, path)
+
+
+def _parse_any(text: str, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """:func:`_read_metric` of any text: pandas' parser, each field checked."""
     if not text.strip():
         raise ReadError(path, "empty metric file")
     df = pd.read_csv(
