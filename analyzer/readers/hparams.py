@@ -106,7 +106,7 @@ def _c_loader() -> type | None:
     if not getattr(yaml, "__with_libyaml__", False):
         return None
 
-    class CLoader(yaml.CSafeLoader):  # type: ignore[name-defined,misc]
+    class CLoader(yaml.CSafeLoader):
         pass
 
     CLoader.add_constructor("tag:yaml.org,2002:str", _plain_str)
