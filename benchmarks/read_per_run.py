@@ -2,8 +2,8 @@
 
 Times :func:`analyzer.runs.read_run` (the reader, the canonical table, restarts, roles) over every
 run of a sweep in one process: CPU time (``time.process_time``), imports and first calls excluded
-by a warm-up pass; each format is timed ``--repeat`` times and the best pass is kept (a shared
-machine disturbs the others). Discovery is not counted. The target is 2 ms CPU per run on average
+by a warm-up pass; each format is timed ``--repeat`` times in each of ``--rounds`` child
+processes and the best pass is kept (a shared machine disturbs the others). Discovery is not counted. The target is 2 ms CPU per run on average
 over the sweep.
 
 The sweep is ``benchmarks/scale.py``'s (copies of ``fixtures/training``, ``gen2`` and ``gen3``
@@ -11,8 +11,8 @@ round-robin: TensorBoard event files, Keras CSVLogger and Lightning CSVs, JSON l
 ``trainer_state.json``, MLflow file stores, generic CSV).
 
 ``--ref CHECKOUT`` times another checkout of curvelint (e.g. a ``git worktree`` of the commit
-before a change) on the same sweep, in a child process that imports that checkout's code, and
-prints both columns::
+before a change) on the same sweep, in child processes that import that checkout's code,
+taking turns with this checkout's, and prints both columns::
 
     python benchmarks/read_per_run.py                      # builds a 300-run sweep in a temp folder
     python benchmarks/read_per_run.py --sweep /tmp/sw300   # reuse (or build there) a sweep
@@ -86,6 +86,14 @@ def _child(checkout: Path, sweep: Path, repeat: int) -> dict[str, tuple[int, flo
     return {k: (int(v[0]), float(v[1])) for k, v in json.loads(proc.stdout).items()}
 
 
+def _best(
+    a: dict[str, tuple[int, float]] | None, b: dict[str, tuple[int, float]]
+) -> dict[str, tuple[int, float]]:
+    if not a:
+        return b
+    return {k: (n, min(ms, a[k][1]) if k in a else ms) for k, (n, ms) in b.items()}
+
+
 def table(new: dict[str, tuple[int, float]], old: dict[str, tuple[int, float]] | None) -> str:
     lines = []
     head = f"{'format':18} {'runs':>5}"
@@ -119,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=300, help="runs in a sweep built here")
     ap.add_argument("--repeat", type=int, default=5, help="timed passes per format (best kept)")
     ap.add_argument("--ref", type=Path, help="another curvelint checkout to compare with")
+    ap.add_argument("--rounds", type=int, default=2, help="child processes each (best kept)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import scale  # the sweep builder (copies of the fixtures)
@@ -127,8 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         sweep = args.sweep or Path(tmp) / "sweep"
         if not sweep.is_dir() or not any(sweep.iterdir()):
             scale.build(args.runs, sweep)
-        old = _child(args.ref.resolve(), sweep, args.repeat) if args.ref else None
-        new = _child(ROOT, sweep, args.repeat)
+        # old and new take turns, a round each, best of the rounds kept: a busy machine
+        # disturbs both alike
+        old: dict[str, tuple[int, float]] | None = None
+        new: dict[str, tuple[int, float]] = {}
+        for _ in range(args.rounds):
+            if args.ref:
+                old = _best(old, _child(args.ref.resolve(), sweep, args.repeat))
+            new = _best(new, _child(ROOT, sweep, args.repeat))
         print(f"read_run CPU per run, {sum(n for n, _ in new.values())} runs of {sweep}")
         print(table(new, old))
     return 0

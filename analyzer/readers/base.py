@@ -273,7 +273,7 @@ class Points:
     resolved by :func:`assemble`), the same table as :func:`apply_restarts` on the rows
     concatenated in the order they were added."""
 
-    __slots__ = ("names", "_ids", "_codes", "_steps", "_values", "_walls", "_n")
+    __slots__ = ("names", "_ids", "_codes", "_steps", "_values", "_walls", "_tag_of", "_n")
 
     def __init__(self) -> None:
         self.names: list[str] = []
@@ -282,6 +282,7 @@ class Points:
         self._steps: list[np.ndarray] = []
         self._values: list[np.ndarray] = []
         self._walls: list[np.ndarray] = []
+        self._tag_of: list[int | None] = []  # per chunk: its one tag's code, None if several
         self._n = 0
 
     def __len__(self) -> int:
@@ -294,8 +295,9 @@ class Points:
             self.names.append(tag)
         return i
 
-    def _append(self, codes: np.ndarray, steps, values, walls) -> None:
+    def _append(self, codes: np.ndarray, steps, values, walls, tag: int | None = None) -> None:
         n = len(codes)
+        self._tag_of.append(tag)
         self._codes.append(codes)
         self._steps.append(np.asarray(steps, dtype=np.int64))
         self._values.append(np.asarray(values, dtype=np.float64))
@@ -308,7 +310,8 @@ class Points:
         """Rows of one tag (``walls`` None: wall times unknown)."""
         n = len(steps)
         if n:
-            self._append(np.full(n, self._id(tag), dtype=np.int64), steps, values, walls)
+            i = self._id(tag)
+            self._append(np.full(n, i, dtype=np.int64), steps, values, walls, i)
 
     def add_codes(self, names: list[str], codes: list[int], steps, values) -> None:
         """Rows of several tags: ``codes`` index ``names`` (wall times unknown)."""
@@ -335,8 +338,10 @@ class Points:
         if not len(other):
             return
         remap = np.array([self._id(t) for t in other.names], dtype=np.int64)
-        for c, s, v, w in zip(other._codes, other._steps, other._values, other._walls, strict=True):
-            self._append(remap[c], s, v, w)
+        for c, s, v, w, t in zip(
+            other._codes, other._steps, other._values, other._walls, other._tag_of, strict=True
+        ):
+            self._append(remap[c], s, v, w, None if t is None else int(remap[t]))
 
     def add_frame(self, frame: pd.DataFrame) -> None:
         """The rows of a canonical table, in its order."""
@@ -359,9 +364,44 @@ class Points:
 
         if not self._n:
             return make_frame(run, [], [], [], []), []
+        if all(type(t) is str for t in self.names) and None not in self._tag_of:
+            done = self._frame_by_chunks(run)
+            if done is not None:
+                return done, []
         code, step = cat(self._codes), cat(self._steps)
         value, wall = cat(self._values), cat(self._walls)
         if not all(type(t) is str for t in self.names):  # tags that may not compare: pandas
             names = np.array(self.names, dtype=object)
             return apply_restarts(make_frame(run, names[code], step, value, wall), run)
         return assemble(run, self.names, code, step, value, wall)
+
+    def _frame_by_chunks(self, run: str) -> pd.DataFrame | None:
+        """:func:`assemble`'s table when every chunk holds one tag and no tag's step goes back
+        (nearly every run): the chunks are put in tag order whole (a stable sort of chunks,
+        not of rows); None when some step goes back (then :func:`assemble` decides)."""
+        names = self.names
+        by_name = sorted(range(len(names)), key=names.__getitem__)
+        rank = [0] * len(names)
+        for r, i in enumerate(by_name):
+            rank[i] = r
+        tag_of = [rank[t] for t in self._tag_of if t is not None]
+        order = sorted(range(len(tag_of)), key=tag_of.__getitem__)
+        steps = self._steps
+        last: tuple[int, int] | None = None  # (tag, last step) of the chunk before
+        for k in order:
+            s = steps[k]
+            if (s[1:] < s[:-1]).any() or (
+                last is not None and last[0] == tag_of[k] and s[0] < last[1]
+            ):
+                return None
+            last = (tag_of[k], int(s[-1]))
+        code = np.repeat(
+            np.array([tag_of[k] for k in order], dtype=np.int64),
+            [len(steps[k]) for k in order],
+        )
+
+        def cat(parts: list[np.ndarray]) -> np.ndarray:
+            return parts[order[0]] if len(order) == 1 else np.concatenate([parts[k] for k in order])
+
+        obj = np.array([names[i] for i in by_name], dtype=object)
+        return build_frame(run, obj, code, cat(steps), cat(self._values), cat(self._walls))

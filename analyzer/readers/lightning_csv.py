@@ -55,8 +55,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
         st = step.steps[rows]
         ep = epoch.values[rows]
         if len(st):
-            _, first = np.unique(st, return_index=True)
-            first.sort()
+            first = _first_of_each(st)
             first = first[change_points(ep[first])]
             points.add(prefix + "epoch", st[first], ep[first])
             per_epoch = _per_epoch_tags(table, step, metric_cols)
@@ -66,6 +65,18 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
                 )
     read_sidecar_hparams(path.parent, LIGHTNING_SIDE_FILES, result)
     return points
+
+
+def _first_of_each(steps: np.ndarray) -> np.ndarray:
+    """Positions of the first row of each distinct step, in row order (without a sort when the
+    steps never go back, as in nearly every file)."""
+    if len(steps) < 2 or (steps[1:] >= steps[:-1]).all():
+        new = np.ones(len(steps), dtype=bool)
+        new[1:] = steps[1:] != steps[:-1]
+        return np.flatnonzero(new)
+    _, first = np.unique(steps, return_index=True)
+    first.sort()
+    return first
 
 
 def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
@@ -79,7 +90,8 @@ def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
         if rows.sum() < 2:
             continue
         eps = epoch.values[rows]
-        if len(np.unique(eps)) == len(eps):
+        d = np.diff(eps)
+        if (d > 0).all() if (d >= 0).all() else len(np.unique(eps)) == len(eps):
             out.append(n)
     return out
 

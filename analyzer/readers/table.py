@@ -205,7 +205,7 @@ def _header_repeat_starts(text: str, layout: Layout, header_offset: int) -> list
     if first == "":
         return []
     sep_pat = r"\s" if layout.sep == " " else re.escape(layout.sep)
-    if first not in text[header_offset + len(first) :]:
+    if text.find(first, header_offset + len(first)) < 0:
         return []
     pat = re.compile(
         r"\n[ \t]*[\"']?" + re.escape(first) + r"[\"']?[ \t]*(?:" + sep_pat + r"|$)", re.MULTILINE
