@@ -169,8 +169,10 @@ def test_points_frame_equals_apply_restarts_of_the_concatenated_rows():
         for _ in range(int(rng.integers(1, 4))):
             n = int(rng.integers(0, 25))
             tags = rng.choice(["b", "a", "c/x", "loss"], n)
-            # every other table with steps that go back (restarts), the others without
-            steps = np.cumsum(rng.integers(-3 if i % 2 else 0, 4, n)) + (100 * len(parts))
+            # steps that go back (restarts) inside a part (i % 4 == 1, 3), from one part to
+            # the next (i % 4 == 2), or never (i % 4 == 0)
+            later = 100 * len(parts) * (-1 if i % 4 == 2 else 1)
+            steps = np.cumsum(rng.integers(-3 if i % 2 else 0, 4, n)) + later
             values = rng.normal(size=n)
             walls = np.where(rng.random(n) < 0.3, np.nan, rng.random(n))
             part = Points()
