@@ -291,8 +291,16 @@ def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = No
     idx = run._index()
     steps = run.frame["step"].to_numpy()
     vals = run.frame["value"].to_numpy()
-    points = {t: int(np.isfinite(vals[i]).sum()) for t, i in idx.items()}
-    ranges = {t: (int(steps[i].min()), int(steps[i].max())) for t, i in idx.items()}
+    starts = _block_starts(idx)
+    if starts is not None:  # each tag's rows one block, blocks in order: one pass for all
+        finite = np.add.reduceat(np.isfinite(vals).astype(np.int64), starts).tolist()
+        lows = np.minimum.reduceat(steps, starts).tolist()
+        highs = np.maximum.reduceat(steps, starts).tolist()
+        points = dict(zip(idx, finite, strict=True))
+        ranges = dict(zip(idx, zip(lows, highs, strict=True), strict=True))
+    else:
+        points = {t: int(np.isfinite(vals[i]).sum()) for t, i in idx.items()}
+        ranges = {t: (int(steps[i].min()), int(steps[i].max())) for t, i in idx.items()}
     tl = train_loss if train_loss in idx else None
     vl = val_loss if val_loss in idx else None
     run.roles = assign_roles(points, train_loss=tl, val_loss=vl, tag_steps=ranges)
@@ -300,6 +308,22 @@ def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = No
     for name, given in (("train-loss", train_loss), ("val-loss", val_loss)):
         if given is not None and given not in idx:
             run.notes.append(_override_note(name, given, sorted(idx)))
+
+
+def _block_starts(idx: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The first row of each tag when the tags' rows (ascending positions, as groupby and
+    :func:`_sorted_blocks` give them) are consecutive blocks that follow each other from row 0,
+    else None."""
+    import numpy as np
+
+    at = 0
+    starts = []
+    for i in idx.values():
+        if not len(i) or i[0] != at or i[-1] != at + len(i) - 1:
+            return None
+        starts.append(at)
+        at += len(i)
+    return np.array(starts, dtype=np.intp) if starts else None
 
 
 _OVERRIDE_END = "); chose automatically instead"
