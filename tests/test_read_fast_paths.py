@@ -212,3 +212,51 @@ def test_the_tag_index_equals_pandas_groupby_on_the_fixtures():
         assert list(got) == list(want)
         for tag, idx in want.items():
             assert _same_arrays(got[tag], idx)
+
+
+# --- small plain text tables ---------------------------------------------------------------------
+def test_plain_table_blocks_read_as_pandas_reads_them(monkeypatch):
+    from analyzer.readers import table
+    from analyzer.readers.sniff import Layout
+
+    rng = random.Random(4)
+    tokens = ["0", "1", "-1", "+5", "007", "0.5", "-0.5", "1.", ".5", "1e5", "1E-05", "-0"]
+    tokens += ["-0.0", "", "", "1.5e300", "123456789012345678", "1234567890123456789", "nan"]
+    tokens += ["0.1234567890123456789012345678", "NA", "-", "x", " 1", "1 ", "1e-99", "9.99e99"]
+    names = ["epoch", "loss", "val_loss", "acc", "lr", "step", "Unnamed: 1", "a b", 'x"y']
+    simple = table._parse_simple
+
+    def columns(parsed):
+        got_names, cols, n_rows, bad = parsed
+        return (
+            got_names,
+            n_rows,
+            bad,
+            {
+                k: (c.values.tobytes(), c.present.tobytes(), c.text_cells, c.unwrapped)
+                for k, c in cols.items()
+            },
+        )
+
+    fast = 0
+    for _ in range(2500):
+        sep = rng.choice([",", ";", "\t"])
+        header = rng.sample(names, rng.randint(1, 4)) if rng.random() < 0.9 else ["loss"] * 2
+        rows = []
+        for _ in range(rng.randint(1, 8)):
+            cells = [
+                rng.choice(tokens) if rng.random() < 0.25 else repr(rng.uniform(-100, 100))
+                for _ in header
+            ]
+            rows.append(sep.join(cells[: len(cells) - (rng.random() < 0.05)]))
+        block = sep.join(header) + "\n" + "\n".join(rows) + ("\n" if rng.random() < 0.7 else "")
+        layout = Layout(sep, 0, header)
+        got = simple(block, layout)
+        if got is None:
+            continue
+        fast += 1
+        monkeypatch.setattr(table, "_parse_simple", lambda block, layout: None)
+        want = table._parse_block(block, layout, True)
+        monkeypatch.setattr(table, "_parse_simple", simple)
+        assert columns(got) == columns(want), block
+    assert fast > 200

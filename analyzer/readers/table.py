@@ -88,10 +88,67 @@ class Table:
         return [n for n, c in self.columns.items() if c.n_present > 0]
 
 
+#: a cell :func:`_parse_simple` reads: a plain decimal number, integers of at most 18 digits
+#: and exponents of at most 2 (pandas and Python read those to the same float)
+_SIMPLE_NUMBER = r"[+-]?(?:[0-9]{1,18}|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]{1,2})?|[0-9]+[eE][+-]?[0-9]{1,2}|\.[0-9]+(?:[eE][+-]?[0-9]{1,2})?)"
+_SIMPLE_CELLS = {
+    sep: re.compile(rf"(?:{_SIMPLE_NUMBER})?(?:{re.escape(sep)}(?:{_SIMPLE_NUMBER})?)*")
+    for sep in (",", ";", "\t")
+}
+_SIMPLE_MAX_CHARS = 1 << 16  # beyond this pandas' parser is the faster one
+
+
+def _parse_simple(
+    block: str, layout: Layout
+) -> tuple[list[str], dict[str, Column], int, int] | None:
+    """:func:`_parse_block`'s answer for a small block that is plainly a table of numbers (most
+    logs), without pandas: a header of distinct plain names, then rows of exactly as many cells
+    separated by ``,``, ``;`` or a tab, each empty or a plain number (:data:`_SIMPLE_NUMBER`),
+    no blank line. None for anything else (quotes, spaces, text, ``nan``, a negative zero,
+    which pandas reads as 0 in a column of integers), which pandas reads."""
+    sep = layout.sep
+    cells_re = _SIMPLE_CELLS.get(sep)
+    if cells_re is None or layout.decimal_comma or len(block) > _SIMPLE_MAX_CHARS:
+        return None
+    lines = block.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    names = lines[0].split(sep) if lines else []
+    k = len(names)
+    if len(lines) < 2 or len(set(names)) < k:
+        return None
+    for name in names:
+        if not name or name != name.strip() or '"' in name or "'" in name:
+            return None
+        if name.startswith("Unnamed: "):  # pandas' name for a nameless column
+            return None
+    data = lines[1:]
+    if any(line.count(sep) != k - 1 or not line for line in data):
+        return None
+    joined = sep.join(data)
+    if cells_re.fullmatch(joined) is None:
+        return None
+    cells = joined.split(sep)
+    if max(map(len, cells)) > 30:
+        return None
+    values = np.array([c or "nan" for c in cells], dtype=np.float64).reshape(len(data), k)
+    if np.signbit(values[values == 0.0]).any():
+        return None
+    cols = {}
+    for j, name in enumerate(names):
+        v = np.ascontiguousarray(values[:, j])
+        cols[name] = Column(name, v, ~np.isnan(v))
+    return names, cols, len(data), 0
+
+
 def _parse_block(
     block: str, layout: Layout, has_nan_tokens: bool
 ) -> tuple[list[str], dict[str, Column], int, int]:
-    """Parse one header+rows block with pandas; returns names, columns, rows, bad lines skipped."""
+    """Parse one header+rows block with pandas; returns names, columns, rows, bad lines skipped.
+    (A small plain block is read by :func:`_parse_simple`, to the same columns.)"""
+    simple = _parse_simple(block, layout)
+    if simple is not None:
+        return simple
     sep = r"\s+" if layout.sep == " " else layout.sep
     kwargs: dict[str, Any] = dict(
         sep=sep,
