@@ -209,6 +209,7 @@ def records_from_text(text: str) -> tuple[list[dict[str, Any]], int, int, Any]:
         objs = decoder.decode("[" + ",".join(lines) + "]")
     except ValueError:
         objs = None
+    bad = 0
     if objs is None or len(objs) != len(lines):
         objs = []
         for line in lines:
@@ -216,8 +217,8 @@ def records_from_text(text: str) -> tuple[list[dict[str, Any]], int, int, Any]:
                 objs.append(decoder.decode(line))
             except ValueError:
                 objs.append(_BAD)
-    records = [o for o in objs if isinstance(o, dict)]
-    bad = sum(1 for o in objs if o is _BAD)
+                bad += 1
+    records = [o for o in objs if type(o) is dict]
     non_obj = len(objs) - len(records) - bad
     return records, bad, non_obj, None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .text import SNIFF_BYTES, binary_reason, decode_text, normalise_newlines, strip_nul_tail
@@ -48,6 +49,7 @@ _METRIC_WORDS = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # asked for the same few column names again and again
 def norm_name(name: str) -> str:
     """Lower-case a column name and turn spaces/hyphens into underscores, for name matching."""
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
