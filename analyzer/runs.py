@@ -37,11 +37,11 @@ class Run:
     def _index(self) -> dict[str, np.ndarray]:
         if self._groups is None:
             # tag (str) -> positions of its rows; pandas types the keys as Hashable
-            self._groups = (
-                cast("dict[str, np.ndarray]", self.frame.groupby("tag", sort=True).indices)
-                if len(self.frame)
-                else {}
-            )
+            self._groups = _sorted_blocks(self.frame["tag"].to_numpy()) if len(self.frame) else {}
+            if self._groups is None:
+                self._groups = cast(
+                    "dict[str, np.ndarray]", self.frame.groupby("tag", sort=True).indices
+                )
         return self._groups
 
     def curve(self, tag: str | None) -> Curve | None:
@@ -174,6 +174,24 @@ class Run:
         }
 
 
+def _sorted_blocks(tags: np.ndarray) -> dict[str, np.ndarray] | None:
+    """``groupby("tag", sort=True).indices`` of a table whose rows are sorted by tag, as every
+    reader returns them: each tag's rows are one block, found by comparing neighbours (pandas'
+    groupby factorizes and sorts the whole column, ~0.5 ms a run). None when the tags are not
+    strings in sorted blocks (the caller asks pandas)."""
+    import numpy as np
+
+    starts = np.flatnonzero(tags[1:] != tags[:-1]) + 1
+    keys = tags[np.concatenate(([0], starts))].tolist()
+    if not all(type(k) is str for k in keys) or not all(
+        a < b for a, b in zip(keys, keys[1:], strict=False)
+    ):
+        return None
+    ends = [*starts.tolist(), len(tags)]
+    begins = [0, *starts.tolist()]
+    return {k: np.arange(b, e) for k, b, e in zip(keys, begins, ends, strict=True)}
+
+
 def _jsonable(obj: Any) -> Any:
     import numpy as np
 
@@ -273,8 +291,16 @@ def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = No
     idx = run._index()
     steps = run.frame["step"].to_numpy()
     vals = run.frame["value"].to_numpy()
-    points = {t: int(np.isfinite(vals[i]).sum()) for t, i in idx.items()}
-    ranges = {t: (int(steps[i].min()), int(steps[i].max())) for t, i in idx.items()}
+    starts = _block_starts(idx)
+    if starts is not None:  # each tag's rows one block, blocks in order: one pass for all
+        finite = np.add.reduceat(np.isfinite(vals).astype(np.int64), starts).tolist()
+        lows = np.minimum.reduceat(steps, starts).tolist()
+        highs = np.maximum.reduceat(steps, starts).tolist()
+        points = dict(zip(idx, finite, strict=True))
+        ranges = dict(zip(idx, zip(lows, highs, strict=True), strict=True))
+    else:
+        points = {t: int(np.isfinite(vals[i]).sum()) for t, i in idx.items()}
+        ranges = {t: (int(steps[i].min()), int(steps[i].max())) for t, i in idx.items()}
     tl = train_loss if train_loss in idx else None
     vl = val_loss if val_loss in idx else None
     run.roles = assign_roles(points, train_loss=tl, val_loss=vl, tag_steps=ranges)
@@ -282,6 +308,22 @@ def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = No
     for name, given in (("train-loss", train_loss), ("val-loss", val_loss)):
         if given is not None and given not in idx:
             run.notes.append(_override_note(name, given, sorted(idx)))
+
+
+def _block_starts(idx: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The first row of each tag when the tags' rows (ascending positions, as groupby and
+    :func:`_sorted_blocks` give them) are consecutive blocks that follow each other from row 0,
+    else None."""
+    import numpy as np
+
+    at = 0
+    starts = []
+    for i in idx.values():
+        if not len(i) or i[0] != at or i[-1] != at + len(i) - 1:
+            return None
+        starts.append(at)
+        at += len(i)
+    return np.array(starts, dtype=np.intp) if starts else None
 
 
 _OVERRIDE_END = "); chose automatically instead"

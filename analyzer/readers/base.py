@@ -57,11 +57,16 @@ def read_bytes(path: Path) -> bytes:
 
 def finish(result: ReadResult, frames: list[pd.DataFrame], run: str) -> ReadResult:
     """``result`` with the points of ``frames`` (one table, restarts applied and noted)."""
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame, notes = apply_restarts(frame, run)
-    result.frame = frame
+    points = Points()
+    for f in frames:
+        points.add_frame(f)
+    result.frame, notes = points.frame(run)
     result.notes.extend(notes)
     return result
+
+
+#: the largest magnitude a step may have (inside int64)
+STEP_MAX = 9.2e18
 
 
 def step_ok(values: np.ndarray) -> np.ndarray:
@@ -69,7 +74,7 @@ def step_ok(values: np.ndarray) -> np.ndarray:
     and casting it would wrap to a negative step that looks like a restart)."""
     v = np.asarray(values, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(v) & (np.abs(v) < 9.2e18)
+        return np.isfinite(v) & (np.abs(v) < STEP_MAX)
 
 
 _EMPTY: pd.DataFrame | None = None
@@ -193,3 +198,210 @@ def _apply_restarts_pandas(
     out = frame[keep]
     out = out.sort_values(["tag", "step"], kind="stable").reset_index(drop=True)
     return out, notes
+
+
+def build_frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall) -> pd.DataFrame:
+    """The canonical frame (same columns and dtypes as :func:`make_frame`), built without
+    per-row Python objects beyond the shared tag strings. The object columns are Series with an
+    explicit dtype (pandas >= 3 would otherwise infer its string dtype); sharing one index makes
+    the constructor skip aligning them."""
+    n = len(code)
+    index = pd.RangeIndex(n)
+    columns = [
+        pd.Series(np.array([run], dtype=object).repeat(n), index, object, copy=False),
+        pd.Series(names[code], index, object, copy=False),
+        np.asarray(step, dtype=np.int64),
+        np.asarray(value, dtype=np.float64),
+        np.asarray(wall, dtype=np.float64),
+    ]
+    return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), index=index, copy=False)
+
+
+def assemble(
+    run: str,
+    names: list[str],
+    code: np.ndarray,
+    step: np.ndarray,
+    value: np.ndarray,
+    wall: np.ndarray,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows in logged order -> the canonical frame, restarts resolved by
+    :func:`apply_restarts`.
+
+    ``names`` are the tags (distinct), ``code`` each row's index into them.
+    Same result as ``apply_restarts(make_frame(...))``, but that sorts and groups a column of
+    Python strings; here tags are integer codes, so only the tags whose step goes back somewhere
+    are handed to ``apply_restarts`` and the rest is put in (tag, step) order with an integer sort
+    (a tag without a backward step is already in step order).
+    """
+    ntags = len(names)
+    # renumber the tags in name order, so that sorting the codes sorts the names
+    by_name = np.argsort(np.array(names, dtype=object), kind="stable")
+    obj = np.array([names[i] for i in by_name.tolist()], dtype=object)
+    small = np.min_scalar_type(max(ntags - 1, 0))
+    rank = np.empty(ntags, dtype=small)
+    rank[by_name] = np.arange(ntags, dtype=small)
+    code = rank[code]
+    order = np.argsort(code, kind="stable")  # a radix sort: codes are small integers
+    s = step[order]
+    c = code[order]
+    desc = np.flatnonzero((s[1:] < s[:-1]) & (c[1:] == c[:-1]))
+    del s, c
+    notes: list[str] = []
+    if len(desc):
+        hit = np.zeros(ntags, dtype=bool)
+        hit[code[order[desc + 1]]] = True
+        rows = hit[code]
+        sub, notes = apply_restarts(
+            build_frame(run, obj, code[rows], step[rows], value[rows], wall[rows]), run
+        )
+        keep = ~rows
+        sub_code = pd.Categorical(sub["tag"], categories=obj).codes.astype(small)
+        code = np.concatenate([code[keep], sub_code])
+        step = np.concatenate([step[keep], sub["step"].to_numpy()])
+        value = np.concatenate([value[keep], sub["value"].to_numpy()])
+        wall = np.concatenate([wall[keep], sub["wall_time"].to_numpy()])
+        del sub, rows, keep
+        order = np.argsort(code, kind="stable")
+    return build_frame(run, obj, code[order], step[order], value[order], wall[order]), notes
+
+
+class Points:
+    """The rows of a run's long table while its files are read, kept as numpy columns: each
+    row's tag is a code into :attr:`names`, so no Python string is made per row and no small
+    DataFrame per file or per tag; :meth:`frame` builds the one table at the end (restarts
+    resolved by :func:`assemble`), the same table as :func:`apply_restarts` on the rows
+    concatenated in the order they were added."""
+
+    __slots__ = ("names", "_ids", "_codes", "_steps", "_values", "_walls", "_tag_of", "_n")
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._codes: list[np.ndarray] = []
+        self._steps: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+        self._walls: list[np.ndarray] = []
+        self._tag_of: list[int | None] = []  # per chunk: its one tag's code, None if several
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _id(self, tag: str) -> int:
+        i = self._ids.get(tag)
+        if i is None:
+            i = self._ids[tag] = len(self.names)
+            self.names.append(tag)
+        return i
+
+    def _append(self, codes: np.ndarray, steps, values, walls, tag: int | None = None) -> None:
+        n = len(codes)
+        self._tag_of.append(tag)
+        self._codes.append(codes)
+        self._steps.append(np.asarray(steps, dtype=np.int64))
+        self._values.append(np.asarray(values, dtype=np.float64))
+        self._walls.append(
+            np.full(n, np.nan) if walls is None else np.asarray(walls, dtype=np.float64)
+        )
+        self._n += n
+
+    def add(self, tag: str, steps, values, walls=None) -> None:
+        """Rows of one tag (``walls`` None: wall times unknown)."""
+        n = len(steps)
+        if n:
+            i = self._id(tag)
+            self._append(np.full(n, i, dtype=np.int64), steps, values, walls, i)
+
+    def add_codes(self, names: list[str], codes: list[int], steps, values) -> None:
+        """Rows of several tags: ``codes`` index ``names`` (wall times unknown)."""
+        if codes:
+            remap = np.array([self._id(t) for t in names], dtype=np.int64)
+            self._append(remap[np.array(codes, dtype=np.int64)], steps, values, None)
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The rows as (tag, step, value, wall time) arrays, in the order they were added."""
+        names = np.array(self.names + [""], dtype=object)[:-1]  # 1-D even for tuple tags
+        code, step, value, wall = (
+            np.concatenate(p) if p else np.empty(0, dtype)
+            for p, dtype in (
+                (self._codes, np.int64),
+                (self._steps, np.int64),
+                (self._values, np.float64),
+                (self._walls, np.float64),
+            )
+        )
+        return names[code], step, value, wall
+
+    def extend(self, other: Points) -> None:
+        """The rows of ``other``, after those already here."""
+        if not len(other):
+            return
+        remap = np.array([self._id(t) for t in other.names], dtype=np.int64)
+        for c, s, v, w, t in zip(
+            other._codes, other._steps, other._values, other._walls, other._tag_of, strict=True
+        ):
+            self._append(remap[c], s, v, w, None if t is None else int(remap[t]))
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        """The rows of a canonical table, in its order."""
+        if frame.empty:
+            return
+        codes, uniques = pd.factorize(frame["tag"].to_numpy(dtype=object), use_na_sentinel=False)
+        remap = np.array([self._id(t) for t in uniques], dtype=np.int64)
+        self._append(
+            remap[codes],
+            frame["step"].to_numpy(),
+            frame["value"].to_numpy(),
+            frame["wall_time"].to_numpy(),
+        )
+
+    def frame(self, run: str) -> tuple[pd.DataFrame, list[str]]:
+        """The canonical table of the rows and the restart notes (:func:`apply_restarts`)."""
+
+        def cat(parts: list[np.ndarray]) -> np.ndarray:
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+        if not self._n:
+            return make_frame(run, [], [], [], []), []
+        if all(type(t) is str for t in self.names) and None not in self._tag_of:
+            done = self._frame_by_chunks(run)
+            if done is not None:
+                return done, []
+        code, step = cat(self._codes), cat(self._steps)
+        value, wall = cat(self._values), cat(self._walls)
+        if not all(type(t) is str for t in self.names):  # tags that may not compare: pandas
+            names = np.array(self.names, dtype=object)
+            return apply_restarts(make_frame(run, names[code], step, value, wall), run)
+        return assemble(run, self.names, code, step, value, wall)
+
+    def _frame_by_chunks(self, run: str) -> pd.DataFrame | None:
+        """:func:`assemble`'s table when every chunk holds one tag and no tag's step goes back
+        (nearly every run): the chunks are put in tag order whole (a stable sort of chunks,
+        not of rows); None when some step goes back (then :func:`assemble` decides)."""
+        names = self.names
+        by_name = sorted(range(len(names)), key=names.__getitem__)
+        rank = [0] * len(names)
+        for r, i in enumerate(by_name):
+            rank[i] = r
+        tag_of = [rank[t] for t in self._tag_of if t is not None]
+        order = sorted(range(len(tag_of)), key=tag_of.__getitem__)
+        steps = self._steps
+        last: tuple[int, int] | None = None  # (tag, last step) of the chunk before
+        for k in order:
+            s = steps[k]
+            if (s[1:] < s[:-1]).any() or (
+                last is not None and last[0] == tag_of[k] and s[0] < last[1]
+            ):
+                return None
+            last = (tag_of[k], int(s[-1]))
+        code = np.repeat(
+            np.array([tag_of[k] for k in order], dtype=np.int64),
+            [len(steps[k]) for k in order],
+        )
+
+        def cat(parts: list[np.ndarray]) -> np.ndarray:
+            return parts[order[0]] if len(order) == 1 else np.concatenate([parts[k] for k in order])
+
+        obj = np.array([names[i] for i in by_name], dtype=object)
+        return build_frame(run, obj, code, cat(steps), cat(self._values), cat(self._walls))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, empty_frame, finish, make_frame, step_ok
+from .base import Points, ReadError, ReadResult, empty_frame, step_ok
 from .sniff import EPOCH_NAMES, STEP_NAMES, WALL_TIME_NAMES, norm_name
 from .table import Table
 
@@ -234,13 +234,11 @@ def to_long(
     step: StepChoice,
     tags: list[tuple[str, str]] | list[tuple[str, str, np.ndarray | None]],
     wall_time: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Turn chosen columns into the canonical long table; ``tags`` holds (tag name, column
-    name) or (tag name, column name, row mask) to take only some rows of a column."""
-    frames_tags: list[np.ndarray] = []
-    frames_steps: list[np.ndarray] = []
-    frames_vals: list[np.ndarray] = []
-    frames_wall: list[np.ndarray] = []
+) -> Points:
+    """Turn chosen columns into rows of the canonical long table; ``tags`` holds (tag name,
+    column name) or (tag name, column name, row mask) to take only some rows of a column.
+    (``run`` is the run's name; the table is built from the points by :func:`read_files`.)"""
+    points = Points()
     for item in tags:
         tag, colname = item[0], item[1]
         mask = item[2] if len(item) > 2 else None
@@ -248,22 +246,15 @@ def to_long(
         keep = c.present & step.rows
         if mask is not None:
             keep = keep & mask
-        n = int(keep.sum())
-        if n == 0:
+        if not keep.any():
             continue
-        frames_tags.append(np.full(n, tag, dtype=object))
-        frames_steps.append(step.steps[keep])
-        frames_vals.append(c.values[keep])
-        frames_wall.append(wall_time[keep] if wall_time is not None else np.full(n, np.nan))
-    if not frames_tags:
-        return empty_frame()
-    return make_frame(
-        run,
-        np.concatenate(frames_tags),
-        np.concatenate(frames_steps),
-        np.concatenate(frames_vals),
-        np.concatenate(frames_wall),
-    )
+        points.add(
+            tag,
+            step.steps[keep],
+            c.values[keep],
+            wall_time[keep] if wall_time is not None else None,
+        )
+    return points
 
 
 def tag_prefix(path: Path, base: Path) -> str:
@@ -280,17 +271,18 @@ def read_files(
     run: str,
     paths: list[Path],
     base: Path,
-    read_one: Callable[[str, Path, Path, ReadResult], pd.DataFrame],
+    read_one: Callable[[str, Path, Path, ReadResult], pd.DataFrame | Points | None],
     fmt: str,
 ) -> ReadResult:
     """Run ``read_one`` on every file (in the given order), collect, resolve restarts.
 
-    ``read_one(run, path, base, result)`` returns the long table of one file and may add notes
-    and hparams to ``result``; a :class:`ReadError` (or any other failure) skips that file with
-    its reason. Raises :class:`ReadError` when no file gave a single point.
+    ``read_one(run, path, base, result)`` returns the rows of one file (:class:`Points`, or a
+    long table) and may add notes and hparams to ``result``; a :class:`ReadError` (or any other
+    failure) skips that file with its reason. The run's table is built once, from the rows of
+    every file. Raises :class:`ReadError` when no file gave a single point.
     """
     result = ReadResult(frame=empty_frame())
-    frames = []
+    points = Points()
     for p in paths:
         p = Path(p)
         try:
@@ -302,16 +294,20 @@ def read_files(
             result.skipped.append((str(p), f"could not be read as {fmt}: {type(e).__name__}: {e}"))
             continue
         result.files.append(str(p))
-        if f is not None and not f.empty:
-            frames.append(f)
-    if not frames:
+        if isinstance(f, Points):
+            points.extend(f)
+        elif f is not None:
+            points.add_frame(f)
+    if not len(points):
         if result.skipped:
             path, reason = result.skipped[0]
             if len(result.skipped) > 1:
                 reason += f" (and {len(result.skipped) - 1} more file(s) unusable)"
             raise ReadError(path, reason)
         raise ReadError(paths[0] if paths else base, "no data points in any file")
-    return finish(result, frames, run)
+    result.frame, notes = points.frame(run)
+    result.notes.extend(notes)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,9 +25,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .base import ReadResult
+from .base import Points, ReadResult
 from .columns import (
     change_points,
     choose_step,
@@ -46,7 +45,7 @@ from .table import no_numeric_error, read_table
 FORMAT = "csv"
 
 
-def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
     table = read_table(path)
     split = find_split(table)
     group = split.labels if split is not None else None

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
+from .base import STEP_MAX, Points, ReadError, ReadResult, apply_restarts, empty_frame, make_frame
 from .columns import flatten, tag_prefix
 from .hparams import read_sidecar_hparams
 from .side_files import HF_SIDE_FILES
@@ -69,8 +69,8 @@ def _number(v: Any) -> float | None:
 
 def frame_from_state(
     run: str, path: Path, base: Path, state: dict[str, Any], result: ReadResult
-) -> pd.DataFrame:
-    """Long table of one parsed trainer state; adds notes and hparams to ``result``."""
+) -> Points:
+    """The points of one parsed trainer state; adds notes and hparams to ``result``."""
     name = path.name if path.parent == base else tag_prefix(path, base) + path.name
     history = state.get("log_history")
     if not isinstance(history, list):
@@ -83,7 +83,8 @@ def frame_from_state(
                 result.hparams.setdefault(f"{k}.{fk}", fv)
         elif not isinstance(v, list):
             result.hparams.setdefault(k, v)
-    tags: list[str] = []
+    ids: dict[str, int] = {}  # tag -> its code in the points
+    codes: list[int] = []
     steps: list[int] = []
     values: list[float] = []
     epoch_seen: set[int] = set()
@@ -97,7 +98,7 @@ def frame_from_state(
         if any(isinstance(v, dict) for v in entry.values()):
             entry = flatten(entry, "/")  # e.g. per-class metrics logged as a dict
         st = _number(entry.get("step"))
-        if st is not None and not math.isnan(st) and not step_ok(np.float64(st)):
+        if st is not None and not math.isnan(st) and not (math.isfinite(st) and abs(st) < STEP_MAX):
             too_big += 1  # a step no int64 holds (1e19, 1e30): that entry is dropped
             continue
         if st is None or not math.isfinite(st):
@@ -126,7 +127,7 @@ def frame_from_state(
                 if summary or step in epoch_seen:
                     continue
                 epoch_seen.add(step)
-            tags.append(k)
+            codes.append(ids.setdefault(k, len(ids)))
             steps.append(step)
             values.append(x)
     if no_step:
@@ -139,9 +140,9 @@ def frame_from_state(
         result.notes.append(
             f"{name}: non-numeric key(s) {', '.join(map(repr, skipped_keys))} skipped"
         )
-    if not tags:
-        return empty_frame()
-    return make_frame(run, tags, steps, values)
+    points = Points()
+    points.add_codes(list(ids), codes, steps, values)
+    return points
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -185,23 +186,25 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
             result.skipped.append((str(p), e.reason))
             continue
         result.files.append(str(p))
-        if not f.empty:
+        if len(f):
             frames.append(f)
     if not frames:
         if result.skipped:
             raise ReadError(*result.skipped[0])
         raise ReadError(paths[0] if paths else base, "log_history holds no numeric values")
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if len(frames) > 1:
+    if len(frames) == 1:  # one state file: its points, put in order once
+        result.frame, notes = frames[0].frame(run)
+    else:
+        frame = pd.concat([make_frame(run, *f.columns()) for f in frames], ignore_index=True)
         before = len(frame)
         frame = frame.drop_duplicates(["tag", "step", "value"], keep="last").reset_index(drop=True)
         if before > len(frame):
             result.notes.append(
                 f"{before - len(frame)} point(s) repeated in checkpoint copies merged"
             )
-    frame, notes = apply_restarts(frame, run)
-    frame["value"] = frame["value"].astype(np.float64)
-    result.frame = frame
+        frame, notes = apply_restarts(frame, run)
+        frame["value"] = frame["value"].astype(np.float64)
+        result.frame = frame
     result.notes.extend(notes)
     # the model's config.json beside the newest state (the Trainer's output folder)
     read_sidecar_hparams(loaded[-1][1].parent, HF_SIDE_FILES, result)

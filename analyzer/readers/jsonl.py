@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, step_ok
+from .base import Points, ReadError, ReadResult, step_ok
 from .columns import (
     StepChoice,
     change_points,
@@ -73,6 +74,46 @@ def _number_text(v: Any) -> float | None:
         return None
 
 
+_PLAIN_TYPES = frozenset((int, float, str, type(None)))
+
+
+def _plain_columns(records: list[dict[str, Any]]) -> dict[str, Column] | None:
+    """The columns of records whose values are all numbers, nulls or logged NaNs (nearly every
+    log), built from Python lists: the same columns as the pandas path of
+    :func:`table_from_records` gives them, without a DataFrame and per-column conversions.
+    None when some value is anything else (text, a bool, a list, an integer beyond int64) or a
+    column holds only nulls: the pandas path decides those."""
+    columns: dict[str, Column] = {}
+    n = len(records)
+    for key in dict.fromkeys(chain.from_iterable(records)):  # first-seen order, as pandas
+        cells = list(map(dict.get, records, repeat(key, n)))  # None where absent
+        kinds = set(map(type, cells))
+        if not kinds <= _PLAIN_TYPES:
+            return None
+        marks = None
+        if str in kinds:
+            if any(type(v) is str and v != _NAN_MARK for v in cells):
+                return None
+            marks = np.array([type(v) is str for v in cells], dtype=bool)
+            cells = [None if type(v) is str else v for v in cells]
+        try:
+            values = np.array(cells, dtype=np.float64)  # None -> NaN
+        except OverflowError:  # an integer beyond any float
+            return None
+        if int in kinds:
+            with np.errstate(invalid="ignore"):
+                small = bool((np.abs(values) < 9.2e18).all())  # NaN: not small, look closer
+            if not small and any(type(v) is int and not -(2**63) <= v < 2**63 for v in cells):
+                return None
+        present = ~np.isnan(values)
+        if marks is not None:
+            present |= marks
+        if not present.any():  # only nulls: kept or not by the dtype pandas infers
+            return None
+        columns[str(key)] = Column(str(key), values, present)
+    return columns
+
+
 def table_from_records(
     path: Path, records: list[dict[str, Any]], sep: str = "/", nested: bool | None = None
 ) -> tuple[Table, dict[str, int]]:
@@ -81,6 +122,11 @@ def table_from_records(
     if nested is None:
         nested = any(type(v) is dict for r in records for v in r.values())
     flat = [flatten(r, sep) for r in records] if nested else records
+    fast = _plain_columns(flat) if any(flat) else None  # no key at all: pandas counts 0 rows
+    if fast is not None:
+        return Table(
+            path=path, sep="json", header_line=1, columns=fast, n_rows=len(flat), header=list(fast)
+        ), {}
     df = pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
     columns: dict[str, Column] = {}
     skipped: dict[str, int] = {}
@@ -163,6 +209,7 @@ def records_from_text(text: str) -> tuple[list[dict[str, Any]], int, int, Any]:
         objs = decoder.decode("[" + ",".join(lines) + "]")
     except ValueError:
         objs = None
+    bad = 0
     if objs is None or len(objs) != len(lines):
         objs = []
         for line in lines:
@@ -170,8 +217,8 @@ def records_from_text(text: str) -> tuple[list[dict[str, Any]], int, int, Any]:
                 objs.append(decoder.decode(line))
             except ValueError:
                 objs.append(_BAD)
-    records = [o for o in objs if isinstance(o, dict)]
-    bad = sum(1 for o in objs if o is _BAD)
+                bad += 1
+    records = [o for o in objs if type(o) is dict]
     non_obj = len(objs) - len(records) - bad
     return records, bad, non_obj, None
 
@@ -200,7 +247,7 @@ def _records_from_document(path: Path, doc: Any, run: str, base: Path, result: R
     raise ReadError(path, f"a single JSON {type(doc).__name__}, not records of numbers")
 
 
-def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame | Points:
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -214,7 +261,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     name = path.name
     if doc is not None:
         got = _records_from_document(path, doc, run, base, result)
-        if isinstance(got, pd.DataFrame):
+        if isinstance(got, Points):  # a trainer state, read as such
             return got
         records = got
     if not records:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from .base import ReadResult
+from .base import Points, ReadResult
 from .columns import epoch_or_step, read_files, tag_prefix, to_long, wall_time_column
 from .sniff import SEP_NAMES
 from .table import no_numeric_error, read_table
@@ -26,7 +24,7 @@ from .table import no_numeric_error, read_table
 FORMAT = "keras-csv"
 
 
-def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
     table = read_table(path)
     step = epoch_or_step(table)
     wt_col, wall = wall_time_column(table, exclude=[step.column] if step.column else [])

@@ -23,9 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .base import ReadResult
+from .base import Points, ReadResult
 from .columns import change_points, choose_step, make_step_choice, read_files, tag_prefix, to_long
 from .hparams import read_sidecar_hparams
 from .side_files import LIGHTNING_SIDE_FILES
@@ -35,7 +34,7 @@ from .table import no_numeric_error, read_table
 FORMAT = "lightning-csv"
 
 
-def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
     table = read_table(path)
     name = path.name
     prefix = tag_prefix(path, base)
@@ -47,7 +46,7 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     metric_cols = [n for n in table.numeric() if n not in (step.column, "epoch")]
     if not metric_cols:
         raise no_numeric_error(table)
-    frame = to_long(run, table, step, [(prefix + n, n) for n in metric_cols])
+    points = to_long(run, table, step, [(prefix + n, n) for n in metric_cols])
     result.notes.extend(f"{name}: {n}" for n in table.notes)
     if step.note:
         result.notes.append(f"{name}: {step.note}")
@@ -56,26 +55,28 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
         st = step.steps[rows]
         ep = epoch.values[rows]
         if len(st):
-            _, first = np.unique(st, return_index=True)
-            first.sort()
+            first = _first_of_each(st)
             first = first[change_points(ep[first])]
-            ep_frame = pd.DataFrame(
-                {
-                    "run": run,
-                    "tag": prefix + "epoch",
-                    "step": st[first],
-                    "value": ep[first],
-                    "wall_time": np.nan,
-                }
-            )
-            frame = pd.concat([frame, ep_frame.astype(frame.dtypes.to_dict())], ignore_index=True)
+            points.add(prefix + "epoch", st[first], ep[first])
             per_epoch = _per_epoch_tags(table, step, metric_cols)
             if per_epoch:
                 result.notes.append(
                     f"{name}: logged once per epoch: {', '.join(prefix + t for t in per_epoch)}"
                 )
     read_sidecar_hparams(path.parent, LIGHTNING_SIDE_FILES, result)
-    return frame
+    return points
+
+
+def _first_of_each(steps: np.ndarray) -> np.ndarray:
+    """Positions of the first row of each distinct step, in row order (without a sort when the
+    steps never go back, as in nearly every file)."""
+    if len(steps) < 2 or (steps[1:] >= steps[:-1]).all():
+        new = np.ones(len(steps), dtype=bool)
+        new[1:] = steps[1:] != steps[:-1]
+        return np.flatnonzero(new)
+    _, first = np.unique(steps, return_index=True)
+    first.sort()
+    return first
 
 
 def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
@@ -89,7 +90,8 @@ def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
         if rows.sum() < 2:
             continue
         eps = epoch.values[rows]
-        if len(np.unique(eps)) == len(eps):
+        d = np.diff(eps)
+        if (d > 0).all() if (d >= 0).all() else len(np.unique(eps)) == len(eps):
             out.append(n)
     return out
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .base import ReadError, ReadResult, apply_restarts, empty_frame, make_frame, step_ok
+from .base import Points, ReadError, ReadResult, empty_frame, step_ok
 from .hparams import YamlError, load_yaml, param_value
 from .text import decode_text
 
@@ -43,9 +44,49 @@ def _key(path: Path, folder: Path) -> str:
     return path.relative_to(folder).as_posix()
 
 
+#: a metric file as MLflow writes it, every line ``<timestamp_ms> <value> <step>`` with single
+#: spaces (integer time stamp and step, the value as Python prints a float): read by
+#: :func:`_parse_plain` with one split and one conversion to the numbers the general parse gives
+_INT = r"-?[0-9]{1,18}"  # fits int64: pandas and numpy give the same float
+_EXP = r"(?:[eE][+-]?[0-9]+)"
+_FLOAT = (
+    rf"[+-]?(?:[0-9]{{1,18}}|[0-9]+\.[0-9]*{_EXP}?|[0-9]+{_EXP}|\.[0-9]+{_EXP}?)|-?(?:nan|NaN|inf)"
+)
+_LINE = rf"{_INT} (?:{_FLOAT}) {_INT}"
+_PLAIN_RE = re.compile(rf"(?:{_LINE}\n)*{_LINE}\n?")
+
+
+def _parse_plain(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool] | None:
+    """:func:`_read_metric`'s answer for a file of plain lines only (``_PLAIN_RE``), else None.
+    Every line has its three fields and a value is NaN only where the file says nan, so a line
+    is kept exactly when its time stamp and step are usable. A negative zero (pandas reads a
+    whole-number ``-0`` as 0) is left to the general parse."""
+    if _PLAIN_RE.fullmatch(text) is None:
+        return None
+    cells = np.array(text.split(), dtype=np.float64).reshape(-1, 3)
+    if np.signbit(cells[cells == 0.0]).any():
+        return None
+    cells[np.isnan(cells)] = np.nan  # one NaN (``-nan`` would keep its sign bit)
+    ts, vals, steps = cells[:, 0], cells[:, 1], cells[:, 2]
+    ok = np.isfinite(ts) & step_ok(steps)
+    return (
+        np.round(steps[ok]).astype(np.int64),
+        vals[ok],
+        ts[ok] / 1000.0,
+        len(cells) - int(ok.sum()),
+        bool(ok.any()),
+    )
+
+
 def _read_metric(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """(steps, values, wall times, bad lines, had steps) of one metric file."""
     text = decode_text(path.read_bytes())
+    plain = _parse_plain(text)
+    return plain if plain is not None else _parse_any(text, path)
+
+
+def _parse_any(text: str, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """:func:`_read_metric` of any text: pandas' parser, each field checked."""
     if not text.strip():
         raise ReadError(path, "empty metric file")
     df = pd.read_csv(
@@ -98,7 +139,7 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
     if not files and not metrics_dir.is_dir():
         raise ReadError(base, "no metrics/ folder (not an MLflow run folder?)")
     _read_meta(base, result)
-    tags, steps, values, walls = [], [], [], []
+    points = Points()
     for p in files:
         try:
             key = _key(p, metrics_dir)
@@ -124,23 +165,12 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
             result.notes.append(
                 f"metric {key!r}: {why} (all steps 0); the logging order is the step"
             )
-        tags.append(np.full(len(st), key, dtype=object))
-        steps.append(st)
-        values.append(va)
-        walls.append(wt)
-    if not tags:
+        points.add(key, st, va, wt)
+    if not len(points):
         if result.skipped:
             raise ReadError(*result.skipped[0])
         raise ReadError(metrics_dir, "no metric files")
-    frame = make_frame(
-        run,
-        np.concatenate(tags),
-        np.concatenate(steps),
-        np.concatenate(values),
-        np.concatenate(walls),
-    )
-    frame, notes = apply_restarts(frame, run)
-    result.frame = frame
+    result.frame, notes = points.frame(run)
     result.notes.extend(notes)
     return result
 

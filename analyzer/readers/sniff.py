@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .text import SNIFF_BYTES, binary_reason, decode_text, normalise_newlines, strip_nul_tail
@@ -16,6 +17,7 @@ SNIFF_MAX_BYTES = 16 * 2**20
 
 # cells that mean "nothing logged here"
 MISSING_TOKENS = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "none", "<NA>", "#N/A", "-"]
+_MISSING = frozenset(MISSING_TOKENS)
 
 _NUM_RE = re.compile(
     r"^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity|nan)$", re.IGNORECASE
@@ -47,6 +49,7 @@ _METRIC_WORDS = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # asked for the same few column names again and again
 def norm_name(name: str) -> str:
     """Lower-case a column name and turn spaces/hyphens into underscores, for name matching."""
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
@@ -77,7 +80,7 @@ def split_fields(line: str, sep: str) -> list[str]:
 
 def cell_kind(cell: str, decimal_comma: bool) -> str:
     """'num', 'missing' or 'text' for one stripped cell."""
-    if cell in MISSING_TOKENS:
+    if cell in _MISSING:
         return "missing"
     if _NUM_RE.match(cell) or TENSOR_RE.match(cell):
         return "num"
@@ -97,13 +100,10 @@ class Layout:
     good_rows: int = 0
 
 
-def _row_is_good(kinds: list[str], k: int) -> bool:
-    """Whether a row of cells of these kinds (:func:`cell_kind`) fits a header of ``k`` names."""
-    if not (k - 1 <= len(kinds) <= k + 1) or (k == 1 and len(kinds) != 1):
-        return False
+def _mostly_numbers(kinds: list[str]) -> bool:
+    """At least one number among the cells, and no fewer numbers than text cells."""
     n_num = kinds.count("num")
-    n_text = kinds.count("text")
-    return n_num >= 1 and n_num >= n_text
+    return n_num >= 1 and n_num >= kinds.count("text")
 
 
 def find_layout(lines: list[str]) -> Layout | None:
@@ -118,26 +118,34 @@ def find_layout(lines: list[str]) -> Layout | None:
     for sep in _SEPARATORS:
         if sep != " " and not any(sep in ln for ln in head):
             continue
-        split_cache = [split_fields(ln, sep) for ln in lines[:80]]
+        # header candidates are the first 30 lines, each judged by the 20 lines below it
+        split_cache = [split_fields(ln, sep) for ln in lines[:50]]
         decimal_comma = sep in (";", "\t", " ", "|") and any(
             _DECIMAL_COMMA_RE.match(c) for fs in split_cache[:20] for c in fs
         )
-        # the kinds of the cells of each line, once (each line is a row of up to 20 headers)
+        # the kinds of the cells of each line, once (each line is a row of up to 20 headers),
+        # and what makes a line a row under a header: its cell count (about the header's, or
+        # exactly one under a one-name header) and numbers dominating its cells
         kinds_cache = [[cell_kind(c, decimal_comma) for c in fs] for fs in split_cache]
+        widths = [len(fs) for fs in split_cache]
+        numeric = [_mostly_numbers(kinds) for kinds in kinds_cache]
         for i in range(min(len(head), 30)):
             hdr = split_cache[i]
             k = len(hdr)
             if k == 0 or all(h == "" for h in hdr):
                 continue
             kinds = kinds_cache[i]
-            if kinds.count("num") > 0 or kinds.count("text") == 0:
+            if "num" in kinds or "text" not in kinds:
                 continue
             # rows after the header; a repeat of the header line (appended log) is not counted
-            later = range(i + 1, min(i + 21, len(split_cache)))
-            rows = [split_cache[j] for j in later if split_cache[j] != hdr]
-            if not rows:
+            later = [
+                j for j in range(i + 1, min(i + 21, len(split_cache))) if split_cache[j] != hdr
+            ]
+            if not later:
                 continue
-            good = sum(_row_is_good(kinds_cache[j], k) for j in later if split_cache[j] != hdr)
+            rows = [split_cache[j] for j in later]
+            lo, hi = (1, 1) if k == 1 else (k - 1, k + 1)
+            good = sum(1 for j in later if numeric[j] and lo <= widths[j] <= hi)
             if good == 0 or (good < 0.8 * len(rows) and not (good >= 2 and len(rows) - good <= 1)):
                 continue
             exact = sum(len(r) == k for r in rows)

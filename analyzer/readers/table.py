@@ -88,10 +88,67 @@ class Table:
         return [n for n, c in self.columns.items() if c.n_present > 0]
 
 
+#: a cell :func:`_parse_simple` reads: a plain decimal number, integers of at most 18 digits
+#: and exponents of at most 2 (pandas and Python read those to the same float)
+_SIMPLE_NUMBER = r"[+-]?(?:[0-9]{1,18}|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]{1,2})?|[0-9]+[eE][+-]?[0-9]{1,2}|\.[0-9]+(?:[eE][+-]?[0-9]{1,2})?)"
+_SIMPLE_CELLS = {
+    sep: re.compile(rf"(?:{_SIMPLE_NUMBER})?(?:{re.escape(sep)}(?:{_SIMPLE_NUMBER})?)*")
+    for sep in (",", ";", "\t")
+}
+_SIMPLE_MAX_CHARS = 1 << 16  # beyond this pandas' parser is the faster one
+
+
+def _parse_simple(
+    block: str, layout: Layout
+) -> tuple[list[str], dict[str, Column], int, int] | None:
+    """:func:`_parse_block`'s answer for a small block that is plainly a table of numbers (most
+    logs), without pandas: a header of distinct plain names, then rows of exactly as many cells
+    separated by ``,``, ``;`` or a tab, each empty or a plain number (:data:`_SIMPLE_NUMBER`),
+    no blank line. None for anything else (quotes, spaces, text, ``nan``, a negative zero,
+    which pandas reads as 0 in a column of integers), which pandas reads."""
+    sep = layout.sep
+    cells_re = _SIMPLE_CELLS.get(sep)
+    if cells_re is None or layout.decimal_comma or len(block) > _SIMPLE_MAX_CHARS:
+        return None
+    lines = block.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    names = lines[0].split(sep) if lines else []
+    k = len(names)
+    if len(lines) < 2 or len(set(names)) < k:
+        return None
+    for name in names:
+        if not name or name != name.strip() or '"' in name or "'" in name:
+            return None
+        if name.startswith("Unnamed: "):  # pandas' name for a nameless column
+            return None
+    data = lines[1:]
+    if any(line.count(sep) != k - 1 or not line for line in data):
+        return None
+    joined = sep.join(data)
+    if cells_re.fullmatch(joined) is None:
+        return None
+    cells = joined.split(sep)
+    if max(map(len, cells)) > 30:
+        return None
+    values = np.array([c or "nan" for c in cells], dtype=np.float64).reshape(len(data), k)
+    if np.signbit(values[values == 0.0]).any():
+        return None
+    cols = {}
+    for j, name in enumerate(names):
+        v = np.ascontiguousarray(values[:, j])
+        cols[name] = Column(name, v, ~np.isnan(v))
+    return names, cols, len(data), 0
+
+
 def _parse_block(
     block: str, layout: Layout, has_nan_tokens: bool
 ) -> tuple[list[str], dict[str, Column], int, int]:
-    """Parse one header+rows block with pandas; returns names, columns, rows, bad lines skipped."""
+    """Parse one header+rows block with pandas; returns names, columns, rows, bad lines skipped.
+    (A small plain block is read by :func:`_parse_simple`, to the same columns.)"""
+    simple = _parse_simple(block, layout)
+    if simple is not None:
+        return simple
     sep = r"\s+" if layout.sep == " " else layout.sep
     kwargs: dict[str, Any] = dict(
         sep=sep,
@@ -121,27 +178,33 @@ def _parse_block(
     if n_lines > len(df):  # blank lines or lines pandas skipped: count exactly
         n_lines = sum(1 for ln in block.split("\n") if ln.strip()) - 1
     bad = max(0, n_lines - len(df))
-    raw_str = None
+    raw_cells = None  # the cells as text (str, NaN where a row ended early), to find "nan"
     if has_nan_tokens:
         raw_kwargs = dict(kwargs, na_values=None, na_filter=False, dtype=str)
         raw_kwargs.pop("low_memory")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            raw_str = pd.read_csv(io.StringIO(block), **raw_kwargs)
+            raw_cells = pd.read_csv(io.StringIO(block), **raw_kwargs).to_numpy(dtype=object)
     names: list[str] = []
     cols: dict[str, Column] = {}
+    # numbers only (integers and floats; bools are not numbers here): every column as floats
+    # in one conversion, the usual case
+    numeric = [isinstance(dt, np.dtype) and dt.kind in "iuf" for dt in df.dtypes]
+    matrix = df.to_numpy(dtype=np.float64, na_value=np.nan) if numeric and all(numeric) else None
     for j, col in enumerate(df.columns):
         name = str(col).strip().strip('"').strip()
         if re.fullmatch(r"Unnamed: \d+", name):
             name = ""
-        s = df[col]
         text_cells = 0
         example = None
         unwrapped = 0
         text = None
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        if matrix is not None:
+            values = np.ascontiguousarray(matrix[:, j])
+        elif numeric[j]:
+            values = df[col].to_numpy(dtype=np.float64, na_value=np.nan)
         else:
+            s = df[col]
             st = s.astype(object).where(s.notna(), None)
             strs = pd.Series([None if v is None else str(v).strip() for v in st], dtype=object)
             if layout.decimal_comma:
@@ -163,9 +226,8 @@ def _parse_block(
                     example = str(strs[textmask].iloc[0])
                     text = strs.where(textmask, None).to_numpy(dtype=object)
         present = ~np.isnan(values)
-        if raw_str is not None and j < raw_str.shape[1]:
-            low = raw_str.iloc[:, j].astype(str).str.strip().str.lower()
-            present |= low.isin(_NAN_LOWER).to_numpy()
+        if raw_cells is not None and j < raw_cells.shape[1]:
+            present |= _nan_cells(raw_cells[:, j], present)
         base = name
         n = 2
         while name in cols:
@@ -180,13 +242,27 @@ def _parse_block(
     return names, cols, len(df), bad
 
 
+def _nan_cells(cells: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Mask of the ``cells`` (text, or NaN where a row ended early) that say nan, -nan or +nan
+    (any case, spaces around). Only the cells that did not parse as a number and are not empty
+    are looked at, one by one (a column of a diverged run holds a few)."""
+    out = np.zeros(len(cells), dtype=bool)
+    n = min(len(cells), len(present))
+    idx = np.flatnonzero(~present[:n])
+    idx = idx[cells[idx] != ""]
+    for i in idx.tolist():
+        c = cells[i]
+        out[i] = isinstance(c, str) and c.strip().lower() in _NAN_LOWER
+    return out
+
+
 def _header_repeat_starts(text: str, layout: Layout, header_offset: int) -> list[int]:
     """Character offsets of lines after the header that repeat it (log appended after a restart)."""
     first = layout.header[0] if layout.header else ""
     if first == "":
         return []
     sep_pat = r"\s" if layout.sep == " " else re.escape(layout.sep)
-    if first not in text[header_offset + len(first) :]:
+    if text.find(first, header_offset + len(first)) < 0:
         return []
     pat = re.compile(
         r"\n[ \t]*[\"']?" + re.escape(first) + r"[\"']?[ \t]*(?:" + sep_pat + r"|$)", re.MULTILINE

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from .base import ReadResult
+from .base import Points, ReadResult
 from .columns import epoch_or_step, read_files, tag_prefix, to_long
 from .hparams import read_sidecar_hparams
 from .side_files import ULTRALYTICS_SIDE_FILES
@@ -25,7 +23,7 @@ from .table import no_numeric_error, read_table
 FORMAT = "ultralytics-csv"
 
 
-def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
     table = read_table(path)
     step = epoch_or_step(table)
     prefix = tag_prefix(path, base)

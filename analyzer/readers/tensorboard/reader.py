@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import COLUMNS, ReadError, ReadResult, apply_restarts, make_frame
+from ..base import ReadError, ReadResult, assemble, make_frame
 from .decode import FileRows, decode_file
 from .framing import Buffer, Framing, verify_payloads, walk
 from .names import file_order_key, prefixed_tag
@@ -364,68 +364,3 @@ def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadR
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall) -> pd.DataFrame:
-    """The canonical frame (same columns and dtypes as :func:`base.make_frame`), built without
-    per-row Python objects beyond the shared tag strings. The object columns are Series with an
-    explicit dtype (pandas >= 3 would otherwise infer its string dtype); sharing one index makes
-    the constructor skip aligning them."""
-    n = len(code)
-    index = pd.RangeIndex(n)
-    columns = [
-        pd.Series(np.array([run], dtype=object).repeat(n), index, object, copy=False),
-        pd.Series(names[code], index, object, copy=False),
-        np.asarray(step, dtype=np.int64),
-        np.asarray(value, dtype=np.float64),
-        np.asarray(wall, dtype=np.float64),
-    ]
-    return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), index=index, copy=False)
-
-
-def assemble(
-    run: str,
-    names: list[str],
-    code: np.ndarray,
-    step: np.ndarray,
-    value: np.ndarray,
-    wall: np.ndarray,
-) -> tuple[pd.DataFrame, list[str]]:
-    """Rows in logged order -> the canonical frame, restarts resolved by
-    :func:`base.apply_restarts`.
-
-    Same result as ``apply_restarts(make_frame(...))``, but that sorts and groups a column of
-    Python strings; here tags are integer codes, so only the tags whose step goes back somewhere
-    are handed to ``apply_restarts`` and the rest is put in (tag, step) order with an integer sort
-    (a tag without a backward step is already in step order).
-    """
-    ntags = len(names)
-    # renumber the tags in name order, so that sorting the codes sorts the names
-    by_name = np.argsort(np.array(names, dtype=object), kind="stable")
-    obj = np.array([names[i] for i in by_name.tolist()], dtype=object)
-    small = np.min_scalar_type(max(ntags - 1, 0))
-    rank = np.empty(ntags, dtype=small)
-    rank[by_name] = np.arange(ntags, dtype=small)
-    code = rank[code]
-    order = np.argsort(code, kind="stable")  # a radix sort: codes are small integers
-    s = step[order]
-    c = code[order]
-    desc = np.flatnonzero((s[1:] < s[:-1]) & (c[1:] == c[:-1]))
-    del s, c
-    notes: list[str] = []
-    if len(desc):
-        hit = np.zeros(ntags, dtype=bool)
-        hit[code[order[desc + 1]]] = True
-        rows = hit[code]
-        sub, notes = apply_restarts(
-            _frame(run, obj, code[rows], step[rows], value[rows], wall[rows]), run
-        )
-        keep = ~rows
-        sub_code = pd.Categorical(sub["tag"], categories=obj).codes.astype(small)
-        code = np.concatenate([code[keep], sub_code])
-        step = np.concatenate([step[keep], sub["step"].to_numpy()])
-        value = np.concatenate([value[keep], sub["value"].to_numpy()])
-        wall = np.concatenate([wall[keep], sub["wall_time"].to_numpy()])
-        del sub, rows, keep
-        order = np.argsort(code, kind="stable")
-    return _frame(run, obj, code[order], step[order], value[order], wall[order]), notes
