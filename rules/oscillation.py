@@ -442,39 +442,6 @@ def _swings(
         seg_s, seg_v = steps[half], values[half]
     else:
         seg_s, seg_v = steps, values
-    o = oscillation(seg_s, seg_v, min_points=8)
-    structured = False
-    zigzag = waves = False
-    excess = up_down = float("nan")
-    cycles = 0.0
-    material_raw = False
-    if (
-        not o.insufficient
-        and np.isfinite(o.amplitude_rel_level)
-        and o.amplitude_rel_level >= min_amplitude
-    ):
-        work, binned = _work(seg_s, seg_v)
-        white = 1.645 * white_sigma(binned)
-        excess = o.amplitude / white if white > 0 else float("inf")
-        # a swing goes up as well as down: a staircase or a noisy descent mostly goes down
-        d = np.diff(work)
-        down = float(-d[d < 0].sum())
-        up_down = float(d[d > 0].sum() / down) if down > 0 else float("inf")
-        # a zig-zag from one point to the next is a swing of the weights only at the evaluation
-        # cadence; between consecutive minibatches of a denser log it is minibatch noise
-        zigzag = bool(
-            rel_se is None
-            and np.isfinite(o.lag1_autocorr)
-            and o.lag1_autocorr <= -0.4
-            and o.amplitude_rel_level >= 2 * min_amplitude
-        )
-        waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
-        swings = excess >= min_excess
-        cycles = alternations(binned) / 2.0
-        structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
-        material_raw = rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale or (
-            no_val and o.amplitude_rel_level >= FACTOR_SWING
-        )
     # Is a swing real and does it matter? A real swing of the weights moves the validation loss
     # too, while minibatch noise in the training loss (however large near zero) does not.
     # Without a swinging validation loss, the training loss's own swings must be a visible
@@ -512,12 +479,49 @@ def _swings(
     def lasting(ratio: float) -> bool:  # the swings did not die out in the second half
         return not (np.isfinite(ratio) and ratio < min_persistence)
 
+    use_bounce = use_bounce and lasting(bnc[2])
+    if val_quiet and not use_bounce:
+        # a calm validation loss rules out the raw curve's swings (they count only when it
+        # swings too) and an episode: nothing to report, and no need to measure the raw curve
+        return []
+    o = oscillation(seg_s, seg_v, min_points=8)
+    structured = False
+    zigzag = waves = False
+    excess = up_down = float("nan")
+    cycles = 0.0
+    material_raw = False
+    if (
+        not o.insufficient
+        and np.isfinite(o.amplitude_rel_level)
+        and o.amplitude_rel_level >= min_amplitude
+    ):
+        work, binned = _work(seg_s, seg_v)
+        white = 1.645 * white_sigma(binned)
+        excess = o.amplitude / white if white > 0 else float("inf")
+        # a swing goes up as well as down: a staircase or a noisy descent mostly goes down
+        d = np.diff(work)
+        down = float(-d[d < 0].sum())
+        up_down = float(d[d > 0].sum() / down) if down > 0 else float("inf")
+        # a zig-zag from one point to the next is a swing of the weights only at the evaluation
+        # cadence; between consecutive minibatches of a denser log it is minibatch noise
+        zigzag = bool(
+            rel_se is None
+            and np.isfinite(o.lag1_autocorr)
+            and o.lag1_autocorr <= -0.4
+            and o.amplitude_rel_level >= 2 * min_amplitude
+        )
+        waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
+        swings = excess >= min_excess
+        cycles = alternations(binned) / 2.0
+        structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
+        material_raw = rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale or (
+            no_val and o.amplitude_rel_level >= FACTOR_SWING
+        )
     structured = (
         structured
         and (val_swings or (material_raw and not val_quiet))
         and lasting(o.amplitude_ratio_late_early)
     )
-    use_bounce = use_bounce and lasting(bnc[2])
     if structured:
         amp, persistence = float(o.amplitude_rel_level), o.amplitude_ratio_late_early
         o_period = o.period
