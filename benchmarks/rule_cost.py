@@ -117,14 +117,19 @@ def _rows(res: dict[str, Any]) -> dict[str, tuple[float, float]]:
         sum(rows[k][0] for k in rest),
         sum(rows[k][1] for k in rest),
     )
-    rows["all rules"] = (res["all_rules_ms"], sum(v[1] for k, v in rows.items() if k in res["alone_ms"]))
+    rows["all rules"] = (
+        res["all_rules_ms"],
+        sum(v[1] for k, v in rows.items() if k in res["alone_ms"]),
+    )
     return rows
 
 
 def report(res: dict[str, Any], before: dict[str, Any] | None) -> str:
     now = _rows(res)
     old = _rows(before) if before else None
-    lines = [f"CPU ms per run over {res['runs']} runs (in order: as check runs them; alone: each rule by itself)"]
+    lines = [
+        f"CPU ms per run over {res['runs']} runs (in order: as check runs them; alone: each rule by itself)"
+    ]
     if old is None:
         lines.append(f"{'rule':18} {'in order':>9} {'alone':>9}")
         for k, (a, b) in now.items():

@@ -91,10 +91,10 @@ from analyzer.trends.oscillation import (
     alternations,
     bounce,
     cadence_swings,
-    oscillation,
     rel_scale,
     sampling_noise,
     swing_episode,
+    swings,
     white_sigma,
 )
 from analyzer.trends.prep import bin_medians, prepare
@@ -144,7 +144,7 @@ VAL_FACTOR_SWING = 0.5
 
 
 def _work(steps, values) -> tuple[np.ndarray, np.ndarray]:
-    """The curve in the working space oscillation() uses: every point, and its bin medians."""
+    """The curve in the working space swings() uses: every point, and its bin medians."""
     prep = prepare(steps, values)
     _, binned, _ = bin_medians(prep.steps, prep.work, max_points=2000)
     return prep.work, binned
@@ -484,7 +484,7 @@ def _swings(
         # a calm validation loss rules out the raw curve's swings (they count only when it
         # swings too) and an episode: nothing to report, and no need to measure the raw curve
         return []
-    o = oscillation(seg_s, seg_v, min_points=8)
+    o = swings(seg_s, seg_v, min_points=8)
     structured = False
     zigzag = waves = False
     excess = up_down = float("nan")
@@ -511,9 +511,11 @@ def _swings(
             and o.amplitude_rel_level >= 2 * min_amplitude
         )
         waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
-        swings = excess >= min_excess
+        above_noise = excess >= min_excess
         cycles = alternations(binned) / 2.0
-        structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
+        structured = (
+            up_down >= min_up_down and (zigzag or waves or above_noise) and cycles >= min_cycles
+        )
         material_raw = rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale or (
             no_val and o.amplitude_rel_level >= FACTOR_SWING
         )
