@@ -125,3 +125,39 @@ def test_median_filter_spent_budget_goes_to_scipy(monkeypatch):
     monkeypatch.setattr(smoothing, "_numpy_spent", 0)
     monkeypatch.delitem(__import__("sys").modules, "scipy.ndimage")
     assert np.array_equal(smoothing.median_filter(x, 51), got)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 7, 60, 2100])
+@pytest.mark.parametrize("kind", ["normal", "ties", "zeros"])
+def test_prefix_medians_are_the_medians_of_the_prefixes(k, kind):
+    """Insertion (short edges), heaps (long edges or any zero): each is np.median of the first
+    2i + 1 points, and the insertion gives the heaps' numbers bit for bit (among equal zeros
+    the heaps may pick another sign than np.median; they always did)."""
+    from analyzer.trends import smoothing
+
+    rng = np.random.default_rng(k)
+    x = rng.normal(size=2 * k + 3)
+    if kind == "ties":
+        x = np.round(x, 1) + 5.0  # many equal values, none zero (rounding makes -0.0)
+    if kind == "zeros":
+        x = np.round(x, 1)
+        x[::4] = 0.0
+        x[1::8] = -0.0
+    got = smoothing._prefix_medians(x, k)
+    want = np.array([np.median(x[: 2 * i + 1]) for i in range(k)])
+    assert got.shape == (k,) and np.array_equal(got, want)
+    assert got.tobytes() == smoothing._heap_prefix_medians(x, k).tobytes()
+    if kind != "zeros":
+        assert got.tobytes() == want.tobytes()
+
+
+def test_rolling_medians_share_edges_with_single_windows():
+    from analyzer.trends.smoothing import rolling_medians
+
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=301)
+    v[[5, 50, 290]] = np.nan
+    for windows in [(31, 33), (5, 301, 1), (401, 3)]:
+        got = rolling_medians(v, windows)
+        for w, g in zip(windows, got, strict=True):
+            assert g.tobytes() == rolling_median(v, window=w).tobytes()

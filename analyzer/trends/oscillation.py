@@ -32,6 +32,7 @@ from .smoothing import (
     median_filter,
     robust_smooth,
     rolling_median,
+    rolling_medians,
 )
 
 
@@ -257,10 +258,10 @@ def median_trend(x: np.ndarray, window: int) -> np.ndarray:
     ``window + 2`` points. Both keep monotone descents and level steps exactly; averaging them
     puts the trend of a period-2 zig-zag on its midline (a single odd window follows one side of
     a perfect zig-zag, depending on the parity of its half-width, and leaves no residual)."""
-    a = rolling_median(x, window=window)
     if x.size < window + 2:
-        return a
-    return 0.5 * (a + rolling_median(x, window=window + 2))
+        return rolling_median(x, window=window)
+    a, b = rolling_medians(x, (window, window + 2))
+    return 0.5 * (a + b)
 
 
 def _half_range(r: np.ndarray) -> float:
