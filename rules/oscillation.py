@@ -427,21 +427,6 @@ def _swings(
     # material at any level; with one, a training loss bouncing near zero while the validation
     # loss stays smooth is minibatch noise of a memorised training set
     no_val = curves.val is None or c is curves.val
-    # (a) bouncing: the loss at the evaluation cadence (epoch means when training is logged per
-    # iteration) swings by a large fraction of its level and of its overall scale
-    if c is curves.train:
-        es, ev, rel_se = epoch_means(c, curves.val)
-    else:
-        (es, ev), rel_se = _finite(c), None
-    bnc = bounce(es, ev)
-    # (b) regular swings of the raw curve that stand out from its point-to-point noise
-    steps, values = _finite(c)
-    if len(steps) >= 24:
-        # "sustained": judge the second half of the run, after the fast early descent
-        half = steps >= steps[0] + 0.5 * (steps[-1] - steps[0])
-        seg_s, seg_v = steps[half], values[half]
-    else:
-        seg_s, seg_v = steps, values
     # Is a swing real and does it matter? A real swing of the weights moves the validation loss
     # too, while minibatch noise in the training loss (however large near zero) does not.
     # Without a swinging validation loss, the training loss's own swings must be a visible
@@ -459,6 +444,25 @@ def _swings(
                 vb[1] >= min_scale or vb[0] >= VAL_FACTOR_SWING
             )
             val_quiet = not val_swings
+    if val_quiet:
+        # a calm validation loss rules out every path: the raw curve's swings and the bouncing
+        # count only when it swings too, and an episode is not looked for
+        return []
+    # (a) bouncing: the loss at the evaluation cadence (epoch means when training is logged per
+    # iteration) swings by a large fraction of its level and of its overall scale
+    if c is curves.train:
+        es, ev, rel_se = epoch_means(c, curves.val)
+    else:
+        (es, ev), rel_se = _finite(c), None
+    bnc = bounce(es, ev)
+    # (b) regular swings of the raw curve that stand out from its point-to-point noise
+    steps, values = _finite(c)
+    if len(steps) >= 24:
+        # "sustained": judge the second half of the run, after the fast early descent
+        half = steps >= steps[0] + 0.5 * (steps[-1] - steps[0])
+        seg_s, seg_v = steps[half], values[half]
+    else:
+        seg_s, seg_v = steps, values
     beyond_sampling = bnc is not None and not (
         bnc[0] < min_sampling_excess * sampling_noise(rel_se, slice(-len(bnc[3]), None))
     )
@@ -467,11 +471,7 @@ def _swings(
         and bnc[0] >= min_bounce
         and np.isfinite(bnc[2])
         and beyond_sampling
-        and (
-            val_swings
-            or (not val_quiet and bnc[1] >= min_scale)
-            or (no_val and bnc[0] >= FACTOR_SWING)
-        )
+        and (val_swings or bnc[1] >= min_scale or (no_val and bnc[0] >= FACTOR_SWING))
         # swings that keep growing are a run diverging (DIV002), not an oscillation
         and bnc[2] < max_growth
     )
@@ -480,10 +480,6 @@ def _swings(
         return not (np.isfinite(ratio) and ratio < min_persistence)
 
     use_bounce = use_bounce and lasting(bnc[2])
-    if val_quiet and not use_bounce:
-        # a calm validation loss rules out the raw curve's swings (they count only when it
-        # swings too) and an episode: nothing to report, and no need to measure the raw curve
-        return []
     o = swings(seg_s, seg_v, min_points=8)
     structured = False
     zigzag = waves = False
@@ -520,9 +516,7 @@ def _swings(
             no_val and o.amplitude_rel_level >= FACTOR_SWING
         )
     structured = (
-        structured
-        and (val_swings or (material_raw and not val_quiet))
-        and lasting(o.amplitude_ratio_late_early)
+        structured and (val_swings or material_raw) and lasting(o.amplitude_ratio_late_early)
     )
     if structured:
         amp, persistence = float(o.amplitude_rel_level), o.amplitude_ratio_late_early
@@ -535,8 +529,6 @@ def _swings(
     # have settled (or collapsed) before the end
     episode = None
     if not (structured or use_bounce):
-        if val_quiet:
-            return []
         episode = _episode(
             es,
             ev,
