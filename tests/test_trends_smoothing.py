@@ -161,3 +161,63 @@ def test_rolling_medians_share_edges_with_single_windows():
         got = rolling_medians(v, windows)
         for w, g in zip(windows, got, strict=True):
             assert g.tobytes() == rolling_median(v, window=w).tobytes()
+
+
+def _lowess_as_written(x, y, *, window, iterations=2):
+    """lowess as it was first written (an index matrix, a new matrix per product, the weights
+    clipped at 0): the faster one must give these numbers bit for bit."""
+    from analyzer.trends._order import median
+
+    n = x.size
+    if n < 3:
+        return y.copy()
+    k = int(min(max(window, 3), n))
+    lo = np.clip(np.arange(n) - k // 2, 0, n - k)
+    idx = lo[:, None] + np.arange(k)[None, :]
+    d = np.abs(x[idx] - x[:, None])
+    h = d.max(axis=1) * 1.0001
+    h[h == 0] = 1.0
+    w = np.clip(1.0 - (d / h[:, None]) ** 3, 0.0, None) ** 3
+    X, Y = x[idx], y[idx]
+    rob = np.ones(n)
+    fit = y.copy()
+    for it in range(iterations + 1):
+        W = w * rob[idx]
+        sw = W.sum(axis=1)
+        ok = sw > 0
+        sw[~ok] = 1.0
+        mx = (W * X).sum(axis=1) / sw
+        my = (W * Y).sum(axis=1) / sw
+        dx = X - mx[:, None]
+        wdx = W * dx
+        sxx = (wdx * dx).sum(axis=1)
+        sxy = (wdx * (Y - my[:, None])).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            beta = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
+        fit = np.where(ok, my + beta * (x - mx), y)
+        if it == iterations:
+            break
+        r = y - fit
+        s = median(np.abs(r))
+        if s <= 0:
+            break
+        u = r / (6.0 * s)
+        rob = np.maximum(np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0), 1e-3)
+    return fit
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_lowess_gives_the_numbers_of_its_plain_form(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400)) if seed % 8 else int(rng.integers(300, 1200))  # both gathers
+    x = np.cumsum(rng.choice([0.0, 1.0, 7.5], size=n, p=[0.1, 0.8, 0.1]))  # repeated steps too
+    y = np.exp(-x / max(1.0, x[-1] / 3)) + rng.normal(0, 0.05, n)
+    if seed % 4 == 0:
+        y[rng.integers(0, n, size=max(1, n // 20))] += 5.0  # spikes for the robustness passes
+    if seed % 5 == 0:
+        y = np.round(y, 1)  # flat stretches: zero residuals
+    window = int(rng.integers(1, max(2, n)))
+    iterations = int(rng.integers(0, 4))
+    got = lowess(x, y, window=window, iterations=iterations)
+    want = _lowess_as_written(x, y, window=window, iterations=iterations)
+    assert got.tobytes() == want.tobytes()

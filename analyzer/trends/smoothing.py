@@ -176,11 +176,21 @@ def _tricube_windows(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray
     k = int(min(max(window, 3), n))
     lo = np.clip(np.arange(n) - k // 2, 0, n - k)
     idx = lo[:, None] + np.arange(k)[None, :]
-    d = np.abs(x[idx] - x[:, None])
+    return idx, _tricube(x, x[idx])
+
+
+def _tricube(x: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Tricube weights of each point's window ``X`` (rows) by distance from the point."""
+    d = np.abs(X - x[:, None])
     h = d.max(axis=1) * 1.0001
     h[h == 0] = 1.0
-    w = np.clip(1.0 - (d / h[:, None]) ** 3, 0.0, None) ** 3
-    return idx, w
+    # d <= max d <= h, so d / h <= 1 and 1 - (d / h)^3 >= 0: no weight to clip at 0
+    return (1.0 - (d / h[:, None]) ** 3) ** 3
+
+
+#: windows of at least this many cells (points x window) are gathered as rows of a sliding view
+#: (one copy per row), smaller ones through an index matrix (fewer calls)
+_ROWS_GATHER = 20_000
 
 
 def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) -> np.ndarray:
@@ -195,35 +205,56 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
     n = x.size
     if n < 3:
         return y.copy()
-    idx, w = _tricube_windows(x, window)
-    X = x[idx]
-    Y = y[idx]
-    rob = np.ones(n)
-    fit = y.copy()
-    for it in range(iterations + 1):
-        W = w * rob[idx]
-        sw = W.sum(axis=1)
-        ok = sw > 0
-        sw[~ok] = 1.0
-        mx = (W * X).sum(axis=1) / sw
-        my = (W * Y).sum(axis=1) / sw
-        dx = X - mx[:, None]
-        wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
-        sxx = (wdx * dx).sum(axis=1)
-        sxy = (wdx * (Y - my[:, None])).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            beta = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
-        fit = np.where(ok, my + beta * (x - mx), y)
-        if it == iterations:
-            break
-        r = y - fit
-        s = median(np.abs(r))
-        if s <= 0:
-            break
-        u = r / (6.0 * s)
-        rob = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)
-        rob = np.maximum(rob, 1e-3)
-    return fit
+    k = int(min(max(window, 3), n))
+    lo = np.clip(np.arange(n) - k // 2, 0, n - k)
+    if n * k >= _ROWS_GATHER:
+        rows = np.lib.stride_tricks.sliding_window_view
+
+        def gather(a: np.ndarray) -> np.ndarray:
+            return rows(a, k)[lo]
+
+    else:
+        idx = lo[:, None] + np.arange(k)[None, :]
+
+        def gather(a: np.ndarray) -> np.ndarray:
+            return a[idx]
+
+    X = gather(x)
+    Y = gather(y)
+    w = _tricube(x, X)
+    fit = y
+    # Each pass: the weighted local line at every point. The products and sums are those of
+    # the plain expressions (same operands, same order, each sum over a fresh C-ordered matrix);
+    # the first pass has no robustness weights (w * 1 is w).
+    W = w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for it in range(iterations + 1):
+            sw = W.sum(axis=1)
+            ok = sw > 0
+            all_ok = bool(ok.all())
+            if not all_ok:
+                sw[~ok] = 1.0
+            mx = (W * X).sum(axis=1) / sw
+            my = (W * Y).sum(axis=1) / sw
+            dx = X - mx[:, None]
+            wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
+            sxx = (wdx * dx).sum(axis=1)
+            sxy = (wdx * (Y - my[:, None])).sum(axis=1)
+            pos = sxx > 0
+            beta = np.where(pos, sxy / np.where(pos, sxx, 1.0), 0.0)
+            line = my + beta * (x - mx)
+            fit = line if all_ok else np.where(ok, line, y)
+            if it == iterations:
+                break
+            r = y - fit
+            s = median(np.abs(r))
+            if s <= 0:
+                break
+            u = r / (6.0 * s)
+            rob = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)
+            rob = np.maximum(rob, 1e-3)
+            W = w * gather(rob)
+    return fit if fit is not y else y.copy()
 
 
 def lowess_variance_factor(x: np.ndarray, *, window: int) -> np.ndarray:
