@@ -221,3 +221,16 @@ def test_lowess_gives_the_numbers_of_its_plain_form(seed):
     got = lowess(x, y, window=window, iterations=iterations)
     want = _lowess_as_written(x, y, window=window, iterations=iterations)
     assert got.tobytes() == want.tobytes()
+
+
+def test_effective_noise_takes_the_quantum_the_caller_has():
+    from analyzer.trends.prep import value_quantum
+
+    v = np.round(np.linspace(2.0, 0.5, 80) + 0.003 * np.sin(np.arange(80)), 2)  # quantised
+    w = np.log10(v)
+    for work, kw in [(v, {}), (w, {"values": v, "log_space": True})]:
+        q = value_quantum(v)
+        assert q is not None
+        assert effective_noise(0.0, work, quantum=q, **kw) == effective_noise(0.0, work, **kw)
+        # None: known not quantised, so no floor from a quantum
+        assert effective_noise(0.0, work, quantum=None, **kw) < effective_noise(0.0, work, **kw)

@@ -264,6 +264,18 @@ def median_trend(x: np.ndarray, window: int) -> np.ndarray:
     return 0.5 * (a + b)
 
 
+def _split(a: np.ndarray, k: int) -> list[np.ndarray]:
+    """``np.array_split(a, k)`` of a 1-D array: ``k`` consecutive slices, the first
+    ``len(a) % k`` one point longer (without its generic bookkeeping)."""
+    size, extra = divmod(a.size, k)
+    out, at = [], 0
+    for i in range(k):
+        end = at + size + (1 if i < extra else 0)
+        out.append(a[at:end])
+        at = end
+    return out
+
+
 def _half_range(r: np.ndarray) -> float:
     q05, q95 = quantile(r, [0.05, 0.95])
     return float((q95 - q05) / 2.0)
@@ -442,8 +454,7 @@ def _measure(
 
     # Does the swing shrink? Amplitude per segment of the residual.
     K = int(min(6, max(3, r.size // 20)))
-    segs = np.array_split(r, K)
-    amps = np.array([_half_range(sg) for sg in segs if sg.size >= 3])
+    amps = np.array([_half_range(sg) for sg in _split(r, K) if sg.size >= 3])
     ratio = float(amps[-1] / amps[0]) if amps.size >= 2 and amps[0] > 0 else nan
 
     # Texture: residual autocorrelation (and, below, slope sign changes of the smoothed curve)

@@ -359,14 +359,27 @@ def noise_scale(
     raise ValueError(f"unknown noise method {method!r}")
 
 
+class _Unset:
+    """ "Not given" (:func:`effective_noise`'s ``quantum``, which may be None)."""
+
+
+_UNSET = _Unset()
+
+
 def effective_noise(
-    sigma: float, work: np.ndarray, *, values: np.ndarray | None = None, log_space: bool = False
+    sigma: float,
+    work: np.ndarray,
+    *,
+    values: np.ndarray | None = None,
+    log_space: bool = False,
+    quantum: float | None | _Unset = _UNSET,
 ) -> float:
     """Floor a noise estimate so that quantised or noise-free curves do not divide by zero.
 
     The floor is half the quantum of rounded values (converted to log units when ``log_space``,
     using the median level) and ``1e-9`` of the curve's scale. ``work`` are the values in the
-    working space, ``values`` the original ones (defaults to ``work``).
+    working space, ``values`` the original ones (defaults to ``work``). ``quantum``: their
+    :func:`analyzer.trends.prep.value_quantum`, when the caller has it already.
     """
     w = np.asarray(work, dtype=float)
     w = w[np.isfinite(w)]
@@ -374,7 +387,9 @@ def effective_noise(
     if log_space:
         scale = max(scale, 1.0)
     floor = 1e-9 * (scale if scale > 0 else 1.0)
-    q = value_quantum(values if values is not None else w)
+    if isinstance(quantum, _Unset):
+        quantum = value_quantum(values if values is not None else w)
+    q = quantum
     if q is not None:
         if log_space:
             orig = np.asarray(values, dtype=float)
