@@ -226,7 +226,7 @@ def test_lowess_gives_the_numbers_of_its_plain_form(seed):
 def test_effective_noise_takes_the_quantum_the_caller_has():
     from analyzer.trends.prep import value_quantum
 
-    v = np.repeat(np.round(np.linspace(2.0, 0.5, 20), 2), 4)  # quantised: each value 4 times
+    v = np.repeat(np.arange(200, 49, -5) / 100.0, 4)  # on a grid of 0.05, each value 4 times
     w = np.log10(v)
     for work, kw in [(v, {}), (w, {"values": v, "log_space": True})]:
         q = value_quantum(v)
