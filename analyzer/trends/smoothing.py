@@ -93,7 +93,8 @@ def rolling_medians(values: np.ndarray, windows: tuple[int, ...]) -> list[np.nda
     n = x.size
     if n == 0:
         return [v.copy() for _ in windows]
-    shapes = []  # per window: (odd width, points of each edge), None when it leaves v as it is
+    # per window: (odd width, points of each edge), None when it leaves v as it is
+    shapes: list[tuple[int, int] | None] = []
     for window in windows:
         if window <= 1:
             shapes.append(None)
