@@ -15,6 +15,7 @@ Noise scales are robust (median absolute deviations), with a floor for quantised
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Literal
 
@@ -207,7 +208,7 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
     if n < 3:
         return y.copy()
     k = int(min(max(window, 3), n))
-    lo = np.clip(np.arange(n) - k // 2, 0, n - k)
+    lo = np.minimum(np.maximum(np.arange(n) - k // 2, 0), n - k)  # np.clip, without its wrapper
     if n * k >= _ROWS_GATHER:
         rows = np.lib.stride_tricks.sliding_window_view
 
@@ -228,19 +229,20 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
     # the plain expressions (same operands, same order, each sum over a fresh C-ordered matrix);
     # the first pass has no robustness weights (w * 1 is w).
     W = w
+    rowsum = functools.partial(np.add.reduce, axis=1)  # M.sum(axis=1), without its wrapper
     with np.errstate(invalid="ignore", divide="ignore"):
         for it in range(iterations + 1):
-            sw = W.sum(axis=1)
+            sw = rowsum(W)
             ok = sw > 0
             all_ok = bool(ok.all())
             if not all_ok:
                 sw[~ok] = 1.0
-            mx = (W * X).sum(axis=1) / sw
-            my = (W * Y).sum(axis=1) / sw
+            mx = rowsum(W * X) / sw
+            my = rowsum(W * Y) / sw
             dx = X - mx[:, None]
             wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
-            sxx = (wdx * dx).sum(axis=1)
-            sxy = (wdx * (Y - my[:, None])).sum(axis=1)
+            sxx = rowsum(wdx * dx)
+            sxy = rowsum(wdx * (Y - my[:, None]))
             pos = sxx > 0
             beta = np.where(pos, sxy / np.where(pos, sxx, 1.0), 0.0)
             line = my + beta * (x - mx)
