@@ -18,6 +18,10 @@ milliseconds per run (``time.process_time``), the smallest total over ``--repeat
 
 ``--json FILE`` saves the figures; ``--before FILE`` (figures saved earlier, e.g. from another
 checkout with ``PYTHONPATH=that/checkout``) adds before and after/before columns.
+``--against DIR`` measures another checkout's code (a folder holding its ``analyzer`` and
+``rules``) and this one in turns, ``--rounds`` times each in fresh processes, and compares the
+smallest figures of each: on a shared machine, whose load drifts over minutes, figures taken
+at different times are not comparable.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import argparse
 import gc
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -146,13 +152,49 @@ def report(res: dict[str, Any], before: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def _min_of(results: list[dict[str, Any]]) -> dict[str, Any]:
+    out = dict(results[0])
+    for key in ("in_order_ms", "alone_ms"):
+        out[key] = {k: min(r[key][k] for r in results) for k in results[0][key]}
+    out["all_rules_ms"] = min(r["all_rules_ms"] for r in results)
+    return out
+
+
+def _in_turns(
+    sweep: Path, other: Path, rounds: int, repeat: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(other checkout's figures, this one's), each the smallest over ``rounds`` processes run
+    in turns."""
+    got: dict[str, list[dict[str, Any]]] = {"other": [], "this": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(rounds):
+            for name, tree in (("other", other), ("this", ROOT)):
+                out = Path(tmp) / f"{name}{i}.json"
+                env = {**os.environ, "PYTHONPATH": str(tree)}
+                cmd = [sys.executable, __file__, str(sweep), "--repeat", str(repeat)]
+                subprocess.run([*cmd, "--json", str(out)], env=env, check=True, capture_output=True)
+                got[name].append(json.loads(out.read_text()))
+    return _min_of(got["other"]), _min_of(got["this"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sweep", type=Path, help="a folder of runs (benchmarks/scale.py build)")
     ap.add_argument("--repeat", type=int, default=3, help="passes; the smallest total is shown")
     ap.add_argument("--json", type=Path, help="save the figures in this file")
     ap.add_argument("--before", type=Path, help="figures saved earlier with --json, to compare")
+    ap.add_argument(
+        "--against", type=Path, help="another checkout to measure in turns with this one"
+    )
+    ap.add_argument("--rounds", type=int, default=2, help="processes per checkout (--against)")
     args = ap.parse_args(argv)
+    if args.against:
+        before, res = _in_turns(args.sweep, args.against, max(1, args.rounds), args.repeat)
+        print(f"before: {args.against}; after: {ROOT}")
+        print(report(res, before))
+        if args.json:
+            args.json.write_text(json.dumps({"before": before, "after": res}, indent=1) + "\n")
+        return 0
     t0 = time.perf_counter()
     loaded = load(args.sweep)
     sets = [run.curve_set() for run in loaded.runs]
