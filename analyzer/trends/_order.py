@@ -25,14 +25,15 @@ def median(x: Any) -> Any:
     if a.ndim != 1 or n == 0 or a.dtype != np.float64:
         return np.median(a)
     h = n // 2
+    p = a.copy()  # np.partition(a, kth), without its wrapper
     if n % 2:
-        p = np.partition(a, (h, -1))
+        p.partition((h, -1))
         m = p[h]
     else:
-        p = np.partition(a, (h - 1, h, -1))
+        p.partition((h - 1, h, -1))
         m = (p[h - 1] + p[h]) / 2
     last = p[-1]
-    return last if np.isnan(last) else m
+    return last if last != last else m  # NaN sorts last: the median is NaN
 
 
 def quantile(x: Any, q: Any) -> Any:
@@ -85,7 +86,8 @@ def _picks(
 def _select(
     a: np.ndarray, picks: tuple[tuple[int, int, float], ...], kth: tuple[int, ...]
 ) -> np.ndarray:
-    p = np.partition(a, kth)
+    p = a.copy()  # np.partition(a, kth), without its wrapper
+    p.partition(kth)
     if np.isnan(p[-1]):
         return np.full(len(picks), p[-1])
     vals = []
