@@ -234,3 +234,28 @@ def test_effective_noise_takes_the_quantum_the_caller_has():
         assert effective_noise(0.0, work, quantum=q, **kw) == effective_noise(0.0, work, **kw)
         # None: known not quantised, so no floor from a quantum
         assert effective_noise(0.0, work, quantum=None, **kw) < effective_noise(0.0, work, **kw)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40, 300, 3000])
+@pytest.mark.parametrize("width", [1, 3, 7, 31])
+def test_median_filter_is_scipys(n, width):
+    """Every path of median_filter (small windows, the numpy budget, scipy) gives
+    scipy.ndimage.median_filter's numbers with the edges padded by the end values."""
+    from scipy import ndimage
+
+    from analyzer.trends import smoothing
+
+    rng = np.random.default_rng(n * width)
+    x = np.round(rng.normal(size=n), 1) + 5.0  # ties too (no zeros: see below)
+    want = ndimage.median_filter(x, size=width, mode="nearest")
+    got = smoothing.median_filter(x, width)
+    assert got.tobytes() == want.tobytes()
+    h = width // 2
+    padded = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
+    by_hand = np.array([np.median(padded[i : i + width]) for i in range(n)])
+    assert np.array_equal(got, by_hand)
+    x[::3] = -0.0  # equal zeros of either sign: equal numbers (the sign may differ, as always)
+    x[1::3] = 0.0
+    assert np.array_equal(
+        smoothing.median_filter(x, width), ndimage.median_filter(x, size=width, mode="nearest")
+    )

@@ -52,6 +52,10 @@ def auto_window(n: int, *, frac: float = 0.1, minimum: int = 5, maximum: int | N
 _NUMPY_BUDGET = 3_000_000
 _NUMPY_CALL = 1_000_000  # at most this many cells at once (8 MB)
 _numpy_spent = 0
+#: window matrices up to this many cells are always numpy's (and counted in the budget): on a
+#: short curve (an evaluation-cadence curve of a few dozen points) scipy.ndimage's argument
+#: handling costs several times the selection
+_NUMPY_SMALL = 4096
 
 
 def median_filter(x: np.ndarray, width: int) -> np.ndarray:
@@ -60,6 +64,17 @@ def median_filter(x: np.ndarray, width: int) -> np.ndarray:
     global _numpy_spent
     h = width // 2
     cells = x.size * width
+    if 0 < cells <= _NUMPY_SMALL and not (x == 0).any():
+        # the edge padding and window view of the branch below, without np.pad's and
+        # sliding_window_view's argument handling; among equal zeros the two might pick a
+        # different sign, so a curve holding one takes the way it always did
+        _numpy_spent += cells
+        padded = np.concatenate((np.repeat(x[:1], h), x, np.repeat(x[-1:], h)))
+        step = padded.strides[0]
+        windows = np.lib.stride_tricks.as_strided(
+            padded, shape=(x.size, width), strides=(step, step), writeable=False
+        )
+        return np.partition(windows, h, axis=1)[:, h].copy()
     if (
         cells <= _NUMPY_CALL
         and _numpy_spent + cells <= _NUMPY_BUDGET
