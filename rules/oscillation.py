@@ -91,10 +91,10 @@ from analyzer.trends.oscillation import (
     alternations,
     bounce,
     cadence_swings,
-    oscillation,
     rel_scale,
     sampling_noise,
     swing_episode,
+    swings,
     white_sigma,
 )
 from analyzer.trends.prep import bin_medians, prepare
@@ -144,7 +144,7 @@ VAL_FACTOR_SWING = 0.5
 
 
 def _work(steps, values) -> tuple[np.ndarray, np.ndarray]:
-    """The curve in the working space oscillation() uses: every point, and its bin medians."""
+    """The curve in the working space swings() uses: every point, and its bin medians."""
     prep = prepare(steps, values)
     _, binned, _ = bin_medians(prep.steps, prep.work, max_points=2000)
     return prep.work, binned
@@ -427,6 +427,27 @@ def _swings(
     # material at any level; with one, a training loss bouncing near zero while the validation
     # loss stays smooth is minibatch noise of a memorised training set
     no_val = curves.val is None or c is curves.val
+    # Is a swing real and does it matter? A real swing of the weights moves the validation loss
+    # too, while minibatch noise in the training loss (however large near zero) does not.
+    # Without a swinging validation loss, the training loss's own swings must be a visible
+    # fraction of its overall scale (not 1e-4 wiggles after a drop from 1.0) and, when they are
+    # averages of a few sampled minibatch losses, well beyond the sampling noise of those averages.
+    # LABELS-SPEC: the validation loss is computed on a fixed set, so it shows whether the
+    # weights swing; a training loss that swings while it stays calm (or wiggles only where a
+    # log scale shows it) is minibatch noise, whatever its size. With a validation loss to judge
+    # by, the training loss's swings count only when it swings too, visibly.
+    val_swings = val_quiet = False
+    if c is curves.train and curves.val is not None:
+        vb = bounce(*_finite(curves.val))
+        if vb is not None:
+            val_swings = vb[0] >= min_val_bounce and (
+                vb[1] >= min_scale or vb[0] >= VAL_FACTOR_SWING
+            )
+            val_quiet = not val_swings
+    if val_quiet:
+        # a calm validation loss rules out every path: the raw curve's swings and the bouncing
+        # count only when it swings too, and an episode is not looked for
+        return []
     # (a) bouncing: the loss at the evaluation cadence (epoch means when training is logged per
     # iteration) swings by a large fraction of its level and of its overall scale
     if c is curves.train:
@@ -442,7 +463,24 @@ def _swings(
         seg_s, seg_v = steps[half], values[half]
     else:
         seg_s, seg_v = steps, values
-    o = oscillation(seg_s, seg_v, min_points=8)
+    beyond_sampling = bnc is not None and not (
+        bnc[0] < min_sampling_excess * sampling_noise(rel_se, slice(-len(bnc[3]), None))
+    )
+    use_bounce = (
+        bnc is not None
+        and bnc[0] >= min_bounce
+        and np.isfinite(bnc[2])
+        and beyond_sampling
+        and (val_swings or bnc[1] >= min_scale or (no_val and bnc[0] >= FACTOR_SWING))
+        # swings that keep growing are a run diverging (DIV002), not an oscillation
+        and bnc[2] < max_growth
+    )
+
+    def lasting(ratio: float) -> bool:  # the swings did not die out in the second half
+        return not (np.isfinite(ratio) and ratio < min_persistence)
+
+    use_bounce = use_bounce and lasting(bnc[2])
+    o = swings(seg_s, seg_v, min_points=8)
     structured = False
     zigzag = waves = False
     excess = up_down = float("nan")
@@ -469,55 +507,17 @@ def _swings(
             and o.amplitude_rel_level >= 2 * min_amplitude
         )
         waves = bool(o.periodic and np.isfinite(o.sine_r2) and o.sine_r2 >= 0.3 and excess >= 1.5)
-        swings = excess >= min_excess
+        above_noise = excess >= min_excess
         cycles = alternations(binned) / 2.0
-        structured = up_down >= min_up_down and (zigzag or waves or swings) and cycles >= min_cycles
+        structured = (
+            up_down >= min_up_down and (zigzag or waves or above_noise) and cycles >= min_cycles
+        )
         material_raw = rel_scale(o.amplitude_rel_level, seg_v, values) >= min_scale or (
             no_val and o.amplitude_rel_level >= FACTOR_SWING
         )
-    # Is a swing real and does it matter? A real swing of the weights moves the validation loss
-    # too, while minibatch noise in the training loss (however large near zero) does not.
-    # Without a swinging validation loss, the training loss's own swings must be a visible
-    # fraction of its overall scale (not 1e-4 wiggles after a drop from 1.0) and, when they are
-    # averages of a few sampled minibatch losses, well beyond the sampling noise of those averages.
-    # LABELS-SPEC: the validation loss is computed on a fixed set, so it shows whether the
-    # weights swing; a training loss that swings while it stays calm (or wiggles only where a
-    # log scale shows it) is minibatch noise, whatever its size. With a validation loss to judge
-    # by, the training loss's swings count only when it swings too, visibly.
-    val_swings = val_quiet = False
-    if c is curves.train and curves.val is not None:
-        vb = bounce(*_finite(curves.val))
-        if vb is not None:
-            val_swings = vb[0] >= min_val_bounce and (
-                vb[1] >= min_scale or vb[0] >= VAL_FACTOR_SWING
-            )
-            val_quiet = not val_swings
-    beyond_sampling = bnc is not None and not (
-        bnc[0] < min_sampling_excess * sampling_noise(rel_se, slice(-len(bnc[3]), None))
-    )
-    use_bounce = (
-        bnc is not None
-        and bnc[0] >= min_bounce
-        and np.isfinite(bnc[2])
-        and beyond_sampling
-        and (
-            val_swings
-            or (not val_quiet and bnc[1] >= min_scale)
-            or (no_val and bnc[0] >= FACTOR_SWING)
-        )
-        # swings that keep growing are a run diverging (DIV002), not an oscillation
-        and bnc[2] < max_growth
-    )
-
-    def lasting(ratio: float) -> bool:  # the swings did not die out in the second half
-        return not (np.isfinite(ratio) and ratio < min_persistence)
-
     structured = (
-        structured
-        and (val_swings or (material_raw and not val_quiet))
-        and lasting(o.amplitude_ratio_late_early)
+        structured and (val_swings or material_raw) and lasting(o.amplitude_ratio_late_early)
     )
-    use_bounce = use_bounce and lasting(bnc[2])
     if structured:
         amp, persistence = float(o.amplitude_rel_level), o.amplitude_ratio_late_early
         o_period = o.period
@@ -529,8 +529,6 @@ def _swings(
     # have settled (or collapsed) before the end
     episode = None
     if not (structured or use_bounce):
-        if val_quiet:
-            return []
         episode = _episode(
             es,
             ev,

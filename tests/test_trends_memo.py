@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyzer.trends import fit_asymptote, oscillation
+from analyzer.trends import fit_asymptote, oscillation, swings
 from analyzer.trends._memo import by_content
 
 
@@ -77,7 +77,9 @@ def test_a_monitor_reevaluation_recomputes_only_the_curves_that_changed(monkeypa
             mon.update(
                 i,
                 loss=0.3 + 2 / (1 + 0.02 * i) + 0.05 * np.sin(i / 5) + 0.02 * rng.normal(),
-                val_loss=0.5 + 2 / (1 + 0.02 * i) + 0.0005 * max(0, i - 250),
+                # swinging too: OSC001 measures the training loss's swings only when the
+                # validation loss swings (a calm one rules them out)
+                val_loss=0.5 + 2 / (1 + 0.02 * i) + 0.0005 * max(0, i - 250) + 0.2 * np.sin(i / 5),
             )
 
     calls = []
@@ -93,6 +95,7 @@ def test_a_monitor_reevaluation_recomputes_only_the_curves_that_changed(monkeypa
     again = len(calls)
     assert first > 0 and again < first
     oscillation.cache_clear()
+    swings.cache_clear()
     fit_asymptote.cache_clear()
     calls.clear()
     fresh = Monitor(every=10**9)

@@ -41,7 +41,18 @@ def test_median_is_numpys():
 
 
 @pytest.mark.parametrize(
-    "q", [[0.05, 0.95], [0.01, 0.99], 0.75, [0.0, 1.0], [0.5], 2 / 3, [0.25, 0.5, 0.999999]]
+    "q",
+    [
+        [0.05, 0.95],
+        [0.01, 0.99],
+        0.75,
+        [0.0, 1.0],
+        [0.5],
+        2 / 3,
+        [0.25, 0.5, 0.999999],
+        (0.05, 0.95),  # not a list of Python floats: the generic way
+        [np.float64(0.05), 0.95],
+    ],
 )
 def test_quantile_is_numpys(q):
     for a in _arrays():

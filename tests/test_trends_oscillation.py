@@ -1,3 +1,4 @@
+import dataclasses
 import importlib
 
 import numpy as np
@@ -182,3 +183,34 @@ def test_cadence_swings_long_windows_one_at_a_time_give_the_same_numbers(monkeyp
     monkeypatch.setattr(oscillation_module, "_WINDOW_LOOP", 10**9)
     copied = oscillation_module.cadence_swings(steps, values, strong=0.2)
     assert looped is not None and looped == copied
+
+
+def _same(a, b) -> bool:
+    """Equal, or both NaN (a float compared bit for bit would also tell -0.0 from 0.0)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (a == b and np.signbit(a) == np.signbit(b)) or (np.isnan(a) and np.isnan(b))
+    return a == b
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: sg.oscillating_decay(n=400, period=40.0, amplitude=0.1, noise=0.01, seed=1)[:2],
+        lambda: sg.oscillating_decay(n=60, period=8.0, amplitude=0.05, noise=0.01, seed=2)[:2],
+        lambda: sg.exp_decay(n=300, noise=0.05, seed=3)[:2],
+        lambda: sg.wide_range_decay(seed=4)[:2],
+        # not positive: linear space, where the level comes from the smooth
+        lambda: (np.arange(200.0), np.sin(np.arange(200) / 3.0) - 0.2 * np.arange(200) / 50),
+        lambda: (np.arange(200.0), np.sin(np.arange(200) / 3.0) + 2.0),  # positive, one decade
+        lambda: (np.arange(9.0), np.arange(9.0) + 1.0),  # too short
+    ],
+)
+@pytest.mark.parametrize("space", ["auto", "log", "linear"])
+def test_swings_are_oscillations_measures(make, space):
+    """swings() skips what only oscillation()'s other fields need: every field it has is the
+    very number oscillation() gives for the same call."""
+    s, v = make()
+    o = oscillation(s, v, space=space, min_points=10)
+    w = oscillation_module.swings(s, v, space=space, min_points=10)
+    for f in dataclasses.fields(w):
+        assert _same(getattr(w, f.name), getattr(o, f.name)), f.name

@@ -125,3 +125,137 @@ def test_median_filter_spent_budget_goes_to_scipy(monkeypatch):
     monkeypatch.setattr(smoothing, "_numpy_spent", 0)
     monkeypatch.delitem(__import__("sys").modules, "scipy.ndimage")
     assert np.array_equal(smoothing.median_filter(x, 51), got)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 7, 60, 2100])
+@pytest.mark.parametrize("kind", ["normal", "ties", "zeros"])
+def test_prefix_medians_are_the_medians_of_the_prefixes(k, kind):
+    """Insertion (short edges), heaps (long edges or any zero): each is np.median of the first
+    2i + 1 points, and the insertion gives the heaps' numbers bit for bit (among equal zeros
+    the heaps may pick another sign than np.median; they always did)."""
+    from analyzer.trends import smoothing
+
+    rng = np.random.default_rng(k)
+    x = rng.normal(size=2 * k + 3)
+    if kind == "ties":
+        x = np.round(x, 1) + 5.0  # many equal values, none zero (rounding makes -0.0)
+    if kind == "zeros":
+        x = np.round(x, 1)
+        x[::4] = 0.0
+        x[1::8] = -0.0
+    got = smoothing._prefix_medians(x, k)
+    want = np.array([np.median(x[: 2 * i + 1]) for i in range(k)])
+    assert got.shape == (k,) and np.array_equal(got, want)
+    assert got.tobytes() == smoothing._heap_prefix_medians(x, k).tobytes()
+    if kind != "zeros":
+        assert got.tobytes() == want.tobytes()
+
+
+def test_rolling_medians_share_edges_with_single_windows():
+    from analyzer.trends.smoothing import rolling_medians
+
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=301)
+    v[[5, 50, 290]] = np.nan
+    for windows in [(31, 33), (5, 301, 1), (401, 3)]:
+        got = rolling_medians(v, windows)
+        for w, g in zip(windows, got, strict=True):
+            assert g.tobytes() == rolling_median(v, window=w).tobytes()
+
+
+def _lowess_as_written(x, y, *, window, iterations=2):
+    """lowess as it was first written (an index matrix, a new matrix per product, the weights
+    clipped at 0): the faster one must give these numbers bit for bit."""
+    from analyzer.trends._order import median
+
+    n = x.size
+    if n < 3:
+        return y.copy()
+    k = int(min(max(window, 3), n))
+    lo = np.clip(np.arange(n) - k // 2, 0, n - k)
+    idx = lo[:, None] + np.arange(k)[None, :]
+    d = np.abs(x[idx] - x[:, None])
+    h = d.max(axis=1) * 1.0001
+    h[h == 0] = 1.0
+    w = np.clip(1.0 - (d / h[:, None]) ** 3, 0.0, None) ** 3
+    X, Y = x[idx], y[idx]
+    rob = np.ones(n)
+    fit = y.copy()
+    for it in range(iterations + 1):
+        W = w * rob[idx]
+        sw = W.sum(axis=1)
+        ok = sw > 0
+        sw[~ok] = 1.0
+        mx = (W * X).sum(axis=1) / sw
+        my = (W * Y).sum(axis=1) / sw
+        dx = X - mx[:, None]
+        wdx = W * dx
+        sxx = (wdx * dx).sum(axis=1)
+        sxy = (wdx * (Y - my[:, None])).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            beta = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
+        fit = np.where(ok, my + beta * (x - mx), y)
+        if it == iterations:
+            break
+        r = y - fit
+        s = median(np.abs(r))
+        if s <= 0:
+            break
+        u = r / (6.0 * s)
+        rob = np.maximum(np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0), 1e-3)
+    return fit
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_lowess_gives_the_numbers_of_its_plain_form(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400)) if seed % 8 else int(rng.integers(300, 1200))  # both gathers
+    x = np.cumsum(rng.choice([0.0, 1.0, 7.5], size=n, p=[0.1, 0.8, 0.1]))  # repeated steps too
+    y = np.exp(-x / max(1.0, x[-1] / 3)) + rng.normal(0, 0.05, n)
+    if seed % 4 == 0:
+        y[rng.integers(0, n, size=max(1, n // 20))] += 5.0  # spikes for the robustness passes
+    if seed % 5 == 0:
+        y = np.round(y, 1)  # flat stretches: zero residuals
+    window = int(rng.integers(1, max(2, n)))
+    iterations = int(rng.integers(0, 4))
+    got = lowess(x, y, window=window, iterations=iterations)
+    want = _lowess_as_written(x, y, window=window, iterations=iterations)
+    assert got.tobytes() == want.tobytes()
+
+
+def test_effective_noise_takes_the_quantum_the_caller_has():
+    from analyzer.trends.prep import value_quantum
+
+    v = np.repeat(np.arange(200, 49, -5) / 100.0, 4)  # on a grid of 0.05, each value 4 times
+    w = np.log10(v)
+    for work, kw in [(v, {}), (w, {"values": v, "log_space": True})]:
+        q = value_quantum(v)
+        assert q is not None
+        assert effective_noise(0.0, work, quantum=q, **kw) == effective_noise(0.0, work, **kw)
+        # None: known not quantised, so no floor from a quantum
+        assert effective_noise(0.0, work, quantum=None, **kw) < effective_noise(0.0, work, **kw)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40, 300, 3000])
+@pytest.mark.parametrize("width", [1, 3, 7, 31])
+def test_median_filter_is_scipys(n, width):
+    """Every path of median_filter (small windows, the numpy budget, scipy) gives
+    scipy.ndimage.median_filter's numbers with the edges padded by the end values."""
+    from scipy import ndimage
+
+    from analyzer.trends import smoothing
+
+    rng = np.random.default_rng(n * width)
+    x = np.round(rng.normal(size=n), 1) + 5.0  # ties too (no zeros: see below)
+    want = ndimage.median_filter(x, size=width, mode="nearest")
+    got = smoothing.median_filter(x, width)
+    assert got.tobytes() == want.tobytes()
+    h = width // 2
+    padded = np.concatenate([np.full(h, x[0]), x, np.full(h, x[-1])])
+    by_hand = np.array([np.median(padded[i : i + width]) for i in range(n)])
+    assert np.array_equal(got, by_hand)
+    x[::3] = -0.0  # equal zeros of either sign: equal numbers (the sign may differ, as always)
+    x[1::3] = 0.0
+    assert np.array_equal(
+        smoothing.median_filter(x, width), ndimage.median_filter(x, size=width, mode="nearest")
+    )

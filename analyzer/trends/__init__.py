@@ -26,6 +26,7 @@ from .oscillation import (
     CadenceSwings,
     Oscillation,
     SwingEpisode,
+    Swings,
     alternations,
     bounce,
     cadence_swings,
@@ -35,6 +36,7 @@ from .oscillation import (
     rel_scale,
     sampling_noise,
     swing_episode,
+    swings,
     white_sigma,
 )
 from .prep import (
@@ -69,6 +71,7 @@ __all__ = [
     "Prepared",
     "SlopeResult",
     "SwingEpisode",
+    "Swings",
     "Tail",
     "TrendTest",
     "alternations",
@@ -107,6 +110,7 @@ __all__ = [
     "span_decades",
     "summarize",
     "swing_episode",
+    "swings",
     "tail",
     "trend_from_arrays",
     "trend_test",

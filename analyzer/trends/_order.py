@@ -12,6 +12,7 @@ itself. Anything else (not 1-D float64, empty, other methods) goes to numpy as i
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,14 +25,15 @@ def median(x: Any) -> Any:
     if a.ndim != 1 or n == 0 or a.dtype != np.float64:
         return np.median(a)
     h = n // 2
+    p = a.copy()  # np.partition(a, kth), without its wrapper
     if n % 2:
-        p = np.partition(a, (h, -1))
+        p.partition((h, -1))
         m = p[h]
     else:
-        p = np.partition(a, (h - 1, h, -1))
+        p.partition((h - 1, h, -1))
         m = (p[h - 1] + p[h]) / 2
     last = p[-1]
-    return last if np.isnan(last) else m
+    return last if last != last else m  # NaN sorts last: the median is NaN
 
 
 def quantile(x: Any, q: Any) -> Any:
@@ -39,26 +41,58 @@ def quantile(x: Any, q: Any) -> Any:
     numpy float for a number."""
     a = np.asarray(x)
     n = a.size
+    if type(q) is list and a.ndim == 1 and n and a.dtype == np.float64:
+        # the trends' own calls (a list of Python floats): the checks below, done once per
+        # (length, quantiles) by _picks
+        try:
+            picks, kth = _picks(n, tuple(q))
+        except (TypeError, ValueError):
+            pass
+        else:
+            return _select(a, picks, kth)
     if a.ndim != 1 or n == 0 or a.dtype != np.float64 or np.ndim(q) > 1:
         return np.quantile(a, q)
     scalar = np.ndim(q) == 0
     qs = [float(v) for v in np.atleast_1d(np.asarray(q, dtype=np.float64))]
     if not all(0.0 <= v <= 1.0 for v in qs):
         return np.quantile(a, q)  # numpy's own error
-    picks = []  # (index below, index above, weight of the one above) per quantile
+    picks, kth = _pick(n, qs)
+    out = _select(a, picks, kth)
+    return out[0] if scalar else out
+
+
+def _pick(n: int, qs: list[float]) -> tuple[tuple[tuple[int, int, float], ...], tuple[int, ...]]:
+    """Per quantile (index below, index above, weight of the one above), and the indices to
+    partition at."""
+    picks = []
     for v in qs:
         virtual = (n - 1) * v
         i = -1 if virtual >= n - 1 else math.floor(virtual)
         j = -1 if i == -1 else i + 1
         picks.append((i, j, virtual - i))
-    p = np.partition(a, [0, -1, *(k for i, j, _ in picks for k in (i, j))])
+    return tuple(picks), (0, -1, *(k for i, j, _ in picks for k in (i, j)))
+
+
+@lru_cache(maxsize=256)
+def _picks(
+    n: int, q: tuple[Any, ...]
+) -> tuple[tuple[tuple[int, int, float], ...], tuple[int, ...]]:
+    """:func:`_pick` for quantiles given as Python floats in [0, 1] (ValueError otherwise)."""
+    if not all(type(v) is float and 0.0 <= v <= 1.0 for v in q):
+        raise ValueError("not quantiles as Python floats in [0, 1]")
+    return _pick(n, list(q))
+
+
+def _select(
+    a: np.ndarray, picks: tuple[tuple[int, int, float], ...], kth: tuple[int, ...]
+) -> np.ndarray:
+    p = a.copy()  # np.partition(a, kth), without its wrapper
+    p.partition(kth)
     if np.isnan(p[-1]):
-        out = np.full(len(qs), p[-1])
-    else:
-        vals = []
-        for i, j, gamma in picks:
-            lo, hi = p[i], p[j]
-            diff = hi - lo
-            vals.append(hi - diff * (1 - gamma) if gamma >= 0.5 else lo + diff * gamma)
-        out = np.array(vals, dtype=np.float64)
-    return out[0] if scalar else out
+        return np.full(len(picks), p[-1])
+    vals = []
+    for i, j, gamma in picks:
+        lo, hi = p[i], p[j]
+        diff = hi - lo
+        vals.append(hi - diff * (1 - gamma) if gamma >= 0.5 else lo + diff * gamma)
+    return np.array(vals, dtype=np.float64)

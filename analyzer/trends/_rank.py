@@ -16,6 +16,13 @@ import numpy as np
 
 from ._order import median
 
+_TRUE = np.ones(1, dtype=bool)
+
+
+def _first_true(changed: np.ndarray) -> np.ndarray:
+    """``np.r_[True, changed]`` (a boolean array), without np.r_'s parsing."""
+    return np.concatenate((_TRUE, changed))
+
 
 def _inversions(r: np.ndarray) -> int:
     """Pairs ``i < j`` with ``r[i] > r[j]`` of an array of dense ranks (1..K)."""
@@ -140,14 +147,14 @@ def kendalltau(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         return nan, nan
     perm = np.argsort(y)  # sort on y and convert y to dense ranks
     x, y = x[perm], y[perm]
-    yr = np.r_[True, y[1:] != y[:-1]].cumsum(dtype=np.intp)
+    yr = _first_true(y[1:] != y[:-1]).cumsum(dtype=np.intp)
     perm = np.argsort(x, kind="mergesort")  # stable sort on x, x to dense ranks
     x, yr = x[perm], yr[perm]
-    xr = np.r_[True, x[1:] != x[:-1]].cumsum(dtype=np.intp)
+    xr = _first_true(x[1:] != x[:-1]).cumsum(dtype=np.intp)
     # discordant pairs: x strictly increasing and y strictly decreasing; within a run of equal
     # x the y ranks are ascending (stable sort after sorting on y), so those add none
     dis = _inversions(yr)
-    obs = np.r_[True, (xr[1:] != xr[:-1]) | (yr[1:] != yr[:-1]), True]
+    obs = np.concatenate((_TRUE, (xr[1:] != xr[:-1]) | (yr[1:] != yr[:-1]), _TRUE))
     cnt = np.diff(np.nonzero(obs)[0]).astype("int64", copy=False)
     ntie = int((cnt * (cnt - 1) // 2).sum())  # joint ties
     xtie, x0, x1 = _tie_stats(xr)
@@ -325,8 +332,8 @@ def mannwhitney_greater(x: np.ndarray, y: np.ndarray) -> float:
     xy = np.concatenate([x, y])
     order = np.argsort(xy, kind="mergesort")
     srt = xy[order]
-    starts = np.flatnonzero(np.r_[True, srt[1:] != srt[:-1]])
-    counts = np.diff(np.r_[starts, srt.size])
+    starts = np.flatnonzero(_first_true(srt[1:] != srt[:-1]))
+    counts = np.diff(np.append(starts, srt.size))
     mid_rank = starts + (counts + 1) / 2.0  # average of the 1-based ranks of each tie group
     ranks = np.empty(xy.size)
     ranks[order] = np.repeat(mid_rank, counts)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._order import median
-from .prep import Prepared, prepare
+from .prep import Prepared, prepare, value_quantum
 from .slope import robust_slope, trend_test
 from .smoothing import effective_noise, noise_scale, robust_smooth
 
@@ -110,11 +110,16 @@ def summarize(steps: np.ndarray, values: np.ndarray) -> Levels | None:
     initial = float(max(sm[0], median(head)))
     i = int(np.argmin(sm))
     sigma = noise_scale(prep.steps, v)
-    sigma = effective_noise(sigma if np.isfinite(sigma) else 0.0, v)
+    q = value_quantum(v)  # of the values (finite): both floors below use it
+    sigma = effective_noise(sigma if np.isfinite(sigma) else 0.0, v, quantum=q)
     sw = noise_scale(prep.steps, prep.work) if prep.log_space else sigma
     sw = (
         effective_noise(
-            sw if np.isfinite(sw) else 0.0, prep.work, values=v, log_space=prep.log_space
+            sw if np.isfinite(sw) else 0.0,
+            prep.work,
+            values=v,
+            log_space=prep.log_space,
+            quantum=q,
         )
         if prep.log_space
         else sigma

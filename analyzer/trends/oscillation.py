@@ -32,6 +32,7 @@ from .smoothing import (
     median_filter,
     robust_smooth,
     rolling_median,
+    rolling_medians,
 )
 
 
@@ -257,15 +258,54 @@ def median_trend(x: np.ndarray, window: int) -> np.ndarray:
     ``window + 2`` points. Both keep monotone descents and level steps exactly; averaging them
     puts the trend of a period-2 zig-zag on its midline (a single odd window follows one side of
     a perfect zig-zag, depending on the parity of its half-width, and leaves no residual)."""
-    a = rolling_median(x, window=window)
     if x.size < window + 2:
-        return a
-    return 0.5 * (a + rolling_median(x, window=window + 2))
+        return rolling_median(x, window=window)
+    a, b = rolling_medians(x, (window, window + 2))
+    return 0.5 * (a + b)
+
+
+def _split(a: np.ndarray, k: int) -> list[np.ndarray]:
+    """``np.array_split(a, k)`` of a 1-D array: ``k`` consecutive slices, the first
+    ``len(a) % k`` one point longer (without its generic bookkeeping)."""
+    size, extra = divmod(a.size, k)
+    out, at = [], 0
+    for i in range(k):
+        end = at + size + (1 if i < extra else 0)
+        out.append(a[at:end])
+        at = end
+    return out
 
 
 def _half_range(r: np.ndarray) -> float:
     q05, q95 = quantile(r, [0.05, 0.95])
     return float((q95 - q05) / 2.0)
+
+
+@dataclass(frozen=True)
+class Swings:
+    """The measures of :class:`Oscillation` that OSC001 decides on, without the others (the
+    robust smooth of the curve, which only a linear-space level needs, the noise floor, the
+    trend of the segment amplitudes and the slope sign changes): see :func:`swings`. Each
+    field is the number :func:`oscillation` gives for the same call."""
+
+    amplitude: float
+    amplitude_rel_level: float
+    period: float | None
+    false_alarm: float
+    periodic: bool
+    sine_r2: float
+    amplitude_ratio_late_early: float
+    lag1_autocorr: float
+    n: int
+    binned: bool
+    log_space: bool
+    insufficient: bool = False
+    reason: str | None = None
+
+
+def _nan_swings(n: int, log_space: bool, reason: str) -> Swings:
+    nan = float("nan")
+    return Swings(nan, nan, None, nan, False, nan, nan, nan, n, False, log_space, True, reason)
 
 
 @by_content()
@@ -287,10 +327,77 @@ def oscillation(
     longest period that can be found. Curves longer than ``max_points`` are reduced to bin medians
     first, so periods shorter than a few bins are invisible there (they become noise).
     """
+    out = _measure(
+        steps,
+        values,
+        space=space,
+        max_period_fraction=max_period_fraction,
+        min_cycles=min_cycles,
+        alpha=alpha,
+        max_points=max_points,
+        max_frequencies=max_frequencies,
+        min_points=min_points,
+        full=True,
+    )
+    assert isinstance(out, Oscillation)
+    return out
+
+
+@by_content()
+def swings(
+    steps: np.ndarray,
+    values: np.ndarray,
+    *,
+    space: Space = "auto",
+    max_period_fraction: float = 0.3,
+    min_cycles: float = 2.0,
+    alpha: float = 0.01,
+    max_points: int = 1000,
+    max_frequencies: int = 2000,
+    min_points: int = 12,
+) -> Swings:
+    """:func:`oscillation`'s amplitude, period and persistence measures (:class:`Swings`),
+    the same numbers for the same call, at a fraction of its cost: a curve measured in log
+    space is not smoothed at all (its amplitude relative to the level does not depend on the
+    level there)."""
+    out = _measure(
+        steps,
+        values,
+        space=space,
+        max_period_fraction=max_period_fraction,
+        min_cycles=min_cycles,
+        alpha=alpha,
+        max_points=max_points,
+        max_frequencies=max_frequencies,
+        min_points=min_points,
+        full=False,
+    )
+    assert isinstance(out, Swings)
+    return out
+
+
+def _measure(
+    steps: np.ndarray,
+    values: np.ndarray,
+    *,
+    space: Space,
+    max_period_fraction: float,
+    min_cycles: float,
+    alpha: float,
+    max_points: int,
+    max_frequencies: int,
+    min_points: int,
+    full: bool,
+) -> Oscillation | Swings:
+    """:func:`oscillation` (``full``) or :func:`swings`: the same steps, those of ``swings``
+    skip what only the other fields of :class:`Oscillation` need."""
     prep = prepare(steps, values, space=space)
     n = prep.n
     if n < min_points:
-        return _nan_osc(n, prep.log_space, f"only {n} finite points (need {min_points})")
+        reason = f"only {n} finite points (need {min_points})"
+        if full:
+            return _nan_osc(n, prep.log_space, reason)
+        return _nan_swings(n, prep.log_space, reason)
     bs, bw, _ = bin_medians(prep.steps, prep.work, max_points=max_points)
     m = bs.size
     W = auto_window(m, frac=max_period_fraction, minimum=5)
@@ -300,17 +407,23 @@ def oscillation(
     lo, hi = (h, m - h) if m - 2 * h >= max(8, m // 3) else (0, m)
     x, r = bs[lo:hi], resid[lo:hi]
     r = r - median(r)
-    smooth = robust_smooth(bs, bw)
-    drop = abs(float(smooth[0] - smooth[-1]))
-    level = float(smooth[-1])
-    sigma = effective_noise(
-        mad_sigma(np.diff(r)) / np.sqrt(2.0),
-        bw,
-        values=np.asarray(prep.from_work(bw)),
-        log_space=prep.log_space,
+    nan = float("nan")
+    # the level only matters in linear space (rel_to_level); the drop and the texture of the
+    # smooth only for the full measures
+    smooth = robust_smooth(bs, bw) if full or not prep.log_space else None
+    drop = abs(float(smooth[0] - smooth[-1])) if smooth is not None else nan
+    level = float(smooth[-1]) if smooth is not None else nan
+    sigma = (
+        effective_noise(
+            mad_sigma(np.diff(r)) / np.sqrt(2.0),
+            bw,
+            values=np.asarray(prep.from_work(bw)),
+            log_space=prep.log_space,
+        )
+        if full
+        else nan
     )
     amplitude = _half_range(r)
-    nan = float("nan")
 
     # Dominant period. When one is found, backfit: re-estimate the trend with the sinusoid
     # removed (so a steep early descent no longer hides the swing), then re-measure.
@@ -341,31 +454,46 @@ def oscillation(
 
     # Does the swing shrink? Amplitude per segment of the residual.
     K = int(min(6, max(3, r.size // 20)))
-    segs = np.array_split(r, K)
-    amps = np.array([_half_range(sg) for sg in segs if sg.size >= 3])
+    amps = np.array([_half_range(sg) for sg in _split(r, K) if sg.size >= 3])
     ratio = float(amps[-1] / amps[0]) if amps.size >= 2 and amps[0] > 0 else nan
+
+    # Texture: residual autocorrelation (and, below, slope sign changes of the smoothed curve)
+    rc = r - r.mean()
+    den = float(np.sum(rc * rc))
+    lag1 = float(np.sum(rc[:-1] * rc[1:]) / den) if den > 0 else nan
+    amplitude_rel_level = rel_to_level(amplitude, level, prep.log_space)
+    if not full:
+        return Swings(
+            amplitude=amplitude,
+            amplitude_rel_level=amplitude_rel_level,
+            period=period,
+            false_alarm=fap,
+            periodic=periodic,
+            sine_r2=sine_r2,
+            amplitude_ratio_late_early=ratio,
+            lag1_autocorr=lag1,
+            n=n,
+            binned=m < n,
+            log_space=prep.log_space,
+        )
+    assert smooth is not None
     amp_tau = nan
     if amps.size >= 3:
         tt = trend_from_arrays(
             np.arange(amps.size, dtype=float), amps, alpha=0.05, max_points=amps.size
         )
         amp_tau = 0.0 if tt.insufficient and tt.reason == "constant values" else tt.tau
-
-    # Texture: slope sign changes of the smoothed curve, residual autocorrelation.
     d = np.diff(smooth)
     tiny = 1e-12 * max(float(np.max(np.abs(bw))), 1e-300)
     d = d[np.abs(d) > tiny]
     sc_rate = (
         float(np.count_nonzero(np.diff(np.sign(d)) != 0) / (d.size - 1)) if d.size > 1 else 0.0
     )
-    rc = r - r.mean()
-    den = float(np.sum(rc * rc))
-    lag1 = float(np.sum(rc[:-1] * rc[1:]) / den) if den > 0 else nan
 
     return Oscillation(
         amplitude=amplitude,
         amplitude_rel_drop=amplitude / drop if drop > 0 else float("inf"),
-        amplitude_rel_level=rel_to_level(amplitude, level, prep.log_space),
+        amplitude_rel_level=amplitude_rel_level,
         noise_sigma=sigma,
         period=period,
         period_power=power,
@@ -583,7 +711,7 @@ def bounce(steps: np.ndarray, values: np.ndarray):
     s, v = steps[half], values[half]
     # swings of a loss are relative to where it is at the time: measure them in log space (a
     # linear residual divided by the final level overstates the swings of a falling curve)
-    o = oscillation(s, v, min_points=6, space="log" if (v > 0).all() else "auto")
+    o = swings(s, v, min_points=6, space="log" if (v > 0).all() else "auto")
     if o.insufficient or not np.isfinite(o.amplitude_rel_level):
         return None
     return (

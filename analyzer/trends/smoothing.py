@@ -15,6 +15,7 @@ Noise scales are robust (median absolute deviations), with a floor for quantised
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Literal
 
@@ -51,6 +52,10 @@ def auto_window(n: int, *, frac: float = 0.1, minimum: int = 5, maximum: int | N
 _NUMPY_BUDGET = 3_000_000
 _NUMPY_CALL = 1_000_000  # at most this many cells at once (8 MB)
 _numpy_spent = 0
+#: window matrices up to this many cells are always numpy's (and counted in the budget): on a
+#: short curve (an evaluation-cadence curve of a few dozen points) scipy.ndimage's argument
+#: handling costs several times the selection
+_NUMPY_SMALL = 4096
 
 
 def median_filter(x: np.ndarray, width: int) -> np.ndarray:
@@ -59,6 +64,17 @@ def median_filter(x: np.ndarray, width: int) -> np.ndarray:
     global _numpy_spent
     h = width // 2
     cells = x.size * width
+    if 0 < cells <= _NUMPY_SMALL and not (x == 0).any():
+        # the edge padding and window view of the branch below, without np.pad's and
+        # sliding_window_view's argument handling; among equal zeros the two might pick a
+        # different sign, so a curve holding one takes the way it always did
+        _numpy_spent += cells
+        padded = np.concatenate((np.repeat(x[:1], h), x, np.repeat(x[-1:], h)))
+        step = padded.strides[0]
+        windows = np.lib.stride_tricks.as_strided(
+            padded, shape=(x.size, width), strides=(step, step), writeable=False
+        )
+        return np.partition(windows, h, axis=1)[:, h].copy()
     if (
         cells <= _NUMPY_CALL
         and _numpy_spent + cells <= _NUMPY_BUDGET
@@ -80,28 +96,77 @@ def rolling_median(values: np.ndarray, *, window: int) -> np.ndarray:
     so the end points are returned unchanged and any monotone run is reproduced exactly (no edge
     bias, no lag). Non-finite values are ignored and returned as they were.
     """
+    return rolling_medians(values, (window,))[0]
+
+
+def rolling_medians(values: np.ndarray, windows: tuple[int, ...]) -> list[np.ndarray]:
+    """:func:`rolling_median` of ``values`` over each of ``windows``, the shrinking edges shared:
+    the median of the first (last) ``2i + 1`` points does not depend on the window, so the
+    edges of all windows are one set of prefix medians."""
     v = np.asarray(values, dtype=float)
-    out = v.copy()
     fin = np.isfinite(v)
     x = v[fin]
     n = x.size
-    if n == 0 or window <= 1:
-        return out
-    w = min(_odd(int(window)), n if n % 2 == 1 else n - 1)
-    h = w // 2
-    sm = median_filter(x, w)
-    k = min(h, n)
-    if k:
-        sm[:k] = _prefix_medians(x, k)
-        sm[n - k :] = _prefix_medians(x[::-1], k)[::-1]
-    out[fin] = sm
+    if n == 0:
+        return [v.copy() for _ in windows]
+    # per window: (odd width, points of each edge), None when it leaves v as it is
+    shapes: list[tuple[int, int] | None] = []
+    for window in windows:
+        if window <= 1:
+            shapes.append(None)
+            continue
+        w = min(_odd(int(window)), n if n % 2 == 1 else n - 1)
+        shapes.append((w, min(w // 2, n)))
+    k_max = max((k for _, k in filter(None, shapes)), default=0)
+    head = _prefix_medians(x, k_max) if k_max else None
+    tail = _prefix_medians(x[::-1], k_max)[::-1] if k_max else None
+    out = []
+    for shape in shapes:
+        o = v.copy()
+        if shape is not None:
+            w, k = shape
+            sm = median_filter(x, w)
+            if k:
+                assert head is not None and tail is not None
+                sm[:k] = head[:k]
+                sm[n - k :] = tail[k_max - k :]
+            o[fin] = sm
+        out.append(o)
     return out
 
 
+#: edges of up to this many points are sorted by insertion (:func:`_prefix_medians`), longer
+#: ones go to two heaps (each insertion moves up to 2k list items: quadratic, but ~2x faster
+#: than the heaps' Python steps until a few thousand points)
+_PREFIX_INSERT = 2048
+
+
 def _prefix_medians(x: np.ndarray, k: int) -> np.ndarray:
-    """``median(x[:2i+1])`` for ``i < k``, with two heaps: O(k log k) instead of the O(k^2) of
-    one np.median per point (a window a quarter of a 40,000-point curve wide made the shrinking
-    edges quadratic)."""
+    """``median(x[:2i+1])`` for ``i < k`` (``x`` finite, at least ``2k - 1`` points).
+
+    The first ``2i + 1`` values kept sorted by insertion, or, for long edges, in two heaps:
+    O(k log k) instead of the O(k^2) of one np.median per point (a window a quarter of a
+    40,000-point curve wide made the shrinking edges quadratic). The median of an odd count is
+    one of the values, so both give the same numbers; values holding a zero go to the heaps
+    (the two might pick a different sign of zero among equal values)."""
+    if 0 < k <= _PREFIX_INSERT:
+        head = x[: 2 * k - 1]
+        if not (head == 0).any():
+            from bisect import insort
+
+            xs = head.tolist()
+            ordered = xs[:1]
+            meds = xs[:1]
+            for i in range(1, k):
+                insort(ordered, xs[2 * i - 1])
+                insort(ordered, xs[2 * i])
+                meds.append(ordered[i])
+            return np.array(meds, dtype=float)
+    return _heap_prefix_medians(x, k)
+
+
+def _heap_prefix_medians(x: np.ndarray, k: int) -> np.ndarray:
+    """:func:`_prefix_medians` with two heaps (the lower half negated in a max-heap)."""
     import heapq
 
     lo: list[float] = []  # max-heap (negated) of the lower half
@@ -128,11 +193,21 @@ def _tricube_windows(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray
     k = int(min(max(window, 3), n))
     lo = np.clip(np.arange(n) - k // 2, 0, n - k)
     idx = lo[:, None] + np.arange(k)[None, :]
-    d = np.abs(x[idx] - x[:, None])
+    return idx, _tricube(x, x[idx])
+
+
+def _tricube(x: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Tricube weights of each point's window ``X`` (rows) by distance from the point."""
+    d = np.abs(X - x[:, None])
     h = d.max(axis=1) * 1.0001
     h[h == 0] = 1.0
-    w = np.clip(1.0 - (d / h[:, None]) ** 3, 0.0, None) ** 3
-    return idx, w
+    # d <= max d <= h, so d / h <= 1 and 1 - (d / h)^3 >= 0: no weight to clip at 0
+    return (1.0 - (d / h[:, None]) ** 3) ** 3
+
+
+#: windows of at least this many cells (points x window) are gathered as rows of a sliding view
+#: (one copy per row), smaller ones through an index matrix (fewer calls)
+_ROWS_GATHER = 20_000
 
 
 def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) -> np.ndarray:
@@ -147,35 +222,57 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
     n = x.size
     if n < 3:
         return y.copy()
-    idx, w = _tricube_windows(x, window)
-    X = x[idx]
-    Y = y[idx]
-    rob = np.ones(n)
-    fit = y.copy()
-    for it in range(iterations + 1):
-        W = w * rob[idx]
-        sw = W.sum(axis=1)
-        ok = sw > 0
-        sw[~ok] = 1.0
-        mx = (W * X).sum(axis=1) / sw
-        my = (W * Y).sum(axis=1) / sw
-        dx = X - mx[:, None]
-        wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
-        sxx = (wdx * dx).sum(axis=1)
-        sxy = (wdx * (Y - my[:, None])).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            beta = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
-        fit = np.where(ok, my + beta * (x - mx), y)
-        if it == iterations:
-            break
-        r = y - fit
-        s = median(np.abs(r))
-        if s <= 0:
-            break
-        u = r / (6.0 * s)
-        rob = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)
-        rob = np.maximum(rob, 1e-3)
-    return fit
+    k = int(min(max(window, 3), n))
+    lo = np.minimum(np.maximum(np.arange(n) - k // 2, 0), n - k)  # np.clip, without its wrapper
+    if n * k >= _ROWS_GATHER:
+        rows = np.lib.stride_tricks.sliding_window_view
+
+        def gather(a: np.ndarray) -> np.ndarray:
+            return rows(a, k)[lo]
+
+    else:
+        idx = lo[:, None] + np.arange(k)[None, :]
+
+        def gather(a: np.ndarray) -> np.ndarray:
+            return a[idx]
+
+    X = gather(x)
+    Y = gather(y)
+    w = _tricube(x, X)
+    fit = y
+    # Each pass: the weighted local line at every point. The products and sums are those of
+    # the plain expressions (same operands, same order, each sum over a fresh C-ordered matrix);
+    # the first pass has no robustness weights (w * 1 is w).
+    W = w
+    rowsum = functools.partial(np.add.reduce, axis=1)  # M.sum(axis=1), without its wrapper
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for it in range(iterations + 1):
+            sw = rowsum(W)
+            ok = sw > 0
+            all_ok = bool(ok.all())
+            if not all_ok:
+                sw[~ok] = 1.0
+            mx = rowsum(W * X) / sw
+            my = rowsum(W * Y) / sw
+            dx = X - mx[:, None]
+            wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
+            sxx = rowsum(wdx * dx)
+            sxy = rowsum(wdx * (Y - my[:, None]))
+            pos = sxx > 0
+            beta = np.where(pos, sxy / np.where(pos, sxx, 1.0), 0.0)
+            line = my + beta * (x - mx)
+            fit = line if all_ok else np.where(ok, line, y)
+            if it == iterations:
+                break
+            r = y - fit
+            s = median(np.abs(r))
+            if s <= 0:
+                break
+            u = r / (6.0 * s)
+            rob = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)
+            rob = np.maximum(rob, 1e-3)
+            W = w * gather(rob)
+    return fit if fit is not y else y.copy()
 
 
 def lowess_variance_factor(x: np.ndarray, *, window: int) -> np.ndarray:
@@ -280,14 +377,27 @@ def noise_scale(
     raise ValueError(f"unknown noise method {method!r}")
 
 
+class _Unset:
+    """ "Not given" (:func:`effective_noise`'s ``quantum``, which may be None)."""
+
+
+_UNSET = _Unset()
+
+
 def effective_noise(
-    sigma: float, work: np.ndarray, *, values: np.ndarray | None = None, log_space: bool = False
+    sigma: float,
+    work: np.ndarray,
+    *,
+    values: np.ndarray | None = None,
+    log_space: bool = False,
+    quantum: float | None | _Unset = _UNSET,
 ) -> float:
     """Floor a noise estimate so that quantised or noise-free curves do not divide by zero.
 
     The floor is half the quantum of rounded values (converted to log units when ``log_space``,
     using the median level) and ``1e-9`` of the curve's scale. ``work`` are the values in the
-    working space, ``values`` the original ones (defaults to ``work``).
+    working space, ``values`` the original ones (defaults to ``work``). ``quantum``: their
+    :func:`analyzer.trends.prep.value_quantum`, when the caller has it already.
     """
     w = np.asarray(work, dtype=float)
     w = w[np.isfinite(w)]
@@ -295,7 +405,9 @@ def effective_noise(
     if log_space:
         scale = max(scale, 1.0)
     floor = 1e-9 * (scale if scale > 0 else 1.0)
-    q = value_quantum(values if values is not None else w)
+    if isinstance(quantum, _Unset):
+        quantum = value_quantum(values if values is not None else w)
+    q = quantum
     if q is not None:
         if log_space:
             orig = np.asarray(values, dtype=float)
