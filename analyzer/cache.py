@@ -460,6 +460,16 @@ class ResultCache:
         self.hits += 1
         return bytes(row[2])
 
+    def empty(self) -> bool:
+        """Whether the cache holds no result yet (a first check), or cannot be used."""
+        db = self._conn()
+        if db is None:
+            return True
+        try:
+            return db.execute("SELECT 1 FROM results LIMIT 1").fetchone() is None
+        except sqlite3.Error:
+            return True
+
     def put(self, key: str, st: Stamp, hashes: dict[str, str], blob: bytes) -> None:
         """Store ``blob`` (written in batches; :meth:`flush` writes the rest)."""
         if self._broken:

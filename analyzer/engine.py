@@ -507,11 +507,39 @@ def _work_chunk(
 
 
 def _init_worker() -> None:
-    """Import the analysis once per worker; Ctrl-C is the parent's to handle."""
+    """Import the analysis and the readers' table code (pandas) once per worker, before its
+    first task; Ctrl-C is the parent's to handle."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     rule_registry.all_rules()
+    from .readers import base  # noqa: F401  (pandas: ~0.2 s, paid while the parent discovers)
+
+
+def _ready() -> None:
+    """A task that only makes sure its worker has started (see :meth:`_Pool.warm`)."""
+
+
+#: a folder with this many entries or more is likely a sweep: a parallel check starts its
+#: workers before discovering it (see :func:`_looks_like_a_sweep`)
+_SWEEP_ENTRIES = 16
+
+
+def _looks_like_a_sweep(paths: Sequence[str | os.PathLike]) -> bool:
+    """Whether a local path to check is a folder with :data:`_SWEEP_ENTRIES` entries or more:
+    then the workers are worth starting (and importing) while the parent discovers the runs.
+    A single run's folder has a few entries; its check never uses the workers."""
+    for p in paths:
+        if remote.is_remote(p):
+            continue
+        try:
+            with os.scandir(str(p)) as it:
+                for k, _ in enumerate(it, 1):
+                    if k >= _SWEEP_ENTRIES:
+                        return True
+        except OSError:  # a file, or not there: discovery says so
+            continue
+    return False
 
 
 def _sniff_chunk(paths: list[Path]) -> list[tuple[str | None, str]]:
@@ -538,6 +566,14 @@ class _Pool:
 
             self._ex = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker)
         return self._ex
+
+    def warm(self) -> None:
+        """Start every worker now (each imports the analysis in :func:`_init_worker`), so that
+        they are ready when discovery hands out the first files to sniff or runs to check."""
+        if not self.dask and self.jobs > 1:
+            ex = self.get()
+            for _ in range(self.jobs):
+                ex.submit(_ready)
 
     def close(self, cancel: bool = False) -> None:
         if self._ex is not None:
@@ -679,6 +715,11 @@ def check_stream(
     many = len(paths) > 1
     pool = _Pool(jobs, scheduler)
     jobs = pool.jobs
+    first = cache is None or getattr(cache, "empty", lambda: False)()
+    if jobs > 1 and first and _looks_like_a_sweep(paths):
+        # a first check of a sweep will need the workers: start them now, while the parent
+        # walks the folder (not for a re-check, which the cache may answer without them)
+        pool.warm()
     done = total = 0
     temp_fetch: str | None = None
 

@@ -417,3 +417,29 @@ def test_check_draws_the_bar_on_a_terminal_only_and_not_with_quiet(monkeypatch, 
         main(["check", str(FIX / "text"), "-j", "1", "--no-cache", "--exit-zero", *argv])
         assert ("4/4 runs" in err.getvalue()) is shown, (argv, tty)
     capsys.readouterr()
+
+
+def test_a_sweep_folder_is_told_from_a_run_folder(tmp_path):
+    from analyzer.engine import _SWEEP_ENTRIES, _looks_like_a_sweep
+
+    run = tmp_path / "run"
+    (run / "train").mkdir(parents=True)
+    (run / "validation").mkdir()
+    assert not _looks_like_a_sweep([run])
+    sweep = tmp_path / "sweep"
+    for i in range(_SWEEP_ENTRIES):
+        (sweep / f"lr-{i}").mkdir(parents=True)
+    assert _looks_like_a_sweep([sweep])
+    assert _looks_like_a_sweep([run, sweep])
+    assert not _looks_like_a_sweep([tmp_path / "missing", run / "train"])
+
+
+def test_cache_knows_when_it_is_empty(tmp_path):
+    from analyzer.cache import ResultCache
+
+    c = ResultCache(tmp_path / "cache", "fp")
+    assert c.empty()
+    c.put("k", [], {}, b"x")
+    c.flush()
+    assert not c.empty()
+    c.close()
