@@ -72,7 +72,14 @@ def _loader() -> type:
     by a run that has one."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    return _with_our_constructors(yaml.SafeLoader)
+
+
+def _with_our_constructors(base: type) -> type:
+    """A subclass of the YAML loader ``base`` with this module's constructors: number-like
+    plain strings as numbers, unknown tags as plain nodes."""
+
+    class Loader(base):
         pass
 
     Loader.add_constructor("tag:yaml.org,2002:str", _plain_str)
@@ -105,14 +112,7 @@ def _c_loader() -> type | None:
 
     if not getattr(yaml, "__with_libyaml__", False):
         return None
-
-    class CLoader(yaml.CSafeLoader):
-        pass
-
-    CLoader.add_constructor("tag:yaml.org,2002:str", _plain_str)
-    CLoader.add_multi_constructor("!", _untagged)
-    CLoader.add_multi_constructor("tag:", _untagged)
-    return CLoader
+    return _with_our_constructors(yaml.CSafeLoader)
 
 
 def parse_yaml(text: str, name: str = "<text>") -> dict[str, Any]:
