@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # imported by what reads runs: answers from the result cache 
 
 @dataclass
 class Run:
+    """One run as read: its long table (``frame``: a pandas DataFrame; a run read for a check
+    may hold it as numpy columns, a :class:`analyzer.readers.base.Table`, until something asks
+    for ``frame``), the roles of its tags, notes and hyper-parameters."""
+
     id: str
     format: str
     files: list[str]
@@ -31,13 +35,24 @@ class Run:
     _groups: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
+    def _table(self) -> Any:
+        """The table as read: a DataFrame, or a Table not yet made into one."""
+        return self.__dict__["_data"]
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the run's table as numpy (without making a DataFrame of a Table)."""
+        from .readers.base import column
+
+        return column(self._table, name)
+
+    @property
     def tags(self) -> list[str]:
         return list(self._index())
 
     def _index(self) -> dict[str, np.ndarray]:
         if self._groups is None:
             # tag (str) -> positions of its rows; pandas types the keys as Hashable
-            self._groups = _sorted_blocks(self.frame["tag"].to_numpy()) if len(self.frame) else {}
+            self._groups = _sorted_blocks(self.column("tag")) if len(self._table) else {}
             if self._groups is None:
                 self._groups = cast(
                     "dict[str, np.ndarray]", self.frame.groupby("tag", sort=True).indices
@@ -76,14 +91,14 @@ class Run:
         idx = self._index().get(tag)
         if idx is None:
             return None
-        f = self.frame  # the rows of the tag, column by column (no sub-frame: ~0.2 ms each)
+        # the rows of the tag, column by column (no sub-frame: ~0.2 ms each)
         return Curve(
             tag,
             info.role if info else "other",
             info.direction if info else None,
-            f["step"].to_numpy(np.int64)[idx],
-            f["value"].to_numpy(np.float64)[idx],
-            f["wall_time"].to_numpy(np.float64)[idx],
+            np.asarray(self.column("step"), dtype=np.int64)[idx],
+            np.asarray(self.column("value"), dtype=np.float64)[idx],
+            np.asarray(self.column("wall_time"), dtype=np.float64)[idx],
         )
 
     @property
@@ -131,8 +146,8 @@ class Run:
         primary = {v: k for k, v in self.roles.primary().items() if v}
         for tag, idx in self._index().items():
             info = self.roles.tags[tag]
-            steps = self.frame["step"].to_numpy()[idx]
-            vals = self.frame["value"].to_numpy()[idx]
+            steps = self.column("step")[idx]
+            vals = self.column("value")[idx]
             rows.append(
                 {
                     "tag": tag,
@@ -220,6 +235,22 @@ class LoadResult:
     roots: list[str] = field(default_factory=list)
 
 
+def _get_frame(run: Run) -> pd.DataFrame:
+    data = run.__dict__["_data"]
+    if not hasattr(data, "iloc"):  # a Table: the DataFrame, made once
+        data = run.__dict__["_data"] = data.to_frame()
+    return data
+
+
+def _set_frame(run: Run, frame: Any) -> None:
+    run.__dict__["_data"] = frame
+    run.__dict__["_groups"] = None
+
+
+# ``frame`` is a dataclass field (``Run(..., frame=...)``) read and set through this property
+Run.frame = property(_get_frame, _set_frame)  # type: ignore[assignment]
+
+
 def read_source(
     src: RunSource, display_root: Path | None = None
 ) -> tuple[Run | None, list[Skipped]]:
@@ -239,7 +270,11 @@ def read_source(
 
     skipped: list[Skipped] = []
     try:
-        res = reader_for(src.format).read(src.run, list(src.files), src.base)
+        reader = reader_for(src.format)
+        if getattr(reader, "READS_TABLE", False):  # its table as numpy columns: no pandas
+            res = reader.read(src.run, list(src.files), src.base, lite=True)
+        else:
+            res = reader.read(src.run, list(src.files), src.base)
     except ReadError as e:
         return None, [Skipped(rel(e.path), e.reason)]
     except ModuleNotFoundError as e:  # a broken install: say what to install
@@ -289,8 +324,8 @@ def assign(run: Run, *, train_loss: str | None = None, val_loss: str | None = No
     import numpy as np
 
     idx = run._index()
-    steps = run.frame["step"].to_numpy()
-    vals = run.frame["value"].to_numpy()
+    steps = run.column("step")
+    vals = run.column("value")
     starts = _block_starts(idx)
     if starts is not None:  # each tag's rows one block, blocks in order: one pass for all
         finite = np.add.reduceat(np.isfinite(vals).astype(np.int64), starts).tolist()
@@ -394,6 +429,6 @@ def read_run(
         return None, skipped
     if prefix:
         run.id = prefix + run.id
-        run.frame = run.frame.assign(run=run.id)
+        run.frame = run._table.assign(run=run.id)
     assign(run, train_loss=train_loss, val_loss=val_loss)
     return run, skipped

@@ -15,10 +15,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a DataFrame is made: a TensorBoard run read for
+    # a check needs none (see NumpyTable)
+    import pandas as pd
 
 COLUMNS = ["run", "tag", "step", "value", "wall_time"]
 
@@ -91,6 +94,8 @@ def empty_frame() -> pd.DataFrame:
 
 def make_frame(run: str, tags, steps, values, wall_times=None) -> pd.DataFrame:
     """Build the canonical table from parallel sequences (tags may be a scalar string)."""
+    import pandas as pd
+
     steps = np.asarray(steps, dtype=np.int64)
     n = len(steps)
     values = np.asarray(values, dtype=np.float64)
@@ -143,6 +148,8 @@ def apply_restarts(frame: pd.DataFrame, run_label: str = "") -> tuple[pd.DataFra
     replaced them. Equal steps inside one session (several values logged for one step) are kept.
     The result is sorted by tag and step (stable, so equal steps keep their logged order).
     """
+    import pandas as pd
+
     notes: list[str] = []
     if frame.empty:
         return frame, notes
@@ -167,6 +174,7 @@ def apply_restarts(frame: pd.DataFrame, run_label: str = "") -> tuple[pd.DataFra
 def _apply_restarts_pandas(
     frame: pd.DataFrame, keep: np.ndarray, steps_all: np.ndarray, notes: list[str]
 ) -> tuple[pd.DataFrame, list[str]]:
+
     for tag, idx in frame.groupby("tag", sort=False).indices.items():
         steps = steps_all[idx]
         if len(steps) < 2:
@@ -205,6 +213,8 @@ def build_frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall
     per-row Python objects beyond the shared tag strings. The object columns are Series with an
     explicit dtype (pandas >= 3 would otherwise infer its string dtype); sharing one index makes
     the constructor skip aligning them."""
+    import pandas as pd
+
     n = len(code)
     index = pd.RangeIndex(n)
     columns = [
@@ -217,6 +227,66 @@ def build_frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall
     return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), index=index, copy=False)
 
 
+class NumpyTable:
+    """The canonical long table as numpy columns, for a run read to be checked: what
+    :func:`build_frame` makes of the same arguments, without importing pandas (0.2 s of a
+    single run's check). Reading ``run.frame`` builds that DataFrame (:meth:`to_frame`);
+    :meth:`column` gives a column as numpy. ``run_label``: the value of the ``run`` column when
+    it was set afterwards (``DataFrame.assign(run=...)``, as :meth:`assign` records)."""
+
+    __slots__ = ("run", "names", "code", "step", "value", "wall", "run_label")
+
+    def __init__(self, run: str, names: np.ndarray, code, step, value, wall):
+        self.run = run
+        self.names = names
+        self.code = code
+        self.step = np.asarray(step, dtype=np.int64)
+        self.value = np.asarray(value, dtype=np.float64)
+        self.wall = np.asarray(wall, dtype=np.float64)
+        self.run_label: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    @property
+    def empty(self) -> bool:
+        return len(self.code) == 0
+
+    def assign(self, *, run: str) -> NumpyTable:
+        """A copy whose ``run`` column is ``run`` (as ``DataFrame.assign(run=run)``)."""
+        out = NumpyTable(self.run, self.names, self.code, self.step, self.value, self.wall)
+        out.run_label = run
+        return out
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as numpy (``tag`` and ``run``: object arrays of str)."""
+        if name == "step":
+            return self.step
+        if name == "value":
+            return self.value
+        if name == "wall_time":
+            return self.wall
+        if name == "tag":
+            return self.names[self.code]
+        if name == "run":
+            label = self.run if self.run_label is None else self.run_label
+            return np.array([label], dtype=object).repeat(len(self.code))
+        raise KeyError(name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The DataFrame :func:`build_frame` makes of the same rows (then ``assign``-ed)."""
+        frame = build_frame(self.run, self.names, self.code, self.step, self.value, self.wall)
+        return frame if self.run_label is None else frame.assign(run=self.run_label)
+
+
+def column(frame: pd.DataFrame | NumpyTable, name: str) -> np.ndarray:
+    """A column of a canonical table, DataFrame or :class:`NumpyTable`, as numpy."""
+    if isinstance(frame, NumpyTable):
+        return frame.column(name)
+    return frame[name].to_numpy()
+
+
+@overload
 def assemble(
     run: str,
     names: list[str],
@@ -224,9 +294,36 @@ def assemble(
     step: np.ndarray,
     value: np.ndarray,
     wall: np.ndarray,
-) -> tuple[pd.DataFrame, list[str]]:
+    *,
+    lite: Literal[False] = ...,
+) -> tuple[pd.DataFrame, list[str]]: ...
+
+
+@overload
+def assemble(
+    run: str,
+    names: list[str],
+    code: np.ndarray,
+    step: np.ndarray,
+    value: np.ndarray,
+    wall: np.ndarray,
+    *,
+    lite: bool,
+) -> tuple[pd.DataFrame | NumpyTable, list[str]]: ...
+
+
+def assemble(
+    run: str,
+    names: list[str],
+    code: np.ndarray,
+    step: np.ndarray,
+    value: np.ndarray,
+    wall: np.ndarray,
+    *,
+    lite: bool = False,
+) -> tuple[pd.DataFrame | NumpyTable, list[str]]:
     """Rows in logged order -> the canonical frame, restarts resolved by
-    :func:`apply_restarts`.
+    :func:`apply_restarts` (``lite``: as a :class:`NumpyTable` when no tag's step goes back).
 
     ``names`` are the tags (distinct), ``code`` each row's index into them.
     Same result as ``apply_restarts(make_frame(...))``, but that sorts and groups a column of
@@ -256,6 +353,8 @@ def assemble(
             build_frame(run, obj, code[rows], step[rows], value[rows], wall[rows]), run
         )
         keep = ~rows
+        import pandas as pd
+
         sub_code = pd.Categorical(sub["tag"], categories=obj).codes.astype(small)
         code = np.concatenate([code[keep], sub_code])
         step = np.concatenate([step[keep], sub["step"].to_numpy()])
@@ -263,6 +362,9 @@ def assemble(
         wall = np.concatenate([wall[keep], sub["wall_time"].to_numpy()])
         del sub, rows, keep
         order = np.argsort(code, kind="stable")
+        lite = False  # a restart: pandas was needed anyway
+    if lite:
+        return NumpyTable(run, obj, code[order], step[order], value[order], wall[order]), notes
     return build_frame(run, obj, code[order], step[order], value[order], wall[order]), notes
 
 
@@ -345,6 +447,8 @@ class Points:
 
     def add_frame(self, frame: pd.DataFrame) -> None:
         """The rows of a canonical table, in its order."""
+        import pandas as pd
+
         if frame.empty:
             return
         codes, uniques = pd.factorize(frame["tag"].to_numpy(dtype=object), use_na_sentinel=False)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -312,18 +311,3 @@ def read_files(
 
 # ---------------------------------------------------------------------------------------------
 # nested names
-
-
-def flatten(d: Any, sep: str = ".", prefix: str = "") -> dict[str, Any]:
-    """Flatten nested dicts into ``{"a.b": v}``; lists and scalars are kept as values."""
-    out: dict[str, Any] = {}
-    if isinstance(d, dict):
-        for k, v in d.items():
-            key = f"{prefix}{sep}{k}" if prefix else str(k)
-            if isinstance(v, dict) and v:
-                out.update(flatten(v, sep, key))
-            else:
-                out[key] = v
-    elif prefix:
-        out[prefix] = d
-    return out

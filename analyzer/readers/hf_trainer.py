@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from .base import STEP_MAX, Points, ReadError, ReadResult, apply_restarts, empty_frame, make_frame
-from .columns import flatten, tag_prefix
-from .hparams import read_sidecar_hparams
+from .columns import tag_prefix
+from .hparams import flatten, read_sidecar_hparams
 from .side_files import HF_SIDE_FILES
 from .text import decode_text
 

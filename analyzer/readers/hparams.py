@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from .base import ReadResult
-from .columns import flatten
 
 SIDE_FILE_MAX_BYTES = 1024 * 1024  # hparams side files larger than this are not configs
 
@@ -63,6 +62,21 @@ def _number(text: str, default: Any) -> Any:
         return float(text)
     except ValueError:
         return default
+
+
+def flatten(d: Any, sep: str = ".", prefix: str = "") -> dict[str, Any]:
+    """Flatten nested dicts into ``{"a.b": v}``; lists and scalars are kept as values."""
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            key = f"{prefix}{sep}{k}" if prefix else str(k)
+            if isinstance(v, dict) and v:
+                out.update(flatten(v, sep, key))
+            else:
+                out[key] = v
+    elif prefix:
+        out[prefix] = d
+    return out
 
 
 @cache

@@ -34,12 +34,12 @@ from .columns import (
     change_points,
     choose_step,
     find_column,
-    flatten,
     read_files,
     tag_prefix,
     to_long,
     wall_time_column,
 )
+from .hparams import flatten
 from .sniff import EPOCH_NAMES, STEP_NAMES, norm_name
 from .table import Column, Table
 from .text import decode_text, normalise_newlines

@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from .base import ReadError, ReadResult, empty_frame, finish, make_frame, read_bytes
-from .columns import flatten
+from .hparams import flatten
 
 FORMAT = "wandb"
 INSTALL_HINT = "pip install 'curvelint[wandb]'"

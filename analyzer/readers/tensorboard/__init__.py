@@ -26,6 +26,7 @@ from .names import file_order_key, prefixed_tag
 # public name -> module that defines it (imported on first use)
 _LAZY = {
     "FORMAT": "reader",
+    "READS_TABLE": "reader",
     "FileResult": "reader",
     "assemble": "reader",
     "read": "reader",

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .events import parse_event
 from .framing import PAD, Buffer
@@ -239,6 +238,16 @@ def _uniform_round(
     return rest
 
 
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values in order of first appearance (``pandas.factorize``, for
+    the integer hashes here, without importing pandas)."""
+    uniq, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.ravel()], uniq[order]
+
+
 def _split(members: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
     """Records that did not match their representative, split by their bytes at the structural
     positions of its layout: other tags of the same length land in one group each. A split into
@@ -246,7 +255,7 @@ def _split(members: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
     then the records stay together and the next round takes the first as representative."""
     if len(members) < 2 or rows_equal(rows, rows[:1]).all():
         return [members]  # the usual case: one other tag
-    codes, uniq = pd.factorize(row_hash(rows))
+    codes, uniq = _factorize(row_hash(rows))
     if len(uniq) == 1:
         return [members]
     if len(uniq) > 64 and len(uniq) * 4 > len(members):
@@ -303,7 +312,7 @@ def fast_groups(
             if depth >= _MAX_DEPTH:
                 slow.extend(rest.tolist())
                 continue
-            sub_codes, uniq = pd.factorize(sc.rest_hash)
+            sub_codes, uniq = _factorize(sc.rest_hash)
             if len(uniq) > 64 and not _same_positions(buf, pre, ends, rest, lay):
                 # the rest differs in bytes that are data for this layout, so the hash split
                 # would be too fine: peel the next layout off instead

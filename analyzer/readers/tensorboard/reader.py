@@ -51,19 +51,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
-import pandas as pd
 
-from ..base import ReadError, ReadResult, assemble, make_frame
+from ..base import NumpyTable, ReadError, ReadResult, assemble, make_frame
 from .decode import FileRows, decode_file
 from .framing import Buffer, Framing, verify_payloads, walk
 from .names import file_order_key, prefixed_tag
 from .ultralytics import drop_final_validation, looks_like_ultralytics
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 FORMAT = "tensorboard"
-_EMPTY = make_frame("", [], [], [], [])
 
 
 @dataclass
@@ -278,9 +279,16 @@ class RunRows:
         self.cols["value"].append(merged.value)
         self.cols["wall"].append(merged.wall)
 
-    def frame(self, run: str) -> tuple[pd.DataFrame, list[str]]:
+    @overload
+    def frame(self, run: str, *, lite: Literal[False] = ...) -> tuple[pd.DataFrame, list[str]]: ...
+
+    @overload
+    def frame(self, run: str, *, lite: bool) -> tuple[pd.DataFrame | NumpyTable, list[str]]: ...
+
+    def frame(self, run: str, *, lite: bool = False) -> tuple[pd.DataFrame | NumpyTable, list[str]]:
         """The canonical frame (restarts resolved by :func:`assemble`, Ultralytics' extra point
-        after the last epoch left out by :func:`.ultralytics.drop_final_validation`) and the notes."""
+        after the last epoch left out by :func:`.ultralytics.drop_final_validation`) and the
+        notes; ``lite``: a :class:`~analyzer.readers.base.NumpyTable` when pandas is not needed."""
         if not self:
             return make_frame(run, [], [], [], []), []
         cols = self.cols
@@ -293,23 +301,34 @@ class RunRows:
             _cat(cols["step"]),
             _cat(cols["value"]),
             wall,
+            lite=lite,
         )
         if looks_like_ultralytics(self.name_ids):
+            if isinstance(frame, NumpyTable):
+                frame = frame.to_frame()
             frame, more = drop_final_validation(frame)
             notes.extend(more)
         return frame, notes
 
 
-def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadResult:
+#: :func:`read` can return its table as a :class:`~analyzer.readers.base.NumpyTable` (``lite``)
+READS_TABLE = True
+
+
+def read(
+    run: str, paths: list[Path], base: Path, *, fast: bool = True, lite: bool = False
+) -> ReadResult:
     """Read all event files of one run (see the module docstring). ``fast=False`` decodes every
-    record with the protobuf classes (the reference the fast path is tested against)."""
+    record with the protobuf classes (the reference the fast path is tested against).
+    ``lite``: the table may be a :class:`~analyzer.readers.base.NumpyTable` (numpy columns, no
+    pandas), as a check reads it; else always a DataFrame."""
     base = Path(base)
     by_folder: dict[str, list[Path]] = {}
     for p in paths:
         p = Path(p)
         by_folder.setdefault(folder_of(p, base), []).append(p)
 
-    result = ReadResult(frame=_EMPTY)
+    result = ReadResult(frame=None)  # type: ignore[arg-type]  # set below, or ReadError
     problems: list[tuple[str, str]] = []
     table = RunRows()
     hparams: dict[str, Any] = {}
@@ -356,8 +375,8 @@ def read(run: str, paths: list[Path], base: Path, *, fast: bool = True) -> ReadR
         return result
     if n_empty:
         result.notes.append(f"{n_empty} event file(s) held no scalar data")
-    frame, notes = table.frame(run)
-    result.frame = frame
+    frame, notes = table.frame(run, lite=lite)
+    result.frame = frame  # type: ignore[assignment]  # a NumpyTable when lite
     result.notes.extend(notes)
     return result
 

@@ -17,9 +17,12 @@ exactly that step + 1, at most one per tag.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 METRICS = "metrics/"
 
