@@ -507,13 +507,14 @@ def _work_chunk(
 
 
 def _init_worker() -> None:
-    """Import the analysis and the readers' table code (pandas) once per worker, before its
-    first task; Ctrl-C is the parent's to handle."""
+    """Import the analysis and the TensorBoard reader once per worker, before its first task
+    (pandas, which the other readers need, is imported by the first run that needs it);
+    Ctrl-C is the parent's to handle."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     rule_registry.all_rules()
-    from .readers import base  # noqa: F401  (pandas: ~0.2 s, paid while the parent discovers)
+    from .readers.tensorboard import reader  # noqa: F401  (paid while the parent discovers)
 
 
 def _ready() -> None:
