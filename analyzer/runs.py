@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # imported by what reads runs: answers from the result cache 
 @dataclass
 class Run:
     """One run as read: its long table (``frame``: a pandas DataFrame; a run read for a check
-    may hold it as numpy columns, a :class:`analyzer.readers.base.Table`, until something asks
+    may hold it as numpy columns, a :class:`analyzer.readers.base.NumpyTable`, until something asks
     for ``frame``), the roles of its tags, notes and hyper-parameters."""
 
     id: str
@@ -36,11 +36,11 @@ class Run:
 
     @property
     def _table(self) -> Any:
-        """The table as read: a DataFrame, or a Table not yet made into one."""
+        """The table as read: a DataFrame, or a NumpyTable not yet made into one."""
         return self.__dict__["_data"]
 
     def column(self, name: str) -> np.ndarray:
-        """One column of the run's table as numpy (without making a DataFrame of a Table)."""
+        """One column of the run's table as numpy (without making a DataFrame of a NumpyTable)."""
         from .readers.base import column
 
         return column(self._table, name)
@@ -237,7 +237,7 @@ class LoadResult:
 
 def _get_frame(run: Run) -> pd.DataFrame:
     data = run.__dict__["_data"]
-    if not hasattr(data, "iloc"):  # a Table: the DataFrame, made once
+    if not hasattr(data, "iloc"):  # a NumpyTable: the DataFrame, made once
         data = run.__dict__["_data"] = data.to_frame()
     return data
 
