@@ -94,7 +94,8 @@ def test_noise_scale_short_and_quantised():
 
 
 def test_median_filter_small_path_equals_scipy(monkeypatch):
-    """The numpy window medians taken before scipy.ndimage is imported are scipy's, exactly."""
+    """The window medians taken before scipy.ndimage is imported (numpy's window matrix, or a
+    sorted window for wide ones) are scipy's, exactly."""
     from scipy import ndimage
 
     from analyzer.trends import smoothing
@@ -110,7 +111,9 @@ def test_median_filter_small_path_equals_scipy(monkeypatch):
         got = smoothing.median_filter(x, width)
         took_numpy = smoothing._numpy_spent == n * width
         monkeypatch.undo()
-        assert took_numpy
+        # a wide window slides a sorted list instead (unless the curve holds a zero)
+        sorted_window = smoothing._SORTED_WIDTH <= width <= smoothing._SORTED_MAX
+        assert took_numpy == (not sorted_window or bool((x == 0).any()))
         assert got.flags.c_contiguous and np.array_equal(got, ref), (n, width)
 
 
@@ -259,3 +262,25 @@ def test_median_filter_is_scipys(n, width):
     assert np.array_equal(
         smoothing.median_filter(x, width), ndimage.median_filter(x, size=width, mode="nearest")
     )
+
+
+@pytest.mark.parametrize(
+    "n,width", [(2000, 501), (2000, 503), (300, 65), (70, 65), (64, 65), (5000, 1001)]
+)
+def test_wide_median_filter_by_a_sorted_window_is_exact(n, width):
+    from analyzer.trends.smoothing import _SORTED_WIDTH, _sliding_median, median_filter
+
+    assert width >= _SORTED_WIDTH
+    rng = np.random.default_rng(n + width)
+    x = rng.normal(size=n)
+    x[::7] = x[3]  # ties
+    h = width // 2
+    padded = np.pad(x, h, mode="edge")
+    want = np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+    np.testing.assert_array_equal(_sliding_median(x, width), want)
+    np.testing.assert_array_equal(median_filter(x, width), want)
+    # a curve holding a zero takes the window matrix (the sign of a zero is kept as it was)
+    x[5] = 0.0
+    padded = np.pad(x, h, mode="edge")
+    want = np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+    np.testing.assert_array_equal(median_filter(x, width), want)

@@ -75,6 +75,8 @@ def median_filter(x: np.ndarray, width: int) -> np.ndarray:
             padded, shape=(x.size, width), strides=(step, step), writeable=False
         )
         return np.partition(windows, h, axis=1)[:, h].copy()
+    if _SORTED_WIDTH <= width <= _SORTED_MAX and not (x == 0).any():
+        return _sliding_median(x, width)
     if (
         cells <= _NUMPY_CALL
         and _numpy_spent + cells <= _NUMPY_BUDGET
@@ -87,6 +89,34 @@ def median_filter(x: np.ndarray, width: int) -> np.ndarray:
     from scipy import ndimage  # lazily: a slow import
 
     return ndimage.median_filter(x, size=width, mode="nearest")
+
+
+#: windows at least this wide slide a sorted list instead (:func:`_sliding_median`): a window
+#: matrix costs width cells per point, the sorted list one insertion and one removal (each a
+#: move of up to ``width`` list items: above ``_SORTED_MAX`` scipy's filter is the faster)
+_SORTED_WIDTH = 64
+_SORTED_MAX = 2048
+
+
+def _sliding_median(x: np.ndarray, width: int) -> np.ndarray:
+    """:func:`median_filter` by one sorted list of the window, slid over the edge-padded
+    curve: each step removes the value leaving and inserts the one entering (both found by
+    bisection), and the middle item is the median (an odd window: one of its values, as the
+    window matrix's partition gives). Not for a curve holding a zero (``-0.0`` and ``0.0``
+    compare equal: the one removed could be the other)."""
+    from bisect import bisect_left, insort
+
+    h = width // 2
+    first, last = float(x[0]), float(x[-1])
+    vals = x.tolist()
+    padded = [first] * h + vals + [last] * h
+    window = sorted(padded[:width])
+    out = [window[h]]
+    for i in range(width, len(padded)):
+        del window[bisect_left(window, padded[i - width])]
+        insort(window, padded[i])
+        out.append(window[h])
+    return np.array(out, dtype=float)
 
 
 def rolling_median(values: np.ndarray, *, window: int) -> np.ndarray:
