@@ -569,12 +569,12 @@ class _Pool:
         return self._ex
 
     def warm(self) -> None:
-        """Start every worker now (each imports the analysis in :func:`_init_worker`), so that
-        they are ready when discovery hands out the first files to sniff or runs to check."""
-        if not self.dask and self.jobs > 1:
-            ex = self.get()
-            for _ in range(self.jobs):
-                ex.submit(_ready)
+        """Start every worker of the local pool now (each imports the analysis in
+        :func:`_init_worker`), so that they are ready when discovery hands out the first files
+        to sniff or runs to check."""
+        ex = self.get()
+        for _ in range(self.jobs):
+            ex.submit(_ready)
 
     def close(self, cancel: bool = False) -> None:
         if self._ex is not None:
@@ -716,8 +716,12 @@ def check_stream(
     many = len(paths) > 1
     pool = _Pool(jobs, scheduler)
     jobs = pool.jobs
-    first = cache is None or getattr(cache, "empty", lambda: False)()
-    if jobs > 1 and first and _looks_like_a_sweep(paths):
+    if (
+        jobs > 1
+        and not pool.dask
+        and (cache is None or getattr(cache, "empty", lambda: False)())
+        and _looks_like_a_sweep(paths)
+    ):
         # a first check of a sweep will need the workers: start them now, while the parent
         # walks the folder (not for a re-check, which the cache may answer without them)
         pool.warm()
