@@ -10,6 +10,7 @@ in steps, in seconds or in loss units instead of in the curve's own terms breaks
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,19 +26,6 @@ def _kinds(findings) -> frozenset[str]:
     return frozenset(
         f.kind for f in findings if f.severity in ("warning", "error") and f.kind in PROBLEM_KINDS
     )
-
-
-def _new(c: Curve, **kw) -> Curve:
-    d = dict(
-        tag=c.tag,
-        role=c.role,
-        direction=c.direction,
-        steps=c.steps,
-        values=c.values,
-        wall_time=c.wall_time,
-    )
-    d.update(kw)
-    return Curve(**d)
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +47,9 @@ REGRESSION = ("diabetes", "friedman", "-reg-")
 
 
 TRANSFORMS = {
-    "steps x7 + 1000": lambda c: _new(c, steps=c.steps * 7 + 1000),
-    "steps x3": lambda c: _new(c, steps=c.steps * 3),
-    "no wall times": lambda c: _new(c, wall_time=None),
+    "steps x7 + 1000": lambda c: replace(c, steps=c.steps * 7 + 1000),
+    "steps x3": lambda c: replace(c, steps=c.steps * 3),
+    "no wall times": lambda c: replace(c, wall_time=None),
 }
 
 
@@ -83,7 +71,7 @@ def test_step_numbering_and_wall_times_do_not_change_the_verdict(curve_sets, nam
 @pytest.mark.parametrize("factor", [1e-3, 1e3])
 def test_a_regression_loss_in_other_units_gets_the_same_verdict(curve_sets, factor):
     def scaled(c: Curve) -> Curve:
-        return _new(c, values=c.values * factor) if c.role.endswith("loss") else c
+        return replace(c, values=c.values * factor) if c.role.endswith("loss") else c
 
     regression = [cs for cs in curve_sets if any(w in cs.run for w in REGRESSION)]
     assert regression
