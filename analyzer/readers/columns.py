@@ -1,7 +1,7 @@
 """From a parsed :class:`~.table.Table` to the canonical long table: which column is the step
 (:func:`choose_step`, :func:`epoch_or_step`), the wall time, a split column (train/val rows in one
-table), tag names (:func:`tag_prefix`, :func:`flatten`) and the long format (:func:`to_long`,
-:func:`read_files`)."""
+table), tag names (:func:`tag_prefix`; nested keys are flattened by
+:func:`analyzer.readers.hparams.flatten`) and the long format (:func:`to_long`, :func:`read_files`)."""
 
 from __future__ import annotations
 
