@@ -217,11 +217,16 @@ def _heap_prefix_medians(x: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _window_starts(n: int, window: int) -> tuple[int, np.ndarray]:
+    """The width ``k`` of each point's contiguous window (at least 3, at most ``n``) and the
+    index it starts at (centred, shifted inside the curve at the ends)."""
+    k = int(min(max(window, 3), n))
+    return k, np.minimum(np.maximum(np.arange(n) - k // 2, 0), n - k)  # np.clip's numbers
+
+
 def _tricube_windows(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Index matrix (n x k) of each point's contiguous window and its tricube weights."""
-    n = x.size
-    k = int(min(max(window, 3), n))
-    lo = np.clip(np.arange(n) - k // 2, 0, n - k)
+    k, lo = _window_starts(x.size, window)
     idx = lo[:, None] + np.arange(k)[None, :]
     return idx, _tricube(x, x[idx])
 
@@ -252,8 +257,7 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
     n = x.size
     if n < 3:
         return y.copy()
-    k = int(min(max(window, 3), n))
-    lo = np.minimum(np.maximum(np.arange(n) - k // 2, 0), n - k)  # np.clip, without its wrapper
+    k, lo = _window_starts(n, window)
     if n * k >= _ROWS_GATHER:
         rows = np.lib.stride_tricks.sliding_window_view
 
