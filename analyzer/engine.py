@@ -151,16 +151,83 @@ def _finite_count(c) -> int:
     return int(np.isfinite(c.values).sum()) if c is not None else 0
 
 
-def _apply_deference(findings: list[Finding], chosen: list[rule_registry.Rule]) -> list[Finding]:
+#: LABELS-SPEC judges the other kinds on the part of a run before its divergence "when that part
+#: is long enough": a rule that defers to a kind (``DEFERS_TO``) is judged again on the part before
+#: the onset when that part covers at least this share of the run (steps of the curve the rules
+#: judge first: the validation loss, else the training loss) and :data:`BEFORE_MIN_POINTS`
+#: points. Shorter, it is the run-up to the divergence: its swings are part of it.
+BEFORE_MIN_SHARE = 0.5
+BEFORE_MIN_POINTS = 8
+
+
+def _deferring(
+    findings: list[Finding], chosen: list[rule_registry.Rule]
+) -> list[tuple[rule_registry.Rule, int | None]]:
+    """The rules whose findings give way to another finding of the run (their ``DEFERS_TO``
+    kinds, warning or worse, one that ``supersedes``), each with the earliest onset among
+    those findings (None when one has no step)."""
+    out: list[tuple[rule_registry.Rule, int | None]] = []
+    for rule in chosen:
+        kinds = tuple(getattr(rule.module, "DEFERS_TO", ()))
+        onsets = [
+            g.start_step
+            for g in findings
+            if g.kind in kinds
+            and g.code != rule.code
+            and g.supersedes
+            and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
+        ]
+        if onsets:
+            known = [o for o in onsets if o is not None]
+            out.append((rule, min(known) if len(known) == len(onsets) else None))
+    return out
+
+
+def _judged_before(
+    curves: CurveSet, rule: rule_registry.Rule, onset: int | None, options: Options
+) -> list[Finding]:
+    """``rule``'s findings on the part of the run before ``onset`` (every curve cut just before
+    it), when that part is long enough (:data:`BEFORE_MIN_SHARE`); [] otherwise. Each says so in
+    its message and evidence (``judged_before_step``)."""
+    if onset is None:
+        return []
+    full = curves.val if curves.val is not None and len(curves.val) else curves.train
+    if full is None or len(full) < 2:
+        return []
+    first, last = float(full.steps[0]), float(full.steps[-1])
+    if last <= first or (onset - first) / (last - first) < BEFORE_MIN_SHARE:
+        return []
+    cut = curves.map_curves(lambda c: c.upto(onset, inclusive=False))
+    judged = cut.val if cut.val is not None and len(cut.val) else cut.train
+    if judged is None or len(judged) < BEFORE_MIN_POINTS:
+        return []
+    # the plain rule, not a live monitor's memoised one: the cut curves are not the run's
+    produced = rule_registry.Rule.run(rule, cut, **options.options_for(rule))
+    return [
+        replace(
+            f,
+            run=curves.run,
+            message=f"{f.message} (before the divergence at step {onset:,})",
+            evidence={**f.evidence, "judged_before_step": onset},
+        )
+        for f in produced
+    ]
+
+
+def _apply_deference(
+    findings: list[Finding], chosen: list[rule_registry.Rule], exempt: Sequence[Finding] = ()
+) -> list[Finding]:
     """Drop the findings of a rule that declares ``DEFERS_TO`` (problem kinds) when the run has a
     finding of such a kind, warning or worse: e.g. the swings of a run that diverges (growing
     as it blows up, or before it turns NaN) are part of the divergence, not a separate
-    oscillation. A finding that does not ``supersede`` (a state present from the first
-    evaluation on) explains nothing away."""
+    oscillation (the rule is judged again on the part before, see :func:`_judged_before`;
+    those findings, ``exempt``, stay). A finding that does not ``supersede`` (a state present
+    from the first evaluation on) explains nothing away."""
     defers = {r.code: tuple(getattr(r.module, "DEFERS_TO", ())) for r in chosen}
+    kept = {id(f) for f in exempt}
     out = []
     for f in findings:
-        kinds = defers.get(f.code, ()) + tuple(f.defers_to)
+        kinds = tuple(f.defers_to) + (() if id(f) in kept else defers.get(f.code, ()))
         superseded = any(
             g.kind in kinds
             and g is not f
@@ -196,7 +263,13 @@ def analyze_curves(curves: CurveSet, options: Options | None = None) -> tuple[st
             continue
         for f in produced:
             findings.append(replace(f, run=curves.run))
-    findings = _apply_deference(findings, chosen)
+    before: list[Finding] = []
+    for rule, onset in _deferring(findings, chosen):
+        try:
+            before += _judged_before(curves, rule, onset, options)
+        except Exception as e:  # as for the rule's first run (its options were accepted then)
+            errors.append(f"{rule.code} failed: {type(e).__name__}: {e}")
+    findings = _apply_deference(findings + before, chosen, exempt=before)
     if errors:
         findings.append(
             Finding(

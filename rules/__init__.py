@@ -13,7 +13,9 @@ the chart marks the HTML report draws.
     overfitting.check(curves, min_rise=3.0)
 
 A module may also set ``DEFERS_TO`` (problem kinds): the engine then drops its findings when the
-run has a finding of such a kind, warning or worse (OSC001 defers to divergence).
+run has a finding of such a kind, warning or worse, and judges the rule again on the part of the
+run before the earliest such finding when that part covers at least half of the run (OSC001
+defers to divergence: LABELS-SPEC judges the other kinds on what came before it).
 
 Adding a rule is adding a module here and its name to ``MODULES``.
 """

@@ -54,8 +54,10 @@ losses (their standard error), and either shown by the validation loss (minibatc
 training loss, however large near zero, does not move the validation loss; a real swing of the
 weights does) or a visible fraction of the loss's overall scale (not 1e-4 wiggles after a drop
 from 1.0). Amplitudes are fractions of the loss level (scale-free). Swings that die out early,
-or that keep growing as a run diverges, are not reported, and a run that diverges (DIV001/DIV002)
-is reported as that: its swings are part of the divergence. Isolated spikes, periodic spikes at
+or that keep growing as a run diverges, are not reported. A run that diverges (DIV001/DIV002) is
+judged on the part before the divergence (LABELS-SPEC) when that part covers at least half of the
+run: swings there are an oscillation too, and the finding says "before the divergence at step N";
+a shorter part is the run-up to the divergence, and its swings are part of it. Isolated spikes, periodic spikes at
 epoch boundaries, a fast early descent and learning-rate step drops are not oscillation.
 
 Why it matters

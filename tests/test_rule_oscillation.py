@@ -118,12 +118,13 @@ def test_epoch_means_standard_error():
     assert epoch_means(curve(s, v), curve(s, v))[2] is None
 
 
-def test_swings_of_a_diverging_run_defer_to_divergence():
+def test_swings_as_a_run_blows_up_are_part_of_the_divergence():
     from analyzer.engine import analyze_curves
 
+    # calm descent, then swings that grow as the loss climbs away: the run-up of a divergence
     t = np.arange(120)
     trend = np.where(t < 60, 1.0 * np.exp(-t / 15), np.exp(-4) * np.exp((t - 60) / 8.0))
-    v = trend * (1 + 0.3 * (-1) ** t)
+    v = trend * (1 + np.where(t < 60, 0.0, 0.3) * (-1) ** t)
     _, findings = analyze_curves(cs(train=(t, v)))
     kinds = {f.kind for f in findings if f.severity != "info"}
     assert "divergence" in kinds and "oscillation" not in kinds
@@ -131,15 +132,26 @@ def test_swings_of_a_diverging_run_defer_to_divergence():
     assert [f.code for f in oscillation.check(cs(train=(t, v)))] == ["OSC001"]
 
 
-def test_swings_before_a_run_turns_nan_defer_to_divergence():
+def test_swings_long_before_a_divergence_are_judged_on_that_part():
     from analyzer.engine import analyze_curves
 
+    # LABELS-SPEC: the other kinds are judged on the part before the divergence when it is long
+    # enough: a steady zig-zag for 90% of the run, then NaN, is an oscillation and a divergence
     t = np.arange(120)
     v = (0.5 + np.exp(-t / 10)) * (1 + 0.3 * (-1) ** t)
     v[110:] = np.nan
     _, findings = analyze_curves(cs(train=(t, v)))
+    assert {f.code for f in findings if f.severity != "info"} == {"DIV001", "OSC001"}
+    osc = next(f for f in findings if f.code == "OSC001")
+    assert osc.end_step < 110 and osc.evidence["judged_before_step"] == 110
+    assert osc.message.endswith("(before the divergence at step 110)")
+    # the same swings when the run turns NaN a third of the way in: too short a part to judge
+    # on its own (the swings are the run-up to the divergence)
+    w = v.copy()
+    w[40:] = np.nan
+    _, findings = analyze_curves(cs(train=(t, w)))
     assert {f.code for f in findings if f.severity != "info"} == {"DIV001"}
-    assert [f.code for f in oscillation.check(cs(train=(t, v)))] == ["OSC001"]
+    assert [f.code for f in oscillation.check(cs(train=(t, w)))] == ["OSC001"]
 
 
 def test_short_noisy_zigzag_is_named_a_zigzag():
