@@ -304,13 +304,21 @@ def worst_severity(report: RunReport) -> str | None:
     return max(sev, key=SEVERITY_RANK.__getitem__) if sev else None
 
 
+def stored_facts(report: RunReport) -> dict[str, Any] | None:
+    """The ``facts`` stored with a cached report's row (see :func:`encode_result`), read
+    without decoding the report; None for any other report."""
+    return report.__dict__.get("_facts") if isinstance(report, CachedRunReport) else None
+
+
 class CachedRunReport(RunReport):
     """A cached :class:`RunReport` decoded when first looked at (re-checking thousands of
     unchanged runs for a JSON report needs only their stored JSON text and worst severity)."""
 
-    def __init__(self, blob: bytes, worst: str | None):  # no dataclass __init__: lazy
+    def __init__(self, blob: bytes, worst: str | None, facts: dict[str, Any] | None = None):
+        # no dataclass __init__: lazy
         self.__dict__["_blob"] = blob
         self.__dict__["_worst"] = worst
+        self.__dict__["_facts"] = facts
 
     def __getattr__(self, name: str) -> Any:  # only for attributes not yet set
         blob = self.__dict__.pop("_blob", None)
@@ -325,16 +333,22 @@ _HEAD = struct.Struct("<III")
 
 
 def encode_result(
-    report: RunReport | None, skipped: Sequence[tuple[str, str]], text: str | None = None
+    report: RunReport | None,
+    skipped: Sequence[tuple[str, str]],
+    text: str | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> bytes:
-    """One run's result as bytes: a small header (worst severity, skipped entries), the report
-    and its JSON text for the report (when made), each compressed JSON. Raises
+    """One run's result as bytes: a small header (worst severity, skipped entries, and
+    ``facts``: a few numbers a re-check needs of the report, e.g. for the sweep section), the
+    report and its JSON text for the report (when made), each compressed JSON. Raises
     :class:`Unstorable`."""
-    head = {
+    head: dict[str, Any] = {
         "report": report is not None,
         "worst": worst_severity(report) if report is not None else None,
         "skipped": [[str(p), str(r)] for p, r in skipped],
     }
+    if facts is not None:
+        head["facts"] = _enc(facts)
     a = zlib.compress(json.dumps(head, separators=(",", ":")).encode(), 1)
     b = b""
     if report is not None:
@@ -365,7 +379,8 @@ def decode_result(
     report: RunReport | None = None
     if head["report"]:
         if lazy:
-            report = CachedRunReport(part_b, worst)
+            stored = head.get("facts")
+            report = CachedRunReport(part_b, worst, _dec(stored) if stored is not None else None)
         else:
             report = _report_dec(json.loads(zlib.decompress(part_b)))
     return report, skipped, text

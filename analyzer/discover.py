@@ -130,10 +130,13 @@ class Discovery:
     folders: dict[Path, list[Path]] = field(default_factory=dict)
 
 
+_DIGIT_RUNS = re.compile(r"(\d+)")
+
+
 def natural_key(name: str) -> list:
     """Sort key of names in natural order (digit runs as numbers, case folded): discovery's
     order of runs and skipped entries."""
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+    return [int(t) if t.isdigit() else t.lower() for t in _DIGIT_RUNS.split(name)]
 
 
 #: names of files discovery opens (to choose among Hugging Face checkpoint copies); of the other

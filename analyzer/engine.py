@@ -18,7 +18,7 @@ from .findings import SEVERITY_RANK, Finding, Report, RunReport, plain_hparams, 
 from .readers.side_files import SIDE_FILES
 from .rule_index import select_codes
 from .runs import LoadResult, Run, read_run
-from .sweep import sweep_of
+from .sweep import facts, sweep_of
 
 MIN_POINTS = 5
 
@@ -567,7 +567,12 @@ def _work(task: _Task, options: Options, keep_runs: bool, json_text: bool = Fals
     blob = None
     if task.key is not None and task.cached is None:
         try:
-            blob = cache_mod.encode_result(report, [(s.path, s.reason) for s in skipped], text)
+            blob = cache_mod.encode_result(
+                report,
+                [(s.path, s.reason) for s in skipped],
+                text,
+                facts=facts(report).to_row() if report is not None else None,
+            )
         except cache_mod.Unstorable:
             blob = b""
     return report, (run if keep_runs else None), skipped, text, blob

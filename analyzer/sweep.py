@@ -79,6 +79,26 @@ class RunFacts:
     hparams: Mapping[str, Any]
     val_final: float | None = None
 
+    def to_row(self) -> dict[str, Any]:
+        """Plain data for the result cache (:meth:`from_row` reads it back)."""
+        return {
+            "run": self.run,
+            "verdict": self.verdict,
+            "kinds": sorted(self.kinds),
+            "hparams": dict(self.hparams),
+            "val_final": self.val_final,
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RunFacts:
+        return cls(
+            run=row["run"],
+            verdict=row["verdict"],
+            kinds=frozenset(row["kinds"]),
+            hparams=dict(row["hparams"]),
+            val_final=row["val_final"],
+        )
+
 
 def facts(report: RunReport) -> RunFacts:
     """The :class:`RunFacts` of a run's report."""

@@ -241,11 +241,15 @@ def table(results: list[dict[str, Any]]) -> str:
         f"<= {WALL_10K:.0f} s",
         (big[0]["j2"]["wall"] <= WALL_10K) if big else max(proj) <= WALL_10K,
     )
+    # the target is for 10,000 runs: a smaller sweep's time, scaled linearly (an upper bound:
+    # the fixed start-up is scaled too), unless 10,000 runs or more were measured
+    warm_proj = [r["warm"]["wall"] / r["n"] * 10_000 for r in results]
+    row("re-check, warm cache (s)", [f"{r['warm']['wall']:.2f}" for r in results])
     row(
-        "re-check, warm cache (s)",
-        [f"{r['warm']['wall']:.2f}" for r in results],
-        f"<= {RECHECK_10K:.0f} s at 10,000",
-        all(r["warm"]["wall"] <= RECHECK_10K for r in results),
+        "  as for 10,000 runs (s)",
+        [f"{p:.1f}" for p in warm_proj],
+        f"<= {RECHECK_10K:.0f} s",
+        (big[0]["warm"]["wall"] <= RECHECK_10K) if big else max(warm_proj) <= RECHECK_10K,
     )
     row("  CPU (s)", [f"{r['warm']['cpu']:.2f}" for r in results])
     for key, label in (("j1", "-j 1"), ("j2", "-j 2")):

@@ -374,6 +374,25 @@ def test_json_from_run_texts_and_lazy_cached_reports_is_the_same(sweep):
         assert lazy.findings == rr.findings and lazy.to_dict() == rr.to_dict()
 
 
+def test_a_cached_report_gives_its_sweep_facts_undecoded(sweep):
+    from analyzer.cache import CachedRunReport, stored_facts
+    from analyzer.sweep import RunFacts, facts
+
+    report, _ = collect(check_stream(sweep, Options.build()))
+    hparams = 0
+    for rr in report.runs:
+        blob = encode_result(rr, [], None, facts=facts(rr).to_row())
+        lazy, _, _ = decode_result(blob, lazy=True)
+        assert isinstance(lazy, CachedRunReport)
+        row = stored_facts(lazy)
+        assert row is not None and RunFacts.from_row(row) == facts(rr)
+        assert "_blob" in lazy.__dict__  # the report itself was not decoded
+        hparams += bool(rr.hparams)
+        # a row written without them (an older row shape) has none: the report answers
+        assert stored_facts(decode_result(encode_result(rr, []), lazy=True)[0]) is None
+    assert hparams  # the sample has runs with settings (they go through the row too)
+
+
 def test_a_partly_cached_sweep_keeps_the_discovery_order(sweep, tmp_path, capsys):
     # changed runs used to be reported after the cached ones
     logs = _copy(sweep, tmp_path)

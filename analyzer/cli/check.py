@@ -125,7 +125,7 @@ def _jobs(text: str) -> int:
 def cmd_check(args) -> int:
     single_threaded_blas()  # before the engine imports numpy
     from .. import __version__
-    from ..cache import worst_severity
+    from ..cache import stored_facts, worst_severity
     from ..discover import Skipped
     from ..engine import check_stream, collect, default_jobs, open_cache
     from ..findings import SEVERITY_RANK, JsonWriter
@@ -177,7 +177,8 @@ def cmd_check(args) -> int:
             for item in stream:
                 if item.report is not None:
                     writer.add(item.report, item.json)
-                    run_facts.append(facts(item.report))
+                    row = stored_facts(item.report)  # a cached report answers undecoded
+                    run_facts.append(RunFacts.from_row(row) if row else facts(item.report))
                     overrides.add(item.report)
                     n_runs += 1
                     sev = worst_severity(item.report)
