@@ -339,7 +339,7 @@ def encode_result(
     facts: dict[str, Any] | None = None,
 ) -> bytes:
     """One run's result as bytes: a small header (worst severity, skipped entries, and
-    ``facts``: a few numbers a re-check needs of the report, e.g. for the sweep section), the
+    ``facts``: plain JSON data a re-check needs of the report, e.g. for the sweep section), the
     report and its JSON text for the report (when made), each compressed JSON. Raises
     :class:`Unstorable`."""
     head: dict[str, Any] = {
@@ -348,7 +348,9 @@ def encode_result(
         "skipped": [[str(p), str(r)] for p, r in skipped],
     }
     if facts is not None:
-        head["facts"] = _enc(facts)
+        if _enc(facts) != facts:  # read back as stored (no tuples to restore): plain JSON only
+            raise Unstorable("facts that are not plain JSON")
+        head["facts"] = facts
     a = zlib.compress(json.dumps(head, separators=(",", ":")).encode(), 1)
     b = b""
     if report is not None:
@@ -379,14 +381,17 @@ def decode_result(
     report: RunReport | None = None
     if head["report"]:
         if lazy:
-            stored = head.get("facts")
-            report = CachedRunReport(part_b, worst, _dec(stored) if stored is not None else None)
+            report = CachedRunReport(part_b, worst, head.get("facts"))
         else:
             report = _report_dec(json.loads(zlib.decompress(part_b)))
     return report, skipped, text
 
 
 # --- the store ---------------------------------------------------------------------------------
+
+
+#: keys per query of :meth:`ResultCache.get_many` (SQLite allows 32,766 parameters)
+_SELECT_MANY = 500
 
 
 class ResultCache:
@@ -448,32 +453,47 @@ class ResultCache:
 
     def get(self, key: str, st: Stamp, doubt: Sequence[int]) -> bytes | None:
         """The stored blob when the stamp matches (and the hashes of the files in doubt)."""
+        return self.get_many([(key, st, doubt)])[0]
+
+    def get_many(self, wanted: Sequence[tuple[str, Stamp, Sequence[int]]]) -> list[bytes | None]:
+        """:meth:`get` for many keys (key, stamp, doubt) at once, in the same order: a few
+        queries instead of one per run (a re-check of thousands of runs)."""
+        out: list[bytes | None] = [None] * len(wanted)
         db = self._conn()
-        if db is None:
-            return None
+        if db is None or not wanted:
+            return out
+        rows: dict[str, tuple[str, str | None, bytes]] = {}
+        keys = [w[0] for w in wanted]
         try:
-            row = db.execute(
-                "SELECT stamp, hashes, data FROM results WHERE key = ?", (key,)
-            ).fetchone()
+            for i in range(0, len(keys), _SELECT_MANY):
+                part = keys[i : i + _SELECT_MANY]
+                marks = ",".join("?" * len(part))
+                for key, stamp_text, hashes, data in db.execute(
+                    f"SELECT key, stamp, hashes, data FROM results WHERE key IN ({marks})", part
+                ):
+                    rows[key] = (stamp_text, hashes, data)
         except sqlite3.Error as e:
             self._problem("cannot read the cache", e)
-            return None
-        if row is None or row[0] != json.dumps(st):
-            self.misses += 1
-            return None
-        stored = row[1]
-        if doubt or stored:
-            try:
-                want = json.loads(stored) if stored else {}
-            except ValueError:
-                want = None
-            # a file in doubt now or when stored: its content must be what was read
-            files = {st[i][0] for i in doubt} | set(want or {})
-            if want is None or any(want.get(f) != content_hash(f) for f in files):
+            return out
+        for i, (key, st, doubt) in enumerate(wanted):
+            row = rows.get(key)
+            if row is None or row[0] != json.dumps(st):
                 self.misses += 1
-                return None
-        self.hits += 1
-        return bytes(row[2])
+                continue
+            stored = row[1]
+            if doubt or stored:
+                try:
+                    want = json.loads(stored) if stored else {}
+                except ValueError:
+                    want = None
+                # a file in doubt now or when stored: its content must be what was read
+                files = {st[j][0] for j in doubt} | set(want or {})
+                if want is None or any(want.get(f) != content_hash(f) for f in files):
+                    self.misses += 1
+                    continue
+            self.hits += 1
+            out[i] = bytes(row[2])
+        return out
 
     def empty(self) -> bool:
         """Whether the cache holds no result yet (a first check), or cannot be used."""

@@ -927,10 +927,14 @@ def check_stream(
             root = disc.root
             # in discovery order: runs to check (_Task) and answers from the cache (StreamItem)
             plan: list[_Task | StreamItem] = []
-            for src in disc.runs:
-                task = _Task(src, root, prefix, mirror=mirror)
-                total += 1
-                if cache is not None:
+            tasks = [_Task(src, root, prefix, mirror=mirror) for src in disc.runs]
+            total += len(tasks)
+            blobs: list[bytes | None] = [None] * len(tasks)
+            doubts: list[list[int]] = [[] for _ in tasks]
+            if cache is not None:
+                wanted = []
+                for task in tasks:
+                    src = task.src
                     deps = _dependencies(src, sides)
                     ident = "\0".join(
                         [
@@ -944,7 +948,12 @@ def check_stream(
                     task.key = cache.key(ident)
                     st, doubt = cache_mod.stamp(deps)
                     task.stamp = st
-                    blob = cache.get(task.key, st, doubt)
+                    wanted.append((task.key, st, doubt))
+                # the rows of every run of this folder, a few queries in all
+                blobs = cache.get_many(wanted)
+                doubts = [w[2] for w in wanted]
+            for task, blob, doubt in zip(tasks, blobs, doubts, strict=True):
+                if cache is not None:
                     hit = None
                     if blob is not None:
                         try:
@@ -961,7 +970,7 @@ def check_stream(
                         continue
                     if hit is not None:
                         task.cached = hit[0]
-                    task.hashes = cache_mod.doubt_hashes(st, doubt)
+                    task.hashes = cache_mod.doubt_hashes(task.stamp or [], doubt)
                 plan.append(task)
             n_tasks = sum(isinstance(x, _Task) for x in plan)
             if not pool.dask and (jobs == 1 or n_tasks < 2):

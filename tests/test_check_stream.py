@@ -462,3 +462,31 @@ def test_cache_knows_when_it_is_empty(tmp_path):
     c.flush()
     assert not c.empty()
     c.close()
+
+
+def test_cache_answers_many_keys_at_once_as_one_at_a_time(tmp_path):
+    import analyzer.cache as cache_mod
+    from analyzer.cache import ResultCache, stamp
+
+    files = []
+    for i in range(3):
+        f = tmp_path / f"f{i}.csv"
+        f.write_text(f"step,loss\n0,{i}\n")
+        os.utime(f, ns=(10**18, 10**18 - i))  # long ago: not in doubt
+        files.append(str(f))
+    c = ResultCache(tmp_path / "cache", "fp")
+    n = cache_mod._SELECT_MANY * 2 + 7  # more keys than one query takes
+    wanted = []
+    for i in range(n):
+        st, doubt = stamp([files[i % 3]])
+        wanted.append((f"k{i}", st, doubt))
+        if i % 4:  # every fourth key was never stored
+            c.put(f"k{i}", st if i % 5 else [[files[0], 1, 2, 3]], {}, b"row%d" % i)
+    c.flush()
+    one = [c.get(*w) for w in wanted]
+    many = c.get_many(wanted)
+    assert many == one
+    # hits where a row with the same stamp exists, in order; misses elsewhere
+    assert many[1] == b"row1" and many[0] is None and many[5] is None  # 5: stored, other stamp
+    assert sum(b is not None for b in many) == sum(1 for i in range(n) if i % 4 and i % 5)
+    c.close()
