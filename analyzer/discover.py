@@ -171,6 +171,17 @@ class _Walker:
                 s for s in reversed(subdirs) if s.name not in ("__pycache__", "node_modules")
             )
 
+    def files_below(self, d: Path) -> list[Path]:
+        """The files listed at or below the folder ``d`` (none when it was not walked)."""
+        out: list[Path] = []
+        stack = [d]
+        while stack:
+            listing = self.dirs.get(stack.pop())
+            if listing is not None:
+                out.extend(listing[0])
+                stack.extend(listing[1])
+        return out
+
     def _visit(self, d: Path) -> list[Path]:
         try:
             st = d.stat()
@@ -346,19 +357,14 @@ def discover(
     for d, (files, subdirs) in w.dirs.items():
         if _is_mlflow_run(d, files, subdirs):
             mlflow_dirs.append(d)
-            metrics_dir = d / "metrics"
-            metric_files = [
-                Path(dp) / fn
-                for dp, dns, fns in os.walk(metrics_dir)
-                for fn in sorted(fns)
-                if not fn.startswith(".") and os.path.isfile(os.path.join(dp, fn))
-            ]
-            out.runs.append(RunSource(run_id(d), "mlflow", d, sorted(metric_files)))
+            # from the listing already made (files, not hidden: nested metric names are
+            # sub-folders of metrics/)
+            metric_files = sorted(w.files_below(d / "metrics"))
+            out.runs.append(RunSource(run_id(d), "mlflow", d, metric_files))
             run_ids.add(run_id(d))
             claimed.update(metric_files)
             for sub in ("params", "tags"):
-                for dp, _dns, fns in os.walk(d / sub):
-                    claimed.update(Path(dp) / fn for fn in fns)
+                claimed.update(w.files_below(d / sub))
             claimed.update(f for f in files)
 
     # 2b. W&B run folders; the folders of one run id (a resumed run) are one run
