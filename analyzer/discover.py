@@ -153,8 +153,13 @@ class _Walker:
         self.seen: set[tuple[int, int]] = set()
         # dir -> listing
         self.dirs: dict[Path, tuple[list[Path], list[Path]]] = {}
+        self._below = os.path.join(str(root), "")  # "root/": what a path below it starts with
 
     def rel(self, p: Path) -> str:
+        s = str(p)
+        if s.startswith(self._below):  # the usual case, without pathlib's parsing
+            r = s[len(self._below) :]
+            return r if os.sep == "/" else r.replace(os.sep, "/")
         try:
             r = p.relative_to(self.root).as_posix()
         except ValueError:
@@ -231,14 +236,14 @@ def is_event_file(p: Path) -> bool:
     return bool(EVENT_RE.search(p.name)) and not p.name.endswith(".profile-empty")
 
 
-def _sniffed_by_content(f: Path) -> bool:
+def _sniffed_by_content(f: Path, *, name: str | None = None, ext: str | None = None) -> bool:
     """Files whose content decides whether they are a log: tables (``.csv``, ``.txt``, ``.log``
     …) and console output (``.out``, ``.err``, no extension, e.g. ``slurm-42.out``, ``nohup.out``,
-    ``stdout``)."""
-    ext = f.suffix.lower()
+    ``stdout``). ``name``, ``ext``: ``f``'s lower-case name and extension, when known."""
+    ext = f.suffix.lower() if ext is None else ext
     if ext in TABLE_EXT or ext in TEXT_ONLY_EXT:
         return True
-    return ext == "" and f.name.lower() not in QUIET_NAMES
+    return ext == "" and (f.name.lower() if name is None else name) not in QUIET_NAMES
 
 
 def _holds_own_run(files: list[Path], subdirs: list[Path]) -> bool:
@@ -456,61 +461,60 @@ def discover(
     # 4. tables and JSON lines, one run per file (the table candidates sniffed all at once)
     tb_bases = {(r.run, r.base) for r in out.runs if r.format == "tensorboard"}
     tb_bases.update((run_id(d), d) for d in tb_joined)  # a version_N folder joined to another
+    # the files left (no run claimed them, not event files, outside MLflow run folders), each
+    # with its lower-case name and extension (pathlib computes those anew at every look)
+    rest: list[tuple[Path, Path, str, str]] = []
+    for d, (files, _) in w.dirs.items():
+        if inside_mlflow(d):
+            continue
+        for f in files:
+            if f in claimed:
+                continue
+            name = f.name
+            if EVENT_RE.search(name) and not name.endswith(".profile-empty"):  # is_event_file
+                continue
+            rest.append((d, f, name.lower(), f.suffix.lower()))
     candidates = [
         f
-        for d, (files, _) in w.dirs.items()
-        if not inside_mlflow(d)
-        for f in files
-        if f not in claimed
-        and not is_event_file(f)
-        and f.suffix.lower() not in JSONL_EXT
-        and _sniffed_by_content(f)
+        for _, f, name, ext in rest
+        if ext not in JSONL_EXT and _sniffed_by_content(f, name=name, ext=ext)
     ]
     sniffed = dict(zip(candidates, sniff(candidates), strict=True))
     fmt: str | None
-    for d, (files, _) in w.dirs.items():
-        for f in files:
-            if f in claimed or inside_mlflow(d):
-                continue
-            ext = f.suffix.lower()
-            name = f.name.lower()
-            if is_event_file(f):
-                continue
-            if ext in JSONL_EXT:
-                fmt, reason = "jsonl", ""
-            elif f in sniffed:
-                fmt, reason = sniffed[f]
+    for d, f, name, ext in rest:
+        if ext in JSONL_EXT:
+            fmt, reason = "jsonl", ""
+        elif f in sniffed:
+            fmt, reason = sniffed[f]
+        else:
+            if name in QUIET_NAMES or ext in QUIET_EXT or name.endswith(".profile-empty"):
+                out.skipped.append(Skipped(w.rel(f), "not a training log (ignored by name)"))
             else:
-                if name in QUIET_NAMES or ext in QUIET_EXT or name.endswith(".profile-empty"):
-                    out.skipped.append(Skipped(w.rel(f), "not a training log (ignored by name)"))
-                else:
-                    out.skipped.append(
-                        Skipped(
-                            w.rel(f), f"not a log format curvelint reads ({ext or 'no extension'})"
-                        )
-                    )
-                continue
-            if fmt is None:
-                out.skipped.append(Skipped(w.rel(f), reason))
-                continue
-            claimed.add(f)
-            names_folder = name in ("metrics.csv", "results.csv")
-            if names_folder and (run_id(d), d) in tb_bases:
-                # Ultralytics (and Lightning with both loggers) write the same scalars to event
-                # files and to this table: one run, read once
                 out.skipped.append(
-                    Skipped(
-                        w.rel(f),
-                        "same run as the TensorBoard event files in this folder (read from those;"
-                        " pass this file's path to read it instead)",
-                    )
+                    Skipped(w.rel(f), f"not a log format curvelint reads ({ext or 'no extension'})")
                 )
-                continue
-            rid = run_id(d) if names_folder and d != root else w.rel(f)
-            if rid in run_ids:
-                rid = w.rel(f)
-            out.runs.append(RunSource(rid, fmt, d, [f]))
-            run_ids.add(rid)
+            continue
+        if fmt is None:
+            out.skipped.append(Skipped(w.rel(f), reason))
+            continue
+        claimed.add(f)
+        names_folder = name in ("metrics.csv", "results.csv")
+        if names_folder and (run_id(d), d) in tb_bases:
+            # Ultralytics (and Lightning with both loggers) write the same scalars to event
+            # files and to this table: one run, read once
+            out.skipped.append(
+                Skipped(
+                    w.rel(f),
+                    "same run as the TensorBoard event files in this folder (read from those;"
+                    " pass this file's path to read it instead)",
+                )
+            )
+            continue
+        rid = run_id(d) if names_folder and d != root else w.rel(f)
+        if rid in run_ids:
+            rid = w.rel(f)
+        out.runs.append(RunSource(rid, fmt, d, [f]))
+        run_ids.add(rid)
 
     out.runs, _ = _stitch_versions(out.runs, w, "lightning-csv")  # CSVLogger's version_N/
     out.runs.sort(key=lambda r: natural_key(r.run))
