@@ -603,6 +603,9 @@ def _ready() -> None:
 #: workers before discovering it (see :func:`_looks_like_a_sweep`)
 _SWEEP_ENTRIES = 16
 
+#: cache rows fetched and decoded at once by a check (one query; bounded memory)
+_ROWS_AT_ONCE = 500
+
 
 def _looks_like_a_sweep(paths: Sequence[str | os.PathLike]) -> bool:
     """Whether a local path to check is a folder with :data:`_SWEEP_ENTRIES` entries or more:
@@ -929,49 +932,54 @@ def check_stream(
             plan: list[_Task | StreamItem] = []
             tasks = [_Task(src, root, prefix, mirror=mirror) for src in disc.runs]
             total += len(tasks)
-            blobs: list[bytes | None] = [None] * len(tasks)
-            doubts: list[list[int]] = [[] for _ in tasks]
-            if cache is not None:
-                wanted = []
-                for task in tasks:
-                    src = task.src
-                    deps = _dependencies(src, sides)
-                    ident = "\0".join(
-                        [
-                            src.format,
-                            prefix + src.run,
-                            os.path.abspath(root),
-                            os.path.abspath(src.base),
-                            *deps,
-                        ]
-                    )
-                    task.key = cache.key(ident)
-                    st, doubt = cache_mod.stamp(deps)
-                    task.stamp = st
-                    wanted.append((task.key, st, doubt))
-                # the rows of every run of this folder, a few queries in all
-                blobs = cache.get_many(wanted)
-                doubts = [w[2] for w in wanted]
-            for task, blob, doubt in zip(tasks, blobs, doubts, strict=True):
+            # the cache's rows a few hundred runs at a time (a few queries, little memory)
+            for at in range(0, len(tasks), _ROWS_AT_ONCE):
+                part = tasks[at : at + _ROWS_AT_ONCE]
+                blobs: list[bytes | None] = [None] * len(part)
+                doubts: list[list[int]] = [[] for _ in part]
                 if cache is not None:
-                    hit = None
-                    if blob is not None:
-                        try:
-                            # a JSON report needs only the stored text: decode the rest lazily
-                            hit = cache_mod.decode_result(blob, lazy=json_text and not keep_runs)
-                        except Exception:  # a corrupt row: the run is read again, row rewritten
-                            hit = None
-                    if hit is not None and not keep_runs:
-                        report, cached_skips, text = hit
-                        skips = [Skipped(a, b) for a, b in cached_skips]
-                        plan.append(
-                            _shown(StreamItem(report=report, skipped=skips, json=text), mirror)
+                    wanted = []
+                    for task in part:
+                        src = task.src
+                        deps = _dependencies(src, sides)
+                        ident = "\0".join(
+                            [
+                                src.format,
+                                prefix + src.run,
+                                os.path.abspath(root),
+                                os.path.abspath(src.base),
+                                *deps,
+                            ]
                         )
-                        continue
-                    if hit is not None:
-                        task.cached = hit[0]
-                    task.hashes = cache_mod.doubt_hashes(task.stamp or [], doubt)
-                plan.append(task)
+                        task.key = cache.key(ident)
+                        st, doubt = cache_mod.stamp(deps)
+                        task.stamp = st
+                        wanted.append((task.key, st, doubt))
+                    # their rows, in one query
+                    blobs = cache.get_many(wanted)
+                    doubts = [w[2] for w in wanted]
+                for task, blob, doubt in zip(part, blobs, doubts, strict=True):
+                    if cache is not None:
+                        hit = None
+                        if blob is not None:
+                            try:
+                                # a JSON report needs only the stored text: decode the rest lazily
+                                hit = cache_mod.decode_result(
+                                    blob, lazy=json_text and not keep_runs
+                                )
+                            except Exception:  # a corrupt row: the run is read again, row rewritten
+                                hit = None
+                        if hit is not None and not keep_runs:
+                            report, cached_skips, text = hit
+                            skips = [Skipped(a, b) for a, b in cached_skips]
+                            plan.append(
+                                _shown(StreamItem(report=report, skipped=skips, json=text), mirror)
+                            )
+                            continue
+                        if hit is not None:
+                            task.cached = hit[0]
+                        task.hashes = cache_mod.doubt_hashes(task.stamp or [], doubt)
+                    plan.append(task)
             n_tasks = sum(isinstance(x, _Task) for x in plan)
             if not pool.dask and (jobs == 1 or n_tasks < 2):
                 yield from drain(limit)

@@ -490,3 +490,15 @@ def test_cache_answers_many_keys_at_once_as_one_at_a_time(tmp_path):
     assert many[1] == b"row1" and many[0] is None and many[5] is None  # 5: stored, other stamp
     assert sum(b is not None for b in many) == sum(1 for i in range(n) if i % 4 and i % 5)
     c.close()
+
+
+def test_cache_rows_fetched_in_parts_keep_order_and_answers(sweep, tmp_path, capsys, monkeypatch):
+    logs = _copy(sweep, tmp_path)
+    cache = str(tmp_path / "c")
+    first = _json(capsys, str(logs), "-j", "1", "--cache-dir", cache)
+    runs = sorted(p for p in logs.iterdir() if p.is_dir())
+    f = next(p for p in sorted(runs[4].rglob("*")) if p.is_file())  # a change in the 2nd part
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    monkeypatch.setattr(engine, "_ROWS_AT_ONCE", 3)  # parts of 3 runs: boundaries everywhere
+    for jobs in ("1", "2"):
+        assert _json(capsys, str(logs), "-j", jobs, "--cache-dir", cache) == first
