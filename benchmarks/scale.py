@@ -31,6 +31,7 @@ modules exist and have a ``measure()`` function (returning ``{name: value}`` or 
     python benchmarks/scale.py --quick --dask       # and --scheduler processes against -j 2
     python benchmarks/scale.py --sizes 1000,3000
     python benchmarks/scale.py                       # 1,000, 3,000 and 10,000 runs
+    python benchmarks/scale.py --sizes 10000 --sweeps /tmp/sweeps   # built once, then reused
 
 Wall times on a shared machine are disturbed by other work (the load average is printed); CPU
 times much less so.
@@ -79,12 +80,14 @@ def units() -> list[tuple[str, Path]]:
 
 
 def build(n: int, dest: Path) -> Path:
-    """A sweep of ``n`` run folders under ``dest``: copies (separate files) of the fixtures'."""
+    """A sweep of ``n`` run folders under ``dest``: copies (separate files) of the fixtures'.
+    Run folders already there (a ``--workdir`` kept from an earlier run) are reused."""
     us = units()
     dest.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         s, p = us[i % len(us)]
-        shutil.copytree(p, dest / f"{i:05d}-{s}-{p.name}")
+        if not (dest / f"{i:05d}-{s}-{p.name}").exists():
+            shutil.copytree(p, dest / f"{i:05d}-{s}-{p.name}")
     return dest
 
 
@@ -144,8 +147,10 @@ def run_check(sweep: Path, args: list[str], out: Path, env: dict[str, str]) -> d
     }
 
 
-def measure_size(n: int, work: Path, dask: bool = False) -> dict[str, Any]:
-    sweep = build(n, work / f"sweep-{n}")
+def measure_size(
+    n: int, work: Path, dask: bool = False, sweeps: Path | None = None
+) -> dict[str, Any]:
+    sweep = build(n, (sweeps or work) / f"sweep-{n}")
     cache = work / f"cache-{n}"
     env = dict(os.environ, CURVELINT_CACHE_DIR=str(cache))
     r: dict[str, Any] = {"n": n}
@@ -302,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=None, help="where to build the sweeps (a temp folder)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument(
+        "--sweeps",
+        default=None,
+        help="build the sweeps in this folder and keep them (reused by the next run)",
+    )
+    ap.add_argument(
         "--dask", action="store_true", help="also --scheduler processes -j 2 (curvelint[dask])"
     )
     args = ap.parse_args(argv)
@@ -313,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     try:
-        results = [measure_size(n, work, dask=args.dask) for n in sizes]
+        sweeps = Path(args.sweeps) if args.sweeps else None
+        results = [measure_size(n, work, dask=args.dask, sweeps=sweeps) for n in sizes]
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
