@@ -81,6 +81,7 @@ def test_json_plain_columns_equal_the_pandas_columns(monkeypatch):
     rng = random.Random(7)
     values = [1, 2.5, -3, None, jsonl._NAN_MARK, math.inf, -math.inf, 0, 10**18, 2**63 - 1]
     values += [-(2**63), 2**63, 10**400, 1e308, -0.0, math.nan, 0.1, 1e19, True, "0.5", [1]]
+    values += ["nan", "-nan", "inf", " -1e3 ", "abc", "1_0", "", "NaN", "1e999", "-0"]
     plain = jsonl._plain_columns
 
     def table(records):
