@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -243,21 +244,28 @@ def test_points_frame_lite_equals_apply_restarts_with_many_tags():
         assert notes == want_notes
 
 
-# a sweep of ordinary runs of every format, read in a fresh interpreter: which modules it imports
+# a sweep of ordinary runs of every format, read, then checked (one process, JSON report) in a
+# fresh interpreter: the tables it read and whether pandas was imported
 PROBE = """
-import json, sys
-from analyzer.discover import RunSource, discover
+import contextlib, io, json, sys
+from analyzer.cli import main
+from analyzer.discover import discover
 from analyzer.runs import read_run
 disc = discover(sys.argv[1])
 kinds = {}
 for src in disc.runs:
     run, _ = read_run(src, disc.root)
     kinds[src.format] = type(run.__dict__["_data"]).__name__
-print(json.dumps({"kinds": kinds, "pandas": "pandas" in sys.modules}))
+read = "pandas" in sys.modules
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    main(["check", sys.argv[1], "--no-cache", "-j", "1", "--format", "json", "-q"])
+runs = len(json.loads(out.getvalue())["runs"])
+print(json.dumps({"kinds": kinds, "read": read, "checked": "pandas" in sys.modules, "runs": runs}))
 """
 
 
-def test_a_sweep_of_ordinary_runs_of_every_format_is_read_without_pandas(tmp_path):
+def test_a_sweep_of_ordinary_runs_of_every_format_is_read_and_checked_without_pandas(tmp_path):
     sweep = tmp_path / "sweep"
     picked = {}
     for fmt in FORMATS:
@@ -280,12 +288,15 @@ def test_a_sweep_of_ordinary_runs_of_every_format_is_read_without_pandas(tmp_pat
         text=True,
         cwd=ROOT,
         timeout=120,
+        env=dict(os.environ, CURVELINT_CACHE_DIR=str(tmp_path / "cache")),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert set(got["kinds"]) >= set(picked)
     assert set(got["kinds"].values()) == {"NumpyTable"}
-    assert got["pandas"] is False
+    assert got["runs"] == len(picked)
+    assert got["read"] is False  # reading every run imported no pandas
+    assert got["checked"] is False  # nor did analysing them and writing the report
 
 
 def test_logged_nans_and_missing_cells_in_a_small_table_need_no_pandas(tmp_path):
