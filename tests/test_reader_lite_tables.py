@@ -29,8 +29,9 @@ from analyzer.runs import read_run
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "fixtures"
 #: the fixture folders compared (the frozen accuracy sets are left alone)
-FOLDERS = ("training", "gen2", "gen4", "gen5", "text", "layouts", "roles")
+FOLDERS = ("training", "gen2", "gen4", "gen5", "text", "layouts", "roles", "console")
 FORMATS = (
+    "text",
     "keras-csv",
     "lightning-csv",
     "hf-trainer-state",
@@ -101,7 +102,7 @@ def test_lite_table_is_the_dataframe_on_every_fixture_run(fmt):
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f not in ("tensorboard", "ultralytics-csv")])
 def test_a_run_read_for_a_check_holds_numpy_columns_and_shows_the_same_dataframe(fmt):
-    disc = discover(FIX / "training" if fmt != "csv" else FIX / "gen2")
+    disc = discover(FIX / {"csv": "gen2", "text": "console"}.get(fmt, "training"))
     src = next(s for s in disc.runs if s.format == fmt)
     run, skipped = read_run(src, disc.root, "prefix/")
     assert run is not None and not skipped
@@ -276,12 +277,23 @@ def test_a_sweep_of_ordinary_runs_of_every_format_is_read_and_checked_without_pa
             if all(Path(f).stat().st_size < 60_000 for f in src.files):
                 picked[fmt] = src
                 break
-    assert {"keras-csv", "lightning-csv", "hf-trainer-state", "mlflow", "csv", "jsonl"} <= set(
-        picked
-    )
+    assert {
+        "keras-csv",
+        "lightning-csv",
+        "hf-trainer-state",
+        "mlflow",
+        "csv",
+        "jsonl",
+        "text",
+    } <= set(picked)
     assert "tensorboard" in picked
     for fmt, src in picked.items():
-        shutil.copytree(src.base, sweep / fmt.replace("-", "_"))
+        folder = sweep / fmt.replace("-", "_")
+        if src.run.endswith(src.files[0].name):  # a one-file run in a shared folder
+            folder.mkdir(parents=True)
+            shutil.copy2(src.files[0], folder)
+        else:
+            shutil.copytree(src.base, folder)
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, str(sweep)],
         capture_output=True,
