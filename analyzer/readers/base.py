@@ -37,7 +37,8 @@ class ReadError(Exception):
 
 @dataclass
 class ReadResult:
-    """What a reader returns for one run."""
+    """What a reader returns for one run (``frame``: a :class:`NumpyTable` when a reader that
+    declares ``READS_TABLE`` was asked with ``lite=True`` and needed no pandas)."""
 
     frame: pd.DataFrame
     files: list[str] = field(default_factory=list)
