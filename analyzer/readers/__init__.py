@@ -3,7 +3,9 @@
 Every reader module exposes ``FORMAT`` (its name) and
 ``read(run: str, paths: list[Path], base: Path) -> ReadResult`` where ``base`` is the run's folder
 (files in sub-folders of it, e.g. Keras' ``train/`` and ``validation/``, get that sub-folder as a
-tag prefix). Text tables are recognised by :func:`sniff_table`.
+tag prefix). Text tables are recognised by :func:`sniff_table`. A module that sets
+``READS_TABLE = True`` also takes ``lite=True`` and may then return its table as numpy columns
+(:class:`.base.NumpyTable`, what a check reads, without pandas) instead of a DataFrame.
 
 Importing this package imports neither pandas nor any reader: discovery and the result cache's
 answers need neither (``curvelint check`` on unchanged runs). The names of :mod:`.base` are

@@ -37,7 +37,8 @@ class ReadError(Exception):
 
 @dataclass
 class ReadResult:
-    """What a reader returns for one run."""
+    """What a reader returns for one run (``frame``: a :class:`NumpyTable` when a reader that
+    declares ``READS_TABLE`` was asked with ``lite=True`` and needed no pandas)."""
 
     frame: pd.DataFrame
     files: list[str] = field(default_factory=list)
@@ -176,36 +177,66 @@ def _apply_restarts_pandas(
 ) -> tuple[pd.DataFrame, list[str]]:
 
     for tag, idx in frame.groupby("tag", sort=False).indices.items():
-        steps = steps_all[idx]
-        if len(steps) < 2:
-            continue
-        # a session starts where the step drops below the step logged just before it (as
-        # TensorBoard's purge compares with the most recent step): the rows after a restart
-        # that are still below the earlier session's last step belong to the new session
-        backward = np.zeros(len(steps), dtype=bool)
-        backward[1:] = steps[1:] < steps[:-1]
-        if not backward.any():
-            continue
-        session = np.cumsum(backward)
-        n_sessions = session[-1] + 1
-        starts = np.full(n_sessions, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(starts, session, steps)
-        # smallest start of any LATER session, per session
-        later_min = np.full(n_sessions, np.iinfo(np.int64).max, dtype=np.int64)
-        later_min[:-1] = np.minimum.accumulate(starts[::-1])[::-1][1:]
-        tag_keep = steps < later_min[session]
-        dropped = int((~tag_keep).sum())
-        keep[idx] = tag_keep
-        restarts = int(backward.sum())
-        notes.append(
-            f"{tag}: {restarts} restart(s) detected (step went back to "
-            f"{', '.join(str(int(s)) for s in steps[backward][:5])}"
-            f"{'...' if restarts > 5 else ''}); {dropped} point(s) logged before the restart "
-            "were replaced by the resumed run"
-        )
+        note = _tag_restarts(tag, steps_all[idx], keep, idx)
+        if note:
+            notes.append(note)
     out = frame[keep]
     out = out.sort_values(["tag", "step"], kind="stable").reset_index(drop=True)
     return out, notes
+
+
+def _tag_restarts(tag: Any, steps: np.ndarray, keep: np.ndarray, idx: Any) -> str | None:
+    """Resolve the restarts of one tag whose rows are ``idx`` (in logged order, ``steps`` their
+    steps): clear ``keep`` at the rows a later session replaced; the note, None when the step
+    never goes back."""
+    if len(steps) < 2:
+        return None
+    # a session starts where the step drops below the step logged just before it (as
+    # TensorBoard's purge compares with the most recent step): the rows after a restart
+    # that are still below the earlier session's last step belong to the new session
+    backward = np.zeros(len(steps), dtype=bool)
+    backward[1:] = steps[1:] < steps[:-1]
+    if not backward.any():
+        return None
+    session = np.cumsum(backward)
+    n_sessions = session[-1] + 1
+    starts = np.full(n_sessions, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(starts, session, steps)
+    # smallest start of any LATER session, per session
+    later_min = np.full(n_sessions, np.iinfo(np.int64).max, dtype=np.int64)
+    later_min[:-1] = np.minimum.accumulate(starts[::-1])[::-1][1:]
+    tag_keep = steps < later_min[session]
+    dropped = int((~tag_keep).sum())
+    keep[idx] = tag_keep
+    restarts = int(backward.sum())
+    return (
+        f"{tag}: {restarts} restart(s) detected (step went back to "
+        f"{', '.join(str(int(s)) for s in steps[backward][:5])}"
+        f"{'...' if restarts > 5 else ''}); {dropped} point(s) logged before the restart "
+        "were replaced by the resumed run"
+    )
+
+
+def _restarts_by_code(
+    names: np.ndarray, code: np.ndarray, step: np.ndarray, by_tag: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """:func:`apply_restarts` of rows in logged order whose tags are ``names[code]`` (strings),
+    without a DataFrame (``by_tag``: the rows in a stable sort by code): the mask of the rows
+    kept and the notes (one per tag whose step goes back, tags in the order they first appear,
+    as ``groupby(sort=False)`` gives them)."""
+    keep = np.ones(len(code), dtype=bool)
+    c = code[by_tag]
+    cuts = np.flatnonzero(c[1:] != c[:-1]) + 1
+    s = step[by_tag]
+    back = np.flatnonzero((s[1:] < s[:-1]) & (c[1:] == c[:-1]))
+    groups = np.split(by_tag, cuts)
+    hit = np.unique(np.searchsorted(cuts, back, side="right"))  # the groups that go back
+    notes = []
+    for idx in sorted((groups[g] for g in hit.tolist()), key=lambda i: int(i[0])):
+        note = _tag_restarts(names[code[idx[0]]], step[idx], keep, idx)
+        if note:
+            notes.append(note)
+    return keep, notes
 
 
 def build_frame(run: str, names: np.ndarray, code: np.ndarray, step, value, wall) -> pd.DataFrame:
@@ -322,14 +353,14 @@ def assemble(
     *,
     lite: bool = False,
 ) -> tuple[pd.DataFrame | NumpyTable, list[str]]:
-    """Rows in logged order -> the canonical frame, restarts resolved by
-    :func:`apply_restarts` (``lite``: as a :class:`NumpyTable` when no tag's step goes back).
+    """Rows in logged order -> the canonical frame, restarts resolved as by
+    :func:`apply_restarts` (``lite``: as a :class:`NumpyTable`).
 
     ``names`` are the tags (distinct), ``code`` each row's index into them.
     Same result as ``apply_restarts(make_frame(...))``, but that sorts and groups a column of
-    Python strings; here tags are integer codes, so only the tags whose step goes back somewhere
-    are handed to ``apply_restarts`` and the rest is put in (tag, step) order with an integer sort
-    (a tag without a backward step is already in step order).
+    Python strings; here tags are integer codes, sorted with an integer sort (a tag without a
+    backward step is already in step order), and only the tags whose step goes back somewhere
+    are resolved (:func:`_restarts_by_code`, the same sessions and notes), without pandas.
     """
     ntags = len(names)
     # renumber the tags in name order, so that sorting the codes sorts the names
@@ -345,24 +376,16 @@ def assemble(
     desc = np.flatnonzero((s[1:] < s[:-1]) & (c[1:] == c[:-1]))
     del s, c
     notes: list[str] = []
-    if len(desc):
+    if len(desc):  # a restart: resolved on the codes
         hit = np.zeros(ntags, dtype=bool)
-        hit[code[order[desc + 1]]] = True
-        rows = hit[code]
-        sub, notes = apply_restarts(
-            build_frame(run, obj, code[rows], step[rows], value[rows], wall[rows]), run
-        )
-        keep = ~rows
-        import pandas as pd
-
-        sub_code = pd.Categorical(sub["tag"], categories=obj).codes.astype(small)
-        code = np.concatenate([code[keep], sub_code])
-        step = np.concatenate([step[keep], sub["step"].to_numpy()])
-        value = np.concatenate([value[keep], sub["value"].to_numpy()])
-        wall = np.concatenate([wall[keep], sub["wall_time"].to_numpy()])
-        del sub, rows, keep
+        hit[code[order[desc + 1]]] = True  # the tags whose step goes back
+        keep, notes = _restarts_by_code(obj, code, step, order)
+        code, step, value, wall = code[keep], step[keep], value[keep], wall[keep]
+        # by tag, and the rows of a tag that went back by step too (stable, as apply_restarts)
         order = np.argsort(code, kind="stable")
-        lite = False  # a restart: pandas was needed anyway
+        rows = hit[code[order]]
+        sub = order[rows]
+        order[rows] = sub[np.lexsort((step[sub], code[sub]))]
     if lite:
         return NumpyTable(run, obj, code[order], step[order], value[order], wall[order]), notes
     return build_frame(run, obj, code[order], step[order], value[order], wall[order]), notes
@@ -460,8 +483,41 @@ class Points:
             frame["wall_time"].to_numpy(),
         )
 
-    def frame(self, run: str) -> tuple[pd.DataFrame, list[str]]:
-        """The canonical table of the rows and the restart notes (:func:`apply_restarts`)."""
+    def without_repeats(self) -> tuple[Points, int]:
+        """The rows with a repeated (tag, step, value) kept once, at its last place, and how
+        many were dropped: ``DataFrame.drop_duplicates(["tag", "step", "value"], keep="last")``
+        of the rows in the order they were added (as pandas, NaN equals NaN and -0.0 equals
+        0.0; the row kept is the last, with its own value)."""
+        out = Points()
+        if not self._n:
+            return out, 0
+        code = np.concatenate(self._codes)
+        step = np.concatenate(self._steps)
+        value = np.concatenate(self._values)
+        wall = np.concatenate(self._walls)
+        key = value.copy()
+        key[key == 0.0] = 0.0  # -0.0 -> 0.0
+        key[np.isnan(key)] = np.nan  # one NaN
+        rows = np.stack([code, step, key.view(np.int64)], axis=1)[::-1]
+        _, first = np.unique(rows, axis=0, return_index=True)  # first of each, from the end
+        keep = np.sort(len(code) - 1 - first)
+        out.names = list(self.names)
+        out._ids = dict(self._ids)
+        if len(keep) == len(code):
+            out._append(code, step, value, wall)
+        else:
+            out._append(code[keep], step[keep], value[keep], wall[keep])
+        return out, len(code) - len(keep)
+
+    @overload
+    def frame(self, run: str, *, lite: Literal[False] = ...) -> tuple[pd.DataFrame, list[str]]: ...
+
+    @overload
+    def frame(self, run: str, *, lite: bool) -> tuple[pd.DataFrame | NumpyTable, list[str]]: ...
+
+    def frame(self, run: str, *, lite: bool = False) -> tuple[pd.DataFrame | NumpyTable, list[str]]:
+        """The canonical table of the rows and the restart notes (:func:`apply_restarts`);
+        ``lite``: a :class:`NumpyTable` when pandas is not needed (no tag's step goes back)."""
 
         def cat(parts: list[np.ndarray]) -> np.ndarray:
             return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -469,7 +525,7 @@ class Points:
         if not self._n:
             return make_frame(run, [], [], [], []), []
         if all(type(t) is str for t in self.names) and None not in self._tag_of:
-            done = self._frame_by_chunks(run)
+            done = self._frame_by_chunks(run, lite)
             if done is not None:
                 return done, []
         code, step = cat(self._codes), cat(self._steps)
@@ -477,12 +533,13 @@ class Points:
         if not all(type(t) is str for t in self.names):  # tags that may not compare: pandas
             names = np.array(self.names, dtype=object)
             return apply_restarts(make_frame(run, names[code], step, value, wall), run)
-        return assemble(run, self.names, code, step, value, wall)
+        return assemble(run, self.names, code, step, value, wall, lite=lite)
 
-    def _frame_by_chunks(self, run: str) -> pd.DataFrame | None:
+    def _frame_by_chunks(self, run: str, lite: bool = False) -> pd.DataFrame | NumpyTable | None:
         """:func:`assemble`'s table when every chunk holds one tag and no tag's step goes back
         (nearly every run): the chunks are put in tag order whole (a stable sort of chunks,
-        not of rows); None when some step goes back (then :func:`assemble` decides)."""
+        not of rows); None when some step goes back (then :func:`assemble` decides).
+        ``lite``: as a :class:`NumpyTable`."""
         names = self.names
         by_name = sorted(range(len(names)), key=names.__getitem__)
         rank = [0] * len(names)
@@ -508,4 +565,6 @@ class Points:
             return parts[order[0]] if len(order) == 1 else np.concatenate([parts[k] for k in order])
 
         obj = np.array([names[i] for i in by_name], dtype=object)
+        if lite:
+            return NumpyTable(run, obj, code, cat(steps), cat(self._values), cat(self._walls))
         return build_frame(run, obj, code, cat(steps), cat(self._values), cat(self._walls))

@@ -8,13 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from .base import Points, ReadError, ReadResult, empty_frame, step_ok
+from .base import Points, ReadError, ReadResult, step_ok
 from .sniff import EPOCH_NAMES, STEP_NAMES, WALL_TIME_NAMES, norm_name
 from .table import Table
+
+if TYPE_CHECKING:  # a table read for a check needs no pandas (readers.base.NumpyTable)
+    import pandas as pd
 
 # ---------------------------------------------------------------------------------------------
 # steps
@@ -272,15 +275,18 @@ def read_files(
     base: Path,
     read_one: Callable[[str, Path, Path, ReadResult], pd.DataFrame | Points | None],
     fmt: str,
+    *,
+    lite: bool = False,
 ) -> ReadResult:
     """Run ``read_one`` on every file (in the given order), collect, resolve restarts.
 
     ``read_one(run, path, base, result)`` returns the rows of one file (:class:`Points`, or a
     long table) and may add notes and hparams to ``result``; a :class:`ReadError` (or any other
     failure) skips that file with its reason. The run's table is built once, from the rows of
-    every file. Raises :class:`ReadError` when no file gave a single point.
+    every file (``lite``: as a :class:`~analyzer.readers.base.NumpyTable` when pandas is not
+    needed, see :meth:`Points.frame`). Raises :class:`ReadError` when no file gave a single point.
     """
-    result = ReadResult(frame=empty_frame())
+    result = ReadResult(frame=None)  # type: ignore[arg-type]  # set below, or ReadError
     points = Points()
     for p in paths:
         p = Path(p)
@@ -304,7 +310,7 @@ def read_files(
                 reason += f" (and {len(result.skipped) - 1} more file(s) unusable)"
             raise ReadError(path, reason)
         raise ReadError(paths[0] if paths else base, "no data points in any file")
-    result.frame, notes = points.frame(run)
+    result.frame, notes = points.frame(run, lite=lite)  # type: ignore[assignment]
     result.notes.extend(notes)
     return result
 

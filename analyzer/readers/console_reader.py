@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .base import ReadError, ReadResult, make_frame
+from .base import Points, ReadError, ReadResult
 from .columns import read_files, tag_prefix
 from .console import _terminal_bytes_out, parse_lines, text_lines
 from .text import binary_reason, strip_nul_tail
@@ -19,7 +18,7 @@ from .text import binary_reason, strip_nul_tail
 FORMAT = "text"
 
 
-def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFrame:
+def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -45,9 +44,18 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     tags: Iterable[str] = parsed.tags
     if prefix:
         tags = [prefix + t for t in parsed.tags]
-    return make_frame(run, list(tags), np.asarray(parsed.steps, dtype=np.int64), parsed.values)
+    ids: dict[str, int] = {}  # tag -> code, in the order the tags first appear
+    codes = [ids.setdefault(t, len(ids)) for t in tags]
+    points = Points()
+    points.add_codes(list(ids), codes, np.asarray(parsed.steps, dtype=np.int64), parsed.values)
+    return points
 
 
-def read(run: str, paths: list[Path], base: Path) -> ReadResult:
-    """Read text training logs of one run (several files = one resumed run, in order)."""
-    return read_files(run, paths, base, _read_one, FORMAT)
+#: :func:`read` can return its table as a :class:`~analyzer.readers.base.NumpyTable` (``lite``)
+READS_TABLE = True
+
+
+def read(run: str, paths: list[Path], base: Path, *, lite: bool = False) -> ReadResult:
+    """Read text training logs of one run (several files = one resumed run, in order).
+    ``lite``: the table may be a :class:`~analyzer.readers.base.NumpyTable` (as a check reads it)."""
+    return read_files(run, paths, base, _read_one, FORMAT, lite=lite)

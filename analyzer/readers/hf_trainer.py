@@ -28,10 +28,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from .base import STEP_MAX, Points, ReadError, ReadResult, apply_restarts, empty_frame, make_frame
+from .base import STEP_MAX, Points, ReadError, ReadResult
 from .columns import tag_prefix
 from .hparams import flatten, read_sidecar_hparams
 from .side_files import HF_SIDE_FILES
@@ -163,9 +160,14 @@ def _load(path: Path) -> dict[str, Any]:
     return state
 
 
-def read(run: str, paths: list[Path], base: Path) -> ReadResult:
-    """Read the ``trainer_state.json`` file(s) of one Hugging Face run."""
-    result = ReadResult(frame=empty_frame())
+#: :func:`read` can return its table as a :class:`~analyzer.readers.base.NumpyTable` (``lite``)
+READS_TABLE = True
+
+
+def read(run: str, paths: list[Path], base: Path, *, lite: bool = False) -> ReadResult:
+    """Read the ``trainer_state.json`` file(s) of one Hugging Face run.
+    ``lite``: the table may be a :class:`~analyzer.readers.base.NumpyTable` (as a check reads it)."""
+    result = ReadResult(frame=None)  # type: ignore[arg-type]  # set below, or ReadError
     loaded: list[tuple[float, Path, dict[str, Any]]] = []
     for p in paths:
         p = Path(p)
@@ -193,18 +195,15 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
             raise ReadError(*result.skipped[0])
         raise ReadError(paths[0] if paths else base, "log_history holds no numeric values")
     if len(frames) == 1:  # one state file: its points, put in order once
-        result.frame, notes = frames[0].frame(run)
-    else:
-        frame = pd.concat([make_frame(run, *f.columns()) for f in frames], ignore_index=True)
-        before = len(frame)
-        frame = frame.drop_duplicates(["tag", "step", "value"], keep="last").reset_index(drop=True)
-        if before > len(frame):
-            result.notes.append(
-                f"{before - len(frame)} point(s) repeated in checkpoint copies merged"
-            )
-        frame, notes = apply_restarts(frame, run)
-        frame["value"] = frame["value"].astype(np.float64)
-        result.frame = frame
+        points = frames[0]
+    else:  # checkpoint copies: a point repeated (same tag, step and value) is kept once
+        points = Points()
+        for f in frames:
+            points.extend(f)
+        points, repeated = points.without_repeats()
+        if repeated:
+            result.notes.append(f"{repeated} point(s) repeated in checkpoint copies merged")
+    result.frame, notes = points.frame(run, lite=lite)  # type: ignore[assignment]
     result.notes.extend(notes)
     # the model's config.json beside the newest state (the Trainer's output folder)
     read_sidecar_hparams(loaded[-1][1].parent, HF_SIDE_FILES, result)

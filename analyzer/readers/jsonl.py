@@ -23,10 +23,9 @@ import json
 import math
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .base import Points, ReadError, ReadResult, step_ok
 from .columns import (
@@ -43,6 +42,9 @@ from .hparams import flatten
 from .sniff import EPOCH_NAMES, STEP_NAMES, norm_name
 from .table import Column, Table
 from .text import decode_text, normalise_newlines
+
+if TYPE_CHECKING:  # pandas reads only the records :func:`_plain_columns` leaves to it
+    import pandas as pd
 
 FORMAT = "jsonl"
 _NAN_MARK = "\x00nan"  # a logged NaN, kept apart from "key absent"
@@ -78,11 +80,11 @@ _PLAIN_TYPES = frozenset((int, float, str, type(None)))
 
 
 def _plain_columns(records: list[dict[str, Any]]) -> dict[str, Column] | None:
-    """The columns of records whose values are all numbers, nulls or logged NaNs (nearly every
-    log), built from Python lists: the same columns as the pandas path of
-    :func:`table_from_records` gives them, without a DataFrame and per-column conversions.
-    None when some value is anything else (text, a bool, a list, an integer beyond int64) or a
-    column holds only nulls: the pandas path decides those."""
+    """The columns of records whose values are all numbers, nulls, logged NaNs or numbers
+    written as text (nearly every log), built from Python lists: the same columns as the pandas
+    path of :func:`table_from_records` gives them, without a DataFrame and per-column
+    conversions. None when some value is anything else (other text, a bool, a list, an integer
+    beyond int64) or a column holds only nulls: the pandas path decides those."""
     columns: dict[str, Column] = {}
     n = len(records)
     for key in dict.fromkeys(chain.from_iterable(records)):  # first-seen order, as pandas
@@ -91,11 +93,15 @@ def _plain_columns(records: list[dict[str, Any]]) -> dict[str, Column] | None:
         if not kinds <= _PLAIN_TYPES:
             return None
         marks = None
-        if str in kinds:
-            if any(type(v) is str and v != _NAN_MARK for v in cells):
-                return None
-            marks = np.array([type(v) is str for v in cells], dtype=bool)
-            cells = [None if type(v) is str else v for v in cells]
+        if str in kinds:  # logged NaNs, and numbers written as text ("nan", "0.5"): points
+            marks = np.zeros(n, dtype=bool)
+            for i, v in enumerate(cells):
+                if type(v) is str:
+                    x = None if v == _NAN_MARK else _number_text(v)
+                    if x is None and v != _NAN_MARK:  # text: the pandas path counts it
+                        return None
+                    cells[i] = x
+                    marks[i] = True
         try:
             values = np.array(cells, dtype=np.float64)  # None -> NaN
         except OverflowError:  # an integer beyond any float
@@ -127,6 +133,8 @@ def table_from_records(
         return Table(
             path=path, sep="json", header_line=1, columns=fast, n_rows=len(flat), header=list(fast)
         ), {}
+    import pandas as pd
+
     df = pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
     columns: dict[str, Column] = {}
     skipped: dict[str, int] = {}
@@ -311,6 +319,11 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> pd.DataFr
     return to_long(run, table, step, tags, wall)
 
 
-def read(run: str, paths: list[Path], base: Path) -> ReadResult:
-    """Read JSON-lines logs of one run (several files = one resumed run, in order)."""
-    return read_files(run, paths, base, _read_one, FORMAT)
+#: :func:`read` can return its table as a :class:`~analyzer.readers.base.NumpyTable` (``lite``)
+READS_TABLE = True
+
+
+def read(run: str, paths: list[Path], base: Path, *, lite: bool = False) -> ReadResult:
+    """Read JSON-lines logs of one run (several files = one resumed run, in order).
+    ``lite``: the table may be a :class:`~analyzer.readers.base.NumpyTable` (as a check reads it)."""
+    return read_files(run, paths, base, _read_one, FORMAT, lite=lite)

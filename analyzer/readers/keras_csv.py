@@ -41,6 +41,11 @@ def _read_one(run: str, path: Path, base: Path, result: ReadResult) -> Points:
     return to_long(run, table, step, tags, wall)
 
 
-def read(run: str, paths: list[Path], base: Path) -> ReadResult:
-    """Read Keras CSVLogger files of one run (several files = one resumed run, in order)."""
-    return read_files(run, paths, base, _read_one, FORMAT)
+#: :func:`read` can return its table as a :class:`~analyzer.readers.base.NumpyTable` (``lite``)
+READS_TABLE = True
+
+
+def read(run: str, paths: list[Path], base: Path, *, lite: bool = False) -> ReadResult:
+    """Read Keras CSVLogger files of one run (several files = one resumed run, in order).
+    ``lite``: the table may be a :class:`~analyzer.readers.base.NumpyTable` (as a check reads it)."""
+    return read_files(run, paths, base, _read_one, FORMAT, lite=lite)

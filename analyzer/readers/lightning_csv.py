@@ -96,9 +96,14 @@ def _per_epoch_tags(table, step, metric_cols: list[str]) -> list[str]:
     return out
 
 
-def read(run: str, paths: list[Path], base: Path) -> ReadResult:
+#: :func:`read` can return its table as a :class:`~analyzer.readers.base.NumpyTable` (``lite``)
+READS_TABLE = True
+
+
+def read(run: str, paths: list[Path], base: Path, *, lite: bool = False) -> ReadResult:
     """Read Lightning ``metrics.csv`` files of one run (several files = one resumed run; the
-    ``version_N`` folders of a run resumed from a checkpoint say the same notes once)."""
-    result = read_files(run, paths, base, _read_one, FORMAT)
+    ``version_N`` folders of a run resumed from a checkpoint say the same notes once).
+    ``lite``: the table may be a :class:`~analyzer.readers.base.NumpyTable` (as a check reads it)."""
+    result = read_files(run, paths, base, _read_one, FORMAT, lite=lite)
     result.notes = list(dict.fromkeys(result.notes))
     return result

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .base import Points, ReadError, ReadResult, empty_frame, step_ok
+from .base import Points, ReadError, ReadResult, step_ok
 from .hparams import YamlError, load_yaml, param_value
 from .text import decode_text
 
@@ -89,6 +88,8 @@ def _parse_any(text: str, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """:func:`_read_metric` of any text: pandas' parser, each field checked."""
     if not text.strip():
         raise ReadError(path, "empty metric file")
+    import pandas as pd  # only here: MLflow's own files are read by _parse_plain
+
     df = pd.read_csv(
         io.StringIO(text),
         sep=r"\s+",
@@ -130,10 +131,15 @@ def _read_text(path: Path) -> str:
 RUN_FOLDER_PARTS = ("metrics", "params", "tags", "meta.yaml")
 
 
-def read(run: str, paths: list[Path], base: Path) -> ReadResult:
-    """Read one MLflow run folder (``base``); ``paths`` are its metric files (all when empty)."""
+#: :func:`read` can return its table as a :class:`~analyzer.readers.base.NumpyTable` (``lite``)
+READS_TABLE = True
+
+
+def read(run: str, paths: list[Path], base: Path, *, lite: bool = False) -> ReadResult:
+    """Read one MLflow run folder (``base``); ``paths`` are its metric files (all when empty).
+    ``lite``: the table may be a :class:`~analyzer.readers.base.NumpyTable` (as a check reads it)."""
     base = Path(base)
-    result = ReadResult(frame=empty_frame())
+    result = ReadResult(frame=None)  # type: ignore[arg-type]  # set below, or ReadError
     metrics_dir = base / "metrics"
     files = [Path(p) for p in paths] if paths else _walk(metrics_dir)
     if not files and not metrics_dir.is_dir():
@@ -170,7 +176,7 @@ def read(run: str, paths: list[Path], base: Path) -> ReadResult:
         if result.skipped:
             raise ReadError(*result.skipped[0])
         raise ReadError(metrics_dir, "no metric files")
-    result.frame, notes = points.frame(run)
+    result.frame, notes = points.frame(run, lite=lite)  # type: ignore[assignment]
     result.notes.extend(notes)
     return result
 

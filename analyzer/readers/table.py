@@ -9,7 +9,8 @@ padded header names and values (Ultralytics), a title line above the header, ``\
 ``nan``/``inf`` where a diverged value *was* logged, trailing separators, and a header line that is
 repeated mid-file when a log was appended to after a restart. :func:`.sniff.find_layout` finds the
 header and the separator from the first lines, then :func:`read_table` parses the whole file with
-pandas' C parser (a 1M-row file reads in about a second) and hands the format readers a
+pandas' C parser (a 1M-row file reads in about a second; a small plain table of numbers is
+read without pandas, :func:`_parse_simple`) and hands the format readers a
 :class:`Table` of float columns with a mask of which cells really held a number.
 
 Missing versus NaN: a cell that is empty or ``NA``/``N/A``/``null``/``None`` means "not logged at
@@ -28,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .base import ReadError, read_bytes
 from .sniff import (
@@ -89,23 +89,25 @@ class Table:
 
 
 #: a cell :func:`_parse_simple` reads: a plain decimal number, integers of at most 18 digits
-#: and exponents of at most 2 (pandas and Python read those to the same float)
-_SIMPLE_NUMBER = r"[+-]?(?:[0-9]{1,18}|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]{1,2})?|[0-9]+[eE][+-]?[0-9]{1,2}|\.[0-9]+(?:[eE][+-]?[0-9]{1,2})?)"
+#: and exponents of at most 2 (pandas and Python read those to the same float), or a logged
+#: NaN or infinity as Python, Keras and Lightning write them (``nan``, ``inf``, ``-inf``)
+_SIMPLE_NUMBER = r"[+-]?(?:[0-9]{1,18}|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]{1,2})?|[0-9]+[eE][+-]?[0-9]{1,2}|\.[0-9]+(?:[eE][+-]?[0-9]{1,2})?|nan|NaN|NAN|inf|Inf|INF|Infinity)"
 _SIMPLE_CELLS = {
-    sep: re.compile(rf"(?:{_SIMPLE_NUMBER})?(?:{re.escape(sep)}(?:{_SIMPLE_NUMBER})?)*")
+    sep: re.compile(rf"(?:{_SIMPLE_NUMBER}|NA)?(?:{re.escape(sep)}(?:{_SIMPLE_NUMBER}|NA)?)*")
     for sep in (",", ";", "\t")
 }
 _SIMPLE_MAX_CHARS = 1 << 16  # beyond this pandas' parser is the faster one
 
 
 def _parse_simple(
-    block: str, layout: Layout
+    block: str, layout: Layout, has_nan_tokens: bool = True
 ) -> tuple[list[str], dict[str, Column], int, int] | None:
     """:func:`_parse_block`'s answer for a small block that is plainly a table of numbers (most
     logs), without pandas: a header of distinct plain names, then rows of exactly as many cells
-    separated by ``,``, ``;`` or a tab, each empty or a plain number (:data:`_SIMPLE_NUMBER`),
-    no blank line. None for anything else (quotes, spaces, text, ``nan``, a negative zero,
-    which pandas reads as 0 in a column of integers), which pandas reads."""
+    separated by ``,``, ``;`` or a tab, each empty, ``NA`` or a plain number
+    (:data:`_SIMPLE_NUMBER`, logged ``nan`` and ``inf`` included), no blank line. None for anything else (quotes,
+    spaces, text, a negative zero, which pandas reads as 0 in a column of integers, a ``nan``
+    cell when ``has_nan_tokens`` is False), which pandas reads."""
     sep = layout.sep
     cells_re = _SIMPLE_CELLS.get(sep)
     if cells_re is None or layout.decimal_comma or len(block) > _SIMPLE_MAX_CHARS:
@@ -131,13 +133,23 @@ def _parse_simple(
     cells = joined.split(sep)
     if max(map(len, cells)) > 30:
         return None
+    if "NA" in joined:  # Keras' "not logged this epoch" (validation did not run): missing
+        cells = ["" if c == "NA" else c for c in cells]
     values = np.array([c or "nan" for c in cells], dtype=np.float64).reshape(len(data), k)
     if np.signbit(values[values == 0.0]).any():
         return None
+    missing = np.isnan(values)
+    if missing.any() and ("a" in joined or "A" in joined):  # NA, or nan: a logged NaN
+        missing = np.array([c == "" for c in cells], dtype=bool).reshape(len(data), k)
+        logged = ~missing & np.isnan(values)
+        if logged.any():
+            if not has_nan_tokens:
+                return None
+            values[logged] = np.nan  # one NaN (``-nan`` keeps its sign bit)
     cols = {}
     for j, name in enumerate(names):
         v = np.ascontiguousarray(values[:, j])
-        cols[name] = Column(name, v, ~np.isnan(v))
+        cols[name] = Column(name, v, ~missing[:, j])
     return names, cols, len(data), 0
 
 
@@ -146,9 +158,11 @@ def _parse_block(
 ) -> tuple[list[str], dict[str, Column], int, int]:
     """Parse one header+rows block with pandas; returns names, columns, rows, bad lines skipped.
     (A small plain block is read by :func:`_parse_simple`, to the same columns.)"""
-    simple = _parse_simple(block, layout)
+    simple = _parse_simple(block, layout, has_nan_tokens)
     if simple is not None:
         return simple
+    import pandas as pd  # only here: a plain table of numbers (most logs) is read without it
+
     sep = r"\s+" if layout.sep == " " else layout.sep
     kwargs: dict[str, Any] = dict(
         sep=sep,

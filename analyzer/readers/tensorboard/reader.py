@@ -36,8 +36,8 @@ Restarts:
   session replaces the earlier points with step >= its first step). TensorBoard itself only does
   this for files without ``file_version`` >= 2; curvelint does it always, because a resumed run
   that did not write ``SessionLog.START`` (Keras, PyTorch) otherwise shows two overlapping curves.
-  (:func:`assemble` hands only the tags whose step goes back to ``apply_restarts``; the result is
-  the same as for the whole table, tested.)
+  (:func:`assemble` resolves them on integer tag codes, without pandas; the result is the same
+  as ``apply_restarts`` of the whole table, tested.)
 
 Damage, per file: a truncated last record (a file still being written) -> the complete records
 are read, plus a note; a bad payload checksum -> that record is skipped and counted in a note; a
@@ -59,7 +59,11 @@ from ..base import NumpyTable, ReadError, ReadResult, assemble, make_frame
 from .decode import FileRows, decode_file
 from .framing import Buffer, Framing, verify_payloads, walk
 from .names import file_order_key, prefixed_tag
-from .ultralytics import drop_final_validation, looks_like_ultralytics
+from .ultralytics import (
+    drop_final_validation,
+    drop_final_validation_table,
+    looks_like_ultralytics,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -305,8 +309,9 @@ class RunRows:
         )
         if looks_like_ultralytics(self.name_ids):
             if isinstance(frame, NumpyTable):
-                frame = frame.to_frame()
-            frame, more = drop_final_validation(frame)
+                frame, more = drop_final_validation_table(frame)
+            else:
+                frame, more = drop_final_validation(frame)
             notes.extend(more)
         return frame, notes
 
