@@ -231,11 +231,33 @@ def _tricube_windows(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray
     return idx, _tricube(x, x[idx])
 
 
+#: windows of at least this many cells (points x window) look for rows of distances repeated
+#: from the row before (:func:`_tricube`)
+_TRICUBE_SHARE = 2048
+
+
 def _tricube(x: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Tricube weights of each point's window ``X`` (rows) by distance from the point."""
+    """Tricube weights of each point's window ``X`` (rows) by distance from the point.
+
+    The two cubes are the costly part (``**`` calls a power function per cell: ~15 ns, against
+    ~1 ns for a subtraction). A row's weights depend only on its row of distances, and a curve
+    logged at an even cadence has the same distances in every window away from its ends, so on
+    larger matrices the cubes are taken once per run of equal consecutive rows and copied to
+    the others: the same numbers (each cell is the same expression of the same two operands)."""
     d = np.abs(X - x[:, None])
     h = d.max(axis=1) * 1.0001
     h[h == 0] = 1.0
+    n = d.shape[0]
+    if d.size >= _TRICUBE_SHARE and n > 4:
+        new_row = np.empty(n, dtype=bool)
+        new_row[0] = True
+        # a distance row equal to the one before (distances are |.|: no -0.0, no NaN for
+        # finite steps; a NaN row compares unequal and is computed on its own)
+        np.any(d[1:] != d[:-1], axis=1, out=new_row[1:])
+        first = np.flatnonzero(new_row)
+        if 2 * first.size <= n:
+            u = d[first] / h[first, None]
+            return ((1.0 - u**3) ** 3)[np.cumsum(new_row) - 1]
     # d <= max d <= h, so d / h <= 1 and 1 - (d / h)^3 >= 0: no weight to clip at 0
     return (1.0 - (d / h[:, None]) ** 3) ** 3
 
@@ -262,23 +284,32 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
         rows = np.lib.stride_tricks.sliding_window_view
 
         def gather(a: np.ndarray) -> np.ndarray:
-            return rows(a, k)[lo]
+            return np.take(rows(a, k, axis=-1), lo, axis=-2)
 
     else:
         idx = lo[:, None] + np.arange(k)[None, :]
 
         def gather(a: np.ndarray) -> np.ndarray:
-            return a[idx]
+            return np.take(a, idx, axis=-1)
 
-    X = gather(x)
-    Y = gather(y)
+    # the window matrices of x (XY[0]) and y (XY[1]), C-ordered (np.take's output; an index
+    # a[..., idx] would put the stacked axis innermost, and a sum over the rows of such a
+    # matrix is not added up in the same order)
+    XY = gather(np.stack((x, y)))
+    X = XY[0]
     w = _tricube(x, X)
     fit = y
     # Each pass: the weighted local line at every point. The products and sums are those of
-    # the plain expressions (same operands, same order, each sum over a fresh C-ordered matrix);
-    # the first pass has no robustness weights (w * 1 is w).
+    # the plain expressions (same operands, same order, each sum over a C-ordered row); the
+    # first pass has no robustness weights (w * 1 is w). The x and y sides of each step are
+    # one array call on the stacked (2, n, k) matrices (``sum(W * X)`` and ``sum(W * Y)``,
+    # ``X - mx`` and ``Y - my``, ``sum(wdx * dx)`` and ``sum(wdx * (Y - my))``): a short
+    # curve's smooth is mostly the fixed cost of each call. The products go into matrices
+    # made once and written over in every pass (a large curve's are 1.3 MB each).
     W = w
-    rowsum = functools.partial(np.add.reduce, axis=1)  # M.sum(axis=1), without its wrapper
+    prod, diff, wdx = np.empty(XY.shape), np.empty(XY.shape), np.empty(X.shape)  # C-ordered
+    mul, sub = np.multiply, np.subtract
+    rowsum = functools.partial(np.add.reduce, axis=-1)  # M.sum(axis=-1), without its wrapper
     with np.errstate(invalid="ignore", divide="ignore"):
         for it in range(iterations + 1):
             sw = rowsum(W)
@@ -286,12 +317,10 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
             all_ok = bool(ok.all())
             if not all_ok:
                 sw[~ok] = 1.0
-            mx = rowsum(W * X) / sw
-            my = rowsum(W * Y) / sw
-            dx = X - mx[:, None]
-            wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
-            sxx = rowsum(wdx * dx)
-            sxy = rowsum(wdx * (Y - my[:, None]))
+            mx, my = rowsum(mul(W, XY, out=prod)) / sw
+            d = sub(XY, np.stack((mx, my))[:, :, None], out=diff)  # dx, Y - my
+            mul(W, d[0], out=wdx)  # the products below, evaluated left to right as (W * dx) * ...
+            sxx, sxy = rowsum(mul(wdx, d, out=prod))
             pos = sxx > 0
             beta = np.where(pos, sxy / np.where(pos, sxx, 1.0), 0.0)
             line = my + beta * (x - mx)
@@ -305,7 +334,7 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
             u = r / (6.0 * s)
             rob = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)
             rob = np.maximum(rob, 1e-3)
-            W = w * gather(rob)
+            W = mul(w, gather(rob), out=W if W is not w else None)
     return fit if fit is not y else y.copy()
 
 
