@@ -233,7 +233,7 @@ def _tricube_windows(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray
 
 #: windows of at least this many cells (points x window) look for rows of distances repeated
 #: from the row before (:func:`_tricube`)
-_TRICUBE_SHARE = 2048
+_TRICUBE_SHARE = 4096
 
 
 def _tricube(x: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -284,32 +284,23 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
         rows = np.lib.stride_tricks.sliding_window_view
 
         def gather(a: np.ndarray) -> np.ndarray:
-            return np.take(rows(a, k, axis=-1), lo, axis=-2)
+            return rows(a, k)[lo]
 
     else:
         idx = lo[:, None] + np.arange(k)[None, :]
 
         def gather(a: np.ndarray) -> np.ndarray:
-            return np.take(a, idx, axis=-1)
+            return a[idx]
 
-    # the window matrices of x (XY[0]) and y (XY[1]), C-ordered (np.take's output; an index
-    # a[..., idx] would put the stacked axis innermost, and a sum over the rows of such a
-    # matrix is not added up in the same order)
-    XY = gather(np.stack((x, y)))
-    X = XY[0]
+    X = gather(x)
+    Y = gather(y)
     w = _tricube(x, X)
     fit = y
     # Each pass: the weighted local line at every point. The products and sums are those of
-    # the plain expressions (same operands, same order, each sum over a C-ordered row); the
-    # first pass has no robustness weights (w * 1 is w). The x and y sides of each step are
-    # one array call on the stacked (2, n, k) matrices (``sum(W * X)`` and ``sum(W * Y)``,
-    # ``X - mx`` and ``Y - my``, ``sum(wdx * dx)`` and ``sum(wdx * (Y - my))``): a short
-    # curve's smooth is mostly the fixed cost of each call. The products go into matrices
-    # made once and written over in every pass (a large curve's are 1.3 MB each).
+    # the plain expressions (same operands, same order, each sum over a fresh C-ordered matrix);
+    # the first pass has no robustness weights (w * 1 is w).
     W = w
-    prod, diff, wdx = np.empty(XY.shape), np.empty(XY.shape), np.empty(X.shape)  # C-ordered
-    mul, sub = np.multiply, np.subtract
-    rowsum = functools.partial(np.add.reduce, axis=-1)  # M.sum(axis=-1), without its wrapper
+    rowsum = functools.partial(np.add.reduce, axis=1)  # M.sum(axis=1), without its wrapper
     with np.errstate(invalid="ignore", divide="ignore"):
         for it in range(iterations + 1):
             sw = rowsum(W)
@@ -317,10 +308,12 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
             all_ok = bool(ok.all())
             if not all_ok:
                 sw[~ok] = 1.0
-            mx, my = rowsum(mul(W, XY, out=prod)) / sw
-            d = sub(XY, np.stack((mx, my))[:, :, None], out=diff)  # dx, Y - my
-            mul(W, d[0], out=wdx)  # the products below, evaluated left to right as (W * dx) * ...
-            sxx, sxy = rowsum(mul(wdx, d, out=prod))
+            mx = rowsum(W * X) / sw
+            my = rowsum(W * Y) / sw
+            dx = X - mx[:, None]
+            wdx = W * dx  # the products below, evaluated left to right as (W * dx) * ...
+            sxx = rowsum(wdx * dx)
+            sxy = rowsum(wdx * (Y - my[:, None]))
             pos = sxx > 0
             beta = np.where(pos, sxy / np.where(pos, sxx, 1.0), 0.0)
             line = my + beta * (x - mx)
@@ -334,7 +327,7 @@ def lowess(x: np.ndarray, y: np.ndarray, *, window: int, iterations: int = 2) ->
             u = r / (6.0 * s)
             rob = np.where(np.abs(u) < 1, (1 - u * u) ** 2, 0.0)
             rob = np.maximum(rob, 1e-3)
-            W = mul(w, gather(rob), out=W if W is not w else None)
+            W = w * gather(rob)
     return fit if fit is not y else y.copy()
 
 
