@@ -223,6 +223,24 @@ def clean_arrays(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
     return s, v + 0.0
 
 
+def working(
+    steps: np.ndarray, values: np.ndarray, space: Space
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """``(prep.steps, prep.work, prep.log_space)`` of ``prepare(steps, values, space=space)``
+    for the usual curve (:func:`clean_arrays`) in a space the caller fixed (``"log"``, which
+    falls back to linear when a value is <= 0, or ``"linear"``), without the rest of a
+    :class:`Prepared` (the decades spanned, which only ``"auto"`` needs to choose); None for
+    any other curve or space. Callers only read the arrays."""
+    if space != "log" and space != "linear":
+        return None
+    clean = clean_arrays(steps, values)
+    if clean is None:
+        return None
+    s, v = clean
+    log_space = space == "log" and bool(np.all(v > 0))
+    return s, (np.log10(v) if log_space else v), log_space
+
+
 def _prepare_clean(s: np.ndarray, v: np.ndarray, *, space: Space, min_decades: float) -> Prepared:
     """:func:`prepare` of the usual curve, as most callers pass it (the arrays of a prepared
     curve, or a slice of them): steps strictly increasing (so distinct, and finite between

@@ -25,6 +25,7 @@ from .prep import (
     prepare,
     rel_to_level,
     window_mask,
+    working,
 )
 
 Direction = Literal["increasing", "decreasing", "none"]
@@ -158,17 +159,11 @@ def robust_slope(
     positive curve spanning more than a decade), in which case the slope is in decades per step.
     Long windows are reduced to ``max_points`` bin medians first.
     """
-    clean = clean_arrays(steps, values) if space != "auto" else None
-    if clean is not None:
-        # what prepare gives a clean curve in a space fixed by the caller (log when asked and
-        # every value is positive), without the decades it spans (only "auto" needs them)
-        s, v = clean
-        log_space = space == "log" and bool(np.all(v > 0))
-        if space not in ("log", "linear"):
-            raise ValueError(f"space must be 'auto', 'linear' or 'log', not {space!r}")
+    fixed = working(steps, values, space)  # a clean curve in a space fixed by the caller
+    if fixed is not None:
+        s, w, log_space = fixed
         mask = window_mask(s, start=start, end=end, last_fraction=last_fraction)
-        w = (np.log10(v) if log_space else v)[mask]
-        return _slope(s[mask], w, log_space, confidence, max_points, 4)
+        return _slope(s[mask], w[mask], log_space, confidence, max_points, 4)
     prep = prepare(steps, values, space=space)
     mask = window_mask(prep.steps, start=start, end=end, last_fraction=last_fraction)
     return slope_of(prep, mask=mask, confidence=confidence, max_points=max_points)
