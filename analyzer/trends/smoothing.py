@@ -42,19 +42,21 @@ def auto_window(n: int, *, frac: float = 0.1, minimum: int = 5, maximum: int | N
     return max(k, 1)
 
 
-#: Window medians are taken with numpy (a matrix of the windows: ~20 ns per point and window
-#: width) until this process has spent ``_NUMPY_BUDGET`` such cells, or imported scipy.ndimage:
-#: importing it costs ~0.3 s, while its filter is far faster on long curves. So a ``check`` of
-#: a few ordinary runs never imports it, and a process with many curves (a sweep, a worker)
-#: or long ones imports it once it has spent ~0.05 s (or at the first window matrix larger
-#: than ``_NUMPY_CALL``). Both give the same
-#: numbers (a median of an odd window is one of its values).
+#: Window medians that neither the small-matrix nor the sorted-window way below takes are taken
+#: with numpy (a matrix of the windows: ~20 ns per point and window width) until this process
+#: has spent ``_NUMPY_BUDGET`` such cells, or imported scipy.ndimage: importing it costs ~0.3 s,
+#: while its filter is far faster on long curves. So a ``check`` of ordinary runs never
+#: imports it, and a process with long curves imports it once it has spent ~0.05 s on them (or
+#: at the first window matrix larger than ``_NUMPY_CALL``). Both give the same numbers (a median
+#: of an odd window is one of its values).
 _NUMPY_BUDGET = 3_000_000
 _NUMPY_CALL = 1_000_000  # at most this many cells at once (8 MB)
 _numpy_spent = 0
-#: window matrices up to this many cells are always numpy's (and counted in the budget): on a
-#: short curve (an evaluation-cadence curve of a few dozen points) scipy.ndimage's argument
-#: handling costs several times the selection
+#: window matrices up to this many cells are always numpy's, and not counted in the budget
+#: (scipy would never take them over): on a short curve (an evaluation-cadence curve of a few
+#: dozen points) scipy.ndimage's argument handling costs several times the selection. (They
+#: were counted once: a sweep's short curves then imported scipy after ~1,000 runs, 0.3 s of
+#: CPU in every worker, to save ~10 microseconds a run on the few matrices scipy takes.)
 _NUMPY_SMALL = 4096
 
 
@@ -68,7 +70,6 @@ def median_filter(x: np.ndarray, width: int) -> np.ndarray:
         # the edge padding and window view of the branch below, without np.pad's and
         # sliding_window_view's argument handling; among equal zeros the two might pick a
         # different sign, so a curve holding one takes the way it always did
-        _numpy_spent += cells
         padded = np.concatenate((np.repeat(x[:1], h), x, np.repeat(x[-1:], h)))
         step = padded.strides[0]
         windows = np.lib.stride_tricks.as_strided(
