@@ -660,7 +660,7 @@ def cadence_swings(
         # windows a quarter of a 250,000-point curve wide: 250 MB, and ~3x slower)
         q = np.array([_order.quantile(windows[i], quantile) for i in starts])
     else:
-        q = np.quantile(windows[starts], quantile, axis=1)
+        q = _order.row_quantile(windows[starts], quantile)
     best = int(np.argmax(q))
     i, top = int(starts[best]), float(q[best])
     rev = d1[i : i + w + 1]
