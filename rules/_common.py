@@ -46,6 +46,7 @@ __all__ = [
     "levels",
     "lr_decayed",
     "declared_epochs",
+    "diverged",
     "end_level",
     "end_metric",
     "hparam_int",
@@ -82,6 +83,18 @@ def levels(curve: Curve, *, sign: float = 1.0) -> Levels | None:
                 a.flags.writeable = False
     memo[key] = out
     return out
+
+
+def diverged(curve: Curve, *, min_jump: float = 10.0, min_ratio: float = 100.0):
+    """:func:`analyzer.trends.extremum.diverged_at` of the curve's finite values (indexes refer
+    to those), kept with the curve like :func:`levels`: DIV002, PLT001 and OVF001 (cutting the
+    curves before a divergence) all ask it of the same validation loss."""
+    key = ("diverged_at", float(min_jump), float(min_ratio))
+    memo = curve.memo
+    if key not in memo:
+        v = np.asarray(curve.values, dtype=float)
+        memo[key] = diverged_at(v[np.isfinite(v)], min_jump=min_jump, min_ratio=min_ratio)
+    return memo[key]
 
 
 def condensed(curves: CurveSet) -> CurveSet:
@@ -348,7 +361,7 @@ def before_divergence(curves: CurveSet, *, min_points: int) -> CurveSet | None:
     if curves.val is not None:
         v = np.asarray(curves.val.values, dtype=float)
         fin = np.isfinite(v)
-        at = diverged_at(v[fin])
+        at = diverged(curves.val)
         if at is not None:
             cuts.append(int(np.asarray(curves.val.steps)[fin][at[0]]))
         rise = risen_from_start(v[fin]) if train_ends_above_start(curves.train) else None

@@ -53,11 +53,12 @@ import numpy as np
 
 from analyzer.curves import CurveSet
 from analyzer.findings import Finding, Mark
-from analyzer.trends.extremum import OffScale, diverged_at, risen_from_start, val_off_scale
+from analyzer.trends.extremum import OffScale, risen_from_start, val_off_scale
 
 from . import _remedies as R
 from ._common import (
     clamp01,
+    diverged,
     finding,
     fmt,
     last_lr,
@@ -188,7 +189,7 @@ def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
     v = np.asarray(val.values, dtype=float)
     fin = np.isfinite(v)
     s, v = s[fin], v[fin]
-    at = diverged_at(v, min_jump=min_jump, min_ratio=min_ratio)
+    at = diverged(val, min_jump=min_jump, min_ratio=min_ratio)
     if at is None:
         return None
     i = at[0]

@@ -68,7 +68,6 @@ import numpy as np
 
 from analyzer.curves import COMPLEMENT_PREFIX, Curve, CurveSet
 from analyzer.findings import Finding, Mark, Remedy
-from analyzer.trends.extremum import diverged_at
 from analyzer.trends.slope import trend_test
 
 from . import _remedies as R
@@ -78,6 +77,7 @@ from ._common import (
     Levels,
     best_metric,
     clamp01,
+    diverged,
     end_level,
     epoch_level,
     final_at_chance,
@@ -373,8 +373,7 @@ def check(
         # in training mode, or one that reads 0 on a collapsed batch): a validation loss that
         # blew up by orders of magnitude (DIV002's test) and then sat still
         VL = levels(curves.val)
-        vv = np.asarray(curves.val.values, dtype=float)
-        if VL is not None and diverged_at(vv[np.isfinite(vv)]) is not None:
+        if VL is not None and diverged(curves.val) is not None:
             vb = _stuck_after_blowup(
                 VL, min_ratio=min_blowup_ratio, min_fraction=min_stuck_fraction
             )

@@ -65,3 +65,34 @@ def test_train_surge_the_validation_loss_does_not_share_is_not_divergence():
     nan = improving.copy()
     nan[vs >= s.steps[170]] = np.nan
     assert [x.code for x in explosion.check(cs(train=(s.steps, v), val=(vs, nan)))] == ["DIV002"]
+
+
+def test_divergence_of_a_curve_is_kept_with_it_and_is_diverged_at(monkeypatch):
+    """rules._common.diverged: diverged_at of the finite values, computed once per curve and
+    options (DIV002, PLT001 and OVF001 ask it of the same validation loss)."""
+    from analyzer.trends import extremum
+    from rules import _common
+
+    rng = np.random.default_rng(5)
+    steps = np.arange(60) * 10
+    blown = np.r_[np.linspace(2.0, 0.5, 30), np.full(30, 80.0)] * (1 + 0.01 * rng.random(60))
+    blown[[3, 40]] = np.nan  # indexes count the finite points only
+    flat = np.full(60, 0.7)
+    calls = []
+    real = extremum.diverged_at
+
+    def counting(v, **kw):
+        calls.append(kw)
+        return real(v, **kw)
+
+    monkeypatch.setattr(_common, "diverged_at", counting)
+    for values in (blown, flat):
+        c = cs(val=(steps, values)).val
+        fin = values[np.isfinite(values)]
+        assert _common.diverged(c) == real(fin)
+        assert _common.diverged(c, min_jump=10, min_ratio=100) == real(fin)  # the same key
+        assert _common.diverged(c, min_jump=50.0) == real(fin, min_jump=50.0)
+    assert _common.diverged(cs(val=(steps, blown)).val) == (29, False)
+    # per curve: the defaults and min_jump=50 once each, for each of the first two curves, and
+    # once more for the third (a new curve object)
+    assert len(calls) == 5

@@ -71,3 +71,44 @@ def test_other_inputs_go_to_numpy():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert np.isnan(median(np.array([])))
+
+
+@pytest.mark.parametrize("q", [2 / 3, 0.0, 1.0, 0.5, 0.25, 0.95, 0.999999, 1e-9])
+def test_row_quantile_is_numpys(q):
+    from analyzer.trends._order import row_quantile
+
+    rng = np.random.default_rng(9)
+    mats = []
+    for rows in (1, 2, 7, 500):
+        for cols in (1, 2, 3, 4, 7, 10, 64, 257):
+            mats.append(rng.normal(size=(rows, cols)))
+            mats.append(rng.integers(0, 3, size=(rows, cols)).astype(float))  # ties
+            with np.errstate(over="ignore"):
+                mats.append(np.exp(rng.normal(0, 300, size=(rows, cols))))  # huge, 0, inf
+            specials = rng.normal(size=(rows, cols))
+            specials[rng.random((rows, cols)) < 0.05] = np.nan
+            specials[rng.random((rows, cols)) < 0.05] = np.inf
+            specials[rng.random((rows, cols)) < 0.05] = -np.inf
+            mats.append(specials)
+            mats.append(np.where(rng.random((rows, cols)) < 0.5, 0.0, -0.0))  # signed zeros
+            mats.append(np.full((rows, cols), 0.125))  # constant
+            mats.append(rng.normal(size=(rows, 2 * cols))[:, ::2])  # not contiguous
+    for m in mats:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = np.quantile(m, q, axis=1)
+            got = row_quantile(m, q)
+        assert _same(got, ref), (m.shape, q, got, ref)
+
+
+def test_row_quantile_hands_other_inputs_to_numpy():
+    from analyzer.trends._order import row_quantile
+
+    m = np.arange(12.0).reshape(3, 4)
+    assert _same(row_quantile(m, np.float64(0.5)), np.quantile(m, 0.5, axis=1))
+    assert _same(
+        row_quantile(m.astype(np.float32), 0.5), np.quantile(m.astype(np.float32), 0.5, axis=1)
+    )
+    assert _same(row_quantile(m, [0.5, 0.9]), np.quantile(m, [0.5, 0.9], axis=1))
+    with pytest.raises(ValueError):
+        row_quantile(m, 1.5)

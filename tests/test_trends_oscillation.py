@@ -214,3 +214,45 @@ def test_swings_are_oscillations_measures(make, space):
     w = oscillation_module.swings(s, v, space=space, min_points=10)
     for f in dataclasses.fields(w):
         assert _same(getattr(w, f.name), getattr(o, f.name)), f.name
+
+
+def _swings_bits(o):
+    return tuple(
+        np.float64(f).tobytes() if isinstance(f, float) else f for f in dataclasses.astuple(o)
+    )
+
+
+@pytest.mark.parametrize("space", ["log", "linear", "auto"])
+def test_swings_of_a_clean_curve_in_a_fixed_space_are_those_through_prepare(space, monkeypatch):
+    """swings takes a clean curve's steps and working values without a whole Prepared when the
+    caller fixes the space; the reference is the old way (prepare for every curve), forced by
+    making prep.working give up."""
+    osc = importlib.import_module("analyzer.trends.oscillation")
+    rng = np.random.default_rng(21)
+    cases = []
+    for n in (1, 5, 6, 12, 13, 40, 300, 2500):
+        s = np.arange(n, dtype=float) * 10.0
+        t = np.arange(n)
+        cases += [
+            (s, 1.0 + 0.5 * np.exp(-t / 30) + 0.05 * np.sin(t * 1.3) + rng.normal(0, 0.01, n)),
+            (s, 10.0 ** -np.linspace(0, 4, n) * (1 + 0.2 * np.sin(t))),  # decades: auto is log
+            (s, np.round(rng.normal(0.5, 0.1, n), 1)),  # ties, maybe <= 0: log falls back
+            (s, np.full(n, 0.3)),  # constant
+            (s, np.where(t % 2 == 0, 0.0, -0.0) + 1e-300 * (t % 3)),  # zeros of both signs
+            (np.arange(n), rng.normal(0, 1e200, n)),  # integer steps, huge values
+        ]
+        if n >= 3:
+            v = 1.0 + rng.normal(0, 0.1, n)
+            v[n // 2] = np.nan  # not clean: prepare either way
+            cases.append((s, v))
+    got = []
+    with np.errstate(all="ignore"):
+        for s, v in cases:
+            osc.swings.cache_clear()
+            got.append(_swings_bits(osc.swings(s, v, space=space, min_points=6)))
+        monkeypatch.setattr(osc, "working", lambda *a: None)
+        for (s, v), g in zip(cases, got, strict=True):
+            osc.swings.cache_clear()
+            want = _swings_bits(osc.swings(s, v, space=space, min_points=6))
+            assert g == want, (s.size, space)
+    osc.swings.cache_clear()

@@ -88,3 +88,51 @@ def test_mannwhitney_all_tied_is_one_like_scipy():
     x, y = np.ones(5), np.ones(12)  # no spread at all: the continuity correction decides
     assert stats.mannwhitneyu(x, y, alternative="greater").pvalue == 1.0
     assert mannwhitney_greater(x, y) == 1.0
+
+
+def test_pairs_below_are_tril_indices_whatever_lengths_came_before():
+    from analyzer.trends import _rank
+
+    # lengths in an order that grows the shared table, reads prefixes of it, and passes it
+    for n in (0, 1, 2, 3, 40, 7, 300, 5, 513, 512, 1000, 2, 256, 257, 90):
+        i, j = _rank._pairs_below(n)
+        want_i, want_j = np.tril_indices(n, -1)
+        assert np.array_equal(i, want_i) and np.array_equal(j, want_j), n
+        assert not i.flags.writeable and not j.flags.writeable
+
+
+def _theilslopes_with_fresh_pairs(y, x, alpha=0.95):
+    """theilslopes as it was with np.tril_indices made for each call (the slopes in that
+    order): the shared pair table must give the same numbers, bit for bit."""
+    from analyzer.trends import _rank
+
+    saved = _rank._pairs_below
+    _rank._pairs_below = lambda n: np.tril_indices(n, -1)
+    try:
+        return _rank.theilslopes(y, x, alpha=alpha)
+    finally:
+        _rank._pairs_below = saved
+
+
+def test_theilslopes_with_the_shared_pairs_is_bit_for_bit_the_same():
+    import struct
+
+    rng = np.random.default_rng(7)
+    cases = []
+    for n in (2, 3, 4, 5, 17, 120, 500, 600):
+        x = np.arange(n, dtype=float) * 3.0
+        cases += [
+            (rng.normal(size=n), x),
+            (np.round(rng.normal(size=n), 1), x),  # ties
+            (np.full(n, 2.5), x),  # constant
+            (np.where(rng.random(n) < 0.5, 0.0, -0.0), x),  # zero slopes of both signs
+            (rng.normal(size=n) * 1e300, x * 1e-300),  # huge slopes (inf among them)
+        ]
+        y = rng.normal(size=n)
+        y[n // 2] = np.nan  # NaN slopes: the sorted way
+        cases.append((y, x))
+    for y, x in cases:
+        with np.errstate(over="ignore", invalid="ignore"):  # the huge slopes: inf, inf - inf
+            got = theilslopes(y, x)
+            want = _theilslopes_with_fresh_pairs(y, x)
+        assert struct.pack("4d", *got) == struct.pack("4d", *want), (y.size, y[:3])

@@ -86,3 +86,80 @@ def test_long_curves_are_binned_quickly():
     r = robust_slope(s, v, last_fraction=0.1)
     assert t.direction == "decreasing"
     assert r.n > 9000  # the window's raw count, even though the fit used bin medians
+
+
+def _bits(result) -> tuple:
+    """Every field of a result, floats as their bytes (NaN equal to NaN, -0.0 not 0.0)."""
+    from dataclasses import astuple
+
+    return tuple(np.float64(f).tobytes() if isinstance(f, float) else f for f in astuple(result))
+
+
+def _robust_slope_through_prepare(steps, values, **kw):
+    """robust_slope as it was: always through prepare (the reference for its clean-curve way)."""
+    from analyzer.trends.prep import prepare, window_mask
+    from analyzer.trends.slope import slope_of
+
+    space = kw.pop("space", "auto")
+    conf, mp = kw.pop("confidence", 0.95), kw.pop("max_points", 500)
+    prep = prepare(steps, values, space=space)
+    return slope_of(prep, mask=window_mask(prep.steps, **kw), confidence=conf, max_points=mp)
+
+
+def _trend_test_through_prepare(steps, values, **kw):
+    """trend_test as it was: always through prepare."""
+    from analyzer.trends.prep import prepare, window_mask
+    from analyzer.trends.slope import trend_from_arrays
+
+    alpha, mp = kw.pop("alpha", 0.05), kw.pop("max_points", 1000)
+    prep = prepare(steps, values, space="linear")
+    mask = window_mask(prep.steps, **kw)
+    return trend_from_arrays(prep.steps[mask], prep.values[mask], alpha=alpha, max_points=mp)
+
+
+def _slope_cases():
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 4, 5, 9, 60, 700, 1500):
+        s = np.arange(n, dtype=float) * 5.0
+        yield s, np.exp(-s / max(1.0, s[-1] if n else 1.0)) + rng.normal(0, 0.01, n)
+        yield s, np.round(rng.normal(1.0, 0.1, n), 1)  # ties
+        yield s, np.full(n, 0.25)  # constant
+        yield s, np.where(rng.random(n) < 0.5, 0.0, -0.0)  # zeros of both signs (log refused)
+        yield s, rng.normal(0, 1e300, n)  # huge
+        yield np.arange(n), 10.0 ** -np.linspace(0, 5, n)  # integer steps, many decades
+        if n >= 3:
+            v = rng.normal(size=n)
+            v[n // 2] = np.nan  # not clean: through prepare itself
+            yield s, v
+            yield s[::-1].copy(), rng.normal(size=n)  # steps descending: through prepare
+            yield np.r_[s[:-1], s[-2]], rng.normal(size=n)  # a repeated step
+
+
+@pytest.mark.parametrize("space", ["linear", "log", "auto"])
+def test_robust_slope_of_a_clean_curve_is_bit_for_bit_the_prepared_one(space):
+    windows = [{}, {"last_fraction": 1 / 3}, {"start": 10.0, "end": 2000.0}, {"end": 4.0}]
+    with np.errstate(all="ignore"):
+        for s, v in _slope_cases():
+            for w in windows:
+                got = robust_slope(s, v, space=space, **w)
+                want = _robust_slope_through_prepare(s, v, space=space, **w)
+                assert _bits(got) == _bits(want), (s.size, space, w)
+
+
+def test_trend_test_of_a_clean_curve_is_bit_for_bit_the_prepared_one():
+    windows = [{}, {"last_fraction": 0.25}, {"start": 10.0}, {"start": 10.0, "end": 300.0}]
+    with np.errstate(all="ignore"):
+        for s, v in _slope_cases():
+            for w in windows:
+                assert _bits(trend_test(s, v, **w)) == _bits(
+                    _trend_test_through_prepare(s, v, **w)
+                ), (s.size, w)
+
+
+def test_robust_slope_keeps_the_errors_of_prepare():
+    with pytest.raises(ValueError, match="space must be"):
+        robust_slope(np.arange(5.0), np.ones(5), space="sideways")
+    with pytest.raises(ValueError, match="differ in length"):
+        robust_slope(np.arange(5.0), np.ones(4), space="linear")
+    with pytest.raises(ValueError, match="differ in length"):
+        trend_test(np.arange(5.0), np.ones(4))

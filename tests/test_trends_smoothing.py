@@ -109,11 +109,15 @@ def test_median_filter_small_path_equals_scipy(monkeypatch):
         monkeypatch.setattr(smoothing, "_numpy_spent", 0)
         monkeypatch.delitem(__import__("sys").modules, "scipy.ndimage")
         got = smoothing.median_filter(x, width)
-        took_numpy = smoothing._numpy_spent == n * width
+        spent = smoothing._numpy_spent
         monkeypatch.undo()
-        # a wide window slides a sorted list instead (unless the curve holds a zero)
-        sorted_window = smoothing._SORTED_WIDTH <= width <= smoothing._SORTED_MAX
-        assert took_numpy == (not sorted_window or bool((x == 0).any()))
+        # a small window matrix and a wide window (a sorted list slid over the curve) are
+        # never scipy's, so they do not count in the budget that imports it (unless the curve
+        # holds a zero: then the budgeted window matrix takes them)
+        zero = bool((x == 0).any())
+        small = n * width <= smoothing._NUMPY_SMALL and not zero
+        sorted_window = smoothing._SORTED_WIDTH <= width <= smoothing._SORTED_MAX and not zero
+        assert spent == (0 if small or sorted_window else n * width), (n, width)
         assert got.flags.c_contiguous and np.array_equal(got, ref), (n, width)
 
 
@@ -284,3 +288,63 @@ def test_wide_median_filter_by_a_sorted_window_is_exact(n, width):
     padded = np.pad(x, h, mode="edge")
     want = np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
     np.testing.assert_array_equal(median_filter(x, width), want)
+
+
+def _tricube_as_written(x, X):
+    """The tricube weights as first written (every cell cubed): the shared-rows path of
+    ``_tricube`` must give these numbers bit for bit."""
+    d = np.abs(X - x[:, None])
+    h = d.max(axis=1) * 1.0001
+    h[h == 0] = 1.0
+    return np.clip(1.0 - (d / h[:, None]) ** 3, 0.0, None) ** 3
+
+
+def _steps_of_kind(kind, n, rng):
+    if kind == "even":  # integer steps every 10: equal distance rows away from the ends
+        return np.arange(n, dtype=float) * 10.0
+    if kind == "even-float":  # a fractional cadence: distances equal only where they round alike
+        return np.arange(n) * 0.1 + 3.7
+    if kind == "huge":  # steps past 2**53: spacing not representable exactly everywhere
+        return 2.0**60 + np.arange(n) * 2048.0
+    if kind == "two-cadences":  # every step, then every 7th
+        return np.r_[np.arange(n // 2), n // 2 + 7 * np.arange(n - n // 2)].astype(float)
+    if kind == "repeats":  # repeated steps (zero distances) inside an even cadence
+        return np.sort(np.r_[np.arange(n - n // 10), rng.integers(0, n, n // 10)]).astype(float)
+    if kind == "constant":  # one step for every point: every distance 0, h set to 1
+        return np.full(n, 5.0)
+    return np.cumsum(rng.random(n) + 0.01)  # irregular: rows all differ
+
+
+@pytest.mark.parametrize(
+    "kind", ["even", "even-float", "huge", "two-cadences", "repeats", "constant", "irregular"]
+)
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 40, 300, 1000])
+def test_tricube_shared_rows_are_the_plain_weights(kind, n):
+    from analyzer.trends.smoothing import _tricube, _window_starts
+
+    rng = np.random.default_rng(n)
+    x = _steps_of_kind(kind, n, rng)
+    for window in {3, 5, 21, max(3, n // 12), n}:
+        k, lo = _window_starts(n, window)
+        X = x[lo[:, None] + np.arange(k)[None, :]]
+        got = _tricube(x, X)
+        assert got.flags.c_contiguous and got.shape == X.shape
+        assert got.tobytes() == _tricube_as_written(x, X).tobytes(), (kind, n, window)
+
+
+@pytest.mark.parametrize(
+    "kind", ["even", "even-float", "huge", "two-cadences", "repeats", "constant"]
+)
+@pytest.mark.parametrize("n", [3, 7, 60, 350, 1000])
+def test_lowess_on_even_cadences_gives_the_numbers_of_its_plain_form(kind, n):
+    rng = np.random.default_rng(n + 17)
+    x = _steps_of_kind(kind, n, rng)
+    y = 2.0 + np.exp(-np.arange(n) / max(1.0, n / 4)) + rng.normal(0, 0.05, n)
+    y[rng.integers(0, n, size=max(1, n // 25))] += 4.0  # spikes for the robustness passes
+    if kind == "constant":
+        y = np.round(y, 1)
+    for window in {3, 7, max(3, n // 12), n}:
+        for iterations in (0, 2):
+            got = lowess(x, y, window=window, iterations=iterations)
+            want = _lowess_as_written(x, y, window=window, iterations=iterations)
+            assert got.tobytes() == want.tobytes(), (kind, n, window, iterations)

@@ -96,3 +96,30 @@ def _select(
         diff = hi - lo
         vals.append(hi - diff * (1 - gamma) if gamma >= 0.5 else lo + diff * gamma)
     return np.array(vals, dtype=np.float64)
+
+
+def row_quantile(m: Any, q: Any) -> Any:
+    """``np.quantile(m, q, axis=1)`` with the default (linear) method for one quantile ``q`` (a
+    Python float in [0, 1]) of each row of a 2-D float64 matrix: one partition of the rows and
+    the arithmetic of :func:`_select` on the two columns it picks (row by row, the same numbers
+    as numpy, NaN for a row holding one). numpy's own for anything else."""
+    a = np.asarray(m)
+    if (
+        a.ndim != 2
+        or 0 in a.shape
+        or a.dtype != np.float64
+        or type(q) is not float
+        or not 0.0 <= q <= 1.0
+    ):
+        return np.quantile(a, q, axis=1)
+    ((i, j, gamma),), kth = _picks(a.shape[1], (q,))
+    p = a.copy()  # np.partition(a, kth, axis=1), without its wrapper
+    p.partition(kth, axis=1)
+    lo, hi = p[:, i], p[:, j]
+    diff = hi - lo
+    out = hi - diff * (1 - gamma) if gamma >= 0.5 else lo + diff * gamma
+    last = p[:, -1]
+    nan = last != last  # NaN sorts last: the row's quantile is NaN
+    if nan.any():
+        out[nan] = last[nan]
+    return out

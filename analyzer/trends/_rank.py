@@ -195,15 +195,32 @@ def _repeat_counts(arr: np.ndarray) -> np.ndarray:
     return freq[freq > 1]
 
 
-@lru_cache(maxsize=4)
+#: curves of at most this many points take their pairs from one shared table
+_PAIRS_SHARED = 512
+_pairs_table: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.intp), np.zeros(0, np.intp))
+
+
 def _pairs_below(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the ``n (n - 1) / 2`` cells below the diagonal of an ``n x n``
-    matrix (read-only). A few lengths recur run after run (500, the bin count of long curves,
-    above all); four of them are kept, at most 8 MB."""
-    i, j = np.tril_indices(n, -1)
-    i.flags.writeable = False
-    j.flags.writeable = False
-    return i, j
+    matrix (read-only), in ``np.tril_indices(n, -1)``'s order: row by row, each row's columns
+    ascending. Row ``i`` holds only columns ``j < i``, so the pairs of a shorter curve are the
+    first ones of a longer one's: one table, grown to the longest curve seen (up to
+    :data:`_PAIRS_SHARED` points, 2 MB), serves every length by a slice. (It replaces a cache
+    of the last four lengths, which a sweep's curves of many lengths kept rebuilding.)"""
+    global _pairs_table
+    m = n * (n - 1) // 2
+    if n > _PAIRS_SHARED:
+        i, j = np.tril_indices(n, -1)
+        i.flags.writeable = False
+        j.flags.writeable = False
+        return i, j
+    i, j = _pairs_table  # one read: another thread may replace the table meanwhile
+    if i.size < m:
+        i, j = np.tril_indices(max(n, _PAIRS_SHARED // 4), -1)
+        i.flags.writeable = False
+        j.flags.writeable = False
+        _pairs_table = (i, j)
+    return i[:m], j[:m]
 
 
 def theilslopes(

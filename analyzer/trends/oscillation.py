@@ -22,7 +22,7 @@ import numpy as np
 from . import _order
 from ._memo import by_content
 from ._order import median, quantile
-from .prep import Space, bin_medians, prepare, rel_to_level
+from .prep import Space, bin_medians, prepare, rel_to_level, working
 from .slope import trend_from_arrays
 from .smoothing import (
     MAD_TO_SIGMA,
@@ -391,14 +391,19 @@ def _measure(
 ) -> Oscillation | Swings:
     """:func:`oscillation` (``full``) or :func:`swings`: the same steps, those of ``swings``
     skip what only the other fields of :class:`Oscillation` need."""
-    prep = prepare(steps, values, space=space)
-    n = prep.n
+    # the swings of a clean curve in a fixed space need only its steps and working values
+    fixed = None if full else working(steps, values, space)
+    if fixed is None:
+        prep = prepare(steps, values, space=space)
+        fixed = prep.steps, prep.work, prep.log_space
+    p_steps, p_work, log_space = fixed
+    n = int(p_steps.size)
     if n < min_points:
         reason = f"only {n} finite points (need {min_points})"
         if full:
-            return _nan_osc(n, prep.log_space, reason)
-        return _nan_swings(n, prep.log_space, reason)
-    bs, bw, _ = bin_medians(prep.steps, prep.work, max_points=max_points)
+            return _nan_osc(n, log_space, reason)
+        return _nan_swings(n, log_space, reason)
+    bs, bw, _ = bin_medians(p_steps, p_work, max_points=max_points)
     m = bs.size
     W = auto_window(m, frac=max_period_fraction, minimum=5)
     h = W // 2
@@ -410,7 +415,7 @@ def _measure(
     nan = float("nan")
     # the level only matters in linear space (rel_to_level); the drop and the texture of the
     # smooth only for the full measures
-    smooth = robust_smooth(bs, bw) if full or not prep.log_space else None
+    smooth = robust_smooth(bs, bw) if full or not log_space else None
     drop = abs(float(smooth[0] - smooth[-1])) if smooth is not None else nan
     level = float(smooth[-1]) if smooth is not None else nan
     sigma = (
@@ -418,7 +423,7 @@ def _measure(
             mad_sigma(np.diff(r)) / np.sqrt(2.0),
             bw,
             values=np.asarray(prep.from_work(bw)),
-            log_space=prep.log_space,
+            log_space=log_space,
         )
         if full
         else nan
@@ -461,7 +466,7 @@ def _measure(
     rc = r - r.mean()
     den = float(np.sum(rc * rc))
     lag1 = float(np.sum(rc[:-1] * rc[1:]) / den) if den > 0 else nan
-    amplitude_rel_level = rel_to_level(amplitude, level, prep.log_space)
+    amplitude_rel_level = rel_to_level(amplitude, level, log_space)
     if not full:
         return Swings(
             amplitude=amplitude,
@@ -474,7 +479,7 @@ def _measure(
             lag1_autocorr=lag1,
             n=n,
             binned=m < n,
-            log_space=prep.log_space,
+            log_space=log_space,
         )
     assert smooth is not None
     amp_tau = nan
@@ -508,7 +513,7 @@ def _measure(
         lag1_autocorr=lag1,
         n=n,
         binned=m < n,
-        log_space=prep.log_space,
+        log_space=log_space,
     )
 
 
@@ -655,7 +660,7 @@ def cadence_swings(
         # windows a quarter of a 250,000-point curve wide: 250 MB, and ~3x slower)
         q = np.array([_order.quantile(windows[i], quantile) for i in starts])
     else:
-        q = np.quantile(windows[starts], quantile, axis=1)
+        q = _order.row_quantile(windows[starts], quantile)
     best = int(np.argmax(q))
     i, top = int(starts[best]), float(q[best])
     rev = d1[i : i + w + 1]

@@ -153,13 +153,7 @@ def prepare(
     if s.size != v.size:
         raise ValueError(f"steps and values differ in length: {s.size} != {v.size}")
     n_input = int(s.size)
-    if (
-        n_input
-        and np.isfinite(s[0])
-        and np.isfinite(s[-1])
-        and bool((s[1:] > s[:-1]).all())
-        and bool(np.isfinite(v).all())
-    ):
+    if _is_clean(s, v):
         return _prepare_clean(s, v, space=space, min_decades=min_decades)
     keep = np.isfinite(s)
     s, v = s[keep], v[keep]
@@ -201,6 +195,50 @@ def prepare(
         log_space=log_space,
         decades=decades,
     )
+
+
+def _is_clean(s: np.ndarray, v: np.ndarray) -> bool:
+    """Whether 1-D float arrays of the same length are the usual curve that :func:`prepare`
+    passes through as it is (:func:`_prepare_clean`): steps strictly increasing and finite,
+    every value finite, at least one point."""
+    return bool(
+        s.size
+        and np.isfinite(s[0])
+        and np.isfinite(s[-1])
+        and (s[1:] > s[:-1]).all()
+        and np.isfinite(v).all()
+    )
+
+
+def clean_arrays(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(prep.steps, prep.values)`` of ``prepare(steps, values)`` for the usual curve (see
+    :func:`_prepare_clean`): the steps as floats and ``values + 0.0``, without building the
+    rest of a :class:`Prepared` (its working space, the decades it spans); None for any other
+    curve, which needs :func:`prepare` itself. The steps may be the caller's array (not a
+    copy): callers only read them."""
+    s = np.asarray(steps, dtype=float).ravel()
+    v = np.asarray(values, dtype=float).ravel()
+    if s.size != v.size or not _is_clean(s, v):
+        return None
+    return s, v + 0.0
+
+
+def working(
+    steps: np.ndarray, values: np.ndarray, space: Space
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """``(prep.steps, prep.work, prep.log_space)`` of ``prepare(steps, values, space=space)``
+    for the usual curve (:func:`clean_arrays`) in a space the caller fixed (``"log"``, which
+    falls back to linear when a value is <= 0, or ``"linear"``), without the rest of a
+    :class:`Prepared` (the decades spanned, which only ``"auto"`` needs to choose); None for
+    any other curve or space. Callers only read the arrays."""
+    if space != "log" and space != "linear":
+        return None
+    clean = clean_arrays(steps, values)
+    if clean is None:
+        return None
+    s, v = clean
+    log_space = space == "log" and bool(np.all(v > 0))
+    return s, (np.log10(v) if log_space else v), log_space
 
 
 def _prepare_clean(s: np.ndarray, v: np.ndarray, *, space: Space, min_decades: float) -> Prepared:

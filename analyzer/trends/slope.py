@@ -17,7 +17,16 @@ import numpy as np
 
 from ._order import median
 from ._rank import kendalltau, theilslopes
-from .prep import Prepared, Space, bin_medians, prepare, rel_to_level, window_mask
+from .prep import (
+    Prepared,
+    Space,
+    bin_medians,
+    clean_arrays,
+    prepare,
+    rel_to_level,
+    window_mask,
+    working,
+)
 
 Direction = Literal["increasing", "decreasing", "none"]
 
@@ -92,18 +101,30 @@ def slope_of(
     """Theil-Sen slope of an already prepared curve (optionally restricted by ``mask``)."""
     s = prep.steps if mask is None else prep.steps[mask]
     w = prep.work if mask is None else prep.work[mask]
+    return _slope(s, w, prep.log_space, confidence, max_points, min_points)
+
+
+def _slope(
+    s: np.ndarray,
+    w: np.ndarray,
+    log_space: bool,
+    confidence: float,
+    max_points: int,
+    min_points: int,
+) -> SlopeResult:
+    """:func:`slope_of` of the steps ``s`` and working-space values ``w`` of a window."""
     n = int(s.size)
     if n < min_points:
-        return _nan_slope(n, prep.log_space, f"only {n} points (need {min_points})")
+        return _nan_slope(n, log_space, f"only {n} points (need {min_points})")
     span = float(s[-1] - s[0])
     if span <= 0:
-        return _nan_slope(n, prep.log_space, "window has no step span")
+        return _nan_slope(n, log_space, "window has no step span")
     bs, bw, _ = bin_medians(s, w, max_points=max_points)
     slope, intercept, low, high = theilslopes(bw, bs, alpha=confidence)
     level = float(median(w))
 
     def rel(x: float) -> float:
-        return rel_to_level(x * span, level, prep.log_space)
+        return rel_to_level(x * span, level, log_space)
 
     return SlopeResult(
         slope=slope,
@@ -116,7 +137,7 @@ def slope_of(
         span=span,
         level=level,
         n=n,
-        log_space=prep.log_space,
+        log_space=log_space,
     )
 
 
@@ -138,6 +159,11 @@ def robust_slope(
     positive curve spanning more than a decade), in which case the slope is in decades per step.
     Long windows are reduced to ``max_points`` bin medians first.
     """
+    fixed = working(steps, values, space)  # a clean curve in a space fixed by the caller
+    if fixed is not None:
+        s, w, log_space = fixed
+        mask = window_mask(s, start=start, end=end, last_fraction=last_fraction)
+        return _slope(s[mask], w[mask], log_space, confidence, max_points, 4)
     prep = prepare(steps, values, space=space)
     mask = window_mask(prep.steps, start=start, end=end, last_fraction=last_fraction)
     return slope_of(prep, mask=mask, confidence=confidence, max_points=max_points)
@@ -185,8 +211,11 @@ def trend_test(
     gives an ``insufficient`` result with tau 0 and p 1. Long windows are reduced to
     ``max_points`` bin medians first.
     """
-    prep = prepare(steps, values, space="linear")
-    mask = window_mask(prep.steps, start=start, end=end, last_fraction=last_fraction)
-    return trend_from_arrays(
-        prep.steps[mask], prep.values[mask], alpha=alpha, max_points=max_points
-    )
+    clean = clean_arrays(steps, values)  # prepare's steps and values, without the rest
+    if clean is not None:
+        s, v = clean
+    else:
+        prep = prepare(steps, values, space="linear")
+        s, v = prep.steps, prep.values
+    mask = window_mask(s, start=start, end=end, last_fraction=last_fraction)
+    return trend_from_arrays(s[mask], v[mask], alpha=alpha, max_points=max_points)

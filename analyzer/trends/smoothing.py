@@ -42,19 +42,21 @@ def auto_window(n: int, *, frac: float = 0.1, minimum: int = 5, maximum: int | N
     return max(k, 1)
 
 
-#: Window medians are taken with numpy (a matrix of the windows: ~20 ns per point and window
-#: width) until this process has spent ``_NUMPY_BUDGET`` such cells, or imported scipy.ndimage:
-#: importing it costs ~0.3 s, while its filter is far faster on long curves. So a ``check`` of
-#: a few ordinary runs never imports it, and a process with many curves (a sweep, a worker)
-#: or long ones imports it once it has spent ~0.05 s (or at the first window matrix larger
-#: than ``_NUMPY_CALL``). Both give the same
-#: numbers (a median of an odd window is one of its values).
+#: Window medians that neither the small-matrix nor the sorted-window way below takes are taken
+#: with numpy (a matrix of the windows: ~20 ns per point and window width) until this process
+#: has spent ``_NUMPY_BUDGET`` such cells, or imported scipy.ndimage: importing it costs ~0.3 s,
+#: while its filter is far faster on long curves. So a ``check`` of ordinary runs never
+#: imports it, and a process with long curves imports it once it has spent ~0.05 s on them (or
+#: at the first window matrix larger than ``_NUMPY_CALL``). Both give the same numbers (a median
+#: of an odd window is one of its values).
 _NUMPY_BUDGET = 3_000_000
 _NUMPY_CALL = 1_000_000  # at most this many cells at once (8 MB)
 _numpy_spent = 0
-#: window matrices up to this many cells are always numpy's (and counted in the budget): on a
-#: short curve (an evaluation-cadence curve of a few dozen points) scipy.ndimage's argument
-#: handling costs several times the selection
+#: window matrices up to this many cells are always numpy's, and not counted in the budget
+#: (scipy would never take them over): on a short curve (an evaluation-cadence curve of a few
+#: dozen points) scipy.ndimage's argument handling costs several times the selection. (They
+#: were counted once: a sweep's short curves then imported scipy after ~1,000 runs, 0.3 s of
+#: CPU in every worker, to save ~10 microseconds a run on the few matrices scipy takes.)
 _NUMPY_SMALL = 4096
 
 
@@ -68,7 +70,6 @@ def median_filter(x: np.ndarray, width: int) -> np.ndarray:
         # the edge padding and window view of the branch below, without np.pad's and
         # sliding_window_view's argument handling; among equal zeros the two might pick a
         # different sign, so a curve holding one takes the way it always did
-        _numpy_spent += cells
         padded = np.concatenate((np.repeat(x[:1], h), x, np.repeat(x[-1:], h)))
         step = padded.strides[0]
         windows = np.lib.stride_tricks.as_strided(
@@ -231,11 +232,33 @@ def _tricube_windows(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray
     return idx, _tricube(x, x[idx])
 
 
+#: windows of at least this many cells (points x window) look for rows of distances repeated
+#: from the row before (:func:`_tricube`)
+_TRICUBE_SHARE = 4096
+
+
 def _tricube(x: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Tricube weights of each point's window ``X`` (rows) by distance from the point."""
+    """Tricube weights of each point's window ``X`` (rows) by distance from the point.
+
+    The two cubes are the costly part (``**`` calls a power function per cell: ~15 ns, against
+    ~1 ns for a subtraction). A row's weights depend only on its row of distances, and a curve
+    logged at an even cadence has the same distances in every window away from its ends, so on
+    larger matrices the cubes are taken once per run of equal consecutive rows and copied to
+    the others: the same numbers (each cell is the same expression of the same two operands)."""
     d = np.abs(X - x[:, None])
     h = d.max(axis=1) * 1.0001
     h[h == 0] = 1.0
+    n = d.shape[0]
+    if d.size >= _TRICUBE_SHARE and n > 4:
+        new_row = np.empty(n, dtype=bool)
+        new_row[0] = True
+        # a distance row equal to the one before (distances are |.|: no -0.0, no NaN for
+        # finite steps; a NaN row compares unequal and is computed on its own)
+        np.any(d[1:] != d[:-1], axis=1, out=new_row[1:])
+        first = np.flatnonzero(new_row)
+        if 2 * first.size <= n:
+            u = d[first] / h[first, None]
+            return ((1.0 - u**3) ** 3)[np.cumsum(new_row) - 1]
     # d <= max d <= h, so d / h <= 1 and 1 - (d / h)^3 >= 0: no weight to clip at 0
     return (1.0 - (d / h[:, None]) ** 3) ** 3
 
