@@ -47,6 +47,8 @@ class _RunState:
     run: Run | None = None
     report: RunReport | None = None
     skipped: list[Skipped] = field(default_factory=list)
+    #: what this run announced (each run its own: one run's findings are not another's news)
+    tracker: Any = None
 
 
 def _signature(files: list[Path]) -> tuple:
@@ -70,7 +72,7 @@ class Watcher:
         self.root = Path(root)
         self.options = options or Options()
         self.options.rules()
-        self.tracker = FindingTracker()
+        self._tracker = FindingTracker  # one per run (a run's evaluation holds only its findings)
         self.states: dict[str, _RunState] = {}
         self.skipped: list[Skipped] = []
         self.polls = 0
@@ -177,8 +179,10 @@ class Watcher:
                 continue
             assign(state.run, train_loss=self.options.train_loss, val_loss=self.options.val_loss)
             state.report = analyze_run(state.run, self.options)
-            new.extend(self.tracker.observe(state.report.findings, len(state.run.frame)))
-            self.resolved.extend(self.tracker.resolved)
+            if state.tracker is None:
+                state.tracker = self._tracker()
+            new.extend(state.tracker.observe(state.report.findings, len(state.run.frame)))
+            self.resolved.extend(state.tracker.resolved)
         for gone in set(self.states) - seen:
             del self.states[gone]
             self.changed = True

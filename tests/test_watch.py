@@ -386,3 +386,20 @@ def test_tail_frame_equals_the_batch_reader_over_restarts_and_plugins(tmp_path):
     assert sorted(set(got.frame["tag"])) == ["train/loss"]
     assert got.frame["step"].tolist() == list(range(12))
     assert any("SessionLog.START" in n for n in got.folder_notes)
+
+
+def test_one_runs_findings_do_not_resolve_anothers(tmp_path):
+    # the findings of every run were tracked together: observing one run's findings "resolved"
+    # those of the runs observed before it once a folder held six runs or more
+    import shutil
+
+    src = Path(__file__).resolve().parent.parent / "fixtures" / "training"
+    runs = sorted(p for p in src.iterdir() if p.is_dir())[:10]
+    for p in runs:
+        shutil.copytree(p, tmp_path / p.name)
+    w = Watcher(tmp_path, Options.build())
+    first = w.poll()
+    assert len({f.run for f in first}) >= 6  # findings in many runs
+    assert w.resolved == []
+    w.poll()  # nothing changed: nothing new, nothing resolved
+    assert w.resolved == []
