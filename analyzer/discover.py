@@ -669,3 +669,56 @@ def _discover_file(
             Skipped(name, f"not a log format curvelint reads ({ext or 'no extension'})")
         )
     return out
+
+
+def distinct_roots(
+    paths: Sequence[str | os.PathLike],
+) -> tuple[list[str | os.PathLike], list[Skipped]]:
+    """The paths to check, each once: a path given again, or inside a folder also given, is
+    left out (its runs are checked as part of that folder), with a :class:`Skipped` entry
+    saying so. Paths are compared after resolving symlinks and ``..``; URLs (remote folders) only
+    as they are written."""
+    kept: list[str | os.PathLike] = []
+    real: list[str | None] = []
+    skipped: list[Skipped] = []
+    for p in paths:
+        text = os.fspath(p)
+        try:
+            r: str | None = None if "://" in text else os.path.realpath(text)
+        except (OSError, ValueError):
+            r = None
+        dup = None
+        for k, kr in zip(kept, real, strict=True):
+            if (r is None or kr is None) and text == os.fspath(k):
+                dup = f"given twice ({os.fspath(k)})"
+            elif r is not None and kr is not None and r == kr:
+                dup = f"the same as {os.fspath(k)}, given before"
+            elif r is not None and kr is not None and r.startswith(os.path.join(kr, "")):
+                dup = f"inside {os.fspath(k)}, which is checked too (its runs are checked once)"
+            if dup:
+                break
+        if dup is None:  # a folder given after paths inside it: those go
+            below = os.path.join(r, "") if r is not None else None
+            inner = [i for i, kr in enumerate(real) if below and kr and kr.startswith(below)]
+            for i in reversed(inner):
+                real.pop(i)
+                skipped.append(
+                    Skipped(
+                        os.fspath(kept.pop(i)),
+                        f"inside {text}, which is checked too (its runs are checked once)",
+                    )
+                )
+            kept.append(p)
+            real.append(r)
+        else:
+            skipped.append(Skipped(text, dup))
+    return kept, skipped
+
+
+def root_prefix(path: str | os.PathLike) -> str:
+    """What the runs of ``path`` are named with when several paths are checked: the folder's name,
+    or for a file (whose run is named after the file) its folder's name."""
+    p = Path(os.fspath(path))
+    if "://" not in os.fspath(path) and p.is_file():
+        return (p.resolve().parent.name or p.name) + "/"
+    return p.name + "/"

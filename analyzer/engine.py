@@ -13,7 +13,16 @@ import rules as rule_registry
 
 from . import __version__, remote
 from .curves import CurveSet
-from .discover import OPENED_BY_DISCOVERY, RunSource, Skipped, discover, natural_key, sniff_each
+from .discover import (
+    OPENED_BY_DISCOVERY,
+    RunSource,
+    Skipped,
+    discover,
+    distinct_roots,
+    natural_key,
+    root_prefix,
+    sniff_each,
+)
 from .findings import SEVERITY_RANK, Finding, Report, RunReport, plain_hparams, run_json
 from .readers.side_files import SIDE_FILES
 from .rule_index import select_codes
@@ -792,7 +801,7 @@ def check_stream(
     options.rule_codes()  # validate selection early (the rules are imported by the first run read)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    paths = list(paths)
+    paths, dropped = distinct_roots(list(paths))
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     many = len(paths) > 1
     pool = _Pool(jobs, scheduler)
@@ -896,8 +905,10 @@ def check_stream(
                 progress(done, total)
 
     try:
+        if dropped:  # paths given twice, or inside another one given
+            ready(StreamItem(skipped=dropped), is_run=False)
         for p in paths:
-            prefix = (Path(p).name + "/") if many else ""
+            prefix = root_prefix(p) if many else ""
             mirror = None
             if remote.is_remote(p):
                 mirror = remote.open_mirror(str(p), fetch_folder())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .curves import Curve, CurveSet
-from .discover import Discovery, RunSource, Skipped, discover
+from .discover import Discovery, RunSource, Skipped, discover, distinct_roots, root_prefix
 from .findings import Setup
 from .roles import Roles, assign_roles
 from .setup import detect_setup
@@ -393,13 +393,14 @@ def load(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    paths = list(paths)
+    paths, dropped = distinct_roots(list(paths))
     out = LoadResult()
+    out.skipped.extend(dropped)
     many = len(paths) > 1
     for p in paths:
         disc: Discovery = discover(p, input_format=input_format)
         out.roots.append(str(p))
-        prefix = (Path(p).name + "/") if many else ""
+        prefix = root_prefix(p) if many else ""
         for s in disc.skipped:
             out.skipped.append(Skipped(prefix + s.path, s.reason))
         for src in disc.runs:

@@ -195,3 +195,52 @@ def test_hf_copy_with_the_latest_step_wins_not_the_biggest(tmp_path):
     touch(tmp_path / "out/trainer_state.json", json.dumps(final).encode())
     d = discover(tmp_path)
     assert [r.files[0].parent.name for r in d.runs] == ["out"]
+
+
+def test_paths_given_twice_or_inside_another_are_checked_once(tmp_path):
+    from analyzer.discover import distinct_roots, root_prefix
+
+    a, b = tmp_path / "a", tmp_path / "a" / "b"
+    b.mkdir(parents=True)
+    f = b / "history.csv"
+    f.write_text("epoch,loss\n0,1\n")
+    kept, skipped = distinct_roots([str(a), str(b), str(a) + "/../a"])
+    assert kept == [str(a)] and [s.path for s in skipped] == [str(b), str(a) + "/../a"]
+    assert "inside" in skipped[0].reason and "same as" in skipped[1].reason
+    # the folder after what lies inside it: the inner paths go, whatever their order
+    kept, skipped = distinct_roots([str(f), str(b), str(a)])
+    assert kept == [str(a)] and sorted(s.path for s in skipped) == sorted([str(f), str(b)])
+    kept, skipped = distinct_roots(["s3://x/runs", "s3://x/runs", "s3://x/runs/a"])
+    assert kept == ["s3://x/runs", "s3://x/runs/a"] and len(skipped) == 1  # URLs: as written
+    assert root_prefix(f) == "b/" and root_prefix(b) == "b/"  # a file: its folder's name
+
+
+def test_several_paths_name_their_runs_once(tmp_path, capsys):
+    import json
+
+    from analyzer.cli import main
+
+    for name in ("x", "y"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "history.csv").write_text(
+            "epoch,loss,val_loss\n"
+            + "".join(f"{i},{1 / (i + 1)},{1.1 / (i + 1)}\n" for i in range(12))
+        )
+    files = [str(tmp_path / n / "history.csv") for n in ("x", "y")]
+    main(["check", *files, "--format", "json", "--no-cache", "--exit-zero"])
+    out = json.loads(capsys.readouterr().out)
+    assert [r["run"] for r in out["runs"]] == ["x/history.csv", "y/history.csv"]
+    main(
+        [
+            "check",
+            str(tmp_path),
+            str(tmp_path / "x"),
+            "--format",
+            "json",
+            "--no-cache",
+            "--exit-zero",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert [r["run"] for r in out["runs"]] == ["x/history.csv", "y/history.csv"]
+    assert [s["path"] for s in out["skipped"]] == [str(tmp_path / "x")]
