@@ -642,7 +642,9 @@ class _Pool:
     (:mod:`analyzer.scheduler`, ``scheduler``) connected at once."""
 
     def __init__(self, jobs: int, scheduler: str | None = None):
-        self.jobs = jobs
+        # local workers: never more than the cores this process may use (the work is CPU-bound:
+        # more processes only add start-up and switching)
+        self.jobs = jobs if scheduler is not None else min(jobs, default_jobs())
         self._ex: Any = None
         self.dask = scheduler is not None
         if scheduler is not None:
@@ -651,11 +653,13 @@ class _Pool:
             self._ex = DaskPool(scheduler, jobs, code_hash())
             self.jobs = self._ex.workers
 
-    def get(self):
+    def get(self, tasks: int | None = None):
+        """The pool; created now (with at most ``tasks`` workers when that is known) if needed."""
         if self._ex is None:
             from concurrent.futures import ProcessPoolExecutor
 
-            self._ex = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker)
+            workers = self.jobs if tasks is None else max(1, min(self.jobs, tasks))
+            self._ex = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
         return self._ex
 
     def warm(self) -> None:
@@ -1001,7 +1005,7 @@ def check_stream(
                     yield from drain(limit)
                 continue
             size = max(1, min(_MAX_CHUNK, n_tasks // (jobs * 8)))
-            ex = pool.get()
+            ex = pool.get(n_tasks)
             chunk: list[_Task] = []
             # a chunk holds consecutive runs only: a cached answer after it waits in the window
             for entry in [*plan, None]:

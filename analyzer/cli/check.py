@@ -39,7 +39,13 @@ def add_check_parsers(sub) -> None:
         default=None,
         help="output format (default: text)",
     )
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE (default: standard output; for --format html, "
+        "curvelint-report.html in the current folder, replacing one already there)",
+    )
     p.add_argument(
         "--select", metavar="CODES", help="comma-separated rule codes or prefixes to run"
     )
@@ -76,8 +82,9 @@ def add_check_parsers(sub) -> None:
         type=_jobs,
         default=None,
         metavar="N",
-        help="worker processes (default: all cores; 1 checks in this process); with "
-        "--scheduler processes/threads, the Dask workers/threads",
+        help="worker processes (default and at most: the cores this process may use, and no "
+        "more than the runs to check; 1 checks in this process); with --scheduler "
+        "processes/threads, the Dask workers/threads",
     )
     p.add_argument(
         "--scheduler",
@@ -217,8 +224,14 @@ def cmd_check(args) -> int:
         from ..report.html import render_html
 
         out = args.output or "curvelint-report.html"
+        replaced = os.path.exists(out)
         write_output(render_html(report, result), out)
-        print(f"curvelint: wrote {out} ({len(report.runs)} run(s))", file=sys.stderr)
+        print(
+            f"curvelint: wrote {out} ({len(report.runs)} run(s)"
+            + ("; it replaced the file of that name" if replaced else "")
+            + ")",
+            file=sys.stderr,
+        )
     else:
         from ..report.text import render_text
 
