@@ -305,7 +305,7 @@ def _train_explosion(
     conf = clamp01(0.5 + 0.5 * min(1.0, log_ratio / 1.0) * sustained)
     ends_above_start = L.final >= L.initial
     msg = (
-        f"{c.tag} explodes: best {fmt(L.best)} at step {L.best_step:,}, then rises to "
+        f"{c.tag} explodes: best smoothed level {fmt(L.best)} at step {L.best_step:,}, then rises to "
         f"{fmt(L.final)}"
         + (f" ({fmt(ratio)}x)" if np.isfinite(ratio) else "")
         + f" from step {onset:,} and does not recover"

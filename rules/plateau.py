@@ -382,10 +382,17 @@ def check(
     if blown is not None:
         since, ratio = blown
         frac = (SL.last_step - since) / SL.span
+        # the checkpoint to restore: the lowest value actually logged before it got stuck (the
+        # smoothed best's step need not hold a checkpoint that good)
+        ss = np.asarray(stuck_curve.steps)
+        sv = np.asarray(stuck_curve.values, dtype=float)
+        pre = np.isfinite(sv) & (ss < since)
+        logged = int(ss[pre][np.argmin(sv[pre])]) if pre.any() else SL.best_step
         msg = (
             f"{stuck_curve.tag} is stuck at ~{fmt(SL.final)} since step {since:,} ({pct(frac)} of "
-            f"the run), {fmt(ratio)}x its best {fmt(SL.best)} (step {SL.best_step:,}) before it "
-            "blew up: the weights were thrown into a region they do not leave"
+            f"the run), {fmt(ratio)}x its best smoothed level {fmt(SL.best)} (step "
+            f"{SL.best_step:,}) before it blew up: the weights were thrown into a region they do "
+            "not leave"
         )
         evidence = {
             "pattern": "stuck-after-blow-up",
@@ -396,8 +403,9 @@ def check(
             "flat_fraction": frac,
             "ratio_to_best": ratio,
         }
+        evidence["best_logged_step"] = logged
         remedies = [
-            R.restore_best(SL.best_step, monitor_name(curves), monitor_tag(curves)),
+            R.restore_best(logged, monitor_name(curves), monitor_tag(curves)),
             R.lower_lr(lr, setup=curves.setup),
             R.clip_gradients(),
             R.warmup(lr, setup=curves.setup),
