@@ -318,6 +318,35 @@ def _score_train(info: TagInfo, points: int) -> tuple:
     )
 
 
+#: what each place of :func:`_score_train`'s key means, for the reason given for the choice
+_TRAIN_CRITERIA = (
+    "a name that says only a whole loss (loss, total, mean, epoch) is preferred",
+    "a total loss is preferred to its components",
+    "a total or mean loss is preferred",
+    "a loss named per epoch is preferred to per-step values",
+    "a loss named per step or per batch comes last",
+    "named as the training split",
+    "",  # points: said with the counts
+    "the shorter name, other things equal",
+)
+
+
+def _why_train(best: TagInfo, second: TagInfo, points: Mapping[str, int]) -> str:
+    """Why ``best`` was chosen over ``second``: the first criterion of :func:`_score_train` that
+    tells them apart."""
+    a = _score_train(best, points.get(best.tag, 0))
+    b = _score_train(second, points.get(second.tag, 0))
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        if x != y:
+            if i == 6:
+                return (
+                    f"the names tell them apart no further; it holds more points "
+                    f"({points.get(best.tag, 0):,} against {points.get(second.tag, 0):,})"
+                )
+            return _TRAIN_CRITERIA[i]
+    return "the first of equals"
+
+
 def _core_similarity(a: TagInfo, b: TagInfo) -> float:
     sa, sb = set(a.core), set(b.core)
     if not sa and not sb:
@@ -418,7 +447,7 @@ def assign_roles(
                     "preferred over "
                     + ", ".join(repr(i.tag) for i in ranked[1:4])
                     + (" ..." if len(ranked) > 4 else "")
-                    + " (a total, per-epoch loss is preferred to components and per-step values)"
+                    + f" ({_why_train(best, ranked[1], tag_points)})"
                 )
             )
             roles.reasons.append(f"train loss: {best.tag!r} — {why}")

@@ -127,3 +127,17 @@ def test_one_letter_alone_is_not_adversarial():
 )
 def test_plural_losses_are_losses(tag, role):
     assert classify(tag).role == role
+
+
+def test_the_reason_names_what_decided_between_training_losses():
+    # two tags the names cannot tell apart: the one with more points, and the reason says so
+    r = assign_roles({"train/loss": 150, "Loss/train": 30})
+    assert r.train_loss == "train/loss"
+    assert any("more points (150 against 30)" in x for x in r.reasons)
+    # a name that says a whole loss over a per-step one: that is the reason, whatever the counts
+    r = assign_roles({"loss_step": 3000, "loss_epoch": 30})
+    assert r.train_loss == "loss_epoch"
+    assert any("says only a whole loss" in x for x in r.reasons)
+    assert not any("more points" in x for x in r.reasons)
+    r = assign_roles({"train/epoch_loss": 30, "train/batch_loss": 3000})
+    assert r.train_loss == "train/epoch_loss" and not any("more points" in x for x in r.reasons)
