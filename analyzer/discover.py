@@ -166,6 +166,11 @@ class _Walker:
             r = p.as_posix()
         return r
 
+    def _shown(self, d: Path) -> str:
+        """A folder as skipped entries name it: below the root, relative to it; the root as
+        given (not ".")."""
+        return d.as_posix() if d == self.root else self.rel(d)
+
     def walk(self, top: Path) -> None:
         """List every folder below ``top``, depth first in name order, with an explicit stack
         (a tree nested thousands deep must not exhaust Python's recursion limit)."""
@@ -191,7 +196,9 @@ class _Walker:
         try:
             st = d.stat()
         except OSError as err:
-            self.skipped.append(Skipped(self.rel(d), f"cannot open folder: {err.strerror or err}"))
+            self.skipped.append(
+                Skipped(self._shown(d), f"cannot open folder: {err.strerror or err}")
+            )
             return []
         key = (st.st_dev, st.st_ino)
         if key in self.seen:
@@ -201,7 +208,9 @@ class _Walker:
         try:
             entries = sorted(os.scandir(d), key=lambda e: natural_key(e.name))
         except OSError as err:
-            self.skipped.append(Skipped(self.rel(d), f"cannot list folder: {err.strerror or err}"))
+            self.skipped.append(
+                Skipped(self._shown(d), f"cannot list folder: {err.strerror or err}")
+            )
             return []
         files: list[Path] = []
         subdirs: list[Path] = []

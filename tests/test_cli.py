@@ -205,3 +205,16 @@ def test_role_override_naming_no_tag_is_an_error(logdir, capsys, tmp_path):
     runs = {r["run"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
     assert runs["third/training.log"]["roles"]["train_loss"] == "l2"
     assert any("'l2' is not a tag" in n for n in runs["good/training.log"]["notes"])
+
+
+def test_an_empty_select_is_a_usage_error(logdir, capsys):
+    for value in ("", ","):
+        assert main(["check", str(logdir), "--select", value]) == 2
+        assert "names no rule" in capsys.readouterr().err
+
+
+def test_summary_line_of_an_empty_check_has_no_dangling_colon(tmp_path, capsys):
+    (tmp_path / "notes.docx").write_bytes(b"x")
+    assert main(["check", str(tmp_path), "--no-cache"]) == 2
+    out = capsys.readouterr().out
+    assert "0 run(s); 1 path(s) skipped" in out and "0 run(s):" not in out

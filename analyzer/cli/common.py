@@ -109,6 +109,11 @@ def load_options(args: argparse.Namespace) -> tuple[Options, dict[str, Any]]:
     except ConfigError as e:
         raise UsageError(str(e)) from e
     from_args = {"select": args.select is not None, "ignore": args.ignore is not None}
+    if from_args["select"] and not codes(args.select):  # would silently run every rule
+        raise UsageError(
+            f"--select {args.select!r} names no rule (give codes or prefixes, e.g. OVF,DIV001; "
+            "leave it out to run every rule)"
+        )
     try:
         options = Options.build(
             select=codes(args.select) if from_args["select"] else cfg.get("select", []),

@@ -65,7 +65,8 @@ def render_text(report: Report, *, verbose: bool = False, show_remedies: int = 1
     sev = Counter(f.severity for f in report.findings)
     kinds = Counter(f.kind for f in report.findings if f.severity != "info")
     parts = [
-        f"{len(report.runs)} run(s): " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))
+        f"{len(report.runs)} run(s)"
+        + (": " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())) if verdicts else "")
     ]
     if report.findings:
         parts.append(
