@@ -20,7 +20,8 @@ share of runs on the concentrated side exceeds the other side's by at least
 being worth saying); of the claims about one kind and one setting only the strongest is shown.
 
 What is tested is fixed by the sweep, not by the findings: a kind enters when at least two runs
-have it and at least two do not; a setting enters when it varies, is not a seed, is not an
+have it and at least two do not; a setting enters when at least :data:`MIN_RUNS` runs hold it
+(runs of unrelated projects that share a few setting names are no sweep), it varies, is not a seed, is not an
 outcome (``best_metric``, ``global_step`` ...) and, when not a number, is not different on every
 run (an id or a path) and takes at most :data:`MAX_CATEGORIES` values. Settings that have equal
 values on every run (``bs`` from the folder name and ``batch_size`` from the HParams plugin)
@@ -183,8 +184,10 @@ def is_seed(key: str) -> bool:
     return _SEED.search(key.lower()) is not None
 
 
-def _params(runs: Sequence[RunFacts]) -> list[_Param]:
-    """The settings to test, aliases merged (see the module docstring)."""
+def _params(runs: Sequence[RunFacts], min_runs: int = MIN_RUNS) -> list[_Param]:
+    """The settings to test, aliases merged (see the module docstring): each held by at least
+    ``min_runs`` of the runs (fewer cannot carry a claim, and runs of unrelated projects that
+    share a few setting names are not a sweep over them)."""
     keys: dict[str, dict[str, Any]] = {}
     for r in runs:
         for k, v in r.hparams.items():
@@ -196,6 +199,8 @@ def _params(runs: Sequence[RunFacts]) -> list[_Param]:
     kept: list[_Param] = []
     for k in order:
         vals = keys[k]
+        if len(vals) < min_runs:
+            continue
         distinct = set(vals.values())
         if len(distinct) < 2:
             continue
@@ -416,7 +421,7 @@ def analyse(runs: Iterable[RunFacts], *, min_runs: int = MIN_RUNS) -> Sweep | No
     judged = [r for r in runs if r.verdict != "insufficient-data" and r.hparams]
     if len(judged) < min_runs:
         return None
-    params = _params(judged)
+    params = _params(judged, min_runs)
     if not params:
         return None
     import numpy as np  # here: a check of one run (or of runs that are no sweep) needs none

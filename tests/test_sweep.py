@@ -355,3 +355,15 @@ def test_a_failing_sweep_analysis_is_said_and_the_report_goes_on(monkeypatch):
     monkeypatch.setattr(sweep, "analyse", broken)
     with pytest.warns(RuntimeWarning, match="sweep analysis failed.*boom"):
         assert sweep.safe_dict([]) is None
+
+
+def test_runs_of_unrelated_projects_sharing_few_setting_names_are_no_sweep():
+    # eleven runs of different projects: each setting is held by a few of them only
+    runs = []
+    for i in range(11):
+        hp = {f"project{i}_depth": i, "batch_size": 16 * (1 + i % 3)} if i < 5 else {"lr": i}
+        runs.append(sweep.RunFacts(f"r{i}", "healthy", frozenset(), hp, 0.1 * (i + 1)))
+    assert sweep.analyse(runs) is None  # batch_size: 5 runs, lr: 6 runs, both under MIN_RUNS
+    # the same settings on enough runs are a sweep
+    more = [sweep.RunFacts(f"s{i}", "healthy", frozenset(), {"lr": i % 4}, 0.1) for i in range(9)]
+    assert sweep.analyse(more) is not None
