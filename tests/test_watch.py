@@ -403,3 +403,28 @@ def test_one_runs_findings_do_not_resolve_anothers(tmp_path):
     assert w.resolved == []
     w.poll()  # nothing changed: nothing new, nothing resolved
     assert w.resolved == []
+
+
+def test_watch_says_when_no_run_has_the_given_tag(capsys):
+    logdir = Path(__file__).resolve().parent.parent / "fixtures" / "tensorboard"
+    # --once: a usage error, as for check
+    assert main(["watch", str(logdir), "--once", "--train-loss", "nosuch"]) == 2
+    assert "--train-loss 'nosuch': no run has such a tag" in capsys.readouterr().err
+    # following: said once, then it goes on watching
+    assert (
+        main(
+            [
+                "watch",
+                str(logdir),
+                "--interval",
+                "0.01",
+                "--max-polls",
+                "3",
+                "--train-loss",
+                "nosuch",
+            ]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert err.count("no run has such a tag") == 1 and "still watching" in err

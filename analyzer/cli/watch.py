@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..findings import step_range
-from .common import EXIT_OK, UsageError, load_options, single_threaded_blas
+from .common import EXIT_OK, OverrideCheck, UsageError, load_options, single_threaded_blas
 
 if TYPE_CHECKING:
     from ..findings import Finding
@@ -143,6 +143,7 @@ def cmd_watch(args) -> int:
         err(f"waiting for {args.logdir} to appear")
     n_found = 0
     polls = 0
+    warned = False
 
     def stop(signum, frame):  # SIGTERM (kill, a job scheduler) ends like Ctrl-C
         raise KeyboardInterrupt
@@ -170,6 +171,20 @@ def cmd_watch(args) -> int:
                     print(json.dumps({"run": f.run, "resolved": True, **f.to_dict()}), flush=True)
                 else:
                     print(format_resolved(f), flush=True)
+            if not warned and watcher.changed:
+                # a --train-loss/--val-loss no run has: an error for --once (as for check),
+                # else said once (a live run may log that tag later)
+                overrides = OverrideCheck(options)
+                for state in watcher.states.values():
+                    if state.report is not None:
+                        overrides.add(state.report)
+                try:
+                    overrides.finish()
+                except UsageError as e:
+                    if args.once:
+                        raise
+                    err(f"{e}; still watching")
+                    warned = True
             if args.html and (watcher.changed or polls == 1):
                 write_html(watcher, args.html, err, None if args.once else args.interval)
             if args.once or (args.max_polls is not None and polls >= args.max_polls):
