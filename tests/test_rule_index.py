@@ -48,7 +48,11 @@ def test_rules_command_lists_the_index(capsys):
 
     assert main(["rules"]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert listed == [f"{r.code}  {r.name:<24} {r.kind:<12} {r.summary}" for r in _registry()]
+    rs = _registry()
+    wn, wk = max(len(r.name) for r in rs), max(len(r.kind) for r in rs)
+    assert listed == [f"{r.code}  {r.name:<{wn}}  {r.kind:<{wk}}  {r.summary}" for r in rs]
+    # the summaries start in one column
+    assert len({line.index(r.summary) for line, r in zip(listed, rs, strict=True)}) == 1
 
 
 @pytest.mark.parametrize(

@@ -256,8 +256,11 @@ def cmd_rules(args) -> int:
     if args.format != "json":  # the list needs no rule imported (analyzer.rule_index)
         from ..rule_index import index
 
-        for r in index():
-            print(f"{r.code}  {r.name:<24} {r.kind:<12} {r.summary}")
+        listed = index()
+        wn = max((len(r.name) for r in listed), default=0)
+        wk = max((len(r.kind) for r in listed), default=0)
+        for r in listed:
+            print(f"{r.code}  {r.name:<{wn}}  {r.kind:<{wk}}  {r.summary}")
         return EXIT_OK
     import rules as registry  # the options are the keyword defaults of each rule's check
 
