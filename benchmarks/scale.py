@@ -167,7 +167,8 @@ def measure_size(
         args = ["--scheduler", "processes", "-j", "2"]
         r["dask"] = run_check(sweep, args, work / "dask.json", env_dask)
         r["same"] = r["same"] and r["dask"]["digest"] == r["j1"]["digest"]
-    shutil.rmtree(sweep, ignore_errors=True)
+    if sweeps is None:  # a sweep built in --sweeps is kept for the next run
+        shutil.rmtree(sweep, ignore_errors=True)
     return r
 
 
