@@ -3,7 +3,9 @@
 One SQLite file (``results-v1.sqlite``) in the cache folder: :func:`default_dir` (the platform's
 cache folder, e.g. ``~/.cache/curvelint``, or ``$CURVELINT_CACHE_DIR``), never a log folder.
 Each row holds what checking one run gave (its :class:`~analyzer.findings.RunReport`, or none,
-and the skipped entries reading it gave), as compressed JSON, under a key that names
+and the skipped entries reading it gave), as compressed JSON (its JSON text for the report as
+it is: a re-check writes every run's out, and inflating it cost more than reading the larger
+row), under a key that names
 
 * the run: its id as shown, format, folder, files and the display root (the caller's
   ``identity``), and
@@ -340,7 +342,7 @@ def encode_result(
 ) -> bytes:
     """One run's result as bytes: a small header (worst severity, skipped entries, and
     ``facts``: plain JSON data a re-check needs of the report, e.g. for the sweep section), the
-    report and its JSON text for the report (when made), each compressed JSON. Raises
+    report (compressed JSON) and its JSON text for the report (when made; uncompressed). Raises
     :class:`Unstorable`."""
     head: dict[str, Any] = {
         "report": report is not None,
@@ -355,7 +357,9 @@ def encode_result(
     b = b""
     if report is not None:
         b = zlib.compress(json.dumps(_report_enc(report), separators=(",", ":")).encode(), 1)
-    c = zlib.compress(text.encode(), 1) if text is not None else b""
+    # the report's JSON text is kept as it is: a re-check of thousands of runs writes each one
+    # out, and inflating it would cost more than reading the larger row
+    c = text.encode() if text is not None else b""
     return _HEAD.pack(len(a), len(b), len(c)) + a + b + c
 
 
@@ -375,7 +379,7 @@ def decode_result(
         raise ValueError(f"unknown severity {worst!r}")
     skipped = [(str(p), str(r)) for p, r in head["skipped"]]
     part_b = blob[a + na : a + na + nb]
-    text = zlib.decompress(blob[a + na + nb :]).decode() if nc else None
+    text = blob[a + na + nb :].decode() if nc else None
     if text is not None and not (text.startswith("{") and text.endswith("}")):
         raise ValueError("cache row: not a JSON object")
     report: RunReport | None = None
