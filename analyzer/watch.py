@@ -72,7 +72,8 @@ class Watcher:
         self.root = Path(root)
         self.options = options or Options()
         self.options.rules()
-        self._tracker = FindingTracker  # one per run (a run's evaluation holds only its findings)
+        # one tracker per run: a run's evaluation holds only its own findings
+        self._new_tracker = FindingTracker
         self.states: dict[str, _RunState] = {}
         self.skipped: list[Skipped] = []
         self.polls = 0
@@ -180,7 +181,7 @@ class Watcher:
             assign(state.run, train_loss=self.options.train_loss, val_loss=self.options.val_loss)
             state.report = analyze_run(state.run, self.options)
             if state.tracker is None:
-                state.tracker = self._tracker()
+                state.tracker = self._new_tracker()
             new.extend(state.tracker.observe(state.report.findings, len(state.run.frame)))
             self.resolved.extend(state.tracker.resolved)
         for gone in set(self.states) - seen:
