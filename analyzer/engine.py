@@ -169,6 +169,15 @@ BEFORE_MIN_SHARE = 0.5
 BEFORE_MIN_POINTS = 8
 
 
+def _explains(g: Finding, kinds: Sequence[str]) -> bool:
+    """Whether finding ``g`` explains away the findings that defer to ``kinds``: one of those
+    kinds, warning or worse, and a finding that ``supersedes`` (not a state present from the
+    first evaluation on)."""
+    return (
+        g.kind in kinds and g.supersedes and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
+    )
+
+
 def _deferring(
     findings: list[Finding], chosen: list[rule_registry.Rule]
 ) -> list[tuple[rule_registry.Rule, int | None]]:
@@ -178,14 +187,7 @@ def _deferring(
     out: list[tuple[rule_registry.Rule, int | None]] = []
     for rule in chosen:
         kinds = tuple(getattr(rule.module, "DEFERS_TO", ()))
-        onsets = [
-            g.start_step
-            for g in findings
-            if g.kind in kinds
-            and g.code != rule.code
-            and g.supersedes
-            and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
-        ]
+        onsets = [g.start_step for g in findings if g.code != rule.code and _explains(g, kinds)]
         if onsets:
             known = [o for o in onsets if o is not None]
             out.append((rule, min(known) if len(known) == len(onsets) else None))
@@ -237,13 +239,7 @@ def _apply_deference(
     out = []
     for f in findings:
         kinds = tuple(f.defers_to) + (() if id(f) in kept else defers.get(f.code, ()))
-        superseded = any(
-            g.kind in kinds
-            and g is not f
-            and g.supersedes
-            and SEVERITY_RANK[g.severity] >= SEVERITY_RANK["warning"]
-            for g in findings
-        )
+        superseded = any(g is not f and _explains(g, kinds) for g in findings)
         if not superseded:
             out.append(f)
     return out
