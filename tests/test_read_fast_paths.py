@@ -13,7 +13,7 @@ import pytest
 
 from analyzer.discover import discover
 from analyzer.readers import hparams, jsonl, mlflow
-from analyzer.readers.base import Points, apply_restarts, make_frame
+from analyzer.readers.base import NumpyTable, Points, apply_restarts, make_frame
 from analyzer.readers.table import read_table
 from analyzer.runs import read_run
 
@@ -163,13 +163,26 @@ def test_yaml_edge_texts_parse_as_pure_python_pyyaml_parses_them(text):
 
 
 # --- the run's table, built once -----------------------------------------------------------------
-def test_points_frame_equals_apply_restarts_of_the_concatenated_rows():
-    rng = np.random.default_rng(5)
-    for i in range(300):
+MANY_TAGS = [f"t{j:02d}" for j in range(15)] + ["val/loss", "loss", "Loss", "a b"]
+
+
+@pytest.mark.parametrize(
+    "seed, tags_pool, max_rows, rounds, lite",
+    [
+        (5, ["b", "a", "c/x", "loss"], 25, 300, False),
+        # as a NumpyTable (a check's table), with many tags
+        (8, MANY_TAGS, 40, 200, True),
+    ],
+)
+def test_points_frame_equals_apply_restarts_of_the_concatenated_rows(
+    seed, tags_pool, max_rows, rounds, lite
+):
+    rng = np.random.default_rng(seed)
+    for i in range(rounds):
         points, parts = Points(), []
         for _ in range(int(rng.integers(1, 4))):
-            n = int(rng.integers(0, 25))
-            tags = rng.choice(["b", "a", "c/x", "loss"], n)
+            n = int(rng.integers(0, max_rows))
+            tags = rng.choice(tags_pool, n)
             # steps that go back (restarts) inside a part (i % 4 == 1, 3), from one part to
             # the next (i % 4 == 2), or never (i % 4 == 0)
             later = 100 * len(parts) * (-1 if i % 4 == 2 else 1)
@@ -182,11 +195,14 @@ def test_points_frame_equals_apply_restarts_of_the_concatenated_rows():
                 part.add(t, steps[m], values[m], walls[m])
             points.extend(part)
             parts.append(make_frame("r", *part.columns()))
-        got, got_notes = points.frame("r")
+        got, got_notes = points.frame("r", lite=lite)
         frames = [f for f in parts if len(f)]
         if not frames:
             assert got.empty
             continue
+        if lite:
+            assert isinstance(got, NumpyTable)
+            got = got.to_frame()
         want, want_notes = apply_restarts(pd.concat(frames, ignore_index=True), "r")
         pd.testing.assert_frame_equal(got, want)
         assert got_notes == want_notes

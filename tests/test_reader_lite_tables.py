@@ -218,33 +218,6 @@ def test_hugging_face_checkpoint_copies_are_read_lite(tmp_path):
     assert any("repeated in checkpoint copies merged" in n for n in notes)
 
 
-def test_points_frame_lite_equals_apply_restarts_with_many_tags():
-    rng = np.random.default_rng(8)
-    tags_pool = [f"t{j:02d}" for j in range(15)] + ["val/loss", "loss", "Loss", "a b"]
-    for i in range(200):
-        points, parts = Points(), []
-        for _ in range(int(rng.integers(1, 4))):
-            n = int(rng.integers(0, 40))
-            tags = rng.choice(tags_pool, n)
-            steps = np.cumsum(rng.integers(-4 if i % 2 else 0, 5, n)) + int(rng.integers(-50, 50))
-            values = rng.normal(size=n)
-            walls = np.where(rng.random(n) < 0.3, np.nan, rng.random(n))
-            part = Points()
-            for t in dict.fromkeys(tags.tolist()):
-                m = tags == t
-                part.add(t, steps[m], values[m], walls[m])
-            points.extend(part)
-            parts.append(make_frame("r", *part.columns()))
-        frames = [f for f in parts if len(f)]
-        if not frames:
-            continue
-        want, want_notes = apply_restarts(pd.concat(frames, ignore_index=True), "r")
-        got, notes = points.frame("r", lite=True)
-        assert isinstance(got, NumpyTable)
-        pd.testing.assert_frame_equal(got.to_frame(), want)
-        assert notes == want_notes
-
-
 # a sweep of ordinary runs of every format, read, then checked (one process, JSON report) in a
 # fresh interpreter: the tables it read and whether pandas was imported
 PROBE = """
