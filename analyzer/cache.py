@@ -18,6 +18,10 @@ A row is used only when the stamp taken now is the same. When a file was modifie
 (file systems keep mtime to a second or two): such a file is "in doubt" and the row also keeps a
 hash of its first and last :data:`BLOCK` bytes, which must match too.
 
+The engine also keeps a folder's discovery (its runs and skipped entries) in a row, checked
+against :func:`tree_stamp` of every folder and file walked (see
+:func:`analyzer.engine._discover_local`).
+
 Rows are written by one process (the one that runs ``check``; workers only compute), in a few
 transactions, with SQLite's write-ahead log so that two curvelint processes may share the
 cache. Anything wrong with the cache (a corrupt row, a corrupt or locked file, a read-only
@@ -161,6 +165,28 @@ def stamp(files: Sequence[str | os.PathLike]) -> tuple[Stamp, list[int]]:
         if st.st_mtime_ns > now - RACY_NS:
             doubt.append(i)
     return out, doubt
+
+
+def tree_stamp(paths: Sequence[str]) -> tuple[str | None, bool]:
+    """A digest of the stat of every path (size, mtime, ctime, inode, mode) in order, and
+    whether one of them changed less than :data:`RACY_NS` ago (a later change within the
+    clock's granularity could then keep the same stamp). (None, True) when one cannot be
+    stat'ed. Adding, removing or renaming an entry changes its folder's mtime, so the digest of
+    a tree's folders and files tells whether its listing may have changed."""
+    now = time.time_ns()
+    h = hashlib.blake2b(digest_size=16)
+    racy = False
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None, True
+        h.update(
+            f"{p}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0{st.st_mode}\n".encode()
+        )
+        if st.st_mtime_ns > now - RACY_NS or st.st_ctime_ns > now - RACY_NS:
+            racy = True
+    return h.hexdigest(), racy
 
 
 def content_hash(path: str | os.PathLike) -> str:
@@ -498,6 +524,18 @@ class ResultCache:
             self.hits += 1
             out[i] = bytes(row[2])
         return out
+
+    def get_raw(self, key: str) -> bytes | None:
+        """The blob stored under ``key`` whatever its stamp (its reader checks it itself)."""
+        db = self._conn()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT data FROM results WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as e:
+            self._problem("cannot read the cache", e)
+            return None
+        return None if row is None else bytes(row[0])
 
     def empty(self) -> bool:
         """Whether the cache holds no result yet (a first check), or cannot be used."""

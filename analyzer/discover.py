@@ -128,6 +128,9 @@ class Discovery:
     #: the files of every folder walked (not hidden), for callers that need a run's neighbours
     #: (the result cache stamps the side files a reader may read) without listing it again
     folders: dict[Path, list[Path]] = field(default_factory=dict)
+    #: entries the walk could not look at (unreadable, broken symlinks, loops): such a tree may
+    #: change without its folders' stamps changing, so its discovery is not reused
+    walk_errors: int = 0
 
 
 _DIGIT_RUNS = re.compile(r"(\d+)")
@@ -311,7 +314,12 @@ def discover(
     root = path
     w = _Walker(root, root)
     w.walk(root)
-    out = Discovery(root=root, skipped=w.skipped, folders={d: f for d, (f, _) in w.dirs.items()})
+    out = Discovery(
+        root=root,
+        skipped=w.skipped,
+        folders={d: f for d, (f, _) in w.dirs.items()},
+        walk_errors=len(w.skipped),
+    )
 
     def run_id(d: Path) -> str:
         r = w.rel(d)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from . import __version__, remote
 from .curves import CurveSet
 from .discover import (
     OPENED_BY_DISCOVERY,
+    Discovery,
     RunSource,
     Skipped,
     discover,
@@ -718,6 +720,72 @@ def _side_files(folders: Mapping[Path, list[Path]]) -> dict[str, list[str]]:
     return out
 
 
+def _discover_local(
+    p: str | os.PathLike,
+    sniff: Any,
+    input_format: str | None,
+    cache: Any,
+) -> tuple[Discovery, dict[str, list[str]]]:
+    """:func:`discover` of a local path and the side files of its folders (:func:`_side_files`;
+    empty without a cache). With a cache, the discovery of a folder whose tree is unchanged
+    since it was stored (the stat of every folder and file walked:
+    :func:`analyzer.cache.tree_stamp`) is reused instead of walked and grouped again: a
+    re-check of a sweep of thousands of unchanged runs spent most of its time there. A walk
+    that met unreadable entries, or a tree changed in the last seconds, is not stored."""
+    from . import cache as cache_mod
+
+    if cache is None or not os.path.isdir(p):
+        disc = discover(p, sniff=sniff, input_format=input_format)
+        return disc, (_side_files(disc.folders) if cache is not None else {})
+    key = cache.key("discovery\0" + os.path.abspath(p) + "\0" + os.fspath(p))
+    blob = cache.get_raw(key)
+    if blob is not None:
+        try:
+            row = json.loads(zlib.decompress(blob))
+            digest, _ = cache_mod.tree_stamp(row["folders"] + row["files"])
+            if digest is not None and digest == row["digest"]:
+                return _discovery_from_row(row)
+        except Exception:  # a corrupt row: walk again (and store it anew)
+            pass
+    disc = discover(p, sniff=sniff, input_format=input_format)
+    sides = _side_files(disc.folders)
+    if disc.walk_errors == 0:
+        folders = [str(d) for d in disc.folders]
+        files = [str(f) for fs in disc.folders.values() for f in fs]
+        digest, racy = cache_mod.tree_stamp(folders + files)
+        if digest is not None and not racy:
+            row = {
+                "digest": digest,
+                "folders": folders,
+                "files": files,
+                "root": os.fspath(disc.root),
+                "runs": [
+                    [s.run, s.format, str(s.base), [str(f) for f in s.files], s.notes]
+                    for s in disc.runs
+                ],
+                "skipped": [[k.path, k.reason] for k in disc.skipped],
+                "sides": {d: v for d, v in sides.items() if v},
+            }
+            cache.put(key, [], {}, zlib.compress(json.dumps(row).encode(), 1))
+    return disc, sides
+
+
+def _discovery_from_row(row: dict[str, Any]) -> tuple[Discovery, dict[str, list[str]]]:
+    """The discovery stored by :func:`_discover_local` and its side files. Its ``folders`` is
+    left empty: the side files, all the engine needs of it, are stored instead."""
+    disc = Discovery(
+        root=Path(row["root"]),
+        runs=[
+            RunSource(run, fmt, Path(base), [Path(f) for f in files], list(notes))
+            for run, fmt, base, files, notes in row["runs"]
+        ],
+        skipped=[Skipped(a, b) for a, b in row["skipped"]],
+    )
+    sides: dict[str, list[str]] = dict.fromkeys(row["folders"], [])
+    sides.update(row["sides"])
+    return disc, sides
+
+
 def _dependencies(src: RunSource, sides: Mapping[str, list[str]]) -> list[str]:
     """The files a run's result depends on: its own files and the side files beside them (all
     of an MLflow run folder)."""
@@ -925,12 +993,13 @@ def check_stream(
                 disc = discover(mirror.local, sniff=fetch_and_sniff)
             else:
                 # a Dask worker (another machine, another working folder) needs absolute paths
-                disc = discover(
-                    os.path.abspath(p) if pool.dask else p, sniff=sniff, input_format=input_format
+                disc, sides = _discover_local(
+                    os.path.abspath(p) if pool.dask else p, sniff, input_format, cache
                 )
             if pool.dask:  # the workers read the runs by their paths
                 pool.get().check_folder(mirror.local if mirror is not None else p)
-            sides = _side_files(disc.folders) if cache is not None or mirror else {}
+            if mirror is not None:
+                sides = _side_files(disc.folders)
             if mirror is not None:  # every file a run's result depends on, before its stamp
                 mirror.fetch(f for src in disc.runs for f in _to_fetch(src, sides))
                 disc.skipped.extend(Skipped(a, b) for a, b in mirror.skipped)

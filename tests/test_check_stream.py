@@ -502,3 +502,90 @@ def test_cache_rows_fetched_in_parts_keep_order_and_answers(sweep, tmp_path, cap
     monkeypatch.setattr(engine, "_ROWS_AT_ONCE", 3)  # parts of 3 runs: boundaries everywhere
     for jobs in ("1", "2"):
         assert _json(capsys, str(logs), "-j", jobs, "--cache-dir", cache) == first
+
+
+@pytest.fixture
+def walks(monkeypatch):
+    """Counts the folders walked by discovery (the engine's calls of ``discover``)."""
+    seen: list[str] = []
+    real = engine.discover
+
+    def spy(p, **kw):
+        seen.append(str(p))
+        return real(p, **kw)
+
+    monkeypatch.setattr(engine, "discover", spy)
+    return seen
+
+
+def _stream_json(logs: Path, cache) -> str:
+    options = Options.build()
+    report, _ = collect(check_stream(logs, options, cache=cache))
+    cache.flush()
+    return report.to_json()
+
+
+def _run_ids(text: str) -> list[str]:
+    return [r["run"] for r in json.loads(text)["runs"]]
+
+
+def test_an_unchanged_tree_reuses_its_discovery(sweep, tmp_path, monkeypatch, walks):
+    import analyzer.cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "RACY_NS", 0)  # the copy is seconds old
+    logs = _copy(sweep, tmp_path)
+    cache = ResultCache(tmp_path / "c", engine.cache_fingerprint(Options.build()))
+    first = _stream_json(logs, cache)
+    assert len(walks) == 1
+    again = _stream_json(logs, cache)
+    assert len(walks) == 1 and again == first  # answered without walking, the same report
+    # what the engine uses of a stored discovery is what a walk gives
+    disc, sides = engine._discover_local(logs, None, None, cache)
+    fresh = engine.discover(logs)
+    assert len(walks) == 2  # the spy's own call above
+    assert [(r.run, r.format, r.base, r.files, r.notes) for r in disc.runs] == [
+        (r.run, r.format, r.base, r.files, r.notes) for r in fresh.runs
+    ]
+    assert disc.skipped == fresh.skipped and disc.root == fresh.root
+    assert sides == engine._side_files(fresh.folders)
+    # a table rewritten in place leaves its folder's listing as it was: its stamp tells
+    extra = logs / "extra.csv"
+    extra.write_text("not a table\n")
+    assert "extra.csv" not in _run_ids(_stream_json(logs, cache))
+    assert len(walks) == 3
+    st = extra.stat()
+    extra.write_text("epoch,loss\n" + "".join(f"{i},{1 / (i + 1)}\n" for i in range(30)))
+    os.utime(extra, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with its old mtime
+    text = _stream_json(logs, cache)
+    assert len(walks) == 4 and "extra.csv" in _run_ids(text)
+    # a new run folder
+    shutil.copytree(logs / "gen3-cnn-digits-adam-s1", logs / "zz-new-run")
+    assert "zz-new-run" in _run_ids(_stream_json(logs, cache)) and len(walks) == 5
+    assert "zz-new-run" in _run_ids(_stream_json(logs, cache)) and len(walks) == 5
+    cache.close()
+
+
+def test_a_discovery_is_walked_again_when_it_cannot_be_trusted(sweep, tmp_path, monkeypatch, walks):
+    import analyzer.cache as cache_mod
+
+    logs = _copy(sweep, tmp_path)
+    cache = ResultCache(tmp_path / "c", engine.cache_fingerprint(Options.build()))
+    # a tree changed in the last seconds: a later change could keep its stamps
+    first = _stream_json(logs, cache)
+    assert _stream_json(logs, cache) == first and len(walks) == 2
+    monkeypatch.setattr(cache_mod, "RACY_NS", 0)
+    # a walk that met an entry it could not look at (a broken link may come to point somewhere)
+    os.symlink(tmp_path / "nowhere", logs / "dangling")
+    _stream_json(logs, cache)
+    _stream_json(logs, cache)
+    assert len(walks) == 4
+    os.unlink(logs / "dangling")
+    _stream_json(logs, cache)
+    assert _stream_json(logs, cache) == first and len(walks) == 5
+    # a corrupt stored discovery is walked again and stored anew
+    key = cache.key("discovery\0" + os.path.abspath(logs) + "\0" + os.fspath(logs))
+    cache.put(key, [], {}, b"garbage")
+    cache.flush()
+    assert _stream_json(logs, cache) == first and len(walks) == 6
+    assert _stream_json(logs, cache) == first and len(walks) == 6
+    cache.close()
