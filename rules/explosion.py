@@ -8,8 +8,10 @@ spike the run never recovers from. A loss that made real progress (its best a fi
 its start) and gives all of it back, ending above where it started, diverges too even when that
 is less than twice its best. The rise is measured as a ratio of loss levels (scale-free)
 and must be well beyond the curve's own noise and a material part of the progress made.
-The *validation* loss diverges on its own when it jumps by 10x or more between two
-evaluations to at least 10x its best so far (or climbs to 100x it) and stays there, never
+The *validation* loss diverges on its own when it jumps by 10x or more, between two
+evaluations or within a twentieth of its evaluations (a jump between two epochs spreads over
+several evaluations when it is evaluated several times an epoch: the verdict must not depend on
+the cadence), to at least 10x its best so far (or climbs to 100x it) and stays there, never
 coming back near its best (one that keeps returning to it is swinging: OSC001), or when it rose
 to 10x its best and then froze, repeating one value (within 1%, without drift) for the last
 quarter of the evaluations or more, whatever the training loss shows (a running mean or a training-mode loss
@@ -180,9 +182,10 @@ def _val_blowup(val, *, min_ratio: float, min_jump: float) -> dict | None:
     """The validation loss jumps by orders of magnitude above its best so far and stays there:
     the weights were thrown off even if the training loss (a running mean, or computed in
     training mode) hides it. Overfitting raises a validation loss gradually and by tens of
-    percent; this is an abrupt jump of ``min_jump`` times or more between two evaluations to a
+    percent; this is an abrupt jump of ``min_jump`` times or more (between two evaluations, or
+    within a twentieth of the evaluations: :func:`analyzer.trends.extremum.blowup_onset`) to a
     level at least ``min_jump`` times the best before it (``min_ratio`` times when it rose
-    gradually), held by at least 70% of the evaluations after it."""
+    gradually), held by the evaluations after it."""
     if val is None or len(val) < 3:
         return None
     s = np.asarray(val.steps)
@@ -217,8 +220,8 @@ def check(
     onset, their median must be at least this fraction above the best validation loss before it
     (a training-loss surge that leaves the validation loss as good as it was is noise, not
     weights thrown out of the good region); ``min_val_blowup`` and ``min_val_jump``: the
-    validation loss alone diverges when it jumps ``min_val_jump`` times or more between two
-    evaluations to a level ``min_val_jump`` times its best so far (or rises to ``min_val_blowup``
+    validation loss alone diverges when it jumps ``min_val_jump`` times or more (between two
+    evaluations, or within a twentieth of them) to a level ``min_val_jump`` times its best so far (or rises to ``min_val_blowup``
     times it) and stays there, whatever the training loss does; ``min_val_offset``: ... or it
     starts this many times above the training loss and stays ten times above the training loss's
     starting level; ``min_joint_rise``: ... or it ends this many times above its first value

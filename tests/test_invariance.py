@@ -78,3 +78,50 @@ def test_a_regression_loss_in_other_units_gets_the_same_verdict(curve_sets, fact
     for cs in regression:
         base = _kinds(analyze_curves(cs)[1])
         assert _kinds(analyze_curves(cs.map_curves(scaled))[1]) == base, cs.run
+
+
+def _evaluated(per_epoch: int, jump_at: int | None, seed: int, epochs: int = 40):
+    """A run whose validation loss falls from 1.0 towards 0.3 and, with ``jump_at``, jumps 20x
+    between two epochs (a blow-up) and stays there; else it rises 20x gradually over the last
+    45% of the run. Evaluated ``per_epoch`` times an epoch (log-linear between epochs, ±2%
+    noise); the training loss falls throughout."""
+    import numpy as np
+
+    from analyzer.curves import CurveSet
+
+    rng = np.random.default_rng(seed)
+    e = np.arange(1, epochs + 1, dtype=float)
+    logv = np.log(0.3 + 0.7 * np.exp(-e / 4))
+    if jump_at is not None:
+        logv[e > jump_at] = logv[jump_at - 1] + np.log(20.0)
+    else:
+        start = int(0.55 * epochs)
+        logv[start:] += np.linspace(0.0, np.log(20.0), epochs - start)
+    s = np.linspace(1, epochs, (epochs - 1) * per_epoch + 1)
+    val = np.exp(np.interp(s, e, logv) + 0.02 * rng.standard_normal(s.size))
+    ts = np.arange(1, epochs * 10 + 1) / 10
+    train = (0.25 + 0.75 * np.exp(-ts / 4)) * (1 + 0.05 * rng.standard_normal(ts.size))
+    # steps count evaluations (epoch e ends at step (e - 1) * per_epoch)
+    return CurveSet(
+        run="t",
+        train=Curve.of((ts - 1) * per_epoch, train, "loss", "train_loss", "min"),
+        val=Curve.of(np.rint((s - 1) * per_epoch), val, "val_loss", "val_loss", "min"),
+    )
+
+
+@pytest.mark.parametrize("per_epoch", [1, 2, 3, 5, 10])
+def test_a_blow_up_reads_the_same_at_any_evaluation_cadence(per_epoch):
+    # a validation loss that jumps 20x between two epochs and stays there is divergence whether
+    # it is evaluated once an epoch (one jump) or ten times (the jump spread over ten
+    # evaluations); it was overfitting from two evaluations an epoch on
+    for seed in range(3):
+        findings = analyze_curves(_evaluated(per_epoch, 12, seed))[1]
+        div = [f for f in findings if f.code == "DIV002"]
+        assert div, (per_epoch, seed, [f.code for f in findings])
+        # dated within the epoch of the jump at every cadence; the part before it is not judged
+        # as overfitting (the rise is the blow-up)
+        assert 11 * per_epoch < div[0].start_step <= 12 * per_epoch, (per_epoch, seed)
+        assert "OVF001" not in [f.code for f in findings], (per_epoch, seed)
+        # the same rise spread over the last 45% of the run is not a blow-up
+        gradual = analyze_curves(_evaluated(per_epoch, None, seed))[1]
+        assert "DIV002" not in [f.code for f in gradual], (per_epoch, seed)

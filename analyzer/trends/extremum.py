@@ -69,17 +69,32 @@ def level_shift(
     )
 
 
+#: a rise counts as abrupt when it happens within one evaluation interval or within this share
+#: of a curve's evaluations, whichever is more: evaluating twice as often splits one jump into
+#: two, and the same blow-up must read the same at any evaluation cadence
+ABRUPT_SHARE = 0.05
+
+
 def blowup_onset(
-    values: np.ndarray, *, min_jump: float = 10.0, min_ratio: float = 100.0, hold: float = 0.9
+    values: np.ndarray,
+    *,
+    min_jump: float = 10.0,
+    min_ratio: float = 100.0,
+    hold: float = 0.9,
+    abrupt_share: float = ABRUPT_SHARE,
 ) -> int | None:
     """Index of the first finite point of a positive curve at which it blows up for good: it is
     at least ``min_jump`` times the lowest value before it, at least ``hold`` of the points from
     there on stay that high and at most one comes back within ``sqrt(min_jump)`` times that
     lowest value (a curve that keeps returning to its best is swinging, not blown up), their
     median is ``min_jump`` times the median of the five points before and the upper quartile of
-    all points before (a new level, not one the curve already visited), and that median is ``min_ratio`` times that lowest value, or ``min_jump`` times it when the
-    point itself jumped ``min_jump`` times above the one before (abrupt, not a gradual rise).
-    Indexes refer to the finite points; None when there is none."""
+    all points before the rise (a new level, not one the curve already visited), and that median is ``min_ratio`` times that lowest value, or ``min_jump`` times it when the
+    point rose ``min_jump`` times above the lowest of the points just before it (abrupt, not a
+    gradual rise): the one before, or those of the last ``abrupt_share`` of the evaluations when
+    that is more (a jump between two epochs is split over several evaluations when the curve is
+    evaluated several times an epoch); an abrupt rise is dated from its first point
+    ``sqrt(min_jump)`` times above that lowest point. Indexes refer to the finite points; None
+    when there is none."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size < 3 or not (v > 0).all():
@@ -88,6 +103,7 @@ def blowup_onset(
     # only the points min_jump times above the lowest before them can be the onset (the first
     # test of the loop, vectorised: a long curve has few of them)
     jumps = np.flatnonzero(v[1:] >= min_jump * lowest[:-1]) + 1
+    w = max(1, int(round(abrupt_share * v.size)))  # evaluations an abrupt rise may take
     for i in jumps.tolist():
         base = lowest[i - 1]
         later = v[i:]
@@ -95,11 +111,19 @@ def blowup_onset(
             continue
         if np.sum(later < np.sqrt(min_jump) * base) > 1:
             continue
-        typical = max(float(median(v[max(0, i - 5) : i])), float(quantile(v[:i], 0.75)))
+        # the foot of the rise: the lowest of the points just before it (the one before when
+        # the curve jumped in one evaluation)
+        a = max(0, i - w) + int(np.argmin(v[max(0, i - w) : i]))
+        typical = max(float(median(v[max(0, a - 4) : a + 1])), float(quantile(v[: a + 1], 0.75)))
         if median(later) < min_jump * typical:
             continue  # no higher than the curve already was: swings, not a blow-up
         ratio = float(median(later)) / base
-        if ratio >= min_ratio or (v[i] / v[i - 1] >= min_jump and ratio >= min_jump):
+        if v[i] / v[a] >= min_jump and ratio >= min_jump:
+            # abrupt: dated from its first point clearly above the foot (sqrt(min_jump) times,
+            # as frozen_after_rise dates its onset), so that the part before it holds no rise
+            up = v[a + 1 : i + 1] >= np.sqrt(min_jump) * v[a]
+            return a + 1 + int(np.argmax(up))
+        if ratio >= min_ratio:
             return i
         return None
     return None
@@ -151,13 +175,14 @@ def frozen_after_rise(
 def diverged_at(
     values: np.ndarray, *, min_jump: float = 10.0, min_ratio: float = 100.0
 ) -> tuple[int, bool] | None:
-    """(index, frozen) of a positive curve's blow-up: ``blowup_onset`` (frozen False), else the
-    onset of ``frozen_after_rise`` to ``min_jump`` times its best (frozen True). Indexes refer
-    to the finite points; None when it did neither."""
+    """(index, frozen) of a positive curve's blow-up: ``blowup_onset``, else the onset of
+    ``frozen_after_rise`` to ``min_jump`` times its best; ``frozen`` when the curve then froze
+    (``frozen_after_rise`` holds, whichever found the onset). Indexes refer to the finite
+    points; None when it did neither."""
     i = blowup_onset(values, min_jump=min_jump, min_ratio=min_ratio)
-    if i is not None:
-        return i, False
     fr = frozen_after_rise(values, min_ratio=min_jump)
+    if i is not None:
+        return i, fr is not None
     return (fr[0], True) if fr is not None else None
 
 
