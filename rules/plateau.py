@@ -13,7 +13,9 @@ for a small class count C (a classifier predicting uniform probabilities), or it
 same value to several digits (within 0.1%) for at least half of the run. All measures are ratios
 of the curve's own levels and slopes, so the loss's scale does not matter. When the first logged
 value (or two) is 100x or more the level after it, a blow-up inside the first logged interval,
-progress is judged from the level after it. "Chance level ln(C)" is claimed only for a loss not
+progress is judged from the level after it; a per-step training loss is looked at for this
+before it is averaged to the evaluation cadence (a mean over the first interval dilutes the
+blow-up by the number of steps it holds, so the verdict would depend on the cadence). "Chance level ln(C)" is claimed only for a loss not
 named like a regression loss (MSE, MAE, Huber...) whose class count C the run corroborates: the
 loss started near ln(C) too, its hyperparameters give C classes, or an accuracy it logs is at
 chance; otherwise the level is just a level. A loss that flattened early at a high level while
@@ -338,7 +340,14 @@ def check(
     if c is None:
         return []
     judging_train = c is curves.train
+    raw = 0  # first logged values dropped before averaging (a blow-up)
     if c is curves.train and curves.val is not None:
+        # a blow-up in the first logged values, found before they are averaged: a mean over the
+        # first evaluation interval dilutes it by however many steps that interval holds
+        raw = _leading_transient(np.asarray(c.values, dtype=float), min_transient)
+        if raw:
+            keep = np.flatnonzero(np.isfinite(c.values))[raw:]
+            c = Curve(c.tag, c.role, c.direction, c.steps[keep], c.values[keep])
         # judge the training loss at the evaluation cadence: per-iteration noise is not a trend
         es, ev = epoch_level(c, curves.val)
         if len(es) >= MIN_POINTS and len(es) < len(c):
@@ -439,8 +448,9 @@ def check(
         "plateau_level": L.final,
         "points": L.n,
     }
-    if transient:
-        evidence["initial_transient_points"] = transient
+    if transient or raw:
+        # the first logged (or, at the evaluation cadence, averaged) points left out
+        evidence["initial_transient_points"] = raw + transient
     if chance_k:
         evidence["chance_classes"] = chance_k
         evidence["chance_level"] = float(np.log(chance_k))

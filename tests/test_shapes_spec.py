@@ -452,3 +452,22 @@ def test_overfitting_that_costs_a_few_points_of_accuracy_is_not_divergence():
     acc = np.r_[0.6, 0.8, 0.9, np.linspace(0.9, 0.86, 37)]
     got = kinds(cs(train=(e, train), val=(e, val), val_metric=(e, acc)))
     assert "overfitting" in got and "divergence" not in got
+
+
+@pytest.mark.parametrize("per_eval", [5, 10, 50, 200])
+def test_a_first_step_blow_up_then_chance_is_a_plateau_at_any_evaluation_cadence(per_eval):
+    # a per-step training loss whose first step is 130x the rest, then at ln(10) (6% noise), with
+    # the validation loss at ln(10) every `per_eval` steps: averaged to the evaluation cadence,
+    # the first interval's mean was 14x the rest with 10 steps an interval and 1.6x with 200, so
+    # the blow-up was found only at some cadences
+    rng = np.random.default_rng(0)
+    n_val = 20
+    steps = np.arange(1, n_val * per_eval + 1, dtype=float)
+    train = np.log(10) * np.exp(0.06 * rng.standard_normal(steps.size))
+    train[0] = 300.0
+    vs = steps[per_eval - 1 :: per_eval]
+    val = np.log(10) * np.exp(0.02 * rng.standard_normal(vs.size))
+    val[0] = 200.0
+    got = findings_of(cs(train=(steps, train), val=(vs, val)), "PLT001")
+    assert got, per_eval
+    assert got[0].evidence.get("initial_transient_points") == 1
