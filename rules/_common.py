@@ -206,6 +206,21 @@ def monitor_name(curves: CurveSet) -> str:
     return "val_loss" if curves.val is not None else "loss"
 
 
+def checkpoint_before(curves: CurveSet, step: float, fallback: int) -> int:
+    """The step of the lowest value the curve a checkpoint callback watches (the validation
+    loss, else the training loss: :func:`monitor_name`) logged before ``step``: the checkpoint
+    it would have kept, which a restore-best remedy names (a smoothed best's step need not hold
+    a checkpoint that good, and another curve's best is not what the callback kept).
+    ``fallback`` when that curve logged no finite value before ``step``."""
+    c = curves.val if curves.val is not None else curves.train
+    if c is None:
+        return fallback
+    s = np.asarray(c.steps)
+    v = np.asarray(c.values, dtype=float)
+    pre = np.isfinite(v) & (s < step)
+    return int(s[pre][np.argmin(v[pre])]) if pre.any() else fallback
+
+
 def monitor_tag(curves: CurveSet) -> str:
     """The run's own name of the curve a callback should watch (Lightning's ``monitor=`` is the
     key the module logs): the validation loss's tag, else the training loss's, else

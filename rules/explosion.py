@@ -59,6 +59,7 @@ from analyzer.trends.extremum import OffScale, risen_from_start, val_off_scale
 
 from . import _remedies as R
 from ._common import (
+    checkpoint_before,
     clamp01,
     diverged,
     finding,
@@ -343,7 +344,11 @@ def _train_explosion(
                     lr, monitor=monitor_name(curves), setup=curves.setup, tag=monitor_tag(curves)
                 ),
                 R.warmup(lr, setup=curves.setup),
-                R.restore_best(L.best_step, monitor_name(curves), monitor_tag(curves)),
+                R.restore_best(
+                    checkpoint_before(curves, onset, L.best_step),
+                    monitor_name(curves),
+                    monitor_tag(curves),
+                ),
             ),
         )
     ]

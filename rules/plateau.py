@@ -78,6 +78,7 @@ from ._common import (
     MIN_POINTS,
     Levels,
     best_metric,
+    checkpoint_before,
     clamp01,
     diverged,
     end_level,
@@ -391,12 +392,8 @@ def check(
     if blown is not None:
         since, ratio = blown
         frac = (SL.last_step - since) / SL.span
-        # the checkpoint to restore: the lowest value actually logged before it got stuck (the
-        # smoothed best's step need not hold a checkpoint that good)
-        ss = np.asarray(stuck_curve.steps)
-        sv = np.asarray(stuck_curve.values, dtype=float)
-        pre = np.isfinite(sv) & (ss < since)
-        logged = int(ss[pre][np.argmin(sv[pre])]) if pre.any() else SL.best_step
+        # the checkpoint to restore: the best the watched curve logged before it got stuck
+        logged = checkpoint_before(curves, since, SL.best_step)
         msg = (
             f"{stuck_curve.tag} is stuck at ~{fmt(SL.final)} since step {since:,} ({pct(frac)} of "
             f"the run), {fmt(ratio)}x its best smoothed level {fmt(SL.best)} (step "

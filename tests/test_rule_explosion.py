@@ -96,3 +96,20 @@ def test_divergence_of_a_curve_is_kept_with_it_and_is_diverged_at(monkeypatch):
     # per curve: the defaults and min_jump=50 once each, for each of the first two curves, and
     # once more for the third (a new curve object)
     assert len(calls) == 5
+
+
+def test_restore_best_names_the_checkpoint_the_watched_curve_kept():
+    # the training loss is lowest (smoothed) around epoch 24 and explodes from 30; the validation
+    # loss, which a checkpoint callback watches, logged its lowest value at epoch 14: that is the
+    # checkpoint to restore, not the training loss's best
+    e = np.arange(40)
+    train = np.r_[1.0 * np.exp(-np.arange(30) / 8), np.full(10, 5.0)]
+    val = np.r_[np.exp(-np.arange(15) / 5), 0.065 * np.exp(np.arange(1, 16) / 30), np.full(10, 6.0)]
+    (f,) = explosion.check(cs(train=(e, train), val=(e, val)))
+    assert f.curve == "loss" and f.evidence["best_step"] > 14
+    (rb,) = [r for r in f.remedies if r.id == "restore-best"]
+    assert rb.title == "Use the checkpoint from step 14"
+    # without a validation loss: the lowest training loss logged before the onset
+    (f,) = explosion.check(cs(train=(e, train)))
+    (rb,) = [r for r in f.remedies if r.id == "restore-best"]
+    assert rb.title == f"Use the checkpoint from step {int(np.argmin(train[: f.start_step]))}"
