@@ -73,3 +73,18 @@ def test_a_missing_dependency_of_a_reader_is_named_with_what_to_install(tmp_path
     assert [r.id for r in res.runs] == ["a"]
     (note,) = [s.reason for s in res.skipped if "b" in s.path]
     assert "'google-crc32c' is not installed (pip install google-crc32c)" in note
+
+
+@pytest.mark.parametrize(
+    ("first", "gap"), [(1e30, 1e30), (2.0**62, 1000.0), (1e19, 1.0)], ids=["1e30", "2^62", "1e19"]
+)
+def test_steps_too_large_for_a_step_are_named_as_such(tmp_path, first, gap):
+    # the run is read on its row numbers, and the note says why: not "mostly empty" or "not
+    # whole numbers", which would send the user looking for a problem the file does not have
+    from analyzer.runs import load
+
+    rows = "".join(f"{first + i * gap:.17g},{1 / (i + 1)},{1.1 / (i + 1)}\n" for i in range(20))
+    (tmp_path / "log.csv").write_text("step,loss,val_loss\n" + rows)
+    (run,) = load(tmp_path).runs
+    assert any("'step' holds values too large for a step" in n for n in run.notes), run.notes
+    assert len(run.curve_set().train) == 20

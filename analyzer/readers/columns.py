@@ -103,10 +103,17 @@ def choose_step(
             rows = c.present & step_ok(c.values)
             v = c.values[rows]
             if len(v) == 0 or rows.sum() < 0.5 * table.n_rows:
-                rejected.append(f"{name!r} is mostly empty")
+                finite = c.present & np.isfinite(c.values)
+                if finite.sum() >= 0.5 * table.n_rows:  # numbers, but none a step can be
+                    rejected.append(f"{name!r} holds values too large for a step")
+                else:
+                    rejected.append(f"{name!r} is mostly empty")
                 continue
             if not is_integral(v):
-                rejected.append(f"{name!r} is not whole numbers")
+                if bool(np.any(np.abs(v) >= 2**62)):
+                    rejected.append(f"{name!r} holds values too large for a step")
+                else:
+                    rejected.append(f"{name!r} is not whole numbers")
                 continue
             if _restarts_with_epoch(table, name, rows):
                 rejected.append(f"{name!r} restarts every epoch")
