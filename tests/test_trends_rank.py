@@ -136,3 +136,32 @@ def test_theilslopes_with_the_shared_pairs_is_bit_for_bit_the_same():
             got = theilslopes(y, x)
             want = _theilslopes_with_fresh_pairs(y, x)
         assert struct.pack("4d", *got) == struct.pack("4d", *want), (y.size, y[:3])
+
+
+def test_theilslopes_order_statistics_are_those_of_all_slopes_sorted():
+    """The partial sort picks the median and both bounds at every length, including the short
+    ones whose bound indices are clamped to the ends (0 and nt - 1): the very numbers of all
+    slopes sorted (theilslopes_sorted, scipy's way), bit for bit."""
+    import struct
+
+    from analyzer.trends import _rank
+
+    rng = np.random.default_rng(11)
+    for n in [*range(2, 12), 37, 64, 65, 300, 501]:
+        x = np.arange(n, dtype=float) * 2.0
+        for y in (rng.normal(size=n), np.round(rng.normal(size=n), 1)):
+            i, j = np.tril_indices(n, -1)
+            slopes = (y[i] - y[j]) / (x[i] - x[j])
+            nt = slopes.size
+            z = _rank._norm_ppf(0.05 / 2.0)
+            reps = _rank._repeat_counts(y)
+            sigma = np.sqrt(
+                1
+                / 18.0
+                * (n * (n - 1) * (2 * n + 5) - sum(k * (k - 1) * (2 * k + 5) for k in reps))
+            )
+            ru = min(int(np.round((nt - z * sigma) / 2.0)), nt - 1)
+            rl = max(int(np.round((nt + z * sigma) / 2.0)) - 1, 0)
+            want = _rank.theilslopes_sorted(slopes, x, y, rl, ru)
+            got = theilslopes(y, x)
+            assert struct.pack("4d", *got) == struct.pack("4d", *want), n
