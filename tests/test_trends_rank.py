@@ -165,3 +165,62 @@ def test_theilslopes_order_statistics_are_those_of_all_slopes_sorted():
             want = _rank.theilslopes_sorted(slopes, x, y, rl, ru)
             got = theilslopes(y, x)
             assert struct.pack("4d", *got) == struct.pack("4d", *want), n
+
+
+def test_bracketed_order_statistics_are_the_full_partitions():
+    """_order_stats (a sample brackets the wanted ranks, only the slopes between the bounds
+    are partitioned) picks the values np.partition of all slopes puts at those ranks, on
+    spread, tied, heavy-tailed and infinite slopes; it is taken on ordinary slopes (not
+    always declined) and declines a zero pick."""
+    from analyzer.trends import _rank
+
+    rng = np.random.default_rng(5)
+    taken = 0
+    for trial in range(60):
+        nt = int(rng.integers(20_000, 200_000))
+        kind = trial % 4
+        if kind == 0:
+            s = rng.normal(size=nt)
+        elif kind == 1:
+            s = np.round(rng.normal(size=nt), 2)  # many ties
+        elif kind == 2:
+            s = rng.standard_cauchy(size=nt)  # heavy tails
+        else:
+            s = rng.normal(size=nt)
+            s[rng.integers(0, nt, size=nt // 50)] = np.inf
+            s[rng.integers(0, nt, size=nt // 50)] = -np.inf
+        h = nt // 2
+        spread = int(rng.integers(0, nt // 3))
+        kth = sorted({max(0, h - spread), h - 1, h, min(nt - 1, h + spread)})
+        got = _rank._order_stats(s.copy(), kth)
+        want = np.partition(s, kth)
+        if got is not None:
+            taken += 1
+            assert all(got[k] == want[k] for k in kth), trial
+    assert taken >= 50
+    zeros = np.zeros(30_000)
+    assert _rank._order_stats(zeros, [14_999, 15_000]) is None
+
+
+def test_theilslopes_bracketed_is_bit_for_bit_the_full_partition():
+    import struct
+
+    from analyzer.trends import _rank
+
+    rng = np.random.default_rng(9)
+    saved = _rank._BRACKET_MIN
+    for n in (201, 202, 300, 501, 700):
+        x = np.arange(n, dtype=float) * 5.0
+        for y in (
+            rng.normal(size=n),
+            np.cumsum(rng.normal(size=n)),
+            np.round(rng.normal(size=n), 1),  # tied slopes, zeros among them
+            np.exp(-np.arange(n) / 50.0) + 0.01 * rng.normal(size=n),
+        ):
+            got = theilslopes(y, x)
+            _rank._BRACKET_MIN = 10**12
+            try:
+                want = theilslopes(y, x)
+            finally:
+                _rank._BRACKET_MIN = saved
+            assert struct.pack("4d", *got) == struct.pack("4d", *want), n

@@ -270,10 +270,50 @@ def theilslopes(
     h = nt // 2
     mid = [h - 1, h] if nt % 2 == 0 else [h]
     # (the indices within 0..nt-1, tested directly: a set of range(nt) cost up to 4 ms)
-    part = np.partition(slopes, sorted(k for k in {*mid, rl, ru} if 0 <= k < nt))
-    medslope = np.mean(part[mid])
+    kth = sorted(k for k in {*mid, rl, ru} if 0 <= k < nt)
+    picked = _order_stats(slopes, kth) if nt >= _BRACKET_MIN else None
+    if picked is None:
+        part = np.partition(slopes, kth)
+        picked = {k: part[k] for k in kth}
+    medslope = np.mean(np.array([picked[k] for k in mid]))
     medinter = median(y) - medslope * median(x)
-    return float(medslope), float(medinter), float(part[rl]), float(part[ru])
+    return float(medslope), float(medinter), float(picked[rl]), float(picked[ru])
+
+
+#: slope counts from which :func:`_order_stats` brackets the order statistics first
+_BRACKET_MIN = 20_000
+#: slopes sampled (evenly) to bracket them
+_BRACKET_SAMPLE = 4096
+
+
+def _order_stats(slopes: np.ndarray, kth: list[int]) -> dict[int, np.float64] | None:
+    """The ``k``-th smallest of ``slopes`` (finite or inf, no NaN) for each ``k`` of ``kth``
+    (ascending), as ``np.partition(slopes, kth)[k]``, without partitioning them all: an even
+    sample of the slopes gives bounds ``lo <= hi`` around the wanted ranks, one pass counts the
+    slopes below ``lo`` and keeps those within, and only those are partitioned. The bounds are
+    checked (the count below ``lo`` at most the lowest rank wanted, the count up to ``hi``
+    beyond the highest): the ranks then fall among the kept slopes, which are the very values
+    the full partition would place there. None (partition them all) when the check fails or a
+    pick is a zero (among equal zeros the two could return a different sign)."""
+    nt = slopes.size
+    stride = max(1, nt // _BRACKET_SAMPLE)
+    sample = np.sort(slopes[::stride])
+    m = sample.size
+    margin = 4 * int(np.sqrt(m)) + 8  # ~8 standard deviations of a sampled rank
+    lo = sample[max(0, kth[0] * m // nt - margin)]
+    hi = sample[min(m - 1, -(-kth[-1] * m // nt) + margin)]
+    below = int(np.count_nonzero(slopes < lo))
+    keep = slopes >= lo
+    keep &= slopes <= hi
+    within = slopes[keep]
+    if below > kth[0] or below + within.size <= kth[-1]:
+        return None
+    local = [k - below for k in kth]
+    within.partition(local)
+    out = {k: within[k - below] for k in kth}
+    if any(v == 0 for v in out.values()):
+        return None
+    return out
 
 
 def theilslopes_sorted(slopes, x, y, rl, ru) -> tuple[float, float, float, float]:
