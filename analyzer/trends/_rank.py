@@ -30,7 +30,7 @@ def _inversions(r: np.ndarray) -> int:
     if n > 20_000:
         return _inversions_merge(r)
     if n <= 64:  # every pair at once: a few array calls instead of the blocks' dozen
-        return int(np.count_nonzero(np.triu(r[:, None] > r[None, :], 1)))
+        return int(np.count_nonzero((r[:, None] > r[None, :]) & _above_diagonal(n)))
     k = int(r.max()) if n else 0
     b = max(1, int(np.sqrt(n)))
     nb = -(-n // b)
@@ -49,6 +49,15 @@ def _inversions(r: np.ndarray) -> int:
     rows = np.repeat(np.arange(nb), b)[:n]
     across = int(before[rows, np.minimum(r + 1, k + 1)].sum())
     return within + across
+
+
+@cache
+def _above_diagonal(n: int) -> np.ndarray:
+    """The cells ``i < j`` of an ``n x n`` matrix (read-only; ``np.triu``'s, made once per
+    size: np.triu builds its mask on every call)."""
+    m = np.triu(np.ones((n, n), dtype=bool), 1)
+    m.flags.writeable = False
+    return m
 
 
 def _inversions_merge(r: np.ndarray) -> int:
@@ -148,17 +157,24 @@ def kendalltau(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     perm = np.argsort(y)  # sort on y and convert y to dense ranks
     x, y = x[perm], y[perm]
     yr = _first_true(y[1:] != y[:-1]).cumsum(dtype=np.intp)
+    y_distinct = int(yr[-1]) == size  # the top rank: how many distinct values
     perm = np.argsort(x, kind="mergesort")  # stable sort on x, x to dense ranks
     x, yr = x[perm], yr[perm]
     xr = _first_true(x[1:] != x[:-1]).cumsum(dtype=np.intp)
+    x_distinct = int(xr[-1]) == size
     # discordant pairs: x strictly increasing and y strictly decreasing; within a run of equal
     # x the y ranks are ascending (stable sort after sorting on y), so those add none
     dis = _inversions(yr)
-    obs = np.concatenate((_TRUE, (xr[1:] != xr[:-1]) | (yr[1:] != yr[:-1]), _TRUE))
-    cnt = np.diff(np.nonzero(obs)[0]).astype("int64", copy=False)
-    ntie = int((cnt * (cnt - 1) // 2).sum())  # joint ties
-    xtie, x0, x1 = _tie_stats(xr)
-    ytie, y0, y1 = _tie_stats(yr)
+    # the tie counts below are sums over groups of equal values: all zero when there are none
+    # (steps, the usual x, never repeat), so those are not counted then
+    if x_distinct or y_distinct:
+        ntie = 0
+    else:
+        obs = np.concatenate((_TRUE, (xr[1:] != xr[:-1]) | (yr[1:] != yr[:-1]), _TRUE))
+        cnt = np.diff(np.nonzero(obs)[0]).astype("int64", copy=False)
+        ntie = int((cnt * (cnt - 1) // 2).sum())  # joint ties
+    xtie, x0, x1 = (0, 0, 0) if x_distinct else _tie_stats(xr)
+    ytie, y0, y1 = (0, 0, 0) if y_distinct else _tie_stats(yr)
     tot = (size * (size - 1)) // 2
     if xtie == tot or ytie == tot:
         return nan, nan
