@@ -64,8 +64,10 @@ from analyzer.verify.decide import pct  # noqa: E402
 
 SETS = {
     "bench": ROOT / "fixtures" / "experiments" / "bench",
+    "bench2": ROOT / "fixtures" / "experiments" / "bench2",
     "examples": ROOT / "fixtures" / "experiments",
 }
+GROUPS = {"all": ("bench", "bench2")}  # --set names that run several sets, each reported apart
 EXAMPLE_FAULTS = {  # the older example experiments (no FAULT/EXPECT in their files)
     "lr_too_high.py": ("learning rate far too high", "helps"),
     "overfit_tiny.py": ("big network on a tiny subset", "helps"),
@@ -87,90 +89,27 @@ def _constants(path: Path) -> dict[str, str]:
     return out
 
 
-def experiments(which: str) -> list[tuple[Path, str, str]]:
+def experiments(which: str) -> list[tuple[str, Path, str, str]]:
+    """(set, file, FAULT, EXPECT) of every experiment of a set, or of each set of a group."""
+    if which in GROUPS:
+        return [row for name in GROUPS[which] for row in experiments(name)]
     if which == "examples":
-        return [(SETS["examples"] / n, f, e) for n, (f, e) in EXAMPLE_FAULTS.items()]
+        return [("examples", SETS["examples"] / n, f, e) for n, (f, e) in EXAMPLE_FAULTS.items()]
     rows = []
-    for p in sorted(SETS["bench"].glob("*.py")):
+    for p in sorted(SETS[which].glob("*.py")):
         if p.name.startswith("_"):
             continue
         c = _constants(p)
-        rows.append((p, c.get("FAULT", "?"), c.get("EXPECT", "helps")))
+        rows.append((which, p, c.get("FAULT", "?"), c.get("EXPECT", "helps")))
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument(
-        "--controls", type=int, default=1, help="random control remedies per experiment"
-    )
-    ap.add_argument("--out", default="/tmp/curvelint-verify-bench")
-    ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    ap.add_argument("--only", metavar="NAME", help="only experiments whose file name contains NAME")
-    ap.add_argument("--set", choices=sorted(SETS), default="bench")
-    args = ap.parse_args(argv)
-
-    from analyzer.verify.outputs import write_outputs
-    from analyzer.verify.runner import Plan, verify
-
-    rows = []
-    t0 = time.monotonic()
-    for path, fault, expect in experiments(args.set):
-        if args.only and args.only not in path.name:
-            continue
-        out = Path(args.out) / path.stem
-        if out.exists():
-            shutil.rmtree(out)
-        res = verify(
-            Plan(
-                experiment=path,
-                out=out,
-                seeds=tuple(range(args.seeds)),
-                epochs=args.epochs,
-                n_controls=args.controls,
-            )
-        )
-        write_outputs(res)  # verify.json and verify.html next to the logs
-        top = res.verdict_for(res.top)
-        ctls = [v for c in res.controls if (v := res.verdict_for(c)) is not None]
-        b = res.baseline_seconds()
-        rows.append(
-            {
-                "experiment": path.name,
-                "fault": fault,
-                "expect": expect,
-                "failure": res.failure,
-                "diagnosis": res.target.kind if res.target else None,
-                "code": res.target.code if res.target else None,
-                "top": res.top,
-                "top_verdict": top.verdict if top else None,
-                "top_dose": top.dose if top else None,
-                "top_change": None if top is None else round(top.rel_change, 3),
-                "controls": {v.remedy: v.verdict for v in ctls},
-                "seconds": round(res.seconds, 1),
-                "baseline_seconds": round(b, 1) if b == b else None,
-                "relative_time": round(res.seconds / b, 2) if b == b and b > 0 else None,
-            }
-        )
-        r = rows[-1]
-        dose = f" x{10 ** r['top_dose']}" if r["top_dose"] and r["top_dose"] > 1 else ""
-        change = "" if r["top_change"] is None else f" ({pct(r['top_change'])})"
-        ctl = ", ".join(f"{k} {v}" for k, v in r["controls"].items()) or "-"
-        rel = f"{r['relative_time']:.1f}x" if r["relative_time"] else "-"
-        print(
-            f"{path.stem:<22} {r['diagnosis'] or '-':<12} top {(r['top'] or '-') + dose:<18} "
-            f"{r['top_verdict'] or (r['failure'] and 'FAILURE') or '-':<12}{change:<10} "
-            f"[{expect}]  control: {ctl:<30} {r['seconds']:>6.1f}s = {rel} baseline",
-            flush=True,
-        )
-
-    print()
+def summarise(rows: list[dict], label: str, seeds: int, controls: int) -> None:
+    """The measures of the benchmark over some rows, printed under a label."""
+    print(f"== {label}: {len(rows)} experiments, seeds {seeds}, random controls {controls} each")
     should = [r for r in rows if r["expect"] == "helps"]
     tested = [r for r in should if r["top"]]
     helped = [r for r in tested if r["top_verdict"] in HELPED]
-    print(f"experiments: {len(rows)}, seeds {args.seeds}, random controls {args.controls} each")
     print(
         f"faults the usual remedy should fix: {len(should)}; with a diagnosis and an applicable "
         f"top remedy: {len(tested)}"
@@ -203,14 +142,91 @@ def main(argv: list[str] | None = None) -> int:
     if rel:
         print(
             f"verification wall time: {min(rel):.1f}x to {max(rel):.1f}x one baseline run "
-            f"(mean {sum(rel) / len(rel):.1f}x; {args.seeds} seeds x (baseline + top remedy with "
-            f"its dose ladder + {args.controls} control), plus starting the training process)"
+            f"(mean {sum(rel) / len(rel):.1f}x; {seeds} seeds x (baseline + top remedy with "
+            f"its dose ladder + {controls} control), plus starting the training process)"
         )
     failures = [r for r in rows if r["failure"]]
     if failures:
         print(f"verifications that could judge nothing: {len(failures)}")
         for r in failures:
             print(f"  {r['experiment']}: {r['failure'].splitlines()[0]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument(
+        "--controls", type=int, default=1, help="random control remedies per experiment"
+    )
+    ap.add_argument("--out", default="/tmp/curvelint-verify-bench")
+    ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ap.add_argument("--only", metavar="NAME", help="only experiments whose file name contains NAME")
+    ap.add_argument("--set", choices=sorted(SETS) + sorted(GROUPS), default="bench")
+    args = ap.parse_args(argv)
+
+    from analyzer.verify.outputs import write_outputs
+    from analyzer.verify.runner import Plan, verify
+
+    rows = []
+    t0 = time.monotonic()
+    for set_name, path, fault, expect in experiments(args.set):
+        if args.only and args.only not in path.name:
+            continue
+        out = Path(args.out) / set_name / path.stem
+        if out.exists():
+            shutil.rmtree(out)
+        res = verify(
+            Plan(
+                experiment=path,
+                out=out,
+                seeds=tuple(range(args.seeds)),
+                epochs=args.epochs,
+                n_controls=args.controls,
+            )
+        )
+        write_outputs(res)  # verify.json and verify.html next to the logs
+        top = res.verdict_for(res.top)
+        ctls = [v for c in res.controls if (v := res.verdict_for(c)) is not None]
+        b = res.baseline_seconds()
+        rows.append(
+            {
+                "set": set_name,
+                "experiment": path.name,
+                "fault": fault,
+                "expect": expect,
+                "failure": res.failure,
+                "diagnosis": res.target.kind if res.target else None,
+                "code": res.target.code if res.target else None,
+                "top": res.top,
+                "top_verdict": top.verdict if top else None,
+                "top_dose": top.dose if top else None,
+                "top_change": None if top is None else round(top.rel_change, 3),
+                "controls": {v.remedy: v.verdict for v in ctls},
+                "seconds": round(res.seconds, 1),
+                "baseline_seconds": round(b, 1) if b == b else None,
+                "relative_time": round(res.seconds / b, 2) if b == b and b > 0 else None,
+            }
+        )
+        r = rows[-1]
+        dose = f" x{10 ** r['top_dose']}" if r["top_dose"] and r["top_dose"] > 1 else ""
+        change = "" if r["top_change"] is None else f" ({pct(r['top_change'])})"
+        ctl = ", ".join(f"{k} {v}" for k, v in r["controls"].items()) or "-"
+        rel = f"{r['relative_time']:.1f}x" if r["relative_time"] else "-"
+        print(
+            f"{set_name + '/' + path.stem:<36} {r['diagnosis'] or '-':<12} top {(r['top'] or '-') + dose:<18} "
+            f"{r['top_verdict'] or (r['failure'] and 'FAILURE') or '-':<12}{change:<10} "
+            f"[{expect}]  control: {ctl:<30} {r['seconds']:>6.1f}s = {rel} baseline",
+            flush=True,
+        )
+
+    names = list(dict.fromkeys(r["set"] for r in rows))
+    for name in names:
+        print()
+        summarise([r for r in rows if r["set"] == name], name, args.seeds, args.controls)
+    if len(names) > 1:
+        print()
+        summarise(rows, " + ".join(names) + " combined", args.seeds, args.controls)
     print(f"total {time.monotonic() - t0:.0f}s")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
