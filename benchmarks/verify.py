@@ -70,6 +70,14 @@ control each, 680 s in all), its one run after the files were final:
   they look like real effects, not noise; the 20% target assumes controls that do not.
 - a verification took 8.1x to 32.4x one baseline run (mean 14.3x); the 32.4x is the autoencoder,
   whose baseline stops at its first NaN (0.9 s).
+
+``--set all`` on 2026-12-08 (the same machine, 1245 s in all): bench gave the same verdicts as
+before (9/11 = 82%; controls 2/10 = 20%) and bench2 the same verdicts and changes as its run
+above; combined, the top remedy was verified as resolved/improved for 15/18 = 83% of the faults
+its usual remedy should fix (target 85%: not met; 15/16 = 94% of those with a testable top
+remedy), the wrong remedy was measured as worse in both sets' such case, random controls helped
+in 4/18 = 22% (target 20%: not met), and a verification took 4.2x to 29.9x one baseline run
+(mean 12.3x).
 """
 
 from __future__ import annotations
