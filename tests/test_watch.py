@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -253,6 +254,10 @@ w.close()
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # Ctrl-C as in a terminal: a test run started in the background (`pytest &` in a
+        # script) ignores SIGINT, and a Python child that starts with it ignored never raises
+        # KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         subprocess.run([sys.executable, "-c", writer], check=True, timeout=60)
