@@ -781,7 +781,7 @@ def _discovery_from_row(row: dict[str, Any]) -> tuple[Discovery, dict[str, list[
         ],
         skipped=[Skipped(a, b) for a, b in row["skipped"]],
     )
-    sides: dict[str, list[str]] = dict.fromkeys(row["folders"], [])
+    sides: dict[str, list[str]] = {d: [] for d in row["folders"]}
     sides.update(row["sides"])
     return disc, sides
 
@@ -998,9 +998,8 @@ def check_stream(
                 )
             if pool.dask:  # the workers read the runs by their paths
                 pool.get().check_folder(mirror.local if mirror is not None else p)
-            if mirror is not None:
-                sides = _side_files(disc.folders)
             if mirror is not None:  # every file a run's result depends on, before its stamp
+                sides = _side_files(disc.folders)
                 mirror.fetch(f for src in disc.runs for f in _to_fetch(src, sides))
                 disc.skipped.extend(Skipped(a, b) for a, b in mirror.skipped)
                 disc.skipped.sort(key=lambda s: natural_key(s.path))
